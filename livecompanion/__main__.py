@@ -1,0 +1,3 @@
+from livecompanion.cli import app
+
+app()

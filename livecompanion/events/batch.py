@@ -1,0 +1,76 @@
+"""Batches of events: a JSON array, a single object, or NDJSON (one object a line)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from livecompanion.events.models import Event, parse_event
+
+
+@dataclass(frozen=True, slots=True)
+class EventError:
+    index: int  # 0-based position in the batch (NDJSON: the line's index among non-blank lines)
+    reason: str
+    line: int | None = None  # 1-based line in the body, for NDJSON
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    index: int
+    event: Event
+
+
+def _decode_ndjson(body: bytes) -> tuple[list[tuple[int, Any]], list[EventError]]:
+    values: list[tuple[int, Any]] = []
+    errors: list[EventError] = []
+    index = 0
+    for lineno, line in enumerate(body.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append((index, orjson.loads(line)))
+        except orjson.JSONDecodeError as exc:
+            errors.append(EventError(index, f"line {lineno}: not JSON: {exc}", lineno))
+        index += 1
+    return values, errors
+
+
+def decode_body(body: bytes, ndjson: bool | None = None) -> tuple[list[tuple[int, Any]], list[EventError]]:
+    """Split a request body into (index, decoded value) pairs and per-item decode errors.
+
+    With `ndjson=None` the shape is guessed: a body starting with `[` is an array, a body with one
+    line is one object (or an array), anything else is NDJSON.
+    """
+    stripped = body.lstrip()
+    if ndjson is None:
+        ndjson = not stripped.startswith(b"[") and b"\n" in body.strip()
+    if ndjson:
+        return _decode_ndjson(body)
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        # A whole-body JSON error may still be NDJSON with a bad line: fall back to line by line.
+        if b"\n" in body.strip():
+            return _decode_ndjson(body)
+        return [], [EventError(0, f"not JSON: {exc}")]
+    if isinstance(value, list):
+        return list(enumerate(value)), []
+    return [(0, value)], []
+
+
+def parse_batch(
+    body: bytes, received_ms: int, ndjson: bool | None = None
+) -> tuple[list[BatchItem], list[EventError]]:
+    """Validate every event of a batch; bad ones come back one by one with the reason."""
+    values, errors = decode_body(body, ndjson)
+    items: list[BatchItem] = []
+    for index, raw in values:
+        try:
+            items.append(BatchItem(index, parse_event(raw, received_ms)))
+        except ValueError as exc:
+            errors.append(EventError(index, str(exc)))
+    errors.sort(key=lambda e: e.index)
+    return items, errors

@@ -1,0 +1,191 @@
+"""Typed events (contract section 2), validated by pydantic.
+
+Every event comes out with `ts` as integer epoch milliseconds. An event without `ts` gets the time
+it was received, which the caller passes in (`received_ms`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+OrderStatus = Literal["created", "paid", "cancelled", "refunded"]
+
+MAX_TEXT = 2000  # a chat message longer than this is not a chat message
+
+
+def ts_to_ms(value: Any) -> int:
+    """`ts` is ISO 8601 with an offset, or integer epoch milliseconds."""
+    if isinstance(value, bool):
+        raise ValueError("ts must be ISO 8601 with an offset or integer epoch milliseconds")
+    if isinstance(value, int):
+        if not 0 <= value < 10**14:
+            raise ValueError("ts in epoch milliseconds is out of range")
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return ts_to_ms(int(value))
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        except ValueError:
+            raise ValueError(f"ts {value!r} is not ISO 8601") from None
+        if parsed.tzinfo is None:
+            raise ValueError(f"ts {value!r} has no UTC offset")
+        return int(parsed.timestamp() * 1000)
+    raise ValueError("ts must be ISO 8601 with an offset or integer epoch milliseconds")
+
+
+class _Base(BaseModel):
+    # Platforms send more than we need; unknown fields are ignored, not errors.
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    ts: int
+    id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    user_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    nickname: Annotated[str, Field(max_length=200)] | None = None
+    platform: Annotated[str, Field(max_length=50)] | None = None
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _ts(cls, value: Any) -> int:
+        return ts_to_ms(value)
+
+    @field_validator("id", "user_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Platforms often send numeric ids; they are still ids.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class _UserEvent(_Base):
+    user_id: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Impression(_UserEvent):
+    type: Literal["impression"]
+
+
+class Enter(_UserEvent):
+    type: Literal["enter"]
+
+
+class Leave(_UserEvent):
+    type: Literal["leave"]
+
+
+class ViewerCount(_Base):
+    type: Literal["viewer_count"]
+    count: Annotated[int, Field(ge=0)]
+
+
+class Comment(_UserEvent):
+    type: Literal["comment"]
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+
+class Like(_UserEvent):
+    type: Literal["like"]
+    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+
+
+class Share(_UserEvent):
+    type: Literal["share"]
+
+
+class Follow(_UserEvent):
+    type: Literal["follow"]
+
+
+class ProductImpression(_UserEvent):
+    type: Literal["product_impression"]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ProductClick(_UserEvent):
+    type: Literal["product_click"]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class Order(_UserEvent):
+    type: Literal["order"]
+    order_id: Annotated[str, Field(min_length=1, max_length=200)]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    qty: Annotated[int, Field(ge=1, le=1_000_000)]
+    amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+    status: OrderStatus
+
+    @field_validator("order_id", mode="before")
+    @classmethod
+    def _order_id_as_text(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        return value
+
+
+class SegmentLive(_Base):
+    type: Literal["segment"]
+    segment: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+Event = Annotated[
+    Union[
+        Impression, Enter, Leave, ViewerCount, Comment, Like, Share, Follow,
+        ProductImpression, ProductClick, Order, SegmentLive,
+    ],
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES = (
+    "impression", "enter", "leave", "viewer_count", "comment", "like", "share", "follow",
+    "product_impression", "product_click", "order", "segment",
+)
+
+_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        # The discriminator puts the type name first in the location; the field is what matters.
+        if loc and loc[0] in EVENT_TYPES:
+            loc = loc[1:]
+        where = ".".join(loc)
+        msg = err["msg"]
+        if err["type"] == "union_tag_invalid":
+            msg = f"type must be one of {', '.join(EVENT_TYPES)}"
+            where = "type"
+        elif err["type"] == "union_tag_not_found":
+            msg, where = "field required", "type"
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)
+
+
+def parse_event(raw: Any, received_ms: int) -> Event:
+    """Validate one decoded JSON value as an event. Raises ValueError with a readable reason."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"an event is a JSON object, got {type(raw).__name__}")
+    if raw.get("ts") is None:
+        raw = {**raw, "ts": received_ms}
+    try:
+        return _adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise ValueError(_reason(exc)) from None
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The event as stored and sent on: JSON-ready, without unset optional fields."""
+    data = event.model_dump(mode="json", exclude_none=True)
+    return data
