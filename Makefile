@@ -1,0 +1,38 @@
+# The two commands of the quick start:
+#   make run    set up (virtual environment, install) and run the service on SQLite, in-process fan-out
+#   make test   set up (the same, plus test tools and Debian's Chromium) and run every test
+# Everything else here is what those two call.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run demo test browser setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/livecompanion serve --script examples/autumn-hydration.yaml
+
+demo: $(STAMP)
+	$(BIN)/livecompanion demo
+
+# Debian's Chromium and CJK fonts for the page tests (Playwright's own browser download cannot work
+# here). Installs only what is missing; needs root, as on the project's machines.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

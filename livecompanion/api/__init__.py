@@ -1,0 +1,1 @@
+"""HTTP and WebSocket: thin routers that translate requests to domain calls."""

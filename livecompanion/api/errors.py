@@ -1,0 +1,13 @@
+"""Domain errors and their HTTP form, so routers can stay one line per call."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LookupError)
+    async def not_found(_: Request, exc: LookupError) -> JSONResponse:
+        message = exc.args[0] if exc.args else "not found"
+        return JSONResponse({"detail": message}, status_code=404)

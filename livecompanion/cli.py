@@ -1,0 +1,105 @@
+"""The `livecompanion` command (contract section 3)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from livecompanion.config import Settings
+
+app = typer.Typer(
+    help="LiveCompanion: live scripts, teleprompter, console, overlays, ingest, flash sales, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+class ReportFormat(str, Enum):
+    json = "json"
+    html = "html"
+    csv = "csv"
+
+
+@app.command()
+def serve(
+    script: Optional[Path] = typer.Option(None, "--script", help="A live script to load as a stream."),
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8000)."),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Run the service. With no configuration it keeps everything in a local SQLite file."""
+    from livecompanion.server import serve as run
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    raise typer.Exit(run(Settings(**overrides), script, log_level))
+
+
+@app.command()
+def validate(files: list[Path] = typer.Argument(..., help="Live script files (YAML).")) -> None:
+    """Check live scripts: exit 0 when every file is valid, 1 otherwise."""
+    from livecompanion.scripts import check_file
+
+    ok = True
+    for path in files:
+        result = check_file(path)
+        for finding in result.findings:
+            print(finding.format())
+        ok = ok and result.ok
+    raise typer.Exit(0 if ok else 1)
+
+
+@app.command()
+def report(
+    events: Path = typer.Option(..., "--events", help="Event log: NDJSON, one event a line."),
+    script: Optional[Path] = typer.Option(None, "--script", help="The stream's live script."),
+    format: ReportFormat = typer.Option(ReportFormat.json, "--format"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+) -> None:
+    """The after-stream report from an event log alone; no server needed."""
+    from livecompanion.analytics.cli import run_report
+
+    raise typer.Exit(run_report(events, script, format.value, output))
+
+
+@app.command()
+def demo(
+    speed: float = typer.Option(1.0, "--speed", help="How much faster than real time the show runs."),
+    host: Optional[str] = typer.Option(None, "--host"),
+    port: Optional[int] = typer.Option(None, "--port"),
+    seed: int = typer.Option(7, "--seed", help="Seed of the simulated audience."),
+) -> None:
+    """Serve a sample script with a simulated audience, so a newcomer sees everything move."""
+    from livecompanion.demo import run_demo
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Bring the database schema up to date (serve does this at start)."""
+    from livecompanion.storage.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.resolved_database_url(), revision)
+    print(f"database at {revision}", file=sys.stderr)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base or -1.")) -> None:
+    """Step the schema back (for rolling back a release)."""
+    from livecompanion.storage.migrate import downgrade
+
+    downgrade(Settings().resolved_database_url(), revision)
+    print(f"database at {revision}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    app()

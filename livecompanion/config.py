@@ -1,0 +1,41 @@
+"""Settings from the environment (contract section 3), prefix LIVECOMPANION_."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    return Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVECOMPANION_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None  # unset: SQLite file in data_dir
+    redis_url: str | None = None  # unset: one process, in-memory fan-out
+    operator_token: str | None = None  # unset: generated at start, printed in the URLs
+    ingest_token: str | None = None
+    viewer_token: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  # how screens reach us (for printed URLs), e.g. http://192.168.1.5:8000
+    pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'livecompanion.sqlite3').resolve()}"
+
+    def with_generated_tokens(self) -> "Settings":
+        """Fill unset tokens with fresh random ones (printed at start so people can use them)."""
+        return self.model_copy(update={
+            name: getattr(self, name) or secrets.token_urlsafe(16)
+            for name in ("operator_token", "ingest_token", "viewer_token")
+        })

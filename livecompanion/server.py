@@ -1,0 +1,65 @@
+"""Run the service: schema up to date, a stream from `--script` if given, URLs printed, uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from livecompanion.config import Settings
+from livecompanion.storage.migrate import upgrade
+
+
+async def _stream_from_script(settings: Settings, script_path: Path) -> str | None:
+    from livecompanion.scripts import check_file
+    from livecompanion.storage import streams
+    from livecompanion.storage.db import Database
+
+    result = check_file(script_path)
+    for finding in result.findings:
+        print(finding.format(), file=sys.stderr)
+    if not result.ok or result.script is None:
+        return None
+    source = script_path.read_bytes().decode("utf-8-sig")
+    db = Database(settings.resolved_database_url())
+    try:
+        return await streams.find_reusable(db, source) or await streams.create_stream(db, result.script, source)
+    finally:
+        await db.dispose()
+
+
+def print_urls(settings: Settings, stream_id: str | None) -> None:
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    print(f"LiveCompanion on {base}  (API docs: {base}/docs)")
+    print(f"  streams:      {base}/?token={settings.viewer_token}")
+    if stream_id:
+        from livecompanion.api.services import Services
+
+        tokens = {"operator": settings.operator_token, "viewer": settings.viewer_token}
+        urls = Services(settings, None, None, tokens).urls(stream_id)  # type: ignore[arg-type]
+        for name, url in urls.items():
+            print(f"  {name + ':':<13} {url}")
+    print(f"  tokens: operator={settings.operator_token} ingest={settings.ingest_token} viewer={settings.viewer_token}")
+    sys.stdout.flush()
+
+
+def serve(settings: Settings, script: Path | None = None, log_level: str = "info") -> int:
+    from livecompanion.api.app import create_app
+
+    settings = settings.with_generated_tokens()
+    upgrade(settings.resolved_database_url())
+    stream_id = None
+    if script is not None:
+        stream_id = asyncio.run(_stream_from_script(settings, script))
+        if stream_id is None:
+            print(f"{script}: not served: fix the errors above", file=sys.stderr)
+            return 1
+    print_urls(settings, stream_id)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+        ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
+    )
+    uvicorn.Server(config).run()
+    return 0

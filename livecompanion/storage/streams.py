@@ -1,0 +1,80 @@
+"""Streams in the record: create from a validated script, list, fetch."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from livecompanion.scripts.models import Script
+from livecompanion.storage.db import Database
+from livecompanion.storage.tables import StreamRow
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    id: str
+    title: str
+    host: str | None
+    status: str
+    created_ms: int
+    started_ms: int | None
+    ended_ms: int | None
+
+
+def _summary(row: StreamRow) -> StreamSummary:
+    return StreamSummary(row.id, row.title, row.host, row.status, row.created_ms, row.started_ms, row.ended_ms)
+
+
+async def create_stream(db: Database, script: Script, source: str) -> str:
+    stream_id = secrets.token_hex(6)
+    async with db.session() as session:
+        session.add(StreamRow(
+            id=stream_id,
+            title=script.title,
+            host=script.host,
+            script_source=source,
+            script=script.model_dump(mode="json"),
+            created_ms=now_ms(),
+            status="ready",
+            fired_cues={},
+        ))
+        await session.commit()
+    return stream_id
+
+
+async def find_reusable(db: Database, source: str) -> str | None:
+    """A stream made from exactly this script that has not ended (so `serve --script` restarts resume it)."""
+    async with db.session() as session:
+        row = await session.scalar(
+            select(StreamRow.id)
+            .where(StreamRow.script_source == source, StreamRow.status != "ended")
+            .order_by(StreamRow.created_ms.desc())
+            .limit(1)
+        )
+    return row
+
+
+async def list_streams(db: Database) -> list[StreamSummary]:
+    async with db.session() as session:
+        rows = await session.scalars(select(StreamRow).order_by(StreamRow.created_ms.desc()))
+        return [_summary(row) for row in rows]
+
+
+async def get_stream(db: Database, stream_id: str) -> StreamRow:
+    async with db.session() as session:
+        row = await session.get(StreamRow, stream_id)
+    if row is None:
+        raise LookupError(f"no stream '{stream_id}'")
+    return row
+
+
+async def get_script(db: Database, stream_id: str) -> Script:
+    row = await get_stream(db, stream_id)
+    return Script.model_validate(row.script)

@@ -1,0 +1,207 @@
+"""Shared fixtures: the real PostgreSQL and Redis, and a real server process.
+
+Outside CI a test that needs PostgreSQL or Redis skips when the server is not running; in CI
+(`CI=true`) it fails instead, so a green CI run always means the real servers were exercised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_HOST = os.environ.get("LIVECOMPANION_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("LIVECOMPANION_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("LIVECOMPANION_TEST_PG_USER", "postgres")
+REDIS_URL = os.environ.get("LIVECOMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def unavailable(what: str, why: object) -> None:
+    message = f"{what} is not reachable: {why}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI must run against the real server)", pytrace=False)
+    pytest.skip(message)
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    if not _port_open(PG_HOST, PG_PORT):
+        unavailable("PostgreSQL", f"{PG_HOST}:{PG_PORT} refused the connection")
+    return f"{PG_USER}@{PG_HOST}:{PG_PORT}"
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"lc_test_{secrets.token_hex(5)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure here means the server is not usable
+        unavailable("PostgreSQL", exc)
+    yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Runs a test on both backends of the record."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # noqa: BLE001
+        unavailable("Redis", exc)
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of one test's own, so tests never see each other's keys."""
+    return f"lctest:{secrets.token_hex(4)}:"
+
+
+# --- a real server process ----------------------------------------------------------------------
+
+class ServerProcess:
+    def __init__(self, base_url: str, tokens: dict[str, str], process: subprocess.Popen[bytes], log: Path):
+        self.base_url = base_url
+        self.ws_url = base_url.replace("http://", "ws://")
+        self.tokens = tokens
+        self.process = process
+        self.log = log
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(
+    tmp_path: Path,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    tokens: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+) -> ServerProcess:
+    """Start `python -m livecompanion serve` on a free port and wait until it answers."""
+    port = free_port()
+    tokens = tokens or {role: f"{role}-{secrets.token_hex(6)}" for role in ("operator", "ingest", "viewer")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
+    env.update({
+        "LIVECOMPANION_DATA_DIR": str(tmp_path / "data"),
+        "LIVECOMPANION_OPERATOR_TOKEN": tokens["operator"],
+        "LIVECOMPANION_INGEST_TOKEN": tokens["ingest"],
+        "LIVECOMPANION_VIEWER_TOKEN": tokens["viewer"],
+        "PYTHONUNBUFFERED": "1",
+    })
+    if database_url:
+        env["LIVECOMPANION_DATABASE_URL"] = database_url
+    if redis_url:
+        env["LIVECOMPANION_REDIS_URL"] = redis_url
+    env.update(extra_env or {})
+    log = tmp_path / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "livecompanion", "serve", "--port", str(port), "--log-level", "warning",
+         *(args or [])],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return ServerProcess(base, tokens, process, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start in 30 s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """One real server process on SQLite with in-memory fan-out (the embedded default)."""
+    proc = start_server(tmp_path)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[object]:
+    """Start any number of servers (e.g. two instances on PostgreSQL + Redis); all stopped after."""
+    started: list[ServerProcess] = []
+
+    def factory(**kwargs: object) -> ServerProcess:
+        sub = tmp_path / f"s{len(started)}"
+        sub.mkdir()
+        proc = start_server(sub, **kwargs)  # type: ignore[arg-type]
+        started.append(proc)
+        return proc
+
+    yield factory
+    for proc in started:
+        proc.stop()
+
+
+EXAMPLE_SCRIPT = ROOT / "examples" / "autumn-hydration.yaml"
