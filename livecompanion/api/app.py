@@ -20,6 +20,8 @@ from livecompanion.storage.db import Database
 ROUTERS = [
     "livecompanion.api.health",
     "livecompanion.api.streams",
+    "livecompanion.api.live",
+    "livecompanion.api.home",
 ]
 
 WEB = Path(__file__).resolve().parent.parent / "web"

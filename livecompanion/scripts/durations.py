@@ -70,7 +70,10 @@ def parse_target(value: object) -> TargetRange:
             unit = high[-1:].lower()
             if low.replace(".", "", 1).isdigit() and unit in _UNIT_SECONDS:
                 low += unit
-            lo, hi = parse_duration(low), parse_duration(high)
+            try:
+                lo, hi = parse_duration(low), parse_duration(high)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a duration (write 90s, 8m, 1h5m or seconds)") from None
             if lo > hi:
                 raise ValueError(f"range '{value}' runs backwards: {format_seconds(lo)} > {format_seconds(hi)}")
             return TargetRange(lo, hi)

@@ -62,8 +62,9 @@ def test_deep_nesting_is_refused_without_recursion_error() -> None:
 
 
 def test_fifty_megabytes_is_refused_before_reading_it_all() -> None:
+    payload = b"x" * 50_000_000
     tracemalloc.start()
-    err = error_of(b"x" * 50_000_000)
+    err = error_of(payload)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert "at most 1,000,000 bytes" in err.message

@@ -1,0 +1,181 @@
+"""Show control (contract section 5): segments, countdowns, pins, cues, teleprompter remote, viewer socket.
+
+Thin: each route validates its body and calls one function of `livecompanion.stream.service`.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Response, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field
+
+from livecompanion.api.deps import authorize_ws, get_services, require
+from livecompanion.api.services import Services
+from livecompanion.realtime.feed import SlowClient, serve_feed
+from livecompanion.stream import service
+from livecompanion.stream.cues import NoCueRunner
+from livecompanion.stream.machine import ShowError
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["show control"])
+operator = [Depends(require("operator"))]
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    try:
+        yield
+    except NoCueRunner as exc:
+        raise HTTPException(501, str(exc)) from None
+    except ShowError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except LookupError as exc:
+        raise HTTPException(404, exc.args[0] if exc.args else "not found") from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Step(_Body):
+    from_index: int | None = Field(
+        None, description="The segment index the operator sees as live; 409 if the show has moved since."
+    )
+
+
+class Goto(_Body):
+    index: int | None = Field(None, ge=0, description="0-based position in the script")
+    id: str | None = Field(None, min_length=1, max_length=100, description="the segment's id")
+    from_index: int | None = None
+
+
+class CountdownIn(_Body):
+    seconds: int = Field(ge=1, le=service.MAX_COUNTDOWN_SECONDS)
+    label: str | None = Field(None, max_length=200)
+
+
+class PinIn(_Body):
+    text: str = Field(min_length=1, max_length=service.MAX_PIN_TEXT)
+    nickname: str | None = Field(None, max_length=200)
+
+
+class PrompterIn(_Body):
+    action: Literal["play", "pause", "toggle", "speed", "faster", "slower", "back", "forward", "top",
+                    "bigger", "smaller", "mirror_h", "mirror_v"]
+    value: float | None = None
+
+
+@router.post("/api/streams/{stream_id}/segments/next", dependencies=operator)
+async def next_segment(stream_id: str, body: Step | None = None,
+                       services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
+    with _domain_errors():
+        return await service.next_segment(services, stream_id, body.from_index if body else None)
+
+
+@router.post("/api/streams/{stream_id}/segments/previous", dependencies=operator)
+async def previous_segment(stream_id: str, body: Step | None = None,
+                           services: Services = Depends(get_services)) -> dict[str, Any]:
+    with _domain_errors():
+        return await service.previous_segment(services, stream_id, body.from_index if body else None)
+
+
+@router.post("/api/streams/{stream_id}/segments/goto", dependencies=operator)
+async def goto_segment(stream_id: str, body: Goto, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Go live with any segment: `{"index": 3}` or `{"id": "mask-close"}`."""
+    with _domain_errors():
+        return await service.goto_segment(services, stream_id, body.index, body.id, body.from_index)
+
+
+@router.post("/api/streams/{stream_id}/end", dependencies=operator)
+async def end_stream(stream_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
+    with _domain_errors():
+        return await service.end_stream(services, stream_id)
+
+
+@router.post("/api/streams/{stream_id}/countdowns", status_code=201, dependencies=operator)
+async def start_countdown(stream_id: str, body: CountdownIn,
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Start a countdown: 201 with its `id` and `ends_at` (epoch ms), the same second on every screen."""
+    with _domain_errors():
+        return await service.start_countdown(services, stream_id, body.seconds, body.label)
+
+
+@router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator)
+async def cancel_countdown(stream_id: str, countdown_id: str,
+                           services: Services = Depends(get_services)) -> Response:
+    with _domain_errors():
+        await service.cancel_countdown(services, stream_id, countdown_id)
+    return Response(status_code=204)
+
+
+@router.post("/api/streams/{stream_id}/pins", dependencies=operator)
+async def pin(stream_id: str, body: PinIn, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Pin a comment on the overlay (it replaces the pinned one)."""
+    with _domain_errors():
+        return await service.pin(services, stream_id, body.text, body.nickname)
+
+
+@router.delete("/api/streams/{stream_id}/pins", status_code=204, dependencies=operator)
+async def unpin(stream_id: str, services: Services = Depends(get_services)) -> Response:
+    with _domain_errors():
+        await service.unpin(services, stream_id)
+    return Response(status_code=204)
+
+
+@router.post("/api/streams/{stream_id}/cues/{segment_id}/{cue_index}/fire", dependencies=operator)
+async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool = False,
+                   services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Run a cue of the script now. A cue fires once; `?force=true` fires it again."""
+    with _domain_errors():
+        return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force)
+
+
+@router.post("/api/streams/{stream_id}/prompter", dependencies=operator)
+async def prompter(stream_id: str, body: PrompterIn, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Remote control for the stream's teleprompters (play, pause, speed 1-9, back, forward, ...)."""
+    with _domain_errors():
+        return await service.prompter_command(services, stream_id, body.action, body.value)
+
+
+@router.websocket("/ws/streams/{stream_id}")
+async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
+    """First a snapshot, then every change as a patch with the next rev (contract section 5)."""
+    if not await authorize_ws(websocket, "viewer"):
+        return
+    services: Services = websocket.app.state.services
+    try:
+        await service.load_state(services, stream_id)
+    except LookupError:
+        await websocket.close(code=4404, reason=f"no stream '{stream_id}'")
+        return
+    await websocket.accept()
+
+    async def receive() -> str:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise ConnectionError("the client left")
+        return message.get("text") or ""
+
+    try:
+        await serve_feed(services.hub, stream_id, websocket.send_text, receive,
+                         lambda: service.load_state(services, stream_id))
+    except SlowClient:
+        await _close(websocket, 1013, "too slow to keep up: reconnect")
+    except (ConnectionError, OSError, RuntimeError, WebSocketDisconnect) as exc:  # gone mid-send
+        log.debug("viewer socket of %s closed: %s", stream_id, exc)
+    else:
+        await _close(websocket, 1001, "the service is shutting down")
+
+
+async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    try:
+        await websocket.close(code=code, reason=reason)
+    except (RuntimeError, OSError):
+        pass

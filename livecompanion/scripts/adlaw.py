@@ -1,0 +1,320 @@
+"""Advertising-law lint (rule `ad-law`): find phrases a host should not say on air.
+
+The terms live in data (`adlaw_terms.yaml` next to this module; format at its top and in
+docs/adlaw.md), so a team can extend them with a file of its own. Matching runs on
+`textnorm.fold(text)` (simplified, half-width, lower case, same length as the input), so a hit's
+offsets point at the characters the host actually wrote, traditional or simplified.
+
+All literal terms and allow words go into one trie, compiled to a single regular expression and
+scanned leftmost-longest: 全网最低 is one hit, not also 最; 最后 (an allow word of 最) consumes its
+characters and yields nothing. `prefix` terms (最) only flag together with the following character.
+Regex `pattern` entries run separately; where a pattern hit and a term hit overlap, the longer wins.
+The lint flags; it never blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from livecompanion.textnorm import fold
+
+__all__ = ["BUILTIN_TERMS_FILE", "CATEGORIES", "AdLawHit", "AdLawTermsError", "find_ad_law_terms"]
+
+BUILTIN_TERMS_FILE = Path(__file__).with_name("adlaw_terms.yaml")
+CATEGORIES = ("absolute", "state-endorsement", "efficacy", "anxiety", "price")
+
+_ENTRY_KEYS = {"term", "pattern", "category", "reason", "allow", "prefix", "continuations", "enabled"}
+# What may follow a prefix term for it to be a claim: a CJK ideograph or a letter (最in, 最nice).
+_PREFIX_NEXT = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z]"
+
+
+@dataclass(frozen=True)
+class AdLawHit:
+    term: str  # exactly as written in the input text
+    start: int  # char offsets into the ORIGINAL text
+    end: int
+    category: str
+    reason: str
+
+
+class AdLawTermsError(ValueError):
+    """A terms file that cannot be used; the message says which file, line and entry."""
+
+
+class _BadEntry(Exception):
+    """One entry of a terms file is wrong; the loader adds file, line and index."""
+
+
+@dataclass(frozen=True)
+class _Term:
+    category: str
+    reason: str
+    allow: tuple[str, ...] = ()  # folded
+    prefix: bool = False
+    continuations: tuple[str, ...] = ()  # folded, without the term itself
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    regex: re.Pattern[str]
+    category: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class _TermFile:
+    terms: dict[str, _Term]  # folded term -> definition
+    patterns: dict[str, _Pattern]  # pattern source -> compiled
+    disabled: frozenset[str]  # folded terms / pattern sources switched off (`enabled: false`)
+
+
+@dataclass
+class _Builder:
+    terms: dict[str, _Term]
+    patterns: dict[str, _Pattern]
+    disabled: set[str]
+
+
+# ------------------------------------------------------------------------------------------ loading
+
+
+def _entry_lines(text: str) -> list[int]:
+    """1-based line of each item of the top-level `terms` list, for error messages."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if key.value == "terms" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def _strings(value: Any, what: str) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, str) and v.strip() for v in items):
+        raise _BadEntry(f"`{what}` must be a non-empty string or a list of non-empty strings")
+    if any(v != v.strip() for v in items):
+        raise _BadEntry(f"`{what}` has leading or trailing spaces: {items!r}")
+    return items
+
+
+def _parse_pattern(source: Any) -> re.Pattern[str]:
+    if not isinstance(source, str) or not source:
+        raise _BadEntry("`pattern` must be a non-empty string")
+    # Patterns see folded text: a traditional or full-width literal would never match.
+    folded = "".join(fold(ch) if ord(ch) > 127 else ch for ch in source)
+    if folded != source:
+        raise _BadEntry(f"pattern {source!r} must be simplified and half-width: write {folded!r}")
+    try:
+        regex = re.compile(source)
+    except re.error as exc:
+        raise _BadEntry(f"pattern {source!r} is not a valid regular expression: {exc}") from None
+    if regex.fullmatch(""):
+        raise _BadEntry(f"pattern {source!r} matches the empty text")
+    return regex
+
+
+def _parse_entry(entry: Any, into: _Builder) -> None:
+    if not isinstance(entry, dict):
+        raise _BadEntry("each entry must be a mapping with `term` (or `pattern`), `category`, `reason`")
+    unknown = set(entry) - _ENTRY_KEYS
+    if unknown:
+        raise _BadEntry(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                         f"allowed: {', '.join(sorted(_ENTRY_KEYS))}")
+    if ("term" in entry) == ("pattern" in entry):
+        raise _BadEntry("an entry needs exactly one of `term` or `pattern`")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _BadEntry("`enabled` must be true or false")
+    if "pattern" in entry:
+        for key in ("allow", "prefix", "continuations"):
+            if key in entry:
+                raise _BadEntry(f"`{key}` only goes with `term`, not with `pattern`")
+    if "term" in entry:
+        keys = [fold(t) for t in _strings(entry["term"], "term")]
+    else:
+        keys = [entry["pattern"] if isinstance(entry["pattern"], str) else ""]
+    if not enabled:
+        into.disabled.update(keys)
+        return
+    category, reason = entry.get("category"), entry.get("reason")
+    if category not in CATEGORIES:
+        raise _BadEntry(f"`category` must be one of {', '.join(CATEGORIES)} (got {category!r})")
+    if not isinstance(reason, str) or not reason.strip():
+        raise _BadEntry("`reason` must be a non-empty string (cite the article)")
+    if "pattern" in entry:
+        if keys[0] in into.patterns:
+            raise _BadEntry(f"pattern {keys[0]!r} is listed twice")
+        into.patterns[keys[0]] = _Pattern(_parse_pattern(entry["pattern"]), category, reason.strip())
+        return
+
+    allow = [fold(a) for a in _strings(entry["allow"], "allow")] if "allow" in entry else []
+    for word in allow:
+        if not any(t in word and t != word for t in keys):
+            raise _BadEntry(f"allow word {word!r} must contain one of the terms {keys} and be longer")
+    prefix = entry.get("prefix", False)
+    if not isinstance(prefix, bool):
+        raise _BadEntry("`prefix` must be true or false")
+    continuations = [fold(c) for c in _strings(entry["continuations"], "continuations")] \
+        if "continuations" in entry else []
+    if continuations and not prefix:
+        raise _BadEntry("`continuations` only goes with `prefix: true`")
+    for key in keys:
+        if key in into.terms:
+            raise _BadEntry(f"term {key!r} is listed twice")
+        into.terms[key] = _Term(category, reason.strip(), tuple(a for a in allow if key in a), prefix,
+                                tuple(continuations))
+
+
+@lru_cache(maxsize=32)
+def _load_file(path: str, mtime_ns: int) -> _TermFile:  # mtime_ns: reload when the file changes
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AdLawTermsError(f"{path}: cannot read terms file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise AdLawTermsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
+        raise AdLawTermsError(f"{path}: expected a mapping with a `terms:` list at the top")
+    unknown = set(data) - {"version", "terms"}
+    if unknown:
+        raise AdLawTermsError(f"{path}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}")
+    if data.get("version", 1) != 1:
+        raise AdLawTermsError(f"{path}: unsupported version {data['version']!r} (this code reads 1)")
+    lines = _entry_lines(text)
+    parsed = _Builder({}, {}, set())
+    for i, entry in enumerate(data["terms"]):
+        try:
+            _parse_entry(entry, parsed)
+        except _BadEntry as exc:
+            line = f"{lines[i]}:" if i < len(lines) else ""
+            raise AdLawTermsError(f"{path}:{line} terms[{i}]: {exc}") from None
+    return _TermFile(parsed.terms, parsed.patterns, frozenset(parsed.disabled))
+
+
+def _file_key(path: Path) -> tuple[str, int]:
+    resolved = path.resolve()
+    try:
+        return str(resolved), resolved.stat().st_mtime_ns
+    except OSError as exc:
+        raise AdLawTermsError(f"{path}: cannot read terms file: {exc}") from None
+
+
+# ------------------------------------------------------------------------------------------ matching
+
+
+_END, _ANY = 0, 1  # trie node keys besides characters: a word ends here / any next character
+
+
+class _Trie:
+    """Literal words -> one regex that matches, at each start, the longest word present."""
+
+    def __init__(self) -> None:
+        self.root: dict[str | int, Any] = {}
+
+    def add(self, word: str, prefix_only: bool = False) -> None:
+        node = self.root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[_ANY if prefix_only else _END] = True
+
+    def pattern(self, node: dict[str | int, Any] | None = None) -> str:
+        node = self.root if node is None else node
+        children = sorted(k for k in node if isinstance(k, str))
+        # Children start with distinct characters, so at most one literal branch can match; greedy
+        # optional groups then give the longest word, backing off to shorter ones that end earlier.
+        alts = [re.escape(ch) + self.pattern(node[ch]) for ch in children]
+        if _ANY in node:
+            alts.append(_PREFIX_NEXT)  # last: listed continuations and allow words come first
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if _END in node else body
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    regex: re.Pattern[str] | None
+    words: dict[str, _Term | None]  # folded word -> its term, or None for an allow word
+    prefixes: dict[str, _Term]  # prefix term -> definition, for "term + any character" hits
+    patterns: tuple[_Pattern, ...]
+
+
+def _merge(files: list[_TermFile]) -> tuple[dict[str, _Term], dict[str, _Pattern]]:
+    terms: dict[str, _Term] = {}
+    patterns: dict[str, _Pattern] = {}
+    for f in files:  # later files win: same term replaces, `enabled: false` removes
+        for key in f.disabled:
+            terms.pop(key, None)
+            patterns.pop(key, None)
+        terms.update(f.terms)
+        patterns.update(f.patterns)
+    return terms, patterns
+
+
+@lru_cache(maxsize=16)
+def _matcher(extra: tuple[str, int] | None) -> _Matcher:
+    files = [_load_file(*_file_key(BUILTIN_TERMS_FILE))]
+    if extra is not None:
+        files.append(_load_file(*extra))
+    terms, patterns = _merge(files)
+    # Where one word is both, a listed term beats a continuation, which beats an allow word.
+    words: dict[str, _Term | None] = {w: None for term in terms.values() for w in term.allow}
+    words.update((key + cont, term) for key, term in terms.items() for cont in term.continuations)
+    words.update((key, term) for key, term in terms.items() if not term.prefix)
+    prefixes = {key: term for key, term in terms.items() if term.prefix}
+    trie = _Trie()
+    for word in words:
+        trie.add(word)
+    for key in prefixes:
+        trie.add(key, prefix_only=True)
+    source = trie.pattern()
+    return _Matcher(re.compile(source) if source else None, words, prefixes, tuple(patterns.values()))
+
+
+def find_ad_law_terms(text: str, extra_terms_file: Path | None = None) -> list[AdLawHit]:
+    """Advertising-law phrases in `text`, sorted by start, never overlapping (the longest wins).
+
+    `extra_terms_file` (same format as adlaw_terms.yaml) is merged over the built-in list.
+    Raises AdLawTermsError when a terms file is missing or malformed.
+    """
+    matcher = _matcher(_file_key(Path(extra_terms_file)) if extra_terms_file is not None else None)
+    if not text:
+        return []
+    folded = fold(text)
+    hits: list[tuple[int, int, _Term | _Pattern]] = []
+    if matcher.regex is not None:
+        for m in matcher.regex.finditer(folded):
+            word = m.group()
+            term = matcher.words[word] if word in matcher.words else matcher.prefixes[word[:-1]]
+            if term is not None:  # None: an allow word, ordinary language
+                hits.append((m.start(), m.end(), term))
+    if matcher.patterns:
+        found = [(m.start(), m.end(), p) for p in matcher.patterns for m in p.regex.finditer(folded)
+                 if m.end() > m.start()]
+        if found:
+            hits = _longest_first(hits + found)
+    return [AdLawHit(text[s:e], s, e, t.category, t.reason) for s, e, t in hits]
+
+
+def _longest_first(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
+    """Drop overlaps, keeping the longer hit (the earlier one on a tie); sorted by start."""
+    kept: list[tuple[int, int, Any]] = []
+    for hit in sorted(hits, key=lambda h: (h[0], h[0] - h[1])):
+        if kept and hit[0] < kept[-1][1]:  # overlaps the last kept hit
+            if hit[1] - hit[0] > kept[-1][1] - kept[-1][0]:
+                kept[-1] = hit  # starts at or after kept[-1], so clear of everything before it
+            continue
+        kept.append(hit)
+    return kept
