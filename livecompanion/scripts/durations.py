@@ -1,4 +1,5 @@
-"""Durations as hosts write them: `90s`, `8m`, `1h5m`, `1m30s`, bare seconds (`300`), ranges `5-10m`."""
+"""Durations as hosts write them: `90s`, `8m`, `1h5m`, `1m30s`, bare seconds (`300`), ranges `5-10m`,
+and the same with Chinese units (`5-10分鐘`, `90秒`, `1小時5分`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([hms])")
 _SINGLE = re.compile(r"^(?:\d+(?:\.\d+)?[hms])+$")
 _RANGE_SEP = re.compile(r"\s*[-~–〜至]\s*")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+# Hosts write Chinese units too: 5分鐘, 90秒, 1小時5分.
+_CHINESE_UNITS = (("mins", "m"), ("secs", "s"), ("hrs", "h"), ("小時", "h"), ("小时", "h"), ("鐘頭", "h"), ("钟头", "h"), ("分鐘", "m"), ("分钟", "m"),
+                  ("秒鐘", "s"), ("秒钟", "s"), ("時", "h"), ("时", "h"), ("分", "m"), ("秒", "s"),
+                  ("min", "m"), ("sec", "s"), ("hr", "h"))
+
+
+def _ascii_units(text: str) -> str:
+    for word, unit in _CHINESE_UNITS:
+        text = text.replace(word, unit)
+    return text
 MAX_SECONDS = 24 * 3600
 
 
@@ -39,7 +50,7 @@ def parse_duration(value: object) -> int:
     elif isinstance(value, float) and value.is_integer():
         seconds = int(value)
     elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
+        text = _ascii_units(value.strip().lower().replace(" ", ""))
         if text.isdigit():
             seconds = int(text)
         elif _SINGLE.match(text):
@@ -64,7 +75,7 @@ def parse_duration(value: object) -> int:
 def parse_target(value: object) -> TargetRange:
     """A single duration or a range such as `5-10m` (the unit of the right side carries left)."""
     if isinstance(value, str):
-        parts = _RANGE_SEP.split(value.strip())
+        parts = _RANGE_SEP.split(_ascii_units(value.strip().lower()))
         if len(parts) == 2 and all(parts):
             low, high = parts
             unit = high[-1:].lower()

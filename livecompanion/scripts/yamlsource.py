@@ -10,6 +10,7 @@ composer runs, and a cap on the number of nodes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import yaml
@@ -74,9 +75,36 @@ def decode(raw: bytes) -> str:
         raise SourceError(f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", line, col) from None
 
 
+# What hand-written scripts get wrong most, said in the host's terms.
+_FULLWIDTH_COLON = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*：", re.M)
+_HINTS = (
+    ("found character '\\t'", "indent with spaces, not tabs"),
+    ("expected <block end>", "the indentation does not line up: keys of one item start in the same column"),
+    ("mapping values are not allowed", "a ':' in a value: put the value in quotes, or check the indentation"),
+)
+
+
+def _lint_source(text: str) -> None:
+    """Mistakes that make YAML read something else than the host meant, caught before parsing."""
+    match = _FULLWIDTH_COLON.search(text)
+    if match:
+        line = text.count("\n", 0, match.start(1)) + 1
+        col = match.end() - (text.rfind("\n", 0, match.end()) + 1)
+        raise SourceError(f"'{match.group(1)}：' uses a full-width colon; write '{match.group(1)}:'", line, col)
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        stripped = line_text.lstrip(" ")
+        if stripped.startswith("\u3000"):
+            col = len(line_text) - len(stripped) + 1
+            raise SourceError("indented with a full-width space (　); indent with ordinary spaces", number, col)
+
+
 def _mark_error(exc: yaml.MarkedYAMLError) -> SourceError:
     mark = exc.problem_mark or exc.context_mark
     problem = exc.problem or exc.context or "not valid YAML"
+    for needle, hint in _HINTS:
+        if needle in str(exc):
+            problem = f"{problem} ({hint})"
+            break
     if mark is None:
         return SourceError(f"not YAML: {problem}")
     return SourceError(f"not YAML: {problem}", mark.line + 1, mark.column + 1)
@@ -146,6 +174,7 @@ def _build(node: yaml.Node, path: Path, out: Located, constructor: yaml.SafeLoad
 
 def load_yaml(text: str) -> Located:
     """Parse one YAML document into plain data with positions. Raises SourceError."""
+    _lint_source(text)
     _prescan(text)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)

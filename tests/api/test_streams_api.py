@@ -31,7 +31,7 @@ def test_script_as_json(server: ServerProcess) -> None:
 
 
 def test_invalid_script_gets_422_with_located_findings(server: ServerProcess) -> None:
-    bad = "title: 壞腳本\nsegments:\n  - kind: openning\n    target: 5-10分\n"
+    bad = "title: 壞腳本\nsegments:\n  - kind: openning\n    target: 五到十分鐘\n"
     response = httpx.post(f"{server.base_url}/api/streams", content=bad.encode(),
                           headers={**server.headers("operator"), "Content-Type": "application/yaml"})
     assert response.status_code == 422
@@ -39,7 +39,7 @@ def test_invalid_script_gets_422_with_located_findings(server: ServerProcess) ->
     assert texts == [
         "script:3:11: error: segments[0].kind: segment kind 'openning' is not one of opening, product, value, "
         "closing, wrapup",
-        "script:4:13: error: segments[0].target: '5-10分' is not a duration (write 90s, 8m, 1h5m or seconds)",
+        "script:4:13: error: segments[0].target: '五到十分鐘' is not a duration (write 90s, 8m, 1h5m or seconds)",
     ]
     garbage = httpx.post(f"{server.base_url}/api/streams", content=b"\xff\xfe\x00garbage",
                          headers=server.headers("operator"))

@@ -15,7 +15,8 @@ def test_single_durations(text: object, seconds: int) -> None:
 @pytest.mark.parametrize(
     ("text", "low", "high"),
     [("5-10m", 300, 600), ("90s-2m", 90, 120), ("5~10m", 300, 600), ("5 - 10m", 300, 600), ("8m", 480, 480),
-     ("1h-1h30m", 3600, 5400)],
+     ("1h-1h30m", 3600, 5400), ("5-10分鐘", 300, 600), ("5-10分", 300, 600), ("90秒", 90, 90),
+     ("1小時5分", 3900, 3900), ("5至10分钟", 300, 600), ("10 mins", 600, 600)],
 )
 def test_targets_and_ranges(text: str, low: int, high: int) -> None:
     assert parse_target(text) == TargetRange(low, high)
@@ -24,7 +25,7 @@ def test_targets_and_ranges(text: str, low: int, high: int) -> None:
 @pytest.mark.parametrize(
     ("text", "says"),
     [("abc", "not a duration"), ("10-5m", "runs backwards"), ("5m1h", "units go h, m, s"), ("0", "longer than zero"),
-     ("1-2-3m", "not a duration"), ("25h", "longer than a day"), (True, "not a duration"), ("5分鐘", "not a duration")],
+     ("1-2-3m", "not a duration"), ("25h", "longer than a day"), (True, "not a duration"), ("五分鐘", "not a duration")],
 )
 def test_bad_durations_say_why(text: object, says: str) -> None:
     with pytest.raises(ValueError, match=says):

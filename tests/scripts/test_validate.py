@@ -41,7 +41,7 @@ products:
     name: 重複的貨號
 segments:
   - kind: opening
-    target: 5-10分
+    target: 五到十分鐘
   - kind: openning
     product: LIP-9
   - id: close
@@ -69,7 +69,7 @@ def test_every_mistake_at_once_with_exact_locations() -> None:
     assert errors(SCRIPT_WITH_MISTAKES) == [
         "s.yaml:6:17: error: products[0].live_price: '九十九' is not a number",
         "s.yaml:7:10: error: duplicate sku 'CREAM-1'",
-        "s.yaml:11:13: error: segments[0].target: '5-10分' is not a duration (write 90s, 8m, 1h5m or seconds)",
+        "s.yaml:11:13: error: segments[0].target: '五到十分鐘' is not a duration (write 90s, 8m, 1h5m or seconds)",
         "s.yaml:12:11: error: segments[1].kind: segment kind 'openning' is not one of opening, product, value, "
         "closing, wrapup",
         "s.yaml:13:14: error: segments[1].product names unknown sku 'LIP-9' (products: CREAM-1)",

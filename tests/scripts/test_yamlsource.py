@@ -79,3 +79,16 @@ def test_duplicate_keys_are_errors() -> None:
 def test_many_nodes_are_refused() -> None:
     err = error_of("a: [" + ",".join(["1"] * 250_000) + "]")
     assert "nodes" in err.message
+
+
+def test_hints_for_what_hosts_get_wrong() -> None:
+    err = error_of("title：秋冬專場\nsegments:\n  - kind: opening\n")
+    assert (err.line, err.col, err.message) == (1, 6, "'title：' uses a full-width colon; write 'title:'")
+    err = error_of("title: x\nsegments:\n\t- kind: opening\n")
+    assert (err.line, err.col) == (3, 1) and "indent with spaces, not tabs" in err.message
+    err = error_of("title: x\nsegments:\n  - kind: opening\n\u3000\u3000target: 5m\n")
+    assert (err.line, err.col) == (4, 1) and "full-width space" in err.message
+    err = error_of("title: x\nsegments:\n  -  kind: product\n   target: 15m\n")
+    assert "indentation does not line up" in err.message
+    # a full-width colon inside a text is fine
+    assert load_yaml("title: 家人們：晚上好\n").data == {"title": "家人們：晚上好"}
