@@ -1,0 +1,1 @@
+"""Event ingest: receiving events, comment understanding (`comments`), platform bridge mappers (`bridges`)."""

@@ -1,0 +1,131 @@
+"""Spam in live chat: links, phone numbers, private-account handles, off-platform ads, and floods.
+
+`spam_reason(cleaned)` judges one comment on its own (pass the output of `clean_text`). `SpamWindow`
+is the stateful part: the same text from many different users within seconds is a bot flood, even
+when each copy looks harmless. Its memory is bounded, whatever the stream throws at it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+_URL = re.compile(
+    r"https?://|www\.|t\.me/|"
+    r"(?<![\w.])[a-z0-9][a-z0-9-]{0,30}\.(?:com|cn|net|org|top|xyz|vip|cc|me|io|shop|link|ly|club|site|"
+    r"info|co|tk|app|live|store|icu|fun|ink|work|online)(?:/|\b)"
+)
+# Chinese mobile numbers, also typed with spaces or dashes between the digits (138 1234 5678).
+_PHONE = re.compile(r"(?<!\d)1[3-9](?:[ \-]*\d){9}(?!\d)")
+# Names of private channels, then (after a colon, 号, 是 ...) something that looks like an account id.
+_HANDLE_WORD = (
+    r"(?:(?<![a-z])(?:vx|wx|v|q|qq|tg|line)(?![a-z])|v信|微信号?|薇信号?|威信号?|维信|徽信|qq号|q号|q群|扣扣号?|"
+    r"企鹅号?|电报|telegram|薇|威)"
+)
+_ACCOUNT_ID = r"(?:[a-z][a-z0-9_\-]{3,}|\d{5,})"
+_HANDLE_WITH_ID = re.compile(_HANDLE_WORD + r"[\s:：号是为]{0,3}" + _ACCOUNT_ID)
+# Short obfuscated asks to add a private account, spam even without an id ("加v看主页").
+# 加微 counts but 加微信 alone does not: hosts themselves say 加微信領直播專屬福利, and viewers ask how.
+_ADD_PRIVATE = re.compile(
+    r"(?:加|\+)\s*(?:v(?![a-z])|vx|wx|微(?!信)|薇|威|q(?![a-z])|扣扣)|" + _HANDLE_WORD + r"\s*同号"
+)
+# Recruiting and scam phrases that genuine viewers of a shopping stream do not write.
+_AD_STRONG = re.compile(r"兼职|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场")
+# Weaker ad signals: any two of these together.
+_AD_WEAK = re.compile(
+    r"同款|低价|便宜一半|一折|全网最低|进群|福利群|领红包|私聊|私我|私信我|看我?主页|看我?头像|主页有|淘宝搜|店铺|代购"
+)
+
+
+def spam_reason(cleaned: str) -> str | None:
+    """Why this (cleaned) comment is spam, or None. Checks links, phones, handles and ad phrases."""
+    if _URL.search(cleaned):
+        return "link"
+    if _PHONE.search(cleaned):
+        return "phone number"
+    if _HANDLE_WITH_ID.search(cleaned) or _ADD_PRIVATE.search(cleaned):
+        return "private account"
+    if _AD_STRONG.search(cleaned):
+        return "advertising"
+    weak = _AD_WEAK.findall(cleaned)
+    if len(set(weak)) >= 2:
+        return "advertising"
+    return None
+
+
+@dataclass(slots=True)
+class _Seen:
+    users: dict[str, int]  # user -> last time (ms) they posted this text
+    flagged_until: int = -1
+
+
+class SpamWindow:
+    """Detects one text posted by many users within a few seconds (bot floods, copy-paste ads).
+
+    `observe(key, user_id, ts_ms)` records a post of `key` (a `match_key`) and returns True when at
+    least `min_users` distinct users posted it within the last `window_ms`; the text then stays
+    flagged while posts keep coming within the window. The first `min_users - 1` copies pass:
+    nothing can tell them from a genuine comment yet.
+
+    Memory is bounded: at most `max_texts` texts are tracked (least recently posted dropped first)
+    and at most `max_users_per_text` users per text. Keys shorter than `min_length` characters are
+    never flagged: hundreds of viewers typing 想要 or 666 at once is a live room, not a flood (the
+    caller should also skip intent comments and the running lottery keyword).
+    """
+
+    def __init__(
+        self,
+        window_ms: int = 10_000,
+        min_users: int = 4,
+        min_length: int = 6,
+        max_texts: int = 5_000,
+        max_users_per_text: int = 64,
+    ) -> None:
+        if window_ms <= 0 or min_users < 2 or max_texts < 1 or max_users_per_text < min_users:
+            raise ValueError(
+                "SpamWindow needs window_ms > 0, min_users >= 2, max_users_per_text >= min_users"
+            )
+        self.window_ms = window_ms
+        self.min_users = min_users
+        self.min_length = min_length
+        self.max_texts = max_texts
+        self.max_users_per_text = max_users_per_text
+        self._texts: OrderedDict[str, _Seen] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def observe(self, key: str, user_id: str | None, ts_ms: int) -> bool:
+        if len(key) < self.min_length:
+            return False
+        horizon = ts_ms - self.window_ms
+        self._expire(horizon)
+        seen = self._texts.get(key)
+        if seen is None:
+            seen = self._texts[key] = _Seen({})
+            if len(self._texts) > self.max_texts:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(key)
+        users = seen.users
+        users[user_id or f"anonymous:{ts_ms}:{len(users)}"] = ts_ms
+        if len(users) > self.max_users_per_text or len(users) >= self.min_users:
+            for user, last in list(users.items()):
+                if last < horizon:
+                    del users[user]
+            while len(users) > self.max_users_per_text:
+                del users[next(iter(users))]
+        if len(users) >= self.min_users:
+            seen.flagged_until = ts_ms + self.window_ms
+        return ts_ms <= seen.flagged_until
+
+    def _expire(self, horizon: int) -> None:
+        # Texts are kept in order of their last post: drop the front while it is older than the window.
+        texts = self._texts
+        while texts:
+            key, seen = next(iter(texts.items()))
+            newest = max(seen.users.values(), default=-1)
+            if newest >= horizon or seen.flagged_until >= horizon:
+                break
+            del texts[key]

@@ -1,0 +1,91 @@
+"""Comment normalisation and classification: the decisions documented in the package."""
+
+from __future__ import annotations
+
+import pytest
+
+from livecompanion.ingest.comments import classify_comment, clean_text, intent_signals, match_key
+
+
+@pytest.mark.parametrize(
+    ("text", "cleaned", "key"),
+    [
+        ("想要想要想要", "想要想要想要", "想要"),
+        ("想要！！！🥰", "想要!!!", "想要"),
+        ("這款面膜適合油性皮膚嗎？？", "这款面膜适合油性皮肤吗??", "这款面膜适合油性皮肤吗"),
+        ("[比心][比心] 主播好美", "主播好美", "主播好美"),
+        ("ＳＯＯＯＯＬＤ", "soooold", "sold"),
+        ("good  night", "good night", "good night"),
+        ("扣1扣1", "扣1扣1", "扣1"),
+        ("1111", "1111", "1111"),  # digits never collapse: 100 and 10 are different prices
+        ("199元", "199元", "199元"),
+        ("➕V：xyz777", "+v:xyz777", "v xyz777"),
+    ],
+)
+def test_normalisation(text: str, cleaned: str, key: str) -> None:
+    assert clean_text(text) == cleaned
+    assert match_key(text) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("这款面膜适合油性皮肤吗", "question"),
+        ("多少钱", "question"),  # no question mark needed
+        ("包邮不", "question"),
+        ("偏大还是偏小", "question"),
+        ("how much?", "question"),
+        ("想要！！", "intent"),
+        ("扣1", "intent"),
+        ("1111", "intent"),
+        ("已下單", "intent"),
+        ("sold", "intent"),
+        ("求鏈接", "intent"),
+        ("主播好美", "chitchat"),
+        ("在吗", "chitchat"),  # phatic, not something to answer
+        ("真的吗", "chitchat"),
+        ("怎么这么好看", "chitchat"),  # rhetorical
+        ("这么便宜？", "chitchat"),  # exclamation with a question mark
+        ("？？？", "chitchat"),
+        ("😂😂😂", "chitchat"),
+        ("不想要", "chitchat"),
+        ("sold out", "chitchat"),
+        ("加V：abc12345 领福利", "spam"),
+        ("好货低价 138 1234 5678", "spam"),
+        ("看我主页 www.haohuo88.cn", "spam"),
+        ("q群 123456789 进群领红包", "spam"),
+    ],
+)
+def test_classes(text: str, kind: str) -> None:
+    assert classify_comment(text).kind == kind
+
+
+def test_how_to_buy_is_a_question_carrying_an_intent_signal() -> None:
+    analysis = classify_comment("怎麼買？")
+    assert analysis.kind == "question"
+    assert analysis.intents == ("求链接",)
+
+
+def test_intent_signals_are_canonical_and_negation_aware() -> None:
+    assert intent_signals(match_key("想要想要 已拍")) == ("想要", "已拍")
+    assert intent_signals(match_key("上車上車")) == ("上车",)
+    assert intent_signals(match_key("没抢到")) == ()
+    assert intent_signals(match_key("不想要")) == ()
+    assert intent_signals(match_key("谁不想要")) == ("想要",)
+    assert intent_signals(match_key("你买了吗")) == ()  # asking whether someone bought is no purchase
+    assert intent_signals(match_key("just ordered!")) == ("已拍",)
+    assert intent_signals(match_key("haven't bought yet")) == ()
+    assert intent_signals(match_key("拍一件黑色L")) == ("想要",)
+    assert intent_signals(match_key("冲洗干净")) == ()  # 冲 as in rinse, not 冲 as in go for it
+
+
+def test_spam_reasons() -> None:
+    assert classify_comment("https://t.cn/A6abcdE 点击领取").spam_reason == "link"
+    assert classify_comment("电话 138-1234-5678").spam_reason == "phone number"
+    assert classify_comment("威信 hh5201314").spam_reason == "private account"
+    assert classify_comment("兼职刷单 日结").spam_reason == "advertising"
+    # Paying by WeChat, or asking how to add the host's WeChat, is not spam.
+    assert classify_comment("微信支付可以吗").kind == "question"
+    assert classify_comment("加微信怎么加").kind == "question"
+    # A price is not a phone number.
+    assert classify_comment("138元两盒吗").kind == "question"

@@ -1,0 +1,123 @@
+"""SpamWindow, lottery keyword matching, the intent counter and the per-stream triage."""
+
+from __future__ import annotations
+
+import pytest
+
+from livecompanion.ingest.comments import (
+    CommentTriage,
+    IntentCounter,
+    KeywordMatcher,
+    SpamWindow,
+    matches_keyword,
+)
+
+AD = "家人们去看我主页好东西多多"
+
+
+def test_spam_window_flags_the_same_text_from_many_users_within_seconds() -> None:
+    window = SpamWindow(window_ms=10_000, min_users=4)
+    verdicts = [window.observe("同一段很长的广告文字", f"bot{n}", 1_000 + n * 500) for n in range(6)]
+    assert verdicts == [False, False, False, True, True, True]
+    # Still flagged while copies keep coming; forgotten once the window has passed.
+    assert window.observe("同一段很长的广告文字", "bot9", 12_000)
+    assert not window.observe("同一段很长的广告文字", "bot10", 40_000)
+
+
+def test_spam_window_ignores_one_user_repeating_slow_copies_and_short_texts() -> None:
+    window = SpamWindow(window_ms=5_000, min_users=3)
+    assert not any(window.observe("一位观众一直在说这句话", "same", t) for t in range(0, 10_000, 100))
+    assert not any(window.observe("相隔很久的同一句话啊", f"u{n}", n * 6_000) for n in range(10))
+    assert not any(window.observe("想要", f"u{n}", n) for n in range(100))  # shorter than min_length
+
+
+def test_spam_window_memory_is_bounded() -> None:
+    window = SpamWindow(window_ms=60_000, max_texts=100, max_users_per_text=8, min_users=4)
+    for n in range(5_000):
+        window.observe(f"不一样的评论内容编号{n}", f"u{n}", n)
+    assert len(window) <= 100
+    for n in range(1_000):
+        window.observe("同一句话被很多人刷屏了", f"u{n}", 10_000 + n)
+    assert max(len(s.users) for s in window._texts.values()) <= 8
+
+
+def test_spam_window_rejects_nonsense_settings() -> None:
+    with pytest.raises(ValueError):
+        SpamWindow(window_ms=0)
+    with pytest.raises(ValueError):
+        SpamWindow(min_users=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "entered"),
+    [
+        ("想要！！", True),
+        ("想要想要", True),
+        ("我想要", True),
+        ("想要😍", True),
+        ("想 要", True),
+        ("想要吗", True),
+        ("不想要", False),
+        ("我不想要了", False),
+        ("没想要", False),
+        ("谁不想要", True),
+        ("想", False),
+        ("我要", False),
+    ],
+)
+def test_lottery_keyword(text: str, entered: bool) -> None:
+    assert matches_keyword(text, "想要") is entered
+    assert matches_keyword(text, "想要！") is entered  # the keyword is normalised too
+
+
+def test_lottery_keyword_in_traditional_and_digits() -> None:
+    assert matches_keyword("評論抽獎", "评论")
+    assert matches_keyword("扣1111", "扣1")
+    assert KeywordMatcher("1").matches("11111")
+    with pytest.raises(ValueError):
+        KeywordMatcher("！！")
+
+
+def test_intent_counter() -> None:
+    counter = IntentCounter()
+    counter.add(["想要"], 1)
+    counter.add(["想要", "已拍"], 2)
+    counter.add(["扣1"], 3)
+    assert counter.counts() == {"想要": 2, "已拍": 1, "扣1": 1}
+    assert [c.phrase for c in counter.top(2)] == ["想要", "扣1"]  # ties: the more recent first
+    counter.reset(10)
+    assert counter.counts() == {} and counter.since_ms == 10
+
+
+def test_triage_files_questions_counts_intent_and_hides_spam() -> None:
+    triage = CommentTriage(spam_window=SpamWindow(window_ms=10_000, min_users=3))
+    for n in range(40):
+        triage.handle("想要想要想要", f"fan{n}", n)  # many identical intents: the room, not a flood
+    first = triage.handle("這款面膜適合油性皮膚嗎", "u1", 100)
+    second = triage.handle("适合油性皮肤吗？？", "u2", 200)
+    assert first.question_group == second.question_group is not None
+    assert triage.questions.get(first.question_group).text == "這款面膜適合油性皮膚嗎"  # as asked, not folded
+    how = triage.handle("怎么买", "u3", 300)
+    assert how.analysis.kind == "question"
+    assert triage.intents.counts() == {"想要": 40, "求链接": 1}
+
+    assert triage.handle("加V：abc12345 领福利", "spammer", 400).analysis.spam_reason == "private account"
+    verdicts = [triage.handle(AD, f"bot{n}", 500 + n).analysis for n in range(4)]
+    assert [v.kind for v in verdicts] == ["chitchat", "chitchat", "spam", "spam"]
+    assert verdicts[-1].spam_reason == "flood"
+    # One question copied by many viewers (跟評) is not a flood: it is counted, once per viewer.
+    copied = [triage.handle("请问这个面膜到底什么时候发货呢", f"fan{n}", 900 + n) for n in range(6)]
+    assert {c.analysis.kind for c in copied} == {"question"}
+    top = triage.questions.top(5)
+    assert all("加v" not in g.text and "主页" not in g.text for g in top)
+    assert [g.count for g in top if "发货" in g.text] == [6]
+
+
+def test_triage_exempts_the_lottery_keyword_from_flood_detection() -> None:
+    triage = CommentTriage(spam_window=SpamWindow(window_ms=10_000, min_users=3))
+    triage.exempt("评论抽免单啦")
+    kinds = {triage.handle("评论抽免单啦", f"fan{n}", n).analysis.kind for n in range(20)}
+    assert kinds == {"chitchat"}
+    triage.unexempt("评论抽免单啦")
+    kinds = {triage.handle("评论抽免单啦", f"fan{n}", 100 + n).analysis.kind for n in range(20)}
+    assert "spam" in kinds
