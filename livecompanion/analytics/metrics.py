@@ -1,0 +1,88 @@
+"""The keys of contract section 4 on one window, from the counts of `windows.scan`.
+
+A figure whose denominator is zero is None (JSON null). Presentation rounding: money 2 decimals
+(gmv, refund_amount exact from cents), rates and opm 6 decimals, seconds 3 decimals.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from livecompanion.analytics.windows import Window
+
+# In the order of the contract's table.
+KEYS = (
+    "exposure_uv", "viewer_uv", "views", "product_exposure_uv", "product_click_uv", "buyer_uv",
+    "enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
+    "watch_conversion_rate", "orders", "gmv", "items_sold", "refund_amount", "gpm", "uv_value", "aov",
+    "avg_watch_seconds", "peak_viewers", "comments", "likes", "interaction_rate", "follow_rate", "opm",
+)
+RATE_KEYS = ("enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
+             "watch_conversion_rate", "interaction_rate", "follow_rate")
+# Keys that add up over windows (the sums a segmentation must never change).
+ADDITIVE_KEYS = ("views", "orders", "gmv", "items_sold", "refund_amount", "comments", "likes")
+
+
+def ratio(num: float, den: float, digits: int = 6) -> float | None:
+    return None if not den else round(num / den, digits)
+
+
+def money(cents: int) -> float:
+    return cents / 100
+
+
+def merge(windows: Iterable[Window], start: int, end: int) -> Window:
+    """One window from consecutive ones: sums, unions of user sets, the largest peak."""
+    total = Window(start, end)
+    for w in windows:
+        for name in ("exposure", "viewers", "product_exposure", "clickers", "buyers", "interacting",
+                     "followers"):
+            getattr(total, name).update(getattr(w, name))
+        total.views += w.views
+        total.comments += w.comments
+        total.likes += w.likes
+        total.watch_ms += w.watch_ms
+        total.peak = max(total.peak, w.peak)
+        total.orders += w.orders
+        total.gmv_cents += w.gmv_cents
+        total.items_sold += w.items_sold
+        total.refund_cents += w.refund_cents
+    return total
+
+
+def window_metrics(w: Window) -> dict[str, Any]:
+    """Every key of section 4 on this window."""
+    exposure_uv = len(w.exposure)
+    viewer_uv = len(w.viewers)
+    product_exposure_uv = len(w.product_exposure)
+    product_click_uv = len(w.clickers)
+    buyer_uv = len(w.buyers)
+    gmv = w.gmv_cents / 100
+    minutes = (w.end - w.start) / 60_000
+    return {
+        "exposure_uv": exposure_uv,
+        "viewer_uv": viewer_uv,
+        "views": w.views,
+        "product_exposure_uv": product_exposure_uv,
+        "product_click_uv": product_click_uv,
+        "buyer_uv": buyer_uv,
+        "enter_rate": ratio(viewer_uv, exposure_uv),
+        "product_exposure_rate": ratio(product_exposure_uv, viewer_uv),
+        "click_rate": ratio(product_click_uv, product_exposure_uv),
+        "click_conversion_rate": ratio(buyer_uv, product_click_uv),
+        "watch_conversion_rate": ratio(buyer_uv, viewer_uv),
+        "orders": w.orders,
+        "gmv": money(w.gmv_cents),
+        "items_sold": w.items_sold,
+        "refund_amount": money(w.refund_cents),
+        "gpm": ratio(gmv * 1000, w.views, 2),
+        "uv_value": ratio(gmv, viewer_uv, 2),
+        "aov": ratio(gmv, w.orders, 2),
+        "avg_watch_seconds": ratio(w.watch_ms / 1000, viewer_uv, 3),
+        "peak_viewers": w.peak,
+        "comments": w.comments,
+        "likes": w.likes,
+        "interaction_rate": ratio(len(w.interacting), viewer_uv),
+        "follow_rate": ratio(len(w.followers), viewer_uv),
+        "opm": ratio(w.orders, minutes),
+    }
