@@ -57,10 +57,10 @@ def validate(files: list[Path] = typer.Argument(..., help="Live script files (YA
 
 @app.command()
 def report(
-    events: Path = typer.Option(..., "--events", help="Event log: NDJSON, one event a line."),
+    events: Path = typer.Option(..., "--events", help="Event log: NDJSON (one event a line) or a JSON array."),
     script: Optional[Path] = typer.Option(None, "--script", help="The stream's live script."),
     format: ReportFormat = typer.Option(ReportFormat.json, "--format"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout (csv: writes OUT-minutes.csv and OUT-segments.csv)."),
 ) -> None:
     """The after-stream report from an event log alone; no server needed."""
     from livecompanion.analytics.cli import run_report
