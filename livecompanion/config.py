@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None  # unset: SQLite file in data_dir
     redis_url: str | None = None  # unset: one process, in-memory fan-out
+    redis_prefix: str = "livecompanion:"  # keys of this deployment (several can share one Redis)
     operator_token: str | None = None  # unset: generated at start, printed in the URLs
     ingest_token: str | None = None
     viewer_token: str | None = None

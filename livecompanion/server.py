@@ -60,6 +60,9 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
         ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
+        # Per-message deflate costs ~45 KB per idle socket and a third of the fan-out CPU; state
+        # patches are small, so screens do better without it (see BENCHMARKS.md, fan-out).
+        ws_per_message_deflate=False,
     )
     uvicorn.Server(config).run()
     return 0

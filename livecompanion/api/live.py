@@ -6,8 +6,9 @@ Thin: each route validates its body and calls one function of `livecompanion.str
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
@@ -150,12 +151,7 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
     if not await authorize_ws(websocket, "viewer"):
         return
     services: Services = websocket.app.state.services
-    try:
-        await service.load_state(services, stream_id)
-    except LookupError:
-        await websocket.close(code=4404, reason=f"no stream '{stream_id}'")
-        return
-    await websocket.accept()
+    await websocket.accept()  # an unknown stream is found out on the first snapshot: closed with 4404
 
     async def receive() -> str:
         message = await websocket.receive()
@@ -164,18 +160,21 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
         return message.get("text") or ""
 
     try:
-        await serve_feed(services.hub, stream_id, websocket.send_text, receive,
-                         lambda: service.load_state(services, stream_id))
+        ended = await serve_feed(services.hub, stream_id, websocket.send_text, receive,
+                                 lambda: service.load_state(services, stream_id))
+    except LookupError:
+        await _close(websocket, 4404, f"no stream '{stream_id}'")
     except SlowClient:
         await _close(websocket, 1013, "too slow to keep up: reconnect")
     except (ConnectionError, OSError, RuntimeError, WebSocketDisconnect) as exc:  # gone mid-send
         log.debug("viewer socket of %s closed: %s", stream_id, exc)
     else:
-        await _close(websocket, 1001, "the service is shutting down")
+        if ended == "closed":
+            await _close(websocket, 1012, "the service is restarting")
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
     try:
         await websocket.close(code=code, reason=reason)
-    except (RuntimeError, OSError):
+    except (RuntimeError, OSError, WebSocketDisconnect):
         pass

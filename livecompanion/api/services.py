@@ -25,4 +25,5 @@ class Services:
             "teleprompter": f"{base}/streams/{stream_id}/teleprompter?token={viewer}",
             "overlay": f"{base}/streams/{stream_id}/overlay?token={viewer}",
             "dashboard": f"{base}/streams/{stream_id}/dashboard?token={viewer}",
+            "remote": f"{base}/streams/{stream_id}/remote?token={operator}",
         }

@@ -1,0 +1,80 @@
+"""The live pages: console (operator), teleprompter (host), remote (a phone driving the teleprompter),
+overlay (OBS browser source). Each takes `?token=` and hands it to its socket and API calls.
+
+The pages are shells: everything live comes over `WS /ws/streams/{id}` (web/static/live.js). The
+server renders only the stream's title and id, autoescaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from livecompanion.api.deps import Role, allowed, get_services, role_of
+from livecompanion.api.services import Services
+from livecompanion.storage import streams as repo
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+OVERLAY_PAGE = Path(__file__).resolve().parent.parent.parent / "overlays" / "overlay.html"
+templates = Environment(
+    loader=FileSystemLoader(WEB / "templates"),
+    autoescape=select_autoescape(["html"], default=True),
+)
+
+NO_CACHE = {"Cache-Control": "no-store"}
+
+
+def _problem(status: int, title: str, text: str) -> HTMLResponse:
+    page = templates.get_template("problem.html").render(title=title, text=text)
+    return HTMLResponse(page, status_code=status, headers=NO_CACHE)
+
+
+async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
+    token = request.query_params.get("token") or ""
+    have = role_of(token, services.tokens)
+    if have is None:
+        return _problem(401, "需要權杖 Token needed",
+                        f"This page needs the {need} token: open it as …/{template.split('.')[0]}?token=TOKEN "
+                        "(the URLs are printed when the service starts).")
+    if not allowed(have, need):
+        return _problem(403, "權限不足 Not allowed", f"This page needs the {need} token, not the {have} token.")
+    try:
+        stream = await repo.get_stream(services.db, stream_id)
+    except LookupError:
+        return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
+    page = templates.get_template(template).render(stream_id=stream.id, title=stream.title, role=have)
+    return HTMLResponse(page, headers=NO_CACHE)
+
+
+@router.get("/streams/{stream_id}/console", response_class=HTMLResponse)
+async def console(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Response:
+    return await _page(request, services, stream_id, "operator", "console.html")
+
+
+@router.get("/streams/{stream_id}/teleprompter", response_class=HTMLResponse)
+async def teleprompter(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Response:
+    return await _page(request, services, stream_id, "viewer", "teleprompter.html")
+
+
+@router.get("/streams/{stream_id}/remote", response_class=HTMLResponse)
+async def remote(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Response:
+    return await _page(request, services, stream_id, "operator", "remote.html")
+
+
+@router.get("/streams/{stream_id}/overlay")
+async def overlay(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Response:
+    """All widgets on one transparent 1920x1080 page; `?widgets=countdown,flash_sale,...` picks some."""
+    have = role_of(request.query_params.get("token") or "", services.tokens)
+    if not allowed(have, "viewer"):
+        return _problem(401 if have is None else 403, "需要權杖 Token needed",
+                        "The overlay needs the viewer token: …/overlay?token=TOKEN")
+    try:
+        await repo.get_stream(services.db, stream_id)
+    except LookupError:
+        return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
+    return FileResponse(OVERLAY_PAGE, media_type="text/html", headers=NO_CACHE)

@@ -1,0 +1,119 @@
+"""The viewer socket protocol (contract section 5), independent of the web framework.
+
+Server to client:
+    {"type": "snapshot", "rev": N, "server_time": MS, "state": {...}}   first, and after any resync
+    {"type": "patch", "rev": N+1, "server_time": MS, "ops": [...]}      then each change, rev by rev
+Client to server:
+    {"type": "resync"}                                                  "I saw a gap": a fresh snapshot follows
+
+The feed subscribes BEFORE it reads the snapshot, so nothing published in between is lost; patches
+the snapshot already holds (rev <= snapshot rev) are skipped. A hole in the revs on our side (a
+lost pub/sub message) or a resync from the hub turns into a fresh snapshot. Every message carries
+`server_time` so pages can correct their clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from livecompanion.realtime.hub import DEFAULT_QUEUE, Hub, now_ms
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 10.0  # a socket that cannot take one message in this long is closed (it reconnects)
+MAX_CLIENT_MESSAGE = 4096
+
+Send = Callable[[str], Awaitable[None]]
+Receive = Callable[[], Awaitable[str]]
+Loader = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
+
+
+class SlowClient(Exception):
+    """The client did not take a message within SEND_TIMEOUT."""
+
+
+async def serve_feed(
+    hub: Hub,
+    stream_id: str,
+    send: Send,
+    receive: Receive,
+    load: Loader,
+    *,
+    queue: int = DEFAULT_QUEUE,
+) -> str:
+    """Run one viewer socket until the client leaves (receive raises ConnectionError) or the hub
+    closes; raises SlowClient when the client stopped taking messages. Returns "left" (the client
+    went away) or "closed" (the hub closed: the service is shutting down).
+
+    `load()` puts the stream's document into the hub when it is missing (rebuilt from the record)
+    and returns (rev, state); `receive()` raises when the client has gone.
+    """
+    async with hub.subscribe(stream_id, maxsize=queue) as feed:
+        reader = asyncio.create_task(_read_requests(receive, feed.resync))
+        try:
+            pump = asyncio.create_task(_pump(hub, stream_id, feed, send, load))
+            done, _ = await asyncio.wait({reader, pump}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (reader, pump):
+                if task not in done:
+                    task.cancel()
+            for task in done:
+                exc = task.exception()
+                if exc is not None and not isinstance(exc, ConnectionError):
+                    raise exc  # SlowClient: the caller closes the socket
+            return "closed" if pump in done and pump.exception() is None else "left"
+        finally:
+            reader.cancel()
+
+
+async def _read_requests(receive: Receive, resync: Callable[[], None]) -> None:
+    while True:
+        text = await receive()
+        if len(text) > MAX_CLIENT_MESSAGE:
+            continue
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(message, dict) and message.get("type") == "resync":
+            resync()
+
+
+async def _send(send: Send, text: str) -> None:
+    try:
+        async with asyncio.timeout(SEND_TIMEOUT):  # no extra task per send, unlike wait_for
+            await send(text)
+    except TimeoutError:
+        raise SlowClient() from None
+
+
+async def _snapshot(hub: Hub, stream_id: str, load: Loader) -> tuple[int, dict[str, Any]]:
+    snap = await hub.snapshot(stream_id)
+    return snap if snap is not None else await load()
+
+
+async def _pump(hub: Hub, stream_id: str, feed: Any, send: Send, load: Loader) -> None:
+    async def send_snapshot() -> int:
+        rev, state = await _snapshot(hub, stream_id, load)
+        await _send(send, orjson.dumps(
+            {"type": "snapshot", "rev": rev, "server_time": now_ms(), "state": state}
+        ).decode())
+        return rev
+
+    rev = await send_snapshot()
+    async for message in feed:
+        if message["type"] != "patch":
+            if message.get("rev") is None or message["rev"] > rev:  # else our snapshot has the reload
+                rev = await send_snapshot()
+        elif message["rev"] <= rev:
+            continue  # already in the snapshot we sent
+        elif message["rev"] != rev + 1:
+            log.info("feed %s: rev %s after %s, sending a snapshot", stream_id, message["rev"], rev)
+            rev = await send_snapshot()
+        else:
+            await _send(send, message.text())
+            rev = message["rev"]

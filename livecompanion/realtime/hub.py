@@ -1,0 +1,237 @@
+"""The Hub: where every stream's live state document lives and how its changes reach the screens.
+
+    rev, state = await hub.snapshot(stream_id) or (None, None)   # None: not loaded
+    rev = await hub.load(stream_id, state, force=False)           # put a whole document (rebuilt from the record)
+    rev = await hub.apply(stream_id, ops)                          # one change: rev + 1, published
+    async with hub.subscribe(stream_id) as feed:
+        async for message in feed: ...                             # {"type": "patch", ...} or {"type": "resync"}
+
+A patch message is `{"type": "patch", "rev": N, "server_time": MS, "ops": [...]}`; a resync message
+`{"type": "resync"}` means "fetch a fresh snapshot" (this subscriber fell behind, or the hub lost its
+link and may have missed patches); `{"type": "resync", "rev": N}` says the document was reloaded
+whole at rev N (a snapshot of rev N or later already has it). Messages are shared between
+subscribers: treat them as read-only.
+
+Each subscriber has a bounded queue. Publishing never waits on a subscriber: when a queue is full its
+contents are dropped for one resync message, so a slow screen costs a snapshot, not memory, and
+never holds up the others.
+
+`MemoryHub` serves one process. `RedisHub` (redis_hub.py) shares state and fan-out between instances.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+
+from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_copy
+
+DEFAULT_QUEUE = 256
+
+
+class Message(dict):  # type: ignore[type-arg]
+    """A message of the feed: a plain dict that remembers its JSON text once asked for it.
+
+    One patch goes to every socket of the instance, so it is encoded once, not once per socket.
+    """
+
+    __slots__ = ("_json", "_text")
+
+    def __init__(self, *args: Any, json: bytes | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._json = json
+        self._text: str | None = None
+
+    def encoded(self) -> bytes:
+        if self._json is None:
+            self._json = orjson.dumps(self)
+        return self._json
+
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.encoded().decode()
+        return self._text
+
+
+RESYNC = Message(type="resync")
+
+
+class NotLoaded(LookupError):
+    """The stream's document is not in the hub: load it (stream.service.load_state) first."""
+
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(f"the live state of stream '{stream_id}' is not loaded")
+        self.stream_id = stream_id
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Subscription:
+    """One subscriber's feed of messages: an async context manager and async iterator."""
+
+    __slots__ = ("_closed", "_items", "_waiter", "hub", "maxsize", "overflows", "stream_id")
+
+    def __init__(self, hub: _HubBase, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> None:
+        self.hub = hub
+        self.stream_id = stream_id
+        self.maxsize = maxsize
+        self.overflows = 0  # how many times this subscriber fell behind and was sent a resync
+        self._items: deque[Message] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._closed = False
+
+    def push(self, message: Message) -> None:
+        """Queue a message without ever waiting (called by the hub's fan-out)."""
+        if self._closed:
+            return
+        if len(self._items) >= self.maxsize:
+            self._items.clear()
+            self.overflows += 1
+            message = RESYNC
+        self._items.append(message)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def resync(self) -> None:
+        """Ask for a fresh snapshot: drop what is queued and queue a resync message."""
+        self._items.clear()
+        self.push(RESYNC)
+
+    def pending(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Message:
+        while not self._items:
+            if self._closed:
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+    def get_nowait(self) -> Message | None:
+        return self._items.popleft() if self._items else None
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.hub._detach(self)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def __aenter__(self) -> Subscription:
+        await self.hub._attach(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Message:
+        return await self.get()
+
+
+@runtime_checkable
+class Hub(Protocol):
+    async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None: ...
+    async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int: ...
+    async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int: ...
+    def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
+    async def close(self) -> None: ...
+
+
+class _HubBase:
+    """Local fan-out to subscriptions, shared by both hubs."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscription]] = {}
+
+    def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription:
+        return Subscription(self, stream_id, maxsize)
+
+    async def _attach(self, sub: Subscription) -> None:
+        self._subscribers.setdefault(sub.stream_id, set()).add(sub)
+
+    def _detach(self, sub: Subscription) -> None:
+        subs = self._subscribers.get(sub.stream_id)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._subscribers[sub.stream_id]
+
+    def _fan_out(self, stream_id: str, message: Message) -> None:
+        for sub in tuple(self._subscribers.get(stream_id, ())):
+            sub.push(message)
+
+    def _resync_all(self) -> None:
+        for subs in tuple(self._subscribers.values()):
+            for sub in tuple(subs):
+                sub.resync()
+
+    def _close_all(self) -> None:
+        for subs in tuple(self._subscribers.values()):
+            for sub in tuple(subs):
+                sub.close()
+
+    def subscriber_count(self, stream_id: str | None = None) -> int:
+        if stream_id is not None:
+            return len(self._subscribers.get(stream_id, ()))
+        return sum(len(s) for s in self._subscribers.values())
+
+
+class MemoryHub(_HubBase):
+    """Everything in this process: one instance, no Redis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._docs: dict[str, tuple[int, dict[str, Any]]] = {}
+
+    async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None:
+        entry = self._docs.get(stream_id)
+        if entry is None:
+            return None
+        rev, doc = entry
+        return rev, json_copy(doc)
+
+    async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int:
+        if not isinstance(state, dict):
+            raise PatchError(f"a state document is an object, not {type(state).__name__}")
+        current = self._docs.get(stream_id)
+        if current is not None and not force:
+            return current[0]
+        rev = 1 if current is None else current[0] + 1
+        self._docs[stream_id] = (rev, json_copy(state))
+        self._fan_out(stream_id, Message(type="resync", rev=rev))
+        return rev
+
+    async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int:
+        checked = check_ops(ops)
+        current = self._docs.get(stream_id)
+        if current is None:
+            raise NotLoaded(stream_id)
+        rev, doc = current
+        if not checked:
+            return rev
+        new_doc = apply_ops(doc, checked)  # raises before anything changes
+        rev += 1
+        self._docs[stream_id] = (rev, new_doc)
+        self._fan_out(stream_id, Message(type="patch", rev=rev, server_time=now_ms(), ops=checked))
+        return rev
+
+    async def drop(self, stream_id: str) -> None:
+        """Forget a stream's document (tests; a deleted stream)."""
+        self._docs.pop(stream_id, None)
+
+    async def close(self) -> None:
+        self._close_all()

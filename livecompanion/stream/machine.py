@@ -1,0 +1,67 @@
+"""The show's state machine (pure): which segment goes live on next / previous / go to, and when it ends.
+
+    ready --next--> live (segment 0) --next--> ... live (last) --next--> ended
+    live --previous--> live (one back);  ended --previous--> live (the last segment again)
+    any --goto i--> live (segment i)
+
+A segment going live starts its clock (`segment_started_ms`); going to the segment that is already
+live is refused rather than silently restarting its clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from livecompanion.stream.document import Show
+
+
+class ShowError(ValueError):
+    """An operator action that does not fit where the show stands (HTTP 409)."""
+
+
+def _go_live(show: Show, index: int, now_ms: int) -> Show:
+    return replace(
+        show,
+        status="live",
+        started_ms=show.started_ms if show.started_ms is not None else now_ms,
+        ended_ms=None,
+        segment_index=index,
+        segment_started_ms=now_ms,
+    )
+
+
+def next_segment(show: Show, segment_count: int, now_ms: int) -> Show:
+    if show.status == "ended":
+        raise ShowError("the stream has ended (previous or go to a segment to resume it)")
+    if show.status == "ready" or show.segment_index is None:
+        return _go_live(show, 0, now_ms)
+    if show.segment_index + 1 >= segment_count:
+        return end(show, now_ms)
+    return _go_live(show, show.segment_index + 1, now_ms)
+
+
+def previous_segment(show: Show, segment_count: int, now_ms: int) -> Show:
+    if show.status == "ready" or show.segment_index is None:
+        raise ShowError("the stream has not started yet")
+    if show.status == "ended":
+        return _go_live(show, min(show.segment_index, segment_count - 1), now_ms)
+    if show.segment_index == 0:
+        raise ShowError("already at the first segment")
+    return _go_live(show, show.segment_index - 1, now_ms)
+
+
+def goto_segment(show: Show, index: int, segment_count: int, now_ms: int) -> Show:
+    if not 0 <= index < segment_count:
+        raise LookupError(f"no segment {index}: this script has segments 0 to {segment_count - 1}")
+    if show.status == "live" and show.segment_index == index:
+        raise ShowError(f"segment {index} is already live")
+    return _go_live(show, index, now_ms)
+
+
+def end(show: Show, now_ms: int) -> Show:
+    if show.status == "ended":
+        raise ShowError("the stream has already ended")
+    if show.status == "ready":
+        raise ShowError("the stream has not started yet")
+    # segment_index stays: it says where the show ended, and `previous` resumes there.
+    return replace(show, status="ended", ended_ms=now_ms, segment_started_ms=None)

@@ -1,0 +1,370 @@
+"""The live show's service functions: plain async functions of (services, stream_id, ...).
+
+The record (StreamRow, CountdownRow, the event log) is the truth; the hub holds the live document
+built from it. Every change is written to the record and applied to the hub while the stream's row
+is locked (SELECT ... FOR UPDATE on PostgreSQL, plus a per-process lock), so two operators on two
+instances cannot make the screens disagree with the record. When the hub lacks the document it is
+rebuilt from the record (`load_state`), e.g. after a restart or on a new instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from livecompanion.realtime import NotLoaded, del_op, set_op
+from livecompanion.scripts.models import Script
+from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
+from livecompanion.stream import machine
+from livecompanion.stream.cues import cue_runner, register_cue_runner
+from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
+from livecompanion.stream.machine import ShowError
+from livecompanion.stream.sections import load_sections
+
+log = logging.getLogger(__name__)
+
+_locks: dict[str, asyncio.Lock] = {}
+_scripts: dict[str, Script] = {}  # scripts never change once a stream exists
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _lock(stream_id: str) -> asyncio.Lock:
+    lock = _locks.get(stream_id)
+    if lock is None:
+        lock = _locks[stream_id] = asyncio.Lock()
+    return lock
+
+
+def script_of(row: StreamRow) -> Script:
+    script = _scripts.get(row.id)
+    if script is None:
+        script = _scripts[row.id] = Script.model_validate(row.script)
+    return script
+
+
+def show_of(row: StreamRow) -> Show:
+    return Show(
+        stream_id=row.id, status=row.status, started_ms=row.started_ms, ended_ms=row.ended_ms,
+        segment_index=row.segment_index, segment_started_ms=row.segment_started_ms,
+        pinned=row.pinned, fired_cues=dict(row.fired_cues or {}),
+    )
+
+
+async def _row(session: AsyncSession, stream_id: str, lock: bool = False) -> StreamRow:
+    row = await session.get(StreamRow, stream_id, with_for_update=lock, populate_existing=lock)
+    if row is None:
+        raise LookupError(f"no stream '{stream_id}'")
+    return row
+
+
+def _countdown_value(row: CountdownRow) -> dict[str, Any]:
+    return {"label": row.label, "seconds": row.seconds, "started_ms": row.started_ms, "ends_at": row.ends_ms}
+
+
+# ---- the document in the hub ----------------------------------------------------------------------
+
+async def build_state(services: Any, stream_id: str) -> dict[str, Any]:
+    """The whole live document as the record says it is now."""
+    now = now_ms()
+    async with services.db.session() as session:
+        row = await _row(session, stream_id)
+        countdowns = await session.scalars(
+            select(CountdownRow).where(
+                CountdownRow.stream_id == stream_id, CountdownRow.cancelled.is_(False), CountdownRow.ends_ms > now
+            )
+        )
+        running = {c.id: _countdown_value(c) for c in countdowns}
+    doc = build_document(script_of(row), show_of(row), running, now)
+    doc.update(await load_sections(services, stream_id, now))
+    return doc
+
+
+async def load_state(services: Any, stream_id: str) -> tuple[int, dict[str, Any]]:
+    """(rev, state) of the stream; rebuilt from the record into the hub if the hub lacks it.
+
+    Raises LookupError for an unknown stream.
+    """
+    snap = await services.hub.snapshot(stream_id)
+    if snap is not None:
+        return snap
+    state = await build_state(services, stream_id)
+    rev = await services.hub.load(stream_id, state)  # not forced: another instance may have been first
+    snap = await services.hub.snapshot(stream_id)
+    return snap if snap is not None else (rev, state)
+
+
+async def reload_state(services: Any, stream_id: str) -> int:
+    """Rebuild the document from the record and replace the hub's copy (screens get a snapshot)."""
+    return await services.hub.load(stream_id, await build_state(services, stream_id), force=True)
+
+
+async def apply(services: Any, stream_id: str, ops: list[dict[str, Any]]) -> int:
+    """Apply a change to a stream's document, loading the document first if the hub lacks it.
+
+    For other domains (ingest metrics, flash sales, lotteries) that change their own sections.
+    """
+    try:
+        return await services.hub.apply(stream_id, ops)
+    except NotLoaded:
+        await load_state(services, stream_id)
+        return await services.hub.apply(stream_id, ops)
+
+
+class _Locked:
+    """What `locked_stream` yields: the session, the locked row, and the hub changes to make."""
+
+    __slots__ = ("ops", "rev", "row", "session")
+
+    def __init__(self, session: AsyncSession, row: StreamRow) -> None:
+        self.session = session
+        self.row = row
+        self.ops: list[dict[str, Any]] = []
+        self.rev: int | None = None  # the hub's rev after the ops (None: rebuilt instead)
+
+
+@asynccontextmanager
+async def locked_stream(services: Any, stream_id: str) -> AsyncIterator[_Locked]:
+    """A session with the stream's row locked. On exit the ops gathered in `.ops` go to the hub
+    while the row is still locked (so the screens change in the record's order), then the record
+    commits. If the hub lacks the document, or the commit fails after the hub changed, the document
+    is rebuilt from the committed record instead. Raises LookupError for an unknown stream."""
+    reload = False
+    async with _lock(stream_id), services.db.session() as session:
+        locked = _Locked(session, await _row(session, stream_id, lock=True))
+        yield locked
+        await session.flush()
+        if locked.ops:
+            try:
+                locked.rev = await services.hub.apply(stream_id, locked.ops)
+            except NotLoaded:
+                reload = True  # rebuilt below from the committed record, which has this change
+        try:
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            if locked.ops and not reload:
+                await reload_state(services, stream_id)
+            raise
+    if reload:
+        await reload_state(services, stream_id)
+
+
+# ---- segments ---------------------------------------------------------------------------------------
+
+Step = Callable[[Show, Script, int], Show]
+
+
+async def _transition(services: Any, stream_id: str, step: Step, from_index: int | None) -> dict[str, Any]:
+    async with locked_stream(services, stream_id) as locked:
+        row = locked.row
+        script, show = script_of(row), show_of(row)
+        if from_index is not None and show.segment_index != from_index:
+            raise ShowError(
+                f"the live segment is {show.segment_index}, not {from_index}: someone else moved the show"
+            )
+        now = now_ms()
+        new = step(show, script, now)
+        row.status, row.started_ms, row.ended_ms = new.status, new.started_ms, new.ended_ms
+        row.segment_index, row.segment_started_ms = new.segment_index, new.segment_started_ms
+        if new.status == "live" and new.segment_started_ms == now and new.segment_index is not None:
+            segment_id = script.segments[new.segment_index].id
+            locked.session.add(EventRow(
+                stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
+                body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
+            ))
+        locked.ops = transition_ops(script, new)
+    return _show_result(script, new) | {"rev": locked.rev}
+
+
+def _show_result(script: Script, show: Show) -> dict[str, Any]:
+    segment = None
+    if show.status == "live" and show.segment_index is not None:
+        seg = script.segments[show.segment_index]
+        segment = {"index": show.segment_index, "id": seg.id, "title": seg.title or seg.id, "kind": seg.kind,
+                   "started_ms": show.segment_started_ms}
+    return {"status": show.status, "started_ms": show.started_ms, "ended_ms": show.ended_ms,
+            "segment": segment}
+
+
+async def next_segment(services: Any, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
+    """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
+    return await _transition(
+        services, stream_id, lambda show, script, now: machine.next_segment(show, len(script.segments), now),
+        from_index,
+    )
+
+
+async def previous_segment(services: Any, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
+    return await _transition(
+        services, stream_id,
+        lambda show, script, now: machine.previous_segment(show, len(script.segments), now), from_index,
+    )
+
+
+async def goto_segment(
+    services: Any, stream_id: str, index: int | None = None, segment_id: str | None = None,
+    from_index: int | None = None,
+) -> dict[str, Any]:
+    """Go live with any segment, by index (0-based) or by its id."""
+    if (index is None) == (segment_id is None):
+        raise ValueError("give exactly one of 'index' or 'id'")
+
+    def step(show: Show, script: Script, now: int) -> Show:
+        target = index
+        if segment_id is not None:
+            ids = script.segment_ids()
+            if segment_id not in ids:
+                raise LookupError(f"no segment '{segment_id}' in this script (ids: {', '.join(ids)})")
+            target = ids.index(segment_id)
+        assert target is not None
+        return machine.goto_segment(show, target, len(script.segments), now)
+
+    return await _transition(services, stream_id, step, from_index)
+
+
+async def end_stream(services: Any, stream_id: str) -> dict[str, Any]:
+    return await _transition(services, stream_id, lambda show, script, now: machine.end(show, now), None)
+
+
+# ---- countdowns, pins, notes, the teleprompter remote -------------------------------------------------
+
+MAX_COUNTDOWN_SECONDS = 24 * 3600
+
+
+async def start_countdown(services: Any, stream_id: str, seconds: int, label: str | None = None) -> dict[str, Any]:
+    """Start a countdown; every screen counts to the same absolute `ends_at` (epoch ms)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_COUNTDOWN_SECONDS:
+        raise ValueError(f"seconds must be a whole number from 1 to {MAX_COUNTDOWN_SECONDS}, got {seconds!r}")
+    now = now_ms()
+    countdown = CountdownRow(id=secrets.token_hex(6), stream_id=stream_id, label=label, seconds=seconds,
+                             started_ms=now, ends_ms=now + seconds * 1000, cancelled=False)
+    async with locked_stream(services, stream_id) as locked:
+        ended = await locked.session.scalars(select(CountdownRow.id).where(
+            CountdownRow.stream_id == stream_id, CountdownRow.ends_ms <= now, CountdownRow.ends_ms > now - 86_400_000,
+        ))
+        locked.session.add(countdown)
+        locked.ops = [del_op(["countdowns", old]) for old in ended]  # tidy up the ones that are over
+        locked.ops.append(set_op(["countdowns", countdown.id], _countdown_value(countdown)))
+    return {"id": countdown.id, "ends_at": countdown.ends_ms, "label": label, "seconds": seconds}
+
+
+async def cancel_countdown(services: Any, stream_id: str, countdown_id: str) -> None:
+    async with locked_stream(services, stream_id) as locked:
+        result = await locked.session.execute(
+            update(CountdownRow)
+            .where(CountdownRow.id == countdown_id, CountdownRow.stream_id == stream_id)
+            .values(cancelled=True)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise LookupError(f"no countdown '{countdown_id}' in stream '{stream_id}'")
+        locked.ops = [del_op(["countdowns", countdown_id])]
+
+
+MAX_PIN_TEXT = 500
+
+
+async def pin(services: Any, stream_id: str, text: str, nickname: str | None = None) -> dict[str, Any]:
+    """Pin a comment on the overlay (replacing any pinned one). Shown as text, never as markup."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_PIN_TEXT:
+        raise ValueError(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text")
+    pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
+    async with locked_stream(services, stream_id) as locked:
+        locked.row.pinned = pinned
+        locked.ops = [set_op(["pinned"], pinned)]
+    return pinned
+
+
+async def unpin(services: Any, stream_id: str) -> None:
+    async with locked_stream(services, stream_id) as locked:
+        locked.row.pinned = None
+        locked.ops = [set_op(["pinned"], None)]
+
+
+async def show_note(services: Any, stream_id: str, text: str, key: str | None = None) -> dict[str, Any]:
+    """Show a note to the host on the teleprompter (not on the overlay) until the segment changes."""
+    note = {"text": text, "key": key, "shown_ms": now_ms()}
+    await apply(services, stream_id, [set_op(["note"], note)])
+    return note
+
+
+PROMPTER_ACTIONS = ("play", "pause", "toggle", "speed", "faster", "slower", "back", "forward", "top",
+                    "bigger", "smaller", "mirror_h", "mirror_v")
+
+
+async def prompter_command(services: Any, stream_id: str, action: str, value: float | None = None) -> dict[str, Any]:
+    """A remote-control command for every teleprompter of the stream (they act on the patch)."""
+    if action not in PROMPTER_ACTIONS:
+        raise ValueError(f"unknown teleprompter action '{action}' (one of: {', '.join(PROMPTER_ACTIONS)})")
+    if action == "speed" and (value is None or not 1 <= value <= 9):
+        raise ValueError("'speed' needs a value from 1 to 9")
+    command = {"action": action, "value": value, "at_ms": now_ms()}
+    await load_state(services, stream_id)  # LookupError for an unknown stream
+    await apply(services, stream_id, [set_op(["prompter"], command)])
+    return command
+
+
+# ---- cues ------------------------------------------------------------------------------------------
+
+async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False) -> dict[str, Any]:
+    """Run a cue of the script now (one click on the console). A cue fires once unless forced."""
+    now = now_ms()
+    async with locked_stream(services, stream_id) as locked:
+        row = locked.row
+        _index, _segment, cue = find_cue(script_of(row), key)
+        fired = dict(row.fired_cues or {})
+        if key in fired and not force:
+            raise ShowError(f"cue '{key}' already fired (fire it again with force)")
+        previous = fired.get(key)
+        fired[key] = now  # claimed before running, so a double click cannot run it twice
+        row.fired_cues = fired
+    try:
+        result = await cue_runner(cue.action)(services, stream_id, {"key": key, "action": cue.action,
+                                                                      **cue_fields(cue)})
+    except Exception:
+        async with locked_stream(services, stream_id) as locked:
+            row = locked.row
+            fired = dict(row.fired_cues or {})
+            if fired.get(key) == now:
+                if previous is None:
+                    fired.pop(key)
+                else:
+                    fired[key] = previous
+                row.fired_cues = fired
+        raise
+    await apply(services, stream_id, [set_op(["cues", key, "fired_ms"], now)])
+    return {"key": key, "action": cue.action, "fired_ms": now, "result": result}
+
+
+async def _run_countdown(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+    return await start_countdown(services, stream_id, cue["seconds"], cue.get("label"))
+
+
+async def _run_pin(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+    return await pin(services, stream_id, cue["text"], cue.get("nickname"))
+
+
+async def _run_note(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+    return await show_note(services, stream_id, cue["text"], cue["key"])
+
+
+register_cue_runner("countdown", _run_countdown)
+register_cue_runner("pin", _run_pin)
+register_cue_runner("note", _run_note)
+
+__all__ = [
+    "ShowError", "apply", "build_state", "cancel_countdown", "end_stream", "fire_cue", "goto_segment",
+    "load_state", "locked_stream", "next_segment", "pin", "previous_segment", "prompter_command",
+    "reload_state", "show_note", "start_countdown", "unpin",
+]

@@ -1,0 +1,278 @@
+/* LiveCompanion live client, shared by every page (console, teleprompter, remote, overlay).
+ *
+ * Protocol (contract section 5): the socket sends a snapshot {type, rev, server_time, state}, then
+ * patches {type, rev, server_time, ops}, rev by rev. A gap in the revs -> we send {"type":"resync"}
+ * and ignore patches until the fresh snapshot. A dropped socket reconnects with backoff and starts
+ * again from a snapshot. Every message carries server_time: the clock offset is the largest
+ * (least delayed) of the recent samples server_time - Date.now(), so every screen shows the same
+ * second of a countdown even when the machine's own clock is off.
+ *
+ * Text from outside (comments, nicknames, script text) only ever goes into textContent.
+ */
+(function () {
+  "use strict";
+
+  // --- ops: the same rules as livecompanion/realtime/state.py ---------------------------------
+  function isObject(v) { return v !== null && typeof v === "object" && !Array.isArray(v); }
+
+  function applyOp(doc, op) {
+    const path = op.path;
+    let node = doc;
+    for (let i = 0; i < path.length - 1; i++) {
+      const key = path[i];
+      if (!Object.prototype.hasOwnProperty.call(node, key)) {
+        if (op.op === "del") return;
+        node[key] = {};
+      } else if (!isObject(node[key])) {
+        throw new Error("patch: " + path.slice(0, i + 1).join("/") + " is not an object");
+      }
+      node = node[key];
+    }
+    const last = path[path.length - 1];
+    if (op.op === "set") node[last] = op.value;
+    else delete node[last];
+  }
+
+  /** Apply a list of ops to a document in place. */
+  function applyOps(doc, ops) { for (const op of ops) applyOp(doc, op); return doc; }
+
+  // --- pacing: the same rules as livecompanion/stream/pacing.py ---------------------------------
+  function amberAt(min, max) {
+    if (max == null) return null;
+    let mark = max * 0.8;
+    if (min != null && min < max) mark = Math.max(mark, min);
+    return mark;
+  }
+  function pace(elapsed, min, max) {
+    if (max == null) return "ok";
+    if (elapsed > max) return "red";
+    const mark = amberAt(min, max);
+    return mark != null && elapsed >= mark ? "amber" : "ok";
+  }
+
+  // --- small helpers --------------------------------------------------------------------------
+  function params() { return new URLSearchParams(location.search); }
+
+  /** "m:ss" (or "h:mm:ss") of a number of seconds; negative shows "-m:ss". */
+  function clock(seconds) {
+    const sign = seconds < 0 ? "-" : "";
+    let s = Math.floor(Math.abs(seconds));
+    const h = Math.floor(s / 3600); s -= h * 3600;
+    const m = Math.floor(s / 60); s -= m * 60;
+    const pad = (n) => String(n).padStart(2, "0");
+    return sign + (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s);
+  }
+
+  function money(v) {
+    if (v == null || v === "") return "";
+    const n = Number(v);
+    return Number.isFinite(n) ? (Number.isInteger(n) ? String(n) : n.toFixed(2)) : String(v);
+  }
+
+  /** el("div", {class: "x", onclick: fn}, "text" | node | [children]) - text is always text. */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    const list = children == null ? [] : Array.isArray(children) ? children : [children];
+    for (const c of list) {
+      if (c == null || c === false) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }
+
+  // --- the client -----------------------------------------------------------------------------
+  class LiveClient {
+    /**
+     * opts: streamId, token (default ?token=), onState(state, info) after every snapshot/patch,
+     * onPatch(ops, message) before onState for patches, onStatus("connecting"|"live"|"offline").
+     */
+    constructor(opts) {
+      this.streamId = opts.streamId;
+      this.token = opts.token != null ? opts.token : (params().get("token") || "");
+      this.onState = opts.onState || (() => {});
+      this.onPatch = opts.onPatch || (() => {});
+      this.onStatus = opts.onStatus || (() => {});
+      this.state = null;
+      this.rev = null;
+      this.samples = [];
+      this.offset = 0;
+      this.waitingForSnapshot = true;
+      this.retry = 0;
+      this.ws = null;
+      this.stopped = false;
+      this.stats = { snapshots: 0, patches: 0, gaps: 0, reconnects: 0 };
+    }
+
+    /** Server time now (epoch ms), corrected by the measured offset. */
+    now() { return Date.now() + this.offset; }
+
+    start() { this.connect(); return this; }
+
+    stop() { this.stopped = true; if (this.ws) this.ws.close(); }
+
+    url() {
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      return proto + "//" + location.host + "/ws/streams/" + encodeURIComponent(this.streamId) +
+        "?token=" + encodeURIComponent(this.token);
+    }
+
+    connect() {
+      this.onStatus("connecting");
+      this.waitingForSnapshot = true;
+      const ws = new WebSocket(this.url());
+      this.ws = ws;
+      ws.onmessage = (event) => this.receive(event.data);
+      ws.onclose = (event) => {
+        if (this.ws !== ws) return;
+        this.ws = null;
+        this.onStatus("offline", event);
+        if (this.stopped || event.code === 1008 || event.code === 4404) return;  // bad token / no stream
+        const delay = Math.min(10000, 500 * Math.pow(2, this.retry++)) * (0.75 + Math.random() * 0.5);
+        this.stats.reconnects++;
+        setTimeout(() => this.connect(), delay);
+      };
+    }
+
+    clockSample(serverTime) {
+      if (typeof serverTime !== "number") return;
+      this.samples.push(serverTime - Date.now());
+      if (this.samples.length > 20) this.samples.shift();
+      this.offset = Math.max.apply(null, this.samples);
+    }
+
+    receive(text) {
+      let message;
+      try { message = JSON.parse(text); } catch (e) { return; }
+      this.clockSample(message.server_time);
+      if (message.type === "snapshot") {
+        this.state = message.state;
+        this.rev = message.rev;
+        this.waitingForSnapshot = false;
+        this.retry = 0;
+        this.stats.snapshots++;
+        this.onStatus("live");
+        this.onState(this.state, { type: "snapshot", rev: this.rev });
+      } else if (message.type === "patch") {
+        if (this.waitingForSnapshot || this.state == null) return;
+        if (message.rev <= this.rev) return;
+        if (message.rev !== this.rev + 1) { this.resync(); return; }
+        try {
+          applyOps(this.state, message.ops);
+        } catch (e) {
+          this.resync();
+          return;
+        }
+        this.rev = message.rev;
+        this.stats.patches++;
+        this.onPatch(message.ops, message);
+        this.onState(this.state, { type: "patch", rev: this.rev, ops: message.ops });
+      }
+    }
+
+    resync() {
+      this.stats.gaps++;
+      this.waitingForSnapshot = true;
+      if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send('{"type":"resync"}');
+    }
+
+    /** Call the API with this page's token; resolves to the JSON body, rejects with the server's detail. */
+    async api(method, path, body) {
+      const headers = { "Authorization": "Bearer " + this.token };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      let data = null;
+      if (response.status !== 204) { try { data = await response.json(); } catch (e) { data = null; } }
+      if (!response.ok) {
+        let detail = data && data.detail;
+        if (Array.isArray(detail)) detail = detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
+        const error = new Error(detail || response.status + " " + response.statusText);
+        error.status = response.status;
+        throw error;
+      }
+      return data;
+    }
+
+    streamApi(method, tail, body) {
+      return this.api(method, "/api/streams/" + encodeURIComponent(this.streamId) + tail, body);
+    }
+  }
+
+  // --- shared readings of the document --------------------------------------------------------
+
+  /** The flash sale to show: the newest running one, else the newest that ended in the last 30 s.
+   * Sale statuses (sales package): live | sold_out | ended | stopped; "running" here means live. */
+  function currentSale(state, now) {
+    const sales = Object.entries((state && state.flash_sales) || {}).map(([id, s]) => Object.assign({ id }, s));
+    if (!sales.length) return null;
+    const running = sales.filter((s) => saleStatus(s, now) === "running");
+    const pick = (list) => list.sort((a, b) => (b.started_ms || 0) - (a.started_ms || 0))[0] || null;
+    if (running.length) return pick(running);
+    const recent = sales.filter((s) => now - (s.sold_out_ms || s.stopped_ms || s.ends_at || 0) < 30000);
+    return pick(recent);
+  }
+
+  function saleStatus(sale, now) {
+    if (sale.status === "sold_out" || sale.remaining === 0) return "sold_out";
+    if (sale.status === "ended" || sale.status === "stopped") return "ended";
+    if (sale.ends_at != null && now >= sale.ends_at) return "ended";
+    return "running";
+  }
+
+  /** A lottery still taking entries (status "open"; not drawn yet). */
+  function lotteryOpen(lottery) {
+    if (lottery.status) return lottery.status === "open" || lottery.status === "running";
+    return !lottery.drawn_ms && !winnerNames(lottery).length;
+  }
+
+  /** The lottery to show: the newest open one, else the newest. */
+  function currentLottery(state) {
+    const all = Object.entries((state && state.lotteries) || {}).map(([id, l]) => Object.assign({ id }, l));
+    if (!all.length) return null;
+    all.sort((a, b) => (b.started_ms || 0) - (a.started_ms || 0));
+    return all.find(lotteryOpen) || all[0];
+  }
+
+  function lotteryEntrants(lottery) {
+    const n = lottery.entrants != null ? lottery.entrants : lottery.entries;
+    return n == null ? null : n;
+  }
+
+  function winnerNames(lottery) {
+    const list = (lottery && lottery.winners) || [];
+    const raw = Array.isArray(list) ? list : (list.nicknames || list.user_ids || []);
+    return raw.map((w) => (w && typeof w === "object") ? (w.nickname || w.user_id || "") : String(w));
+  }
+
+  /** Running countdowns, soonest end first. */
+  function runningCountdowns(state, now) {
+    return Object.entries((state && state.countdowns) || {})
+      .map(([id, c]) => Object.assign({ id }, c))
+      .filter((c) => c.ends_at > now)
+      .sort((a, b) => a.ends_at - b.ends_at);
+  }
+
+  /** The next cue of the live segment that has not fired, with its due time. */
+  function nextCue(state) {
+    const seg = state && state.segment;
+    if (!seg) return null;
+    const cues = Object.entries(state.cues || {})
+      .map(([key, c]) => Object.assign({ key }, c))
+      .filter((c) => c.segment === seg.id && c.fired_ms == null)
+      .sort((a, b) => a.at_seconds - b.at_seconds);
+    return cues[0] || null;
+  }
+
+  window.LiveCompanion = {
+    LiveClient, applyOps, pace, amberAt, clock, money, el, setText, params,
+    currentSale, saleStatus, currentLottery, lotteryOpen, lotteryEntrants, winnerNames, runningCountdowns, nextCue,
+  };
+})();
