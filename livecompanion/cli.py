@@ -70,7 +70,10 @@ def report(
 
 @app.command()
 def demo(
-    speed: float = typer.Option(1.0, "--speed", help="How much faster than real time the show runs."),
+    speed: float = typer.Option(
+        20.0, "--speed", help="How much faster than real time the show runs (20: the 2-hour sample in 6 minutes)."
+    ),
+    room: int = typer.Option(600, "--room", help="Peak number of simulated viewers in the room."),
     host: Optional[str] = typer.Option(None, "--host"),
     port: Optional[int] = typer.Option(None, "--port"),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated audience."),
@@ -79,7 +82,7 @@ def demo(
     from livecompanion.demo import run_demo
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed))
+    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed, room_size=room))
 
 
 @db_app.command("upgrade")
