@@ -19,9 +19,15 @@ from livecompanion.storage.db import Database
 # Every router of the service, by module; each module exposes `router`.
 ROUTERS = [
     "livecompanion.api.health",
+    "livecompanion.api.sales",  # early: routes are matched in order, and claims are the hottest path
     "livecompanion.api.streams",
     "livecompanion.api.live",
+    "livecompanion.api.pages",
     "livecompanion.api.home",
+    "livecompanion.api.ingest",
+    "livecompanion.api.webhooks",
+    "livecompanion.api.lotteries",
+    "livecompanion.api.reports",
 ]
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -39,7 +45,7 @@ def build_services(settings: Settings) -> Services:
     if not all(tokens.values()):
         raise ValueError("all three tokens must be set (Settings.with_generated_tokens fills them)")
     db = Database(settings.resolved_database_url())
-    return Services(settings=settings, db=db, hub=make_hub(settings.redis_url), tokens=tokens)
+    return Services(settings=settings, db=db, hub=make_hub(settings.redis_url, prefix=settings.redis_prefix), tokens=tokens)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -17,7 +17,7 @@ from livecompanion.api.deps import authorize_ws, get_services, require
 from livecompanion.api.services import Services
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import service
-from livecompanion.stream.cues import NoCueRunner
+from livecompanion.stream.cues import MAX_TIME_SCALE, NoCueRunner
 from livecompanion.stream.machine import ShowError
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,14 @@ class CountdownIn(_Body):
 class PinIn(_Body):
     text: str = Field(min_length=1, max_length=service.MAX_PIN_TEXT)
     nickname: str | None = Field(None, max_length=200)
+
+
+class FireIn(_Body):
+    time_scale: float = Field(
+        1.0, gt=0, le=MAX_TIME_SCALE, allow_inf_nan=False,
+        description="Run the cue this many times faster: a countdown's `seconds` and a flash sale's or "
+                    "lottery's `duration_seconds` are divided by it (whole seconds, at least 1).",
+    )
 
 
 class PrompterIn(_Body):
@@ -132,10 +140,12 @@ async def unpin(stream_id: str, services: Services = Depends(get_services)) -> R
 
 @router.post("/api/streams/{stream_id}/cues/{segment_id}/{cue_index}/fire", dependencies=operator)
 async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool = False,
-                   services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Run a cue of the script now. A cue fires once; `?force=true` fires it again."""
+                   body: FireIn | None = None, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Run a cue of the script now. A cue fires once; `?force=true` fires it again. An optional body
+    `{"time_scale": N}` (N > 0, default 1) runs its countdown, sale or lottery N times faster."""
     with _domain_errors():
-        return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force)
+        return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force,
+                                      body.time_scale if body else 1.0)
 
 
 @router.post("/api/streams/{stream_id}/prompter", dependencies=operator)

@@ -130,6 +130,8 @@ class FlashSaleRow(Base):
     ends_ms: Mapped[int] = mapped_column(BigInteger)
     stopped_ms: Mapped[int | None] = mapped_column(BigInteger)  # the operator stopped it early
     sold_out_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # With Redis: how far the record holds the sale's Redis claim log ("<epoch>/<stream entry id>").
+    drained: Mapped[str | None] = mapped_column(String(64))
 
 
 class ClaimRow(Base):
@@ -138,6 +140,7 @@ class ClaimRow(Base):
     __tablename__ = "claims"
     __table_args__ = (
         UniqueConstraint("sale_id", "order_id", name="uq_claims_sale_order"),
+        UniqueConstraint("sale_id", "rank", name="uq_claims_sale_rank"),  # ranks are never reused
         Index("ix_claims_sale_user", "sale_id", "user_id"),
     )
 
@@ -148,7 +151,8 @@ class ClaimRow(Base):
     qty: Mapped[int] = mapped_column(Integer)
     rank: Mapped[int] = mapped_column(Integer)  # rank of the claim's first unit, 1-based
     bonus: Mapped[bool] = mapped_column(Boolean)
-    status: Mapped[str] = mapped_column(String(16), default="claimed")  # claimed | released | paid
+    # claimed | paid | released | late_paid (paid after release: flagged, holds no stock); see sales/rules.py
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
     claimed_ms: Mapped[int] = mapped_column(BigInteger)
     released_ms: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('ends_ms', sa.BigInteger(), nullable=False),
     sa.Column('stopped_ms', sa.BigInteger(), nullable=True),
     sa.Column('sold_out_ms', sa.BigInteger(), nullable=True),
+    sa.Column('drained', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['stream_id'], ['streams.id'], name=op.f('fk_flash_sales_stream_id_streams'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_flash_sales'))
     )
@@ -128,7 +129,8 @@ def upgrade() -> None:
     sa.Column('released_ms', sa.BigInteger(), nullable=True),
     sa.ForeignKeyConstraint(['sale_id'], ['flash_sales.id'], name=op.f('fk_claims_sale_id_flash_sales'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claims')),
-    sa.UniqueConstraint('sale_id', 'order_id', name='uq_claims_sale_order')
+    sa.UniqueConstraint('sale_id', 'order_id', name='uq_claims_sale_order'),
+    sa.UniqueConstraint('sale_id', 'rank', name='uq_claims_sale_rank')
     )
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.create_index('ix_claims_sale_user', ['sale_id', 'user_id'], unique=False)

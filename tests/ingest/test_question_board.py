@@ -7,7 +7,7 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livecompanion.ingest.comments import QuestionBoard, question_key
+from livecompanion.ingest.comments import CommentTriage, QuestionBoard, display_text, question_key
 
 
 def test_the_brief_example_groups_into_one() -> None:
@@ -39,6 +39,43 @@ def test_question_key_drops_fillers_and_unifies_paraphrases() -> None:
     assert question_key("请问主播这个多少钱呀？") == question_key("啥价格")
     assert question_key("幾天發貨") == question_key("什么时候发货")
     assert question_key("包邮不") == question_key("包邮吗")
+
+
+# The same question as chat sends it: platform emoticon codes, emoji, both scripts, full-width brackets.
+PRICE_VARIANTS = ("多少錢[愛心]", "多少錢", "[比心]多少钱？", "多少錢😍😍", "多少錢［玫瑰］", "多少钱 [呲牙][呲牙]",
+                  "多少錢❤️", "多少錢👍🏻！", "多少錢[dog]", "多少钱~~")
+
+
+def test_emoticon_codes_and_emoji_never_reach_the_host() -> None:
+    board = QuestionBoard()
+    groups = {board.add(text, f"u{n}", n).id for n, text in enumerate(PRICE_VARIANTS)}
+    assert len(groups) == 1  # one question, asked ten times
+    top = board.top(1)[0]
+    assert (top.text, top.count) == ("多少錢", len(PRICE_VARIANTS))  # as first asked, minus [愛心]
+    sensitive = board.add("敏感肌能用嗎😂[捂臉]", "v1", 20)
+    assert sensitive.text == "敏感肌能用嗎"
+    assert board.add("[愛心]sensitive skin ok❤️?", "v2", 21).id == sensitive.id
+    assert board.add("[愛心]free shipping❤️?", "v3", 22).text == "free shipping?"
+    # Instances merge their top lists by question key: the variants share one.
+    assert len({question_key(text) for text in PRICE_VARIANTS}) == 1
+
+
+def test_the_live_path_shows_questions_without_decoration() -> None:
+    triage = CommentTriage()
+    for n, text in enumerate(("這款適合油性皮膚嗎[愛心]", "这款适合油性皮肤吗😍", "油皮能用嗎？[比心]")):
+        triage.handle(text, f"u{n}", n)
+    [question] = triage.questions.top(5)
+    assert (question.text, question.count) == ("這款適合油性皮膚嗎", 3)
+
+
+def test_display_text() -> None:
+    assert display_text("多少錢[愛心]") == "多少錢"
+    assert display_text("  [比心]  幾號鏈接  [玫瑰] ？ ") == "幾號鏈接 ？"  # white space collapsed
+    assert display_text("能用嗎[愛心❤️]") == "能用嗎"  # a code with an emoji inside is still a code
+    assert display_text("how😍much") == "how much" and display_text("1[愛心]2") == "1 2"
+    assert display_text("\u200b多少\u200b錢") == "多少錢"  # zero-width characters
+    assert display_text("[ 愛心 ]是什麼") == "[ 愛心 ]是什麼"  # spaces inside: not a platform code
+    assert display_text("[愛心]") == "[愛心]" and display_text("👍") == "👍"  # nothing else: as sent
 
 
 def test_a_viewer_asking_again_counts_once() -> None:

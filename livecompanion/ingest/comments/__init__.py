@@ -1,6 +1,7 @@
 """Comment understanding for the live path: pure, fast, bounded in memory.
 
-- `clean_text`, `match_key`: normalisation (folded, emoji dropped; for matching, repeats collapsed).
+- `clean_text`, `match_key`: normalisation (folded, emoji dropped; for matching, repeats collapsed);
+  `display_text`: the viewer's own words without emoji or emoticon codes, for screens.
 - `classify_comment`: question, intent, spam or chitchat, with the intent signals a comment carries.
 - `matches_keyword`: lottery entry test (不想要 does not enter).
 - `QuestionBoard`: near-duplicate questions grouped with counts; `IntentCounter`: 想要 ×132.
@@ -18,7 +19,7 @@ from livecompanion.ingest.comments.classify import (
 )
 from livecompanion.ingest.comments.intents import INTENT_PHRASES, IntentCount, IntentCounter
 from livecompanion.ingest.comments.keyword import KeywordMatcher, matches_keyword
-from livecompanion.ingest.comments.normalize import clean_text, match_key
+from livecompanion.ingest.comments.normalize import clean_text, display_text, match_key
 from livecompanion.ingest.comments.questions import QuestionBoard, QuestionGroup, question_key
 from livecompanion.ingest.comments.spam import SpamWindow, spam_reason
 from livecompanion.ingest.comments.triage import CommentTriage, TriageResult
@@ -38,6 +39,7 @@ __all__ = [
     "TriageResult",
     "classify_comment",
     "clean_text",
+    "display_text",
     "intent_signals",
     "is_question",
     "match_key",

@@ -1,5 +1,7 @@
 """Comment text normalisation: what the host may see (`clean_text`) and what matching uses (`match_key`).
 
+`display_text` drops emoji and emoticon codes but keeps the viewer's own characters: what a screen shows.
+
 `clean_text` folds (full-width to half-width, traditional to simplified, lower case), drops emoji,
 platform emoticon codes such as `[比心]` and zero-width characters, and collapses white space. It
 keeps punctuation, because a question mark still means something to the classifier.
@@ -53,6 +55,39 @@ def clean_text(text: str) -> str:
     if "[" in without_emoji:
         without_emoji = _EMOTICON_CODE.sub(" ", without_emoji)
     return _SPACES.sub(" ", without_emoji).strip()
+
+
+def display_text(text: str) -> str:
+    """The viewer's own words for a screen: emoji and platform emoticon codes ([愛心], ［比心］, [dog])
+    dropped, white space collapsed; their characters (traditional or simplified), case and
+    punctuation kept. A text that is nothing but those comes back as sent (white space collapsed)."""
+    folded = fold(text)  # same length as the text: spans found in it are spans of the text
+    dropped = [False] * len(text)
+    for m in _EMOJI.finditer(folded):
+        dropped[m.start():m.end()] = [True] * (m.end() - m.start())
+    if "[" in folded:
+        # Look for codes with the emoji already gone ("[愛心❤️]" is a code too), mapping back by index.
+        kept = [i for i, gone in enumerate(dropped) if not gone]
+        remaining = "".join(folded[i] for i in kept)
+        for m in _EMOTICON_CODE.finditer(remaining):
+            for i in kept[m.start():m.end()]:
+                dropped[i] = True
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        if not dropped[i]:
+            out.append(text[i])
+            i += 1
+            continue
+        j = i
+        while j < len(text) and dropped[j]:
+            j += 1
+        # What stood between two Latin words or numbers leaves a space ("how😍much"), else nothing.
+        if out and j < len(text) and out[-1].isascii() and out[-1].isalnum() and text[j].isascii() and text[j].isalnum():
+            out.append(" ")
+        i = j
+    shown = _SPACES.sub(" ", "".join(out)).strip()
+    return shown or _SPACES.sub(" ", text).strip()
 
 
 def key_of_clean(cleaned: str) -> str:

@@ -14,7 +14,7 @@ import heapq
 import re
 from dataclasses import dataclass
 
-from livecompanion.ingest.comments.normalize import match_key
+from livecompanion.ingest.comments.normalize import display_text, match_key
 
 # Paraphrases -> one form. Applied in order to the match key.
 _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -100,7 +100,7 @@ class QuestionGroup:
     """A question as the host sees it."""
 
     id: int
-    text: str  # the question as first asked, in the viewer's own characters
+    text: str  # the question as first asked, in the viewer's own characters, without emoji or [愛心] codes
     count: int  # distinct askers (every ask counts when no user id is given)
     asks: int  # every time it was asked, repeats included
     first_seen_ms: int
@@ -170,11 +170,12 @@ class QuestionBoard:
         return len(self._groups)
 
     def add(self, text: str, user_id: str | None, ts_ms: int) -> QuestionGroup:
-        """File one question; a new group shows it as asked (white space collapsed, script kept)."""
+        """File one question; a new group shows it as asked (script kept; white space collapsed, emoji and
+        platform emoticon codes such as [愛心] dropped: they say nothing to the host)."""
         key = question_key(text)
         group = self._find(key)
         if group is None:
-            group = self._create(key, " ".join(text.split()), ts_ms)
+            group = self._create(key, display_text(text), ts_ms)
         group.asks += 1
         if user_id is None or len(group.askers) >= self.max_askers:
             group.count += 1

@@ -1,0 +1,307 @@
+"""Live numbers on the screens: what committed events change, pushed through the hub, coalesced.
+
+Sections of the live document written here (contract section 5, `WS /ws/streams/{id}`):
+
+    metrics    {"viewers", "comments_per_min", "orders", "gmv", "intent": {phrase: count}}
+    questions  [{"text", "count"}]                      the most asked, spam never among them
+    ticker     [{"nickname", "sku", "qty", "ts"}]       the latest paid orders, newest first,
+                                                        nicknames masked (小林 -> 小*, 张小林 -> 张*林)
+
+`viewers` is the platform's latest `viewer_count` (by `ts`); before any arrives, the users who
+entered and have not left. `comments_per_min` counts comments that arrived in the last 60 s (all
+of them: it measures the room's activity). `orders` and `gmv` count orders when they first reach
+paid, as the report does. `intent` counts comments per buying-intent phrase since the stream began.
+
+How: after each commit, `record` turns the new events into a `LiveDelta` (comments go through the
+stream's `CommentTriage`: classification, spam and flood filtering, question grouping) and adds it
+to the shared tallies (counters.py), then marks the stream dirty. The publisher task reads the
+tallies of a dirty stream, and the publish gate (pacing.py) says whether its changed sections may
+go now or in how long: at most 4 patches a second per stream sustained (bursts of 2), shared by
+all instances with Redis, however fast events arrive; a new paid order goes at once, chat-driven
+numbers twice a second. Only the sections that changed are sent.
+
+Shortcuts, each instance on its own: flood detection (`SpamWindow`: the same text from many users
+within seconds) sees only the comments this instance took; question groups are per instance and
+merged by question key (counters.py). Enter/leave of one user committed out of order (two
+instances, or the two flushes PostgreSQL writes at once) may leave them counted in the room; this
+only matters before the platform sends any `viewer_count`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from livecompanion.ingest.comments import CommentTriage, question_key
+from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
+from livecompanion.ingest.pacing import MemoryGate, PublishGate
+from livecompanion.ingest.records import StreamCommit
+from livecompanion.ingest.seed import seed_from_record
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("metrics", "questions", "ticker")
+DECAY_TICK = 1.0  # comments per minute falls as time passes: streams with recent comments re-check
+RETRY_AFTER_FAILURE = 0.5
+
+
+def mask_nickname(name: str | None) -> str:
+    """Show a buyer without naming them: first and last character kept (小林 -> 小*, 张小林 -> 张*林)."""
+    name = (name or "").strip()
+    if not name:
+        return "*"
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" + name[-1]
+
+
+def money(cents: int) -> int | float:
+    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def ticker_entry(nickname: str | None, user_id: str, sku: str, qty: int, ts: int) -> dict[str, Any]:
+    # Without a nickname the buyer's platform id is masked the same way: never shown whole.
+    return {"nickname": mask_nickname(nickname or user_id), "sku": sku, "qty": qty, "ts": ts}
+
+
+def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[str, Any]]:
+    """Each instance's top questions merged by question key; the wording most asked is shown."""
+    merged: dict[str, dict[str, Any]] = {}
+    for entries in lists:
+        for entry in entries:
+            key = entry.get("key") or question_key(entry["text"])
+            seen = merged.get(key)
+            if seen is None:
+                merged[key] = {
+                    "text": entry["text"],
+                    "count": entry["count"],
+                    "_best": entry["count"],
+                    "_last": entry.get("last", 0),
+                }
+            else:
+                seen["count"] += entry["count"]
+                seen["_last"] = max(seen["_last"], entry.get("last", 0))
+                if entry["count"] > seen["_best"]:
+                    seen["text"], seen["_best"] = entry["text"], entry["count"]
+    ranked = sorted(merged.values(), key=lambda q: (q["count"], q["_last"]), reverse=True)[:top]
+    return [{"text": q["text"], "count": q["count"]} for q in ranked]
+
+
+def build_sections(tally: LiveTally, top_questions: int) -> dict[str, Any]:
+    intents = dict(sorted(tally.intents.items(), key=lambda kv: (-kv[1], kv[0])))
+    return {
+        "metrics": {
+            "viewers": tally.viewer_count if tally.viewer_count is not None else tally.in_room,
+            "comments_per_min": tally.comments_per_min,
+            "orders": tally.orders,
+            "gmv": money(tally.gmv_cents),
+            "intent": intents,
+        },
+        "questions": merge_questions(tally.question_lists, top_questions),
+        "ticker": tally.ticker,
+    }
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(orjson.dumps(value), digest_size=8).hexdigest()
+
+
+class LiveNumbers:
+    """One per process. `services` must have `db`, `hub`; publishing goes through stream.service."""
+
+    def __init__(
+        self,
+        services: Any,
+        counters: LiveCounters,
+        *,
+        gate: PublishGate | None = None,
+        top_questions: int = 10,
+        ticker_size: int = 10,
+    ) -> None:
+        self.services = services
+        self.counters = counters
+        self.gate = gate or MemoryGate()
+        self.top_questions = top_questions
+        self.ticker_size = ticker_size
+        self.published = 0  # patches this process published (tests, benchmarks)
+        self._triage: dict[str, CommentTriage] = {}
+        self._question_keys: dict[str, dict[int, str]] = {}  # stream -> question group id -> key
+        self._seeded: set[str] = set()
+        self._seed_locks: dict[str, asyncio.Lock] = {}
+        self._dirty: set[str] = set()
+        self._not_before: dict[str, float] = {}
+        self._commenting: dict[str, float] = {}  # stream -> when its last comment arrived
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="ingest-live-numbers")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    def triage(self, stream_id: str) -> CommentTriage:
+        found = self._triage.get(stream_id)
+        if found is None:
+            found = self._triage[stream_id] = CommentTriage()
+        return found
+
+    # --- before and after a commit ---------------------------------------------------------------
+
+    async def prepare(self, stream_ids: set[str]) -> None:
+        """Seed streams this process has not seen yet from the record. Must run BEFORE the write
+        that carries their events, so that the seed and the live increments never overlap."""
+        for stream_id in stream_ids - self._seeded:
+            lock = self._seed_locks.setdefault(stream_id, asyncio.Lock())
+            async with lock:
+                if stream_id in self._seeded:
+                    continue
+                if await self.counters.claim_seed(stream_id):
+                    delta = await seed_from_record(
+                        self.services.db,
+                        stream_id,
+                        self.triage(stream_id),
+                        ticker_size=self.ticker_size,
+                        ticker_entry=ticker_entry,
+                    )
+                    delta.questions = self._question_list(stream_id)
+                    await self.counters.add(stream_id, delta)
+                    self._mark(stream_id)
+                self._seeded.add(stream_id)
+
+    async def record(self, commit: StreamCommit) -> None:
+        """Add what a committed write changed to the tallies and schedule a publish."""
+        stream_id = commit.stream_id
+        delta = LiveDelta(arrival_s=int(time.time()))
+        triage = self.triage(stream_id)
+        questions = False
+        for record in commit.events:
+            kind = record.type
+            event: Any = record.event
+            if kind == "comment":
+                delta.comments += 1
+                result = triage.handle(event.text, event.user_id, event.ts)
+                for phrase in result.analysis.intents:
+                    delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
+                questions = questions or result.question_group is not None
+            elif kind == "viewer_count":
+                if delta.viewer_count is None or event.ts >= delta.viewer_count[0]:
+                    delta.viewer_count = (event.ts, event.count)
+            elif kind == "enter" or kind == "leave":
+                delta.room[event.user_id] = kind == "enter"
+        paid = sorted(
+            (c for c in commit.order_changes if c.became_paid), key=lambda c: c.after.paid_ts_ms or 0
+        )
+        for change in paid:  # oldest first, so the ticker's newest entry is the latest sale
+            sale = change.after
+            delta.orders += 1
+            delta.gmv_cents += cents(sale.amount)
+            delta.ticker.append(
+                ticker_entry(
+                    change.nickname, sale.user_id, sale.sku, sale.qty, sale.paid_ts_ms or sale.status_ts_ms
+                )
+            )
+        if questions:
+            delta.questions = self._question_list(stream_id)
+        if delta.comments:
+            self._commenting[stream_id] = time.monotonic()
+        if not delta.empty():
+            await self.counters.add(stream_id, delta)
+            if delta.ticker:  # a new paid order: ask the gate now, not when chat numbers are due
+                self._not_before.pop(stream_id, None)
+            self._mark(stream_id)
+
+    def _question_list(self, stream_id: str) -> list[dict[str, Any]]:
+        """This process's top questions, with the key other instances' lists are merged on."""
+        known = self._question_keys.get(stream_id, {})
+        top = self.triage(stream_id).questions.top(self.top_questions * 2)
+        keys = {g.id: known.get(g.id) or question_key(g.text) for g in top}
+        self._question_keys[stream_id] = keys  # only the current top is remembered
+        return [{"text": g.text, "count": g.count, "key": keys[g.id], "last": g.last_seen_ms} for g in top]
+
+    # --- reading and publishing ------------------------------------------------------------------
+
+    async def sections(self, stream_id: str) -> dict[str, Any]:
+        """The three sections as the tallies stand (for a document rebuilt from the record)."""
+        await self.prepare({stream_id})
+        tally = await self.counters.read(stream_id, int(time.time()))
+        return build_sections(tally, self.top_questions)
+
+    def _mark(self, stream_id: str) -> None:
+        self._dirty.add(stream_id)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_decay = loop.time() + DECAY_TICK
+        while True:
+            now = loop.time()
+            if now >= next_decay:
+                next_decay = now + DECAY_TICK
+                for stream_id, last in list(self._commenting.items()):
+                    self._dirty.add(stream_id)
+                    if time.monotonic() - last > 62:  # the window is empty now: one last publish
+                        del self._commenting[stream_id]
+            due = [s for s in self._dirty if self._not_before.get(s, 0.0) <= now]
+            for stream_id in due:
+                self._dirty.discard(stream_id)
+                try:
+                    await self._publish(stream_id)
+                except Exception:  # noqa: BLE001 - the next change retries
+                    log.exception("publishing live numbers of stream %s failed", stream_id)
+                    self._not_before[stream_id] = loop.time() + RETRY_AFTER_FAILURE
+            waits = [self._not_before.get(s, 0.0) - loop.time() for s in self._dirty]
+            timeout = max(0.0, min([next_decay - loop.time(), *waits]))
+            self._wake.clear()
+            if timeout > 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def _publish(self, stream_id: str) -> None:
+        tally = await self.counters.read(stream_id, int(time.time()))
+        sections = build_sections(tally, self.top_questions)
+        digests = {name: _digest(value) for name, value in sections.items()}
+        changed, wait = await self.gate.claim(stream_id, tally.version, digests)
+        if wait > 0:  # over the stream's budget (here or on another instance): come back then
+            self._not_before[stream_id] = asyncio.get_running_loop().time() + wait
+            self._dirty.add(stream_id)
+            return
+        if not changed:
+            return
+        from livecompanion.realtime import set_op
+        from livecompanion.stream import service as stream_service
+
+        try:
+            await stream_service.apply(
+                self.services, stream_id, [set_op([name], sections[name]) for name in changed]
+            )
+        except BaseException:
+            await self.gate.forget(stream_id)
+            raise
+        self.published += 1
+
+
+def instance_id() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}:{id(object()):x}"

@@ -1,0 +1,97 @@
+"""The ingest socket protocol (`WS /ws/streams/{id}/ingest`), independent of the web framework.
+
+Client to server, one message at a time (text or binary, at most 1 MB, at most 10,000 events):
+    {"type": "comment", ...}                        one event
+    [{...}, {...}]                                  an array of events
+    {"seq": 17, "events": [{...}, ...]}             an envelope with the client's own sequence number
+    NDJSON                                          one event a line
+Server to client, one per message, in the order the messages came:
+    {"type": "ack", "seq": S, "accepted": N, "duplicates": D, "rejected": [{"index": I, "reason": "..."}]}
+    {"type": "error", "seq": S, "status": 413 | 503 | 400, "detail": "...", "retry_after": 1}
+`seq` is the envelope's `seq` when it has one, else the message's number on this socket (1, 2, ...).
+An ack means the message's new events are committed: a client that resends everything not yet
+acknowledged after a reconnect loses nothing and duplicates nothing (given event ids).
+
+A client may send several messages without waiting; up to `max_in_flight` are written at once
+(they often share a transaction), after which the server stops reading until acks go out, so a
+fast sender is slowed down by TCP instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+import orjson
+
+from livecompanion.events import EventError
+from livecompanion.events.batch import decode_body
+from livecompanion.ingest.service import MAX_WS_MESSAGE, IngestResult, IngestService, Overloaded, TooLarge
+
+Receive = Callable[[], Awaitable[str | bytes]]
+Send = Callable[[bytes], Awaitable[None]]
+
+
+def decode_message(data: str | bytes) -> tuple[Any, list[tuple[int, Any]], list[EventError]]:
+    """(client seq or None, values with their index, decode errors) of one message."""
+    raw = data.encode() if isinstance(data, str) else data
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        values, errors = decode_body(raw, ndjson=True if b"\n" in raw.strip() else None)
+        return None, values, errors
+    if isinstance(value, dict) and "type" not in value and isinstance(value.get("events"), list):
+        return value.get("seq"), list(enumerate(value["events"])), []
+    if isinstance(value, list):
+        return None, list(enumerate(value)), []
+    return None, [(0, value)], []
+
+
+async def serve_ingest(
+    ingest: IngestService, stream_id: str, receive: Receive, send: Send, *, max_in_flight: int = 8
+) -> None:
+    """Run one ingest socket until the client goes (receive raises)."""
+    in_flight: asyncio.Queue[tuple[Any, asyncio.Task[IngestResult] | dict[str, Any]]] = asyncio.Queue(
+        max_in_flight
+    )
+    acks = asyncio.create_task(_acknowledge(in_flight, send))
+    try:
+        count = 0
+        while True:
+            data = await receive()
+            count += 1
+            if acks.done():
+                acks.result()  # the client stopped reading acks: raise what the sender hit
+            if len(data) > MAX_WS_MESSAGE:
+                await in_flight.put(
+                    (count, _error(413, f"a message may carry at most {MAX_WS_MESSAGE:,} bytes"))
+                )
+                continue
+            seq, values, errors = decode_message(data)
+            seq = count if seq is None else seq
+            task = asyncio.create_task(ingest.ingest_values(stream_id, values, errors))
+            await in_flight.put((seq, task))
+    finally:
+        acks.cancel()
+
+
+def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
+    return {"type": "error", "status": status, "detail": detail, **more}
+
+
+async def _acknowledge(in_flight: asyncio.Queue[Any], send: Send) -> None:
+    while True:
+        seq, pending = await in_flight.get()
+        if isinstance(pending, dict):
+            message = {**pending, "seq": seq}
+        else:
+            try:
+                result = await pending
+                message = {"type": "ack", "seq": seq, **result.as_dict()}
+            except TooLarge as exc:
+                message = _error(413, str(exc), seq=seq)
+            except Overloaded as exc:
+                message = _error(503, str(exc), seq=seq, retry_after=exc.retry_after)
+            except Exception as exc:  # noqa: BLE001 - nothing of this message was stored: say so
+                message = _error(500, f"not stored, send again: {exc.__class__.__name__}", seq=seq)
+        await send(orjson.dumps(message))

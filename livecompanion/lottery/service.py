@@ -1,0 +1,285 @@
+"""Comment lotteries (評論「想要」抽免單) as the service runs them.
+
+Seams:
+    await on_comments(services, stream_id, comments)   # ingest, after committing `comment` events
+    cue runner "lottery" and section loader "lotteries" (registered at import)
+
+A comment enters its author (once) when it holds the keyword (ingest.comments.KeywordMatcher:
+folded, repeats collapsed, a negated 不想要 does not count), its `ts` falls between the lottery's
+start and end, the lottery is not drawn yet, and the author is not excluded (the ids given at
+creation, and comments under the script's host name). The lottery draws at its end (every
+instance's timer tries; the record lets exactly one draw) or on the draw endpoint; the seed is
+recorded and `verify` re-runs the draw from the recorded entrants (draw.py documents the algorithm).
+
+Screens get `lotteries.<id>`: {keyword, prize, winners_wanted, started_ms, ends_at, entrants,
+status: open|drawn, winners: [display name...]}; the entrant count coalesced, the winners at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from livecompanion.lottery import records
+from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest
+from livecompanion.lottery.records import Entry, display_name
+from livecompanion.realtime import set_op
+from livecompanion.sales.base import now_ms
+from livecompanion.sales.coalesce import Coalescer
+from livecompanion.storage.tables import LotteryRow
+
+log = logging.getLogger(__name__)
+
+OPEN_CACHE_SECONDS = 1.0  # how stale this instance's list of open lotteries may be
+TIMER_TICK = 0.5
+SCAN_EVERY = 2.0
+
+
+def matcher(keyword: str) -> Any:
+    """The lottery keyword test of ingest/comments (ValueError for a keyword with nothing to match)."""
+    from livecompanion.ingest.comments import KeywordMatcher
+
+    return KeywordMatcher(keyword)
+
+
+@dataclass
+class OpenLottery:
+    id: str
+    started_ms: int
+    ends_ms: int
+    matcher: Any
+    excluded_ids: frozenset[str]
+    excluded_names: frozenset[str]
+    entered: set[str]  # users this instance already entered (saves the record repeated inserts)
+
+
+def screen_value(row: LotteryRow, entrants: int) -> dict[str, Any]:
+    won = row.winners or {}
+    return {
+        "keyword": row.keyword, "prize": row.prize, "winners_wanted": row.winners_wanted,
+        "started_ms": row.started_ms, "ends_at": row.ends_ms,
+        "entrants": won.get("entrants", entrants),
+        "status": "drawn" if row.drawn_ms is not None else "open",
+        "winners": [display_name(n, u)
+                    for u, n in zip(won.get("user_ids") or [], won.get("nicknames") or [], strict=True)],
+    }
+
+
+async def screen_section(db: Any, stream_id: str) -> dict[str, Any]:
+    """`lotteries` of the live document, from the record."""
+    section = {}
+    for row in await records.lottery_rows(db, stream_id):
+        count = 0 if row.winners else await records.entrant_count(db, row.id)
+        section[row.id] = screen_value(row, count)
+    return section
+
+
+class LotteryService:
+    def __init__(self, services: Any) -> None:
+        self.services = services
+        self.db = services.db
+        self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens")
+        self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
+        self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
+        self._timer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._run_timer(), name="lottery timer")
+        self.board.start()
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            try:
+                await self._timer
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._timer = None
+        await self.board.close()
+
+    # ---- operations ----
+
+    async def create(self, stream_id: str, *, keyword: str, winners: int, duration_seconds: int,
+                     prize: str | None = None, exclude_user_ids: Iterable[str] = ()) -> dict[str, Any]:
+        matcher(keyword)  # refuse a keyword that could never match, before anything is recorded
+        row = await records.create_lottery(self.db, stream_id, keyword=keyword, winners=winners,
+                                           duration_seconds=duration_seconds, prize=prize,
+                                           exclude_user_ids=exclude_user_ids)
+        self._open.pop(stream_id, None)
+        self._due[(stream_id, row.id)] = row.ends_ms
+        value = screen_value(row, 0)
+        try:
+            await self._apply(stream_id, [set_op(["lotteries", row.id], value)])
+        except Exception as exc:  # noqa: BLE001 - it runs; screens catch up on their next snapshot
+            log.warning("lottery %s: could not show it on the screens yet: %s", row.id, exc)
+        return {"id": row.id, **value}
+
+    async def draw(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
+        """Draw now (if nobody has yet) and show the winners; the lottery as `view` gives it."""
+        if await records.draw_lottery(self.db, stream_id, lottery_id):
+            self._open.pop(stream_id, None)
+            self._due.pop((stream_id, lottery_id), None)
+            row = await records.lottery_row(self.db, stream_id, lottery_id)
+            try:
+                await self._apply(stream_id, [set_op(["lotteries", lottery_id], screen_value(row, 0))])
+            except Exception as exc:  # noqa: BLE001
+                log.warning("lottery %s: winners not on the screens yet: %s", lottery_id, exc)
+                self.board.touch((stream_id, lottery_id), urgent=True)
+        return await self.view(stream_id, lottery_id)
+
+    async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
+        lotteries = await self._open_lotteries(stream_id)
+        if not lotteries:
+            return
+        comments = list(comments)
+        for lottery in lotteries:
+            batch: dict[str, Entry] = {}
+            for c in comments:
+                user = c.user_id
+                if (user in lottery.entered or user in batch or user in lottery.excluded_ids
+                        or not lottery.started_ms <= c.ts <= lottery.ends_ms
+                        or (c.nickname and c.nickname in lottery.excluded_names)
+                        or not lottery.matcher.matches(c.text)):
+                    continue
+                batch[user] = Entry(user, c.nickname or None, c.ts)
+            if batch:
+                await records.enter(self.db, lottery.id, list(batch.values()))
+                lottery.entered.update(batch)
+                self.board.touch((stream_id, lottery.id))
+
+    async def _open_lotteries(self, stream_id: str) -> list[OpenLottery]:
+        cached = self._open.get(stream_id)
+        if cached is not None and time.monotonic() - cached[0] < OPEN_CACHE_SECONDS:
+            return cached[1]
+        old = {lot.id: lot for lot in (cached[1] if cached else [])}
+        fresh = []
+        for row in await records.lottery_rows(self.db, stream_id, undrawn=True):
+            excluded = row.excluded or {}
+            fresh.append(OpenLottery(
+                row.id, row.started_ms, row.ends_ms, matcher(row.keyword),
+                frozenset(excluded.get("user_ids") or ()), frozenset(excluded.get("nicknames") or ()),
+                old[row.id].entered if row.id in old else set(),
+            ))
+        self._open[stream_id] = (time.monotonic(), fresh)
+        return fresh
+
+    # ---- reading ----
+
+    async def view(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
+        row = await records.lottery_row(self.db, stream_id, lottery_id)
+        won = row.winners or {}
+        count = won.get("entrants")
+        if count is None:
+            count = len(records.eligible(row, await records.entries_of(self.db, lottery_id)))
+        return {
+            "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
+            "seed": row.seed, "algorithm": won.get("algorithm"),
+            "entrants_digest": won.get("entrants_digest"),
+        }
+
+    async def verify(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
+        """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
+        row = await records.lottery_row(self.db, stream_id, lottery_id)
+        if row.drawn_ms is None or row.seed is None:
+            raise ValueError(f"lottery '{lottery_id}' has not been drawn yet")
+        won = row.winners or {}
+        ids = [e.user_id for e in records.eligible(row, await records.entries_of(self.db, lottery_id))]
+        again = draw(row.seed, ids, row.winners_wanted)
+        digest = entrants_digest(ids)
+        return {
+            "id": lottery_id, "algorithm": ALGORITHM, "seed": row.seed, "winners_wanted": row.winners_wanted,
+            "entrants": sorted(ids), "entrants_digest": digest,
+            "recorded": {"winners": won.get("user_ids"), "entrants_digest": won.get("entrants_digest")},
+            "recomputed": {"winners": again},
+            "match": again == won.get("user_ids") and digest == won.get("entrants_digest"),
+        }
+
+    async def screen_section(self, stream_id: str) -> dict[str, Any]:
+        return await screen_section(self.db, stream_id)
+
+    # ---- screens ----
+
+    async def _read_screen(self, key: tuple[str, str]) -> tuple[str, dict[str, Any]] | None:
+        stream_id, lottery_id = key
+        try:
+            row = await records.lottery_row(self.db, stream_id, lottery_id)
+        except LookupError:
+            return None
+        count = 0 if row.winners else await records.entrant_count(self.db, lottery_id)
+        return stream_id, screen_value(row, count)
+
+    async def _push_screen(self, stream_id: str, key: tuple[str, str], value: dict[str, Any]) -> None:
+        await self._apply(stream_id, [set_op(["lotteries", key[1]], value)])
+
+    async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
+        from livecompanion.stream.service import apply
+
+        await apply(self.services, stream_id, ops)
+
+    # ---- timer: draw at the end ----
+
+    async def _run_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_scan = -1e9
+        while True:
+            try:
+                if loop.time() - last_scan >= SCAN_EVERY:
+                    for row in await records.lottery_rows(self.db, undrawn=True):
+                        self._due.setdefault((row.stream_id, row.id), row.ends_ms)
+                    last_scan = loop.time()
+                now = now_ms()
+                for (stream_id, lottery_id), ends in list(self._due.items()):
+                    if ends <= now:
+                        self._due.pop((stream_id, lottery_id), None)
+                        await self.draw(stream_id, lottery_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.exception("lottery timer: a tick failed")
+            nxt = min(self._due.values(), default=None)
+            wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))
+            await asyncio.sleep(wait)
+
+
+# ---- the seams ------------------------------------------------------------------------------------
+
+def lotteries_of(services: Any) -> LotteryService:
+    service = services.extras.get("lottery")
+    if service is None:
+        service = services.extras["lottery"] = LotteryService(services)
+        service.start()
+    return service
+
+
+async def on_comments(services: Any, stream_id: str, comments: list[Any]) -> None:
+    """Ingest calls this after committing `comment` events: keyword comments enter open lotteries."""
+    await lotteries_of(services).on_comments(stream_id, comments)
+
+
+async def run_lottery_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+    made = await lotteries_of(services).create(
+        stream_id, keyword=cue["keyword"], winners=cue["winners"], duration_seconds=cue["duration_seconds"],
+        prize=cue.get("prize"),
+    )
+    return {"id": made["id"], "ends_at": made["ends_at"]}
+
+
+async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
+    return await screen_section(services.db, stream_id)  # from the record alone: starts nothing
+
+
+def _register() -> None:
+    try:
+        from livecompanion.stream.cues import register_cue_runner
+        from livecompanion.stream.sections import register_section_loader
+    except ImportError:
+        return
+    register_cue_runner("lottery", run_lottery_cue)
+    register_section_loader("lotteries", load_section)
+
+
+_register()

@@ -1,0 +1,109 @@
+"""Coalesced pushes to the screens: at most one change per key every `interval`, at once if urgent.
+
+A crowd makes thousands of claims a second; the screens need the stock left a few times a second,
+and a sell-out at once. `touch(key)` marks a key changed; the pusher reads the key's CURRENT value
+(from the store, not from the change that touched it) and applies it to the live document.
+
+Several instances push the same key. Each re-reads its key once more `interval` after a push and
+pushes again if the value moved since, so whichever instance pushes last has pushed a value read
+after every change it could have missed: the screens converge on the latest value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Hashable
+
+log = logging.getLogger(__name__)
+
+Read = Callable[[Any], Awaitable[tuple[str, Any] | None]]  # key -> (stream_id, value) or None (gone)
+Push = Callable[[str, Any, Any], Awaitable[None]]  # (stream_id, key, value)
+
+
+class Coalescer:
+    def __init__(self, read: Read, push: Push, interval: float = 0.2, name: str = "coalescer") -> None:
+        self.read = read
+        self.push = push
+        self.interval = interval
+        self.name = name
+        self._changed: set[Hashable] = set()
+        self._verify: set[Hashable] = set()
+        self._pushed: dict[Hashable, Any] = {}
+        self._urgent = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def touch(self, key: Hashable, urgent: bool = False) -> None:
+        self._changed.add(key)
+        if urgent:
+            self._urgent.set()
+        self._wake.set()
+        if self._task is None:
+            self.start()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._task = None
+        if self._changed:  # the last change reaches the screens before the instance goes
+            try:
+                await asyncio.wait_for(self.flush(), 2.0)
+            except Exception:  # noqa: BLE001
+                pass
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = 0.0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval if self._verify else None)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            delay = last + self.interval - loop.time()
+            if delay > 0 and not self._urgent.is_set():
+                try:  # wait out the interval, unless something urgent (a sell-out) comes up
+                    await asyncio.wait_for(self._urgent.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
+            last = loop.time()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - e.g. Redis down: keep the keys, try again later
+                log.warning("%s: push failed; will retry", self.name, exc_info=True)
+                await asyncio.sleep(self.interval)
+                self._wake.set()
+
+    async def flush(self) -> None:
+        """Push every changed key now (and re-check the ones pushed last time)."""
+        self._urgent.clear()
+        changed, self._changed = self._changed, set()
+        verify, self._verify = self._verify, set()
+        keys = list(changed | verify)
+        for i, key in enumerate(keys):
+            try:
+                got = await self.read(key)
+                if got is None:
+                    self._pushed.pop(key, None)
+                    continue
+                stream_id, value = got
+                if key not in changed and self._pushed.get(key) == value:
+                    self._pushed.pop(key, None)  # verified: nothing moved since our push
+                    continue
+                await self.push(stream_id, key, value)
+                self._pushed[key] = value
+                self._verify.add(key)
+            except Exception:
+                self._changed.update(keys[i:])  # this key and the ones not reached yet
+                raise

@@ -1,0 +1,335 @@
+"""Writes the sales' Redis logs into the record: Redis decides, PostgreSQL keeps.
+
+Every claim, order move and stop that `claim.lua` / `order.lua` / `stop.lua` decide is XADDed to the
+sale's log. The drainer reads the log past the record's position (`flash_sales.drained`,
+"<epoch>/<last entry id>") and writes a batch in ONE transaction (drain_write.py) that starts with
+
+    UPDATE flash_sales SET drained = :new, sold = .., next_rank = .. WHERE id = :sale AND drained IS :old
+
+so a batch is written exactly once, in log order, even when two instances drain the same sale at once
+(the loser's update matches nothing and nothing else of its batch is written). Claims are inserted
+with ON CONFLICT (sale_id, rank) DO NOTHING, so replaying a log from an earlier point converges to
+the same rows. A Redis lease per sale keeps the second instance from doing the work twice.
+
+Durable answers: a granted claim is answered only once the record holds it (`recorded()`), like a
+group commit: claims granted meanwhile ride in the same batch, so this costs each claim a few
+milliseconds, not throughput. An instance whose claims another instance is draining learns that
+they are recorded from the position that drainer publishes after each batch (and, as a fallback,
+by reading the sale's `drained` position in the record). So a claim answered 201 is in the
+record, whatever happens to Redis a moment later.
+
+Latency: an instance drains the sales it granted claims on as soon as it can (claims granted
+during a pass make the next batch), and every sale of the last days each `SCAN_EVERY` seconds, which
+is also the startup reconciliation: what a crashed instance left in a log is written by the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from sqlalchemy import select
+
+from livecompanion.sales.base import StoreUnavailable, now_ms
+from livecompanion.sales.drain_write import fold, make_writer
+from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
+from livecompanion.storage.tables import FlashSaleRow
+
+log = logging.getLogger(__name__)
+
+FS = FlashSaleRow.__table__.c
+Entry = tuple[bytes, dict[bytes, bytes]]  # (entry id, {field: value}) of a sale's log
+BATCH = 2000
+WAITING_TICK = 0.005  # while claims wait on another instance's drainer: look again this often
+SCAN_EVERY = 2.0
+# The drainer of a sale keeps its lease while it keeps draining (it is renewed with every batch):
+# two busy instances do not hand the log back and forth. Once the holder goes quiet the lease
+# lapses within LEASE_MS and another instance, whose claims wait, takes over.
+LEASE_MS = 100
+POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, besides the news
+
+
+def _s(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def position(text: str | None) -> tuple[str, tuple[int, int]] | None:
+    """"<epoch>/<ms>-<seq>" -> (epoch, (ms, seq)); None for no position or a load under way."""
+    epoch, _, entry = (text or "").partition("/")
+    ms, dash, seq = entry.partition("-")
+    if not dash or not ms.isdigit() or not seq.isdigit():
+        return None
+    return epoch, (int(ms), int(seq))
+
+
+class Drainer:
+    def __init__(self, store: RedisClaimStore, instance: str | None = None) -> None:
+        self.store = store
+        self.db = store.db
+        self.redis = store.redis
+        self.writer = make_writer(store.db)
+        self.read_log = store.redis.register_script(lua("drain.lua"))
+        self.instance = instance or secrets.token_hex(6)
+        self.dirty: dict[str, str] = {}  # sale_id -> stream_id: granted claims here, not drained yet
+        # sale_id -> claims waiting to be recorded: (epoch, entry id, future); and where they wait
+        self._waiters: dict[str, list[tuple[str, tuple[int, int], asyncio.Future[bool]]]] = {}
+        self._waiting_in: dict[str, str] = {}
+        self._recorded: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last known position
+        self._cursor: dict[str, tuple[str | None, int]] = {}  # sale_id -> (record's position, stock)
+        self._cursor_streams: dict[str, str] = {}  # sale_id -> stream_id of the sales drained here
+        self._reading: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last entry being written
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._last_scan = 0.0
+        self._last_poll = 0.0
+        self.channel = f"{store.prefix}fs:recorded"  # "<sale_id> <position>" after each batch written
+
+    def touch(self, stream_id: str, sale_id: str) -> None:
+        if sale_id not in self.dirty:
+            self.dirty[sale_id] = stream_id
+            self._wake.set()
+
+    async def recorded(self, stream_id: str, sale_id: str, entry: str, timeout: float) -> bool:
+        """Wait until the record holds this log entry ("<epoch>/<id>"); False if not within timeout."""
+        where = position(entry)
+        if where is None or where[1] == (0, 0):
+            return True  # the claim came from the record
+        if self._holds(sale_id, *where):
+            return True
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiters.setdefault(sale_id, []).append((where[0], where[1], future))
+        self._waiting_in[sale_id] = stream_id
+        reading = self._reading.get(sale_id)
+        if reading is None or reading[0] != where[0] or where[1] > reading[1]:
+            self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
+            self._wake.set()
+        timer = loop.call_later(timeout, lambda: future.done() or future.set_result(False))
+        try:
+            return await future
+        finally:
+            timer.cancel()
+
+    def _holds(self, sale_id: str, epoch: str, entry: tuple[int, int]) -> bool:
+        done = self._recorded.get(sale_id)
+        return done is not None and done[0] == epoch and entry <= done[1]
+
+    def _resolve(self, sale_id: str, drained: str | None) -> None:
+        where = position(drained)
+        if where is None:
+            return
+        done = self._recorded.get(sale_id)
+        if done is None or done[0] != where[0] or done[1] < where[1]:
+            self._recorded[sale_id] = where
+        waiting = self._waiters.get(sale_id)
+        if not waiting:
+            return
+        still = []
+        for epoch, entry, future in waiting:
+            if future.done():
+                continue
+            if self._holds(sale_id, epoch, entry):
+                future.set_result(True)
+            else:
+                still.append((epoch, entry, future))
+        if still:
+            self._waiters[sale_id] = still
+        else:
+            self._waiters.pop(sale_id, None)
+            self._waiting_in.pop(sale_id, None)
+
+    # ---- the loop ----
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="sales-drainer")
+            self._listener = asyncio.create_task(self._listen(), name="sales-drainer-news")
+
+    async def _listen(self) -> None:
+        """Positions other instances' drainers reached: their answers to our waiting claims."""
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(self.channel)
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        sale_id, _, drained = _s(message["data"]).partition(" ")
+                        self._resolve(sale_id, drained)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis away: polling the record covers it meanwhile
+                await asyncio.sleep(0.5)
+            finally:
+                try:
+                    await pubsub.aclose()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    async def close(self, final_timeout: float = 5.0) -> None:
+        for task in (self._task, self._listener):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+        self._task = self._listener = None
+        touched = dict(self.dirty) | dict(self._cursor_streams)
+
+        async def last_pass() -> None:  # what this instance granted goes to the record before it exits
+            await self.drain(dict(self.dirty))
+            await self.give_up_leases(touched)
+
+        try:
+            await asyncio.wait_for(last_pass(), final_timeout)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("sales drainer: final drain incomplete (%s); another instance will finish it", exc)
+        await self.writer.close()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), WAITING_TICK if self._waiters else SCAN_EVERY)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            # No pause to gather a batch: claims granted while a pass runs make the next batch.
+            try:
+                sales = dict(self.dirty)
+                sales.update(self._waiting_in)
+                if loop.time() - self._last_scan >= SCAN_EVERY:
+                    sales.update(await self.recent_sales())
+                    self._last_scan = loop.time()
+                await self.drain(sales)
+                if loop.time() - self._last_poll >= POLL_EVERY:  # in case a published position was missed
+                    self._last_poll = loop.time()
+                    await self._poll_positions()
+            except asyncio.CancelledError:
+                raise
+            except (StoreUnavailable, *REDIS_ERRORS) as exc:
+                log.warning("sales drainer: Redis unreachable (%s); retrying", exc)
+                await asyncio.sleep(0.5)
+            except Exception:  # noqa: BLE001 - the record may be down; keep trying
+                log.exception("sales drainer: a pass failed; retrying")
+                await asyncio.sleep(0.5)
+
+    async def _poll_positions(self) -> None:
+        """Claims still waiting were drained by another instance (or not yet): read the record."""
+        waiting = [sale_id for sale_id, w in self._waiters.items() if w]
+        if waiting:
+            for sale_id, drained in (await self.writer.positions(waiting)).items():
+                self._resolve(sale_id, drained)
+
+    async def recent_sales(self) -> dict[str, str]:
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(FS.id, FS.stream_id).where(FS.ends_ms > now_ms() - KEEP_AFTER_END_MS)
+            )
+            return {row.id: row.stream_id for row in rows}
+
+    async def drain(self, sales: dict[str, str]) -> int:
+        """Drain these sales' logs into the record; the number of log entries written."""
+        total = 0
+        for sale_id, stream_id in sales.items():
+            self.dirty.pop(sale_id, None)
+            self._cursor_streams[sale_id] = stream_id
+            try:
+                total += await self.drain_sale(stream_id, sale_id)
+            except BaseException:
+                self.dirty.setdefault(sale_id, stream_id)  # try again next pass
+                raise
+        return total
+
+    # ---- one sale ----
+
+    async def drain_sale(self, stream_id: str, sale_id: str) -> int:
+        """Write what the sale's log holds past the record's position; the entries written.
+
+        A batch costs one Redis round trip to read (lease, epoch, entries), one statement in the
+        record, one round trip to tell (publish the position, trim the log). The position is cached
+        between passes; the conditional update in `_write` catches a stale one (another drainer
+        moved it), and then it is read again.
+        """
+        keys = self.store.keys(stream_id, sale_id)
+        written = 0
+        for _ in range(1000):
+            known = self._cursor.get(sale_id)
+            if known is None:
+                known = self._cursor[sale_id] = await self._position(sale_id)
+            drained, stock = known
+            self._resolve(sale_id, drained)
+            if drained is not None and drained.endswith("/loading"):
+                self._cursor.pop(sale_id, None)
+                break  # a load from the record is under way; next pass
+            at = position(drained)
+            start = f"{at[1][0]}-{at[1][1]}" if at else "-"
+            reply = await self._read(keys, start)
+            if reply is None:
+                break  # another instance is draining it
+            epoch, entries = reply
+            if epoch is None:
+                break  # Redis does not hold the sale: nothing to drain
+            if at is not None and at[0] != epoch:  # the log started over (Redis lost it): from its start
+                epoch, entries = await self._read(keys, "-") or (None, [])
+            if not entries:
+                break
+            last = _s(entries[-1][0])
+            new = f"{epoch}/{last}"
+            self._reading[sale_id] = position(new)  # type: ignore[assignment]
+            if not await self._write(sale_id, stock, drained, new, entries):
+                self._cursor.pop(sale_id, None)  # another drainer was first: read the record again
+                continue
+            self._cursor[sale_id] = (new, stock)
+            written += len(entries)
+            self._resolve(sale_id, new)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.publish(self.channel, f"{sale_id} {new}")  # for other instances' waiting claims
+                pipe.xtrim(keys.log, minid=last)  # what the record holds need not stay in Redis
+                await pipe.execute()
+            if len(entries) < BATCH:
+                break
+        return written
+
+    async def _read(self, keys: SaleKeys, start: str) -> tuple[str | None, list[Entry]] | None:
+        """(epoch, entries after `start`) of a sale's log, taking the lease; None: another holds it."""
+        raw = await self.read_log(keys=[keys.lease, keys.meta, keys.log],
+                                  args=[self.instance, LEASE_MS, start, BATCH])
+        if not raw:
+            return None
+        head, _, body = raw.partition(b"\n")
+        if not head:
+            return None, []
+        entries = []
+        at, size = 0, len(body)
+        while at < size:  # "<id> <field> <length> <value>" back to back
+            id_end = body.index(b" ", at)
+            field_end = body.index(b" ", id_end + 1)
+            length_end = body.index(b" ", field_end + 1)
+            value_at = length_end + 1
+            value_end = value_at + int(body[field_end + 1:length_end])
+            entries.append((body[at:id_end], {body[id_end + 1:field_end]: body[value_at:value_end]}))
+            at = value_end
+        return head.decode(), entries
+
+    async def give_up_leases(self, sales: dict[str, str]) -> None:
+        """Let other instances drain these sales at once (this one is going away)."""
+        for sale_id, stream_id in sales.items():
+            keys = self.store.keys(stream_id, sale_id)
+            try:
+                await self.store.lease(keys=[keys.lease], args=[self.instance, 0])
+            except REDIS_ERRORS:
+                return
+
+    async def _position(self, sale_id: str) -> tuple[str | None, int]:
+        found = await self.writer.position(sale_id)
+        if found is None:
+            raise LookupError(f"flash sale '{sale_id}' is in Redis but not in the record")
+        return found
+
+    async def _write(self, sale_id: str, stock: int, old: str | None, new: str,
+                     entries: list[Entry]) -> bool:
+        """Write one batch exactly once; False if another drainer moved the position first."""
+        return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))

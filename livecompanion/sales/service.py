@@ -1,0 +1,331 @@
+"""Flash sales as the service runs them: start, claim, stop, order events, screens, timers.
+
+Seams for other packages:
+    await on_orders(services, stream_id, orders)   # ingest, after committing `order` events
+    await report_records(services_or_db, stream_id) -> {"flash_sales": [...], "lotteries": [...]}
+    cue runner "flash_sale" and section loader "flash_sales" (registered at import)
+
+The claim store is Redis (store_redis.py, shared by every instance) when `redis_url` is set, else
+the record itself (store_sql.py). Screens get `flash_sales.<id>` (records.overlay_value), pushed
+coalesced a few times a second and at once when the sale sells out, comes back, stops or ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Any, Iterable
+
+from sqlalchemy import and_, or_, select
+
+from livecompanion.realtime import set_op
+from livecompanion.sales import records
+from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable, now_ms
+from livecompanion.sales.coalesce import Coalescer
+from livecompanion.sales.records import SaleInfo, overlay_value
+from livecompanion.sales.rules import GRANTED, HOLDING, MOVED_RELEASED, REPLAYED, UNCHANGED
+from livecompanion.storage.db import Database
+from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+
+log = logging.getLogger(__name__)
+
+DYNAMIC = ("stock", "remaining", "sold", "first_n_left", "status", "ends_at", "stopped_ms", "sold_out_ms")
+TIMER_TICK = 0.5
+SCAN_EVERY = 2.0
+RECONCILE_EVERY = 15.0
+SETTLED_MS = 60_000
+DURABLE_WAIT = 3.0  # seconds a granted claim waits for the record before the caller is told to retry
+
+
+class SalesService:
+    def __init__(self, services: Any, store: ClaimStore | None = None) -> None:
+        from livecompanion.sales.drain import Drainer
+        from livecompanion.sales.store_redis import RedisClaimStore
+        from livecompanion.sales.store_sql import SqlClaimStore
+
+        self.services = services
+        self.db: Database = services.db
+        if store is None:
+            settings = services.settings
+            url = settings.redis_url
+            prefix = getattr(settings, "redis_prefix", None) or "livecompanion:"  # this deployment's keys
+            store = RedisClaimStore.from_url(self.db, url, prefix) if url else SqlClaimStore(self.db)
+        self.store: ClaimStore = store
+        self.drainer = Drainer(store) if isinstance(store, RedisClaimStore) else None
+        self.board = Coalescer(self._read_screen, self._push_screen, name="flash-sale screens")
+        self._infos: dict[str, SaleInfo] = {}
+        self._ends: dict[tuple[str, str], int] = {}  # (stream, sale) -> ends_ms, until pushed as ended
+        self._timer: asyncio.Task[None] | None = None
+
+    # ---- lifecycle ----
+
+    def start(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._run_timer(), name="flash-sale timer")
+        self.board.start()
+        if self.drainer is not None:
+            self.drainer.start()
+
+    async def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            try:
+                await self._timer
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._timer = None
+        await self.board.close()
+        if self.drainer is not None:
+            await self.drainer.close()
+        await self.store.close()
+
+    # ---- operations ----
+
+    async def create_sale(
+        self, stream_id: str, *, sku: str, price: Decimal, stock: int, duration_seconds: int,
+        first_n: int | None = None, first_n_bonus: str | None = None, per_user_limit: int = 1,
+    ) -> dict[str, Any]:
+        row = await records.create_sale(
+            self.db, stream_id, sku=sku, price=price, stock=stock, duration_seconds=duration_seconds,
+            first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,
+        )
+        try:
+            await self.store.prepare(row)
+        except StoreUnavailable as exc:  # the first claim loads it once Redis is back
+            log.warning("flash sale %s started without Redis (%s)", row.id, exc)
+        info = await self._info(stream_id, row.id)
+        value = overlay_value(info, records.live_of(row), now_ms())
+        self._ends[(stream_id, row.id)] = row.ends_ms
+        try:
+            await self._apply(stream_id, [set_op(["flash_sales", row.id], value)])
+        except Exception as exc:  # noqa: BLE001 - the sale runs; screens catch up on their next snapshot
+            log.warning("flash sale %s: could not show it on the screens yet: %s", row.id, exc)
+        return {"id": row.id, **value}
+
+    async def claim(self, stream_id: str, sale_id: str, user_id: str, qty: int = 1,
+                    order_id: str | None = None) -> ClaimReply:
+        """Decide a claim; a granted (or replayed) claim returns once the record holds it.
+
+        Raises StoreUnavailable (Redis down: nothing claimed) or NotRecorded (granted, but the
+        record did not confirm in time: retry with the same order_id).
+        """
+        reply = await self.store.claim(stream_id, sale_id, user_id, qty, order_id)
+        if reply.code == GRANTED:
+            self.board.touch((stream_id, sale_id), urgent=reply.sold >= reply.stock)
+        if reply.entry is not None and self.drainer is not None and reply.code in (GRANTED, REPLAYED):
+            if not await self.drainer.recorded(stream_id, sale_id, reply.entry, DURABLE_WAIT):
+                raise NotRecorded(f"claim {reply.entry} of flash sale '{sale_id}' is not recorded yet")
+        return reply
+
+    async def stop(self, stream_id: str, sale_id: str) -> dict[str, Any]:
+        stopped = await self.store.stop(stream_id, sale_id)
+        if stopped is not None:
+            if self.drainer is not None:
+                self.drainer.touch(stream_id, sale_id)
+            self.board.touch((stream_id, sale_id), urgent=True)
+        return await self.view(stream_id, sale_id)
+
+    async def on_orders(self, stream_id: str, orders: Iterable[Any]) -> None:
+        for order in orders:
+            if order.status not in ("cancelled", "paid"):
+                continue
+            try:
+                moved = await self.store.order_event(stream_id, order.order_id, order.status)
+            except StoreUnavailable as exc:  # the periodic reconciliation applies it later
+                log.warning("order %s (%s) not applied to its claim yet: %s",
+                            order.order_id, order.status, exc)
+                continue
+            if moved is None or moved.move == UNCHANGED:
+                continue
+            if self.drainer is not None:
+                self.drainer.touch(stream_id, moved.sale_id)
+            if moved.move == MOVED_RELEASED:  # stock back: a sold-out sale is live again
+                was_sold_out = moved.sold + moved.claim.qty >= moved.stock
+                self.board.touch((stream_id, moved.sale_id), urgent=was_sold_out)
+
+    # ---- reading ----
+
+    async def _info(self, stream_id: str, sale_id: str) -> SaleInfo:
+        info = self._infos.get(sale_id)
+        if info is None or info.stream_id != stream_id:
+            info = await records.sale_info(self.db, await records.sale_row(self.db, stream_id, sale_id))
+            self._infos[sale_id] = info
+        return info
+
+    async def _live(self, row: FlashSaleRow) -> tuple[Live, str]:
+        """The sale's numbers: from the store while it runs (and a minute after, while late order
+        events and the drain settle), from the record after that or when the store is down."""
+        over = row.stopped_ms or row.ends_ms
+        if now_ms() - over > SETTLED_MS:
+            return records.live_of(row), "record"
+        try:
+            return await self.store.live(row.stream_id, row.id), "live"
+        except StoreUnavailable:
+            return records.live_of(row), "record"  # Redis down: what the record knows
+
+    async def view(self, stream_id: str, sale_id: str) -> dict[str, Any]:
+        """A sale for the API: its screen value, where its numbers come from, its claims in the record."""
+        row = await records.sale_row(self.db, stream_id, sale_id)
+        info = await self._info(stream_id, sale_id)
+        live, source = await self._live(row)
+        return {
+            "id": sale_id, "stream_id": stream_id, **overlay_value(info, live, now_ms()),
+            "next_rank": live.next_rank, "numbers_from": source,
+            "record": await records.claims_summary(self.db, sale_id),
+        }
+
+    async def list_sales(self, stream_id: str) -> list[dict[str, Any]]:
+        return [await self.view(stream_id, row.id) for row in await records.sale_rows(self.db, stream_id)]
+
+    async def screen_section(self, stream_id: str, now: int) -> dict[str, Any]:
+        """`flash_sales` of the live document, rebuilt (numbers from the store, or the record)."""
+        section = {}
+        for row in await records.sale_rows(self.db, stream_id):
+            live, _ = await self._live(row)
+            section[row.id] = overlay_value(await self._info(stream_id, row.id), live, now)
+        return section
+
+    # ---- screens ----
+
+    async def _read_screen(self, key: tuple[str, str]) -> tuple[str, dict[str, Any]] | None:
+        stream_id, sale_id = key
+        try:
+            live = await self.store.live(stream_id, sale_id)
+        except LookupError:
+            return None
+        value = overlay_value(await self._info(stream_id, sale_id), live, now_ms())
+        return stream_id, {name: value[name] for name in DYNAMIC}
+
+    async def _push_screen(self, stream_id: str, key: tuple[str, str], value: dict[str, Any]) -> None:
+        sale_id = key[1]
+        await self._apply(stream_id, [set_op(["flash_sales", sale_id, name], v) for name, v in value.items()])
+
+    async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
+        from livecompanion.stream.service import apply
+
+        await apply(self.services, stream_id, ops)
+
+    # ---- timers: end of sale on every screen, and order reconciliation ----
+
+    async def _run_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        last_scan = last_reconcile = -1e9
+        while True:
+            try:
+                if loop.time() - last_scan >= SCAN_EVERY:
+                    await self._scan_ends()
+                    last_scan = loop.time()
+                now = now_ms()
+                for key, ends in list(self._ends.items()):
+                    if ends <= now:
+                        del self._ends[key]
+                        self.board.touch(key, urgent=True)
+                if loop.time() - last_reconcile >= RECONCILE_EVERY:
+                    last_reconcile = loop.time()
+                    await self.reconcile_orders()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001
+                log.exception("flash-sale timer: a tick failed")
+            nxt = min(self._ends.values(), default=None)
+            wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))
+            await asyncio.sleep(wait)
+
+    async def _scan_ends(self) -> None:
+        """Sales of any instance that are still running: their end is pushed by every instance."""
+        now = now_ms()
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(FlashSaleRow.id, FlashSaleRow.stream_id, FlashSaleRow.ends_ms)
+                .where(FlashSaleRow.ends_ms > now, FlashSaleRow.stopped_ms.is_(None))
+            )
+            for row in rows:
+                self._ends.setdefault((row.stream_id, row.id), row.ends_ms)
+
+    async def reconcile_orders(self, within_ms: int = 24 * 3600 * 1000) -> int:
+        """Apply order statuses the claims have missed (e.g. a cancel that came while Redis was down).
+
+        The orders table holds each order's latest status; a claim that still holds units for a
+        cancelled order, or is claimed/released for a paid one, gets that status applied now.
+        """
+        c, f, o = ClaimRow, FlashSaleRow, OrderRow
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(
+                select(f.stream_id, o.order_id, o.status)
+                .select_from(c).join(f, f.id == c.sale_id)
+                .join(o, and_(o.stream_id == f.stream_id, o.order_id == c.order_id))
+                .where(f.ends_ms > now_ms() - within_ms, or_(
+                    and_(c.status.in_(HOLDING), o.status == "cancelled"),
+                    and_(c.status.in_(("claimed", "released")), o.status == "paid"),
+                ))
+            )).all()
+        for stream_id, order_id, status in rows:
+            await self.on_orders(stream_id, [_OrderStatus(order_id, status)])
+        return len(rows)
+
+
+class _OrderStatus:
+    __slots__ = ("order_id", "status")
+
+    def __init__(self, order_id: str, status: str) -> None:
+        self.order_id = order_id
+        self.status = status
+
+
+# ---- the seams ------------------------------------------------------------------------------------
+
+def sales_of(services: Any) -> SalesService:
+    """The process's SalesService (made and started on first use)."""
+    service = services.extras.get("sales")
+    if service is None:
+        service = services.extras["sales"] = SalesService(services)
+        service.start()
+    return service
+
+
+async def on_orders(services: Any, stream_id: str, orders: list[Any]) -> None:
+    """Ingest calls this after committing `order` events: cancels release claims, pays move them."""
+    await sales_of(services).on_orders(stream_id, orders)
+
+
+async def report_records(services_or_db: Any, stream_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The records the after-stream report needs (analytics.extras shapes): flash sales with their
+    claims over time, lotteries with entrant count, seed and winners."""
+    from livecompanion.lottery.records import report_lotteries
+
+    db = services_or_db if isinstance(services_or_db, Database) else services_or_db.db
+    return {"flash_sales": await records.report_sales(db, stream_id),
+            "lotteries": await report_lotteries(db, stream_id)}
+
+
+async def run_flash_sale_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+    sale = await sales_of(services).create_sale(
+        stream_id, sku=cue["sku"], price=Decimal(str(cue["price"])), stock=cue["stock"],
+        duration_seconds=cue["duration_seconds"], first_n=cue.get("first_n"),
+        first_n_bonus=cue.get("first_n_bonus"), per_user_limit=cue.get("per_user_limit") or 1,
+    )
+    return {"id": sale["id"], "ends_at": sale["ends_at"]}
+
+
+async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
+    """`flash_sales` for a document rebuilt from the record. Without a running SalesService (a tool,
+    another package's test) the numbers come from the record alone, and nothing is started."""
+    service = services.extras.get("sales")
+    if service is not None:
+        return await service.screen_section(stream_id, now)
+    return {row.id: overlay_value(await records.sale_info(services.db, row), records.live_of(row), now)
+            for row in await records.sale_rows(services.db, stream_id)}
+
+
+def _register() -> None:
+    try:
+        from livecompanion.stream.cues import register_cue_runner
+        from livecompanion.stream.sections import register_section_loader
+    except ImportError:  # the show package is not installed: nothing fires cues or builds screens
+        return
+    register_cue_runner("flash_sale", run_flash_sale_cue)
+    register_section_loader("flash_sales", load_section)
+
+
+_register()

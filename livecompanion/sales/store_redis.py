@@ -1,0 +1,311 @@
+"""Claims through Redis, shared by every instance: one Lua script per decision (lua/*.lua).
+
+Keys of one sale (the `{stream}` hash tag keeps a stream's sales on one cluster slot):
+    PREFIX fs:{STREAM}:SALE:meta     hash: epoch, stock, sold, next_rank, first_n (0 = none), limit,
+                                     ends_ms, stopped_ms, sold_out_ms
+    PREFIX fs:{STREAM}:SALE:held     hash: user_id -> units held (claims not released)
+    PREFIX fs:{STREAM}:SALE:orders   hash: order_id -> "rank qty bonus status claimed_ms log_entry user_id"
+    PREFIX fs:{STREAM}:SALE:log      stream: every claim, order move and stop, in order
+    PREFIX fs:{STREAM}:order-sale    hash: order_id -> the first sale of the stream that claimed with it
+
+`claim.lua` does the whole claim (idempotency lookup, end time by Redis' own clock, per-user count,
+stock, rank, record) in one step, and XADDs it to the sale's log. Concurrent claims on one sale
+share a script call (one call under way per sale; whatever arrives meanwhile goes in the next):
+fewer round trips, the same decisions. `drain.py` writes the log into
+the record (ClaimRow, keyed by (sale_id, rank)), so a granted claim outlives a Redis restart.
+
+Redis holds a sale only while it is being sold: it is loaded from the record (`load.lua`, only if
+absent) when the sale starts and whenever Redis turns out not to hold it (a restarted or flushed
+Redis), and its keys expire three days after its end. Each load has a new random `epoch`: the
+record's `flash_sales.drained` says "<epoch>/<last entry drained>", so a log that started over is
+drained from its beginning. Redis must run with `maxmemory-policy noeviction`: an evicted key
+would look like a lost sale. Claims granted but not yet drained when Redis is lost (less than a
+second's worth, see drain.py) are lost with it unless Redis persists (appendonly yes).
+
+Redis unreachable: every call raises StoreUnavailable and nothing is sold (the API answers 503).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import select, update
+
+from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable, now_ms
+from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
+from livecompanion.sales.store_sql import flag_late_paid
+from livecompanion.storage.db import Database
+from livecompanion.storage.tables import ClaimRow, FlashSaleRow
+
+FS = FlashSaleRow.__table__.c
+CL = ClaimRow.__table__.c
+KEEP_AFTER_END_MS = 3 * 24 * 3600 * 1000
+MAX_BATCH = 500  # claims in one script call
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+
+
+def lua(name: str) -> str:
+    return resources.files("livecompanion.sales").joinpath("lua", name).read_text(encoding="utf-8")
+
+
+def pack_claim(rank: int, qty: int, bonus: bool, status: str, claimed_ms: int, user_id: str,
+               entry: str = "0-0") -> str:
+    """A claim under its order_id in Redis; entry "0-0": loaded from the record (recorded already)."""
+    return f"{rank} {qty} {int(bonus)} {status} {claimed_ms} {entry} {user_id}"
+
+
+def connect(url: str, max_connections: int = 64) -> aioredis.Redis:
+    """A client that fails fast: a claim must not wait for a Redis that is gone, and must never be
+    retried blindly (a claim without order_id is not idempotent)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=2, socket_connect_timeout=1, socket_timeout=2,
+        retry=Retry(NoBackoff(), 0), socket_keepalive=True, client_name="livecompanion-sales",
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+class SaleKeys:
+    __slots__ = ("meta", "held", "orders", "log", "index", "lease")
+
+    def __init__(self, prefix: str, stream_id: str, sale_id: str) -> None:
+        base = f"{prefix}fs:{{{stream_id}}}:"
+        self.meta = f"{base}{sale_id}:meta"
+        self.held = f"{base}{sale_id}:held"
+        self.orders = f"{base}{sale_id}:orders"
+        self.log = f"{base}{sale_id}:log"
+        self.lease = f"{base}{sale_id}:drainer"
+        self.index = f"{base}order-sale"
+
+    def all(self) -> list[str]:
+        return [self.meta, self.held, self.orders, self.log, self.index]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisClaimStore:
+    def __init__(self, db: Database, client: aioredis.Redis, prefix: str = "livecompanion:") -> None:
+        self.db = db
+        self.redis = client
+        self.prefix = prefix
+        self._claim = client.register_script(lua("claim.lua"))
+        self._order = client.register_script(lua("order.lua"))
+        self._stop = client.register_script(lua("stop.lua"))
+        self._load = client.register_script(lua("load.lua"))
+        self.lease = client.register_script(lua("lease.lua"))
+        self._pending: dict[tuple[str, str], list[tuple[Any, ...]]] = {}  # claims waiting for a call
+        self._calling: set[tuple[str, str]] = set()  # sales with a claim call under way
+
+    @classmethod
+    def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> "RedisClaimStore":
+        return cls(db, connect(url), prefix)
+
+    def keys(self, stream_id: str, sale_id: str) -> SaleKeys:
+        return SaleKeys(self.prefix, stream_id, sale_id)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
+
+    # ---- loading a sale from the record ----
+
+    async def prepare(self, sale: FlashSaleRow) -> None:
+        await self.load_from_record(sale.stream_id, sale.id)
+
+    async def load_from_record(self, stream_id: str, sale_id: str) -> str:
+        """Load the sale into Redis from the record unless Redis holds it; return the live epoch.
+
+        The sale's row is locked (and its `drained` mark moved) while its claims are read, so a
+        drainer still writing entries of a lost Redis log cannot commit them behind our back: its
+        conditional update of `drained` fails, and those claims stay lost with that Redis, as the
+        new one never heard of them either.
+        """
+        epoch = secrets.token_hex(6)
+        keys = self.keys(stream_id, sale_id)
+        async with self.db.engine.connect() as conn:
+            tx = await conn.begin()
+            try:
+                sale = (await conn.execute(
+                    update(FlashSaleRow.__table__).where(FS.id == sale_id, FS.stream_id == stream_id)
+                    .values(drained=f"{epoch}/loading")
+                    .returning(FS.stock, FS.next_rank, FS.first_n, FS.per_user_limit, FS.ends_ms,
+                               FS.stopped_ms, FS.sold_out_ms)
+                )).first()
+                if sale is None:
+                    raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+                claims = (await conn.execute(
+                    select(CL.rank, CL.qty, CL.bonus, CL.status, CL.claimed_ms, CL.user_id, CL.order_id)
+                    .where(CL.sale_id == sale_id)
+                )).all()
+                sold, next_rank, held = 0, sale.next_rank, {}
+                orders: list[str] = []
+                for c in claims:
+                    next_rank = max(next_rank, c.rank + c.qty)
+                    if c.status in HOLDING:
+                        sold += c.qty
+                        held[c.user_id] = held.get(c.user_id, 0) + c.qty
+                    if c.order_id is not None:
+                        packed = pack_claim(c.rank, c.qty, c.bonus, c.status, c.claimed_ms, c.user_id)
+                        orders += [c.order_id, packed]
+                args: list[Any] = [
+                    epoch, sale.stock, sold, next_rank, sale.first_n or 0, sale.per_user_limit, sale.ends_ms,
+                    "" if sale.stopped_ms is None else sale.stopped_ms,
+                    "" if sale.sold_out_ms is None else sale.sold_out_ms,
+                    max(sale.ends_ms, now_ms()) + KEEP_AFTER_END_MS, sale_id, len(held),
+                ]
+                for user_id, units in held.items():
+                    args += [user_id, units]
+                live_epoch = _text(await self._call(self._load, keys.all(), args + orders))
+                if live_epoch == epoch:
+                    await conn.execute(
+                        update(FlashSaleRow.__table__).where(FS.id == sale_id).values(drained=f"{epoch}/0-0")
+                    )
+                    await tx.commit()
+                return live_epoch
+            finally:
+                if tx.is_active:
+                    await tx.rollback()
+
+    # ---- the decisions ----
+
+    async def claim(self, stream_id: str, sale_id: str, user_id: str, qty: int,
+                    order_id: str | None) -> ClaimReply:
+        """Queue the claim for the sale's next script call; claims that arrive while a call is
+        under way go together in the next one (each still decided whole, in arrival order)."""
+        check_qty(qty)
+        key = (stream_id, sale_id)
+        future: asyncio.Future[ClaimReply] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(key, []).append((user_id, qty, order_id, future))
+        if key not in self._calling:
+            self._calling.add(key)
+            asyncio.get_running_loop().create_task(self._call_claims(key))
+        return await future
+
+    async def _call_claims(self, key: tuple[str, str]) -> None:
+        try:
+            while self._pending.get(key):
+                batch = self._pending.pop(key)[:]
+                for start in range(0, len(batch), MAX_BATCH):
+                    chunk = batch[start:start + MAX_BATCH]
+                    try:
+                        replies = await self._claims(key[0], key[1], chunk)
+                    except BaseException as exc:
+                        for *_, future in chunk:
+                            if not future.done():
+                                failed = exc if isinstance(exc, Exception) else StoreUnavailable(str(exc))
+                                future.set_exception(failed)
+                        if not isinstance(exc, Exception):
+                            raise
+                        continue
+                    for (*_, future), reply in zip(chunk, replies):
+                        if not future.done():
+                            future.set_result(reply)
+        finally:
+            self._calling.discard(key)
+            if self._pending.get(key):  # arrived while we were failing out: give them their own call
+                self._calling.add(key)
+                asyncio.get_running_loop().create_task(self._call_claims(key))
+
+    async def _claims(self, stream_id: str, sale_id: str, chunk: list[tuple[Any, ...]]) -> list[ClaimReply]:
+        keys = self.keys(stream_id, sale_id).all()
+        args: list[Any] = [sale_id]
+        for user_id, qty, order_id, _ in chunk:
+            args += [user_id, qty, order_id or ""]
+        reply = _text(await self._call(self._claim, keys, args))
+        if reply == "nosale":
+            await self.load_from_record(stream_id, sale_id)
+            reply = _text(await self._call(self._claim, keys, args))
+            if reply == "nosale":
+                raise StoreUnavailable(f"flash sale '{sale_id}' vanished from Redis while loading it")
+        epoch, *lines = reply.split("\n")
+        out = []
+        for (user_id, _qty, order_id, _), line in zip(chunk, lines, strict=True):
+            code, rank, qty, bonus, status, sold, stock, next_rank, entry = line.split(" ")
+            claim = None
+            if rank != "0" and code != "order_id_conflict":  # (a conflict's stored claim is someone else's)
+                claim = Claim(int(rank), int(qty), bonus == "1", user_id, order_id, status)
+            out.append(ClaimReply(code, claim, int(sold), int(stock), int(next_rank),
+                                  f"{epoch}/{entry}" if entry != "-" else None))
+        return out
+
+    async def order_event(self, stream_id: str, order_id: str, status: str) -> OrderMove | None:
+        index = f"{self.prefix}fs:{{{stream_id}}}:order-sale"
+        try:
+            sale = await self.redis.hget(index, order_id)
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
+        if sale is None:
+            sale_id = await self._sale_of_order_in_record(stream_id, order_id)
+            if sale_id is None:
+                return None
+        else:
+            sale_id = _text(sale)
+        keys = self.keys(stream_id, sale_id)
+        reply = await self._call(self._order, keys.all()[:4], [order_id, status])
+        if _text(reply[0]) == "nosale":
+            await self.load_from_record(stream_id, sale_id)
+            reply = await self._call(self._order, keys.all()[:4], [order_id, status])
+        move = _text(reply[0])
+        if move in ("no_claim", "nosale"):
+            return None
+        rank, qty, bonus, cstatus, sold, stock, user = reply[1:8]
+        claim = Claim(int(rank), int(qty), bool(int(bonus)), _text(user), order_id, _text(cstatus))
+        if move == LATE_PAID:
+            async with self.db.engine.begin() as conn:
+                await flag_late_paid(conn, stream_id, order_id)
+        return OrderMove(sale_id, move, claim, int(sold), int(stock))
+
+    async def _sale_of_order_in_record(self, stream_id: str, order_id: str) -> str | None:
+        """A sale whose Redis keys have expired (long after its end) is found through the record."""
+        async with self.db.engine.connect() as conn:
+            return await conn.scalar(
+                select(CL.sale_id)
+                .select_from(ClaimRow.__table__.join(FlashSaleRow.__table__, FS.id == CL.sale_id))
+                .where(FS.stream_id == stream_id, CL.order_id == order_id).order_by(CL.id).limit(1)
+            )
+
+    async def stop(self, stream_id: str, sale_id: str) -> int | None:
+        keys = self.keys(stream_id, sale_id)
+        stopped = int(await self._call(self._stop, [keys.meta, keys.log], []))
+        if stopped == -1:
+            await self.load_from_record(stream_id, sale_id)
+            stopped = int(await self._call(self._stop, [keys.meta, keys.log], []))
+        if stopped <= 0:
+            return None
+        # The drainer records it too; written now so the record says so at once.
+        async with self.db.engine.begin() as conn:
+            await conn.execute(
+                update(FlashSaleRow.__table__).where(FS.id == sale_id, FS.stopped_ms.is_(None))
+                .values(stopped_ms=stopped)
+            )
+        return stopped
+
+    async def live(self, stream_id: str, sale_id: str) -> Live:
+        keys = self.keys(stream_id, sale_id)
+        fields = ("stock", "sold", "next_rank", "ends_ms", "stopped_ms", "sold_out_ms")
+        try:
+            values = await self.redis.hmget(keys.meta, fields)
+            if values[0] is None:
+                await self.load_from_record(stream_id, sale_id)
+                values = await self.redis.hmget(keys.meta, fields)
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
+        if values[0] is None:
+            raise StoreUnavailable(f"flash sale '{sale_id}' vanished from Redis while loading it")
+        n = [None if v is None else int(v) for v in values]
+        return Live(n[0], n[1], n[2], n[3], n[4], n[5])  # type: ignore[arg-type]
+

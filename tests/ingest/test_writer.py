@@ -1,0 +1,243 @@
+"""The group-commit writer and its stores, on SQLite and PostgreSQL: batching, duplicates, orders,
+backpressure, and a failing request that must not fail the others."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from livecompanion.events import parse_event
+from livecompanion.ingest.records import EventRecord, StreamCommit, record_of
+from livecompanion.ingest.store import make_store
+from livecompanion.ingest.writer import GroupCommitWriter, Overloaded
+from livecompanion.scripts.models import Script
+from livecompanion.storage import streams
+from livecompanion.storage.db import Database
+from livecompanion.storage.migrate import upgrade_async
+from livecompanion.storage.tables import EventRow, OrderRow
+
+SCRIPT = Script.model_validate({"title": "t", "segments": [{"kind": "opening", "target": "5m"}]})
+
+
+@pytest.fixture
+async def db(database_url: str):  # type: ignore[no-untyped-def]
+    await upgrade_async(database_url)
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def stream_id(db: Database) -> str:
+    return await streams.create_stream(db, SCRIPT, "title: t\n")
+
+
+def rec(stream_id: str, received: int = 1, **fields: object) -> EventRecord:
+    raw = {"type": "comment", "user_id": "u1", "text": "hi", "ts": 1000, **fields}
+    return record_of(stream_id, parse_event(raw, received), received)
+
+
+def order(
+    stream_id: str, oid: str, status: str, ts: int, eid: str | None = None, **more: object
+) -> EventRecord:
+    fields = {
+        "type": "order",
+        "order_id": oid,
+        "sku": "MASK-01",
+        "qty": 1,
+        "amount": "99.00",
+        "status": status,
+        "ts": ts,
+        "user_id": "buyer",
+        **more,
+    }
+    if eid:
+        fields["id"] = eid
+    return rec(stream_id, **fields)
+
+
+async def count_events(db: Database, stream_id: str) -> int:
+    async with db.session() as s:
+        return await s.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.stream_id == stream_id)
+        )
+
+
+async def orders_of(db: Database, stream_id: str) -> dict[str, OrderRow]:
+    async with db.session() as s:
+        return {
+            r.order_id: r for r in await s.scalars(select(OrderRow).where(OrderRow.stream_id == stream_id))
+        }
+
+
+async def test_concurrent_requests_share_transactions_and_duplicates_count_once(
+    db: Database, stream_id: str
+) -> None:
+    commits: list[StreamCommit] = []
+
+    async def after(batch: list[StreamCommit]) -> None:
+        commits.extend(batch)
+
+    writer = GroupCommitWriter(make_store(db), after_commit=after)
+    await writer.start()
+    # 40 requests of 50 events at once; every id is sent twice (by two different requests) and
+    # some events have no id (never duplicates).
+    requests = []
+    for r in range(40):
+        ids = range((r % 20) * 50, (r % 20) * 50 + 50)
+        requests.append([rec(stream_id, id=f"e{i}", text=f"c{i}", ts=1000 + i) for i in ids])
+    requests.append([rec(stream_id, text="no id") for _ in range(5)])
+    results = await asyncio.gather(*(writer.submit(r) for r in requests))
+    await writer.close()
+
+    assert sum(r.accepted for r in results) == 1000 + 5
+    assert sum(r.duplicates for r in results) == 1000
+    assert results[-1].accepted == 5 and results[-1].duplicates == 0
+    assert await count_events(db, stream_id) == 1005
+    # Group commit: far fewer transactions than requests.
+    assert writer.stats.flushes < len(requests) / 2
+    assert writer.stats.most_requests_in_a_flush > 1
+    # The after-commit step saw each new event exactly once, in arrival order within a request.
+    seen = [r.event_id for c in commits for r in c.events if r.event_id]
+    assert sorted(seen) == sorted({f"e{i}" for i in range(1000)})
+    assert len(seen) == len(set(seen))
+
+    # A re-send after the fact: everything is a duplicate, nothing changes.
+    writer = GroupCommitWriter(make_store(db))
+    await writer.start()
+    again = await writer.submit(requests[0])
+    await writer.close()
+    assert (again.accepted, again.duplicates) == (0, 50)
+    assert await count_events(db, stream_id) == 1005
+
+
+async def test_the_stored_body_is_the_validated_event(db: Database, stream_id: str) -> None:
+    writer = GroupCommitWriter(make_store(db))
+    await writer.start()
+    await writer.submit([order(stream_id, "o1", "paid", 5000, "x1", nickname="小林")])
+    await writer.close()
+    async with db.session() as s:
+        row = await s.scalar(select(EventRow).where(EventRow.stream_id == stream_id))
+    assert (row.event_id, row.type, row.ts_ms, row.user_id, row.received_ms) == (
+        "x1",
+        "order",
+        5000,
+        "buyer",
+        1,
+    )
+    assert row.body == {
+        "type": "order",
+        "id": "x1",
+        "order_id": "o1",
+        "sku": "MASK-01",
+        "qty": 1,
+        "amount": "99.00",
+        "status": "paid",
+        "ts": 5000,
+        "user_id": "buyer",
+        "nickname": "小林",
+    }
+
+
+async def test_orders_move_by_latest_ts_and_keep_the_first_paid(db: Database, stream_id: str) -> None:
+    commits: list[StreamCommit] = []
+
+    async def after(batch: list[StreamCommit]) -> None:
+        commits.extend(batch)
+
+    writer = GroupCommitWriter(make_store(db), after_commit=after)
+    await writer.start()
+    # o1: created, then paid (two flushes); then a late, older "created" must not move it back.
+    await writer.submit([order(stream_id, "o1", "created", 1000, "a1")])
+    await writer.submit([order(stream_id, "o1", "paid", 2000, "a2", amount="88.50", nickname="小林")])
+    await writer.submit([order(stream_id, "o1", "created", 1500, "a3")])
+    # o2: paid and refunded in ONE request, out of order; o3: cancelled only.
+    await writer.submit(
+        [
+            order(stream_id, "o2", "refunded", 9000, "b2"),
+            order(stream_id, "o2", "paid", 8000, "b1"),
+            order(stream_id, "o3", "cancelled", 100, "c1"),
+        ]
+    )
+    # o1 paid again later (a platform resend with a new id): paid_ts stays the first one.
+    await writer.submit([order(stream_id, "o1", "paid", 3000, "a4", amount="1.00")])
+    # exact duplicate of a1: changes nothing, and is not reported to the after-commit step.
+    dup = await writer.submit([order(stream_id, "o1", "created", 1000, "a1")])
+    await writer.close()
+
+    assert (dup.accepted, dup.duplicates) == (0, 1)
+    rows = await orders_of(db, stream_id)
+    o1, o2, o3 = rows["o1"], rows["o2"], rows["o3"]
+    assert (o1.status, o1.status_ts_ms, o1.paid_ts_ms, o1.amount) == ("paid", 3000, 2000, Decimal("88.50"))
+    assert (o2.status, o2.status_ts_ms, o2.paid_ts_ms) == ("refunded", 9000, 8000)
+    assert (o3.status, o3.paid_ts_ms) == ("cancelled", None)
+    became_paid = [c.order_id for commit in commits for c in commit.order_changes if c.became_paid]
+    assert sorted(became_paid) == ["o1", "o2"]  # exactly once each
+    first_paid = next(
+        c for commit in commits for c in commit.order_changes if c.order_id == "o1" and c.became_paid
+    )
+    assert (
+        first_paid.nickname == "小林"
+        and first_paid.before is not None
+        and first_paid.before.status == "created"
+    )
+
+
+async def test_backpressure_waits_then_overloads(db: Database, stream_id: str) -> None:
+    release = asyncio.Event()
+
+    async def slow_after(_: list[StreamCommit]) -> None:
+        await release.wait()
+
+    writer = GroupCommitWriter(
+        make_store(db), after_commit=slow_after, max_pending_events=100, admit_timeout=0.3, pipeline_depth=1
+    )
+    await writer.start()
+    first = asyncio.create_task(writer.submit([rec(stream_id, id=f"a{i}") for i in range(80)]))
+    await asyncio.sleep(0.2)
+    assert writer.pending_events == 80
+    # 30 more do not fit: the caller waits, then is told to come back.
+    with pytest.raises(Overloaded) as info:
+        await writer.submit([rec(stream_id, id=f"b{i}") for i in range(30)])
+    assert info.value.retry_after > 0
+    assert writer.pending_events == 80 and writer.stats.overloaded == 1
+    # A caller that fits is admitted; one that waits gets in once room is freed.
+    waiting = asyncio.create_task(writer.submit([rec(stream_id, id=f"c{i}") for i in range(30)]))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    release.set()
+    assert (await first).accepted == 80
+    assert (await waiting).accepted == 30
+    await writer.close()
+    assert writer.pending_events == 0
+    assert await count_events(db, stream_id) == 110
+
+
+async def test_one_bad_request_does_not_fail_the_others(db: Database, stream_id: str) -> None:
+    writer = GroupCommitWriter(make_store(db))
+    await writer.start()
+    good = [[rec(stream_id, id=f"g{r}-{i}") for i in range(20)] for r in range(5)]
+    bad = [rec("no-such-stream", id="x")]  # violates the stream foreign key
+    outcomes = await asyncio.gather(
+        *(writer.submit(r) for r in [*good[:2], bad, *good[2:]]), return_exceptions=True
+    )
+    await writer.close()
+    assert isinstance(outcomes[2], Exception)
+    assert [o.accepted for o in outcomes if not isinstance(o, Exception)] == [20] * 5
+    assert await count_events(db, stream_id) == 100
+
+
+async def test_close_drains_what_was_admitted(db: Database, stream_id: str) -> None:
+    writer = GroupCommitWriter(make_store(db))
+    await writer.start()
+    tasks = [
+        asyncio.create_task(writer.submit([rec(stream_id, id=f"d{r}-{i}") for i in range(10)]))
+        for r in range(10)
+    ]
+    await asyncio.sleep(0)
+    await writer.close()
+    assert sum(r.accepted for r in await asyncio.gather(*tasks)) == 100
+    assert await count_events(db, stream_id) == 100

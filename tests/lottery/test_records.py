@@ -1,0 +1,115 @@
+"""Lotteries in the record, on SQLite and PostgreSQL: entry once, exclusions, one draw however many
+try, and no entry slipping in beside a draw (so the recorded entrants are exactly the ones drawn)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from livecompanion.lottery import records
+from livecompanion.lottery.draw import draw, entrants_digest
+from livecompanion.lottery.records import Entry
+from livecompanion.storage.db import Database
+from livecompanion.storage.migrate import upgrade_async
+from tests.sales.conftest import new_stream
+
+
+def run(url: str, body) -> None:  # type: ignore[no-untyped-def]
+    async def main() -> None:
+        await upgrade_async(url)
+        db = Database(url)
+        try:
+            await body(db, await new_stream(db))
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+
+
+def test_entry_exclusion_and_one_draw(database_url: str) -> None:
+    async def body(db: Database, stream_id: str) -> None:
+        lottery = await records.create_lottery(
+            db,
+            stream_id,
+            keyword="想要",
+            winners=2,
+            duration_seconds=60,
+            prize="免單",
+            exclude_user_ids=["blocked"],
+        )
+        assert lottery.excluded == {"user_ids": ["blocked"], "nicknames": ["小林"]}  # the script's host
+        await records.enter(
+            db,
+            lottery.id,
+            [Entry("a", "阿花", 1), Entry("b", None, 2), Entry("blocked", "B", 3), Entry("h", "小林", 4)],
+        )
+        await records.enter(db, lottery.id, [Entry("a", "someone else", 9)])  # once per user
+        entries = await records.entries_of(db, lottery.id)
+        assert [(e.user_id, e.nickname) for e in entries] == [
+            ("a", "阿花"),
+            ("b", None),
+            ("blocked", "B"),
+            ("h", "小林"),
+        ]
+        row = await records.lottery_row(db, stream_id, lottery.id)
+        assert [e.user_id for e in records.eligible(row, entries)] == ["a", "b"]
+
+        results = await asyncio.gather(*(records.draw_lottery(db, stream_id, lottery.id) for _ in range(5)))
+        assert sorted(results) == [False] * 4 + [True]
+        await records.enter(db, lottery.id, [Entry("late", "遲到", 10)])  # after the draw: no entry
+        assert len(await records.entries_of(db, lottery.id)) == 4
+        row = await records.lottery_row(db, stream_id, lottery.id)
+        assert row.drawn_ms is not None and len(row.seed) == 32
+        assert row.winners["user_ids"] == draw(row.seed, ["a", "b"], 2)
+        assert row.winners["entrants"] == 2 and row.winners["entrants_digest"] == entrants_digest(["a", "b"])
+        assert dict(zip(row.winners["user_ids"], row.winners["nicknames"])) == {"a": "阿花", "b": None}
+        with pytest.raises(LookupError):
+            await records.draw_lottery(db, stream_id, "nope")
+        report = await records.report_lotteries(db, stream_id)
+        assert report[0]["entrants"] == 2 and report[0]["seed"] == row.seed and len(report[0]["winners"]) == 2
+
+    run(database_url, body)
+
+
+def test_entries_racing_the_draw_are_either_drawn_from_or_not_recorded(database_url: str) -> None:
+    async def body(db: Database, stream_id: str) -> None:
+        lottery = await records.create_lottery(
+            db, stream_id, keyword="想要", winners=3, duration_seconds=60, prize=None
+        )
+
+        async def enter_many() -> None:
+            for i in range(0, 300, 10):
+                await records.enter(db, lottery.id, [Entry(f"u{j}", None, j) for j in range(i, i + 10)])
+                await asyncio.sleep(0)
+
+        async def draw_midway() -> None:
+            await asyncio.sleep(0.02)
+            assert await records.draw_lottery(db, stream_id, lottery.id)
+
+        await asyncio.gather(enter_many(), enter_many(), draw_midway())
+        row = await records.lottery_row(db, stream_id, lottery.id)
+        recorded = [e.user_id for e in await records.entries_of(db, lottery.id)]
+        assert row.winners["entrants"] == len(recorded)
+        assert row.winners["entrants_digest"] == entrants_digest(recorded)
+        assert row.winners["user_ids"] == draw(row.seed, recorded, 3)
+
+    run(database_url, body)
+
+
+def test_bad_lotteries(database_url: str) -> None:
+    async def body(db: Database, stream_id: str) -> None:
+        with pytest.raises(ValueError, match="winners"):
+            await records.create_lottery(
+                db, stream_id, keyword="想要", winners=0, duration_seconds=60, prize=None
+            )
+        with pytest.raises(ValueError, match="duration_seconds"):
+            await records.create_lottery(
+                db, stream_id, keyword="想要", winners=1, duration_seconds=0, prize=None
+            )
+        with pytest.raises(LookupError):
+            await records.create_lottery(
+                db, "nope", keyword="想要", winners=1, duration_seconds=5, prize=None
+            )
+
+    run(database_url, body)
