@@ -1,7 +1,9 @@
 /* OBS overlay: countdown, flash sale, pinned comment, lottery, order ticker on one transparent
  * 1920x1080 page. `?widgets=countdown,flash_sale,pinned,lottery,ticker` picks some (default all).
  * Light on memory for a browser source that runs for hours: elements are built once and only their
- * text changes; no animation-frame loop, one 250 ms timer that runs only while a clock is showing. */
+ * text changes; no animation-frame loop, one 250 ms timer that runs only while a clock is showing.
+ * Layout is overlay.css's: areas that cannot overlap; here a widget that goes off fades, then leaves
+ * the layout, and the ticker shows only the rows that fit whole in the room its column has left. */
 (function () {
   "use strict";
   const L = window.LiveCompanion;
@@ -12,14 +14,45 @@
   const w = {};
   for (const name of ALL) {
     const node = document.getElementById("w-" + name);
-    if (picked.includes(name)) { node.hidden = false; node.classList.add("off"); w[name] = node; }
+    if (picked.includes(name)) { node.hidden = false; node.classList.add("off", "gone"); w[name] = node; }
     else node.remove();
   }
   const q = (widget, sel) => widget.querySelector(sel);
   let state = null;
   let timer = null;
+  const FADE_MS = 450;  // overlay.css: .widget transition
 
-  function show(widget, on) { if (widget) widget.classList.toggle("off", !on); }
+  /** On: back in the layout, then fade in. Off: fade out, then out of the layout (the others close up). */
+  function show(widget, on) {
+    if (!widget) return;
+    if (on) {
+      clearTimeout(widget.goneTimer);
+      if (widget.classList.contains("gone")) {
+        widget.classList.remove("gone");
+        void widget.offsetWidth;  // lay it out faded first, so the fade-in runs
+        if (widget === w.ticker) fitTicker();
+      }
+      widget.classList.remove("off");
+    } else if (!widget.classList.contains("off")) {
+      widget.classList.add("off");
+      widget.goneTimer = setTimeout(() => widget.classList.add("gone"), FADE_MS + 50);
+    }
+  }
+
+  /** Hide the ticker rows (oldest first: they sit on top) that the column has no room for whole. */
+  function fitTicker() {
+    const widget = w.ticker;
+    if (!widget || widget.classList.contains("gone")) return;
+    const rows = widget.querySelectorAll(".ticker-list li");
+    for (const li of rows) li.hidden = false;
+    const top = widget.getBoundingClientRect().top - 0.5;
+    for (const li of rows) if (li.getBoundingClientRect().top < top) li.hidden = true;
+  }
+  if (w.ticker && window.ResizeObserver) {
+    // The room left changes when the countdown or the lottery comes, goes or grows.
+    const watch = new ResizeObserver(() => fitTicker());
+    for (const other of [w.countdown, w.lottery]) if (other) watch.observe(other);
+  }
 
   function renderCountdown(now) {
     const widget = w.countdown;
@@ -89,7 +122,9 @@
     const key = JSON.stringify(winners);
     if (key !== winnersOf) {
       winnersOf = key;
-      q(widget, ".lot-winners").replaceChildren(...winners.map((n) => L.el("li", {}, n)));
+      const list = q(widget, ".lot-winners");
+      list.classList.toggle("many", winners.length > 5);  // two columns
+      list.replaceChildren(...winners.map((n) => L.el("li", {}, n)));
     }
     return running;
   }
@@ -108,6 +143,7 @@
       return L.el("li", {}, [L.el("span", { class: "who" }, t.nickname || "有人"),
         "剛剛搶到 " + (t.name || product.name || t.sku || "") + (t.qty > 1 ? " ×" + t.qty : "")]);
     }));
+    fitTicker();
   }
 
   function renderPinned() {
@@ -144,5 +180,5 @@
 
   const client = new L.LiveClient({ streamId, onState: (s) => { state = s; render(); } });
   client.start();
-  window.overlay = { client, widgets: picked, get ticking() { return timer !== null; } };
+  window.overlay = { client, widgets: picked, fitTicker, get ticking() { return timer !== null; } };
 })();

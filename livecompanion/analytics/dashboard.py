@@ -76,6 +76,14 @@ def duration(seconds: float | None) -> str:
     return f"{sec}s"
 
 
+def quick_duration(seconds: float | None) -> str:
+    """Like `duration`, with a tenth of a second under 10 s (a flash sale sells out in 0.4 s at demo
+    speed, in 6 s live): "0.4s", "6.0s", "36s"."""
+    if seconds is not None and seconds < 10:
+        return f"{seconds:.1f}s"
+    return duration(seconds)
+
+
 def clock(iso: str | None, with_date: bool = False) -> str:
     if not iso:
         return "—"
@@ -103,23 +111,45 @@ def environment() -> Environment:
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["fmt"] = fmt
     env.filters["duration"] = duration
+    env.filters["quick_duration"] = quick_duration
     env.filters["clock"] = clock
     env.filters["spec"] = spec_json
     env.globals.update(kind_colours=KIND_COLOURS, kind_labels=KIND_LABELS, metric_labels=METRIC_LABELS)
     return env
 
 
+# Segments where selling happens: the weakest is looked for among these. An opening or a wrap-up
+# sells little by design, so it would always come out "weakest" and say nothing.
+SELLING_KINDS = frozenset({"product", "value", "closing"})
+WEAKEST_RULES = {
+    "selling": ("最弱 = 帶貨環節中 GPM 最低（有商品，或類型為產品、價值、促單；開場與收尾不參與比較）",
+                "weakest = lowest GPM among the selling segments (with a product, or of kind product, value or "
+                "closing; opening and wrap-up are not compared), of those watched"),
+    "watched": ("最弱 = 有人觀看的環節中 GPM 最低（本場沒有帶貨環節可比）",
+                "weakest = lowest GPM among the watched segments (no selling segment to compare)"),
+}
+
+
+def is_selling(segment: dict[str, Any]) -> bool:
+    return bool(segment.get("product")) or segment.get("kind") in SELLING_KINDS
+
+
+def weakest_choice(segments: list[dict[str, Any]]) -> tuple[int | None, str | None]:
+    """(index, rule): the segment that sold least for its audience, and which rule chose it (a key of
+    WEAKEST_RULES). Lowest GPM among the selling segments people watched (views > 0); when the stream
+    has none of those, among all watched segments. Ties: the earlier one. (None, None) when no
+    segment was watched."""
+    watched = [i for i, seg in enumerate(segments) if seg.get("views")]
+    selling = [i for i in watched if is_selling(segments[i])]
+    pool, rule = (selling, "selling") if selling else (watched, "watched")
+    if not pool:
+        return None, None
+    return min(pool, key=lambda i: (segments[i].get("gpm") or 0.0, i)), rule
+
+
 def weakest_segment(segments: list[dict[str, Any]]) -> int | None:
-    """The segment that sold least for its audience: lowest GPM among segments people watched
-    (views > 0); ties: the earlier one. None when no segment was watched."""
-    best: tuple[float, int] | None = None
-    for i, seg in enumerate(segments):
-        if not seg.get("views"):
-            continue
-        gpm = seg.get("gpm") or 0.0
-        if best is None or gpm < best[0]:
-            best = (gpm, i)
-    return None if best is None else best[1]
+    """The index of the weakest segment (see `weakest_choice`), None when no segment was watched."""
+    return weakest_choice(segments)[0]
 
 
 def _duration_flag(seg: dict[str, Any]) -> str | None:
@@ -148,7 +178,7 @@ def _target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = None) -> str:
     """The dashboard of one report (from `compute_report`), a complete HTML document."""
     segments = report.get("segments") or []
-    weakest = weakest_segment(segments)
+    weakest, weakest_rule = weakest_choice(segments)
     targets = report.get("targets") or {}
     cards = [{"key": k, "label": label, "value": fmt(report.get(k), f),
               "target": fmt(targets[k]["target"], f) if k in targets else None,
@@ -166,6 +196,7 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
     return template.render(
         r=report, page_title=page_title or report.get("title") or "直播復盤 Stream report",
         cards=cards, segments=seg_rows, weakest=seg_rows[weakest] if weakest is not None else None,
+        weakest_rule=WEAKEST_RULES.get(weakest_rule) if weakest_rule else None,
         charts=charts, targets=_target_rows(report), plotly_js=plotly_js(),
         funnel_rates=[(k, METRIC_LABELS[k]) for k in figures.FUNNEL_RATES],
     )

@@ -4,7 +4,13 @@ The events of contract section 2 carry no flash-sale or lottery records, so `com
 them as extra inputs, one dict each (keys below; times as epoch ms, ISO 8601 or datetime):
 
 flash sale: `id`, `sku`, `price`, `stock`, `started_at`, optional `ends_at`, `first_n`,
-    `first_n_bonus`, and `claims`: a list of {`ts`, `user_id`, `qty` (default 1), `rank`, `bonus`}.
+    `first_n_bonus`, `sold_out_at` (when the service saw its stock reach 0), `claims`: a list of
+    {`ts`, `user_id`, `qty` (default 1), `rank`, `bonus`} holding units, and `released_claims`: the
+    claims whose units went back to stock (a cancelled order), each with `ts`, `qty` and `released_at`.
+
+A sale "sold out" when its stock reached 0 at some moment: claims taken minus claims given back
+reached the stock. Cancels may give units back afterwards, so a sale that sold out can end with a
+sell-through under 100%; `released_units` (and `released_after_sell_out`) say how many.
 lottery: `id`, `keyword`, optional `prize`, `winner_count`, `entrants` (a count, or the list of
     entrant ids), `seed`, `entrants_digest`, `started_at`, `drawn_at`, and `winners`: a list of user
     ids, or of {`user_id`, `nickname`}.
@@ -46,14 +52,26 @@ def _number(value: Any) -> float | None:
 
 
 def _curve(points: list[tuple[int, int]], start: int) -> list[list[float]]:
-    """Cumulative units sold against seconds since the sale started, at most CURVE_POINTS points
-    (the last point is always kept: it is the sell-out)."""
+    """Units taken (claimed and not given back) against seconds since the sale started, at most
+    CURVE_POINTS points (the last point is always kept)."""
     if len(points) > CURVE_POINTS:
         step = len(points) / (CURVE_POINTS - 1)
         picked = [points[int(i * step)] for i in range(CURVE_POINTS - 1)] + [points[-1]]
     else:
         picked = points
     return [[round((t - start) / 1000, 3), n] for t, n in picked]
+
+
+def _stock_timeline(held: list[tuple[int, int]], released: list[tuple[int, int, int | None]]) -> list[tuple[int, int]]:
+    """(ts, change in units taken), in time order: +qty at each claim, -qty when a released claim gave
+    its units back. A release of unknown time is left out (its units cannot be placed in time); at the
+    same millisecond a release counts before a claim, so a sell-out is never read into a tie."""
+    changes = [(ts, 1, qty) for ts, qty in held]
+    for ts, qty, back in released:
+        if back is not None:
+            changes += [(ts, 1, qty), (max(back, ts), 0, -qty)]
+    changes.sort(key=lambda c: (c[0], c[1]))
+    return [(ts, delta) for ts, _, delta in changes]
 
 
 def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], str | None],
@@ -66,9 +84,12 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
     claims = sorted(
         ((to_ms(c["ts"], f"{what} claim ts"), c) for c in sale.get("claims") or ()), key=lambda tc: tc[0]
     )
+    released = []
+    for c in sale.get("released_claims") or ():
+        back = c.get("released_at")
+        released.append((to_ms(c["ts"], f"{what} released claim ts"), int(c.get("qty") or 1),
+                         to_ms(back, f"{what} released_at") if back is not None else None))
     sold = 0
-    points: list[tuple[int, int]] = [(start, 0)]
-    sold_out_at: int | None = None
     buyers: set[str] = set()
     bonus_units = 0
     has_bonus_flags = False
@@ -76,7 +97,6 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
     for ts, claim in claims:
         qty = int(claim.get("qty") or 1)
         sold += qty
-        points.append((ts, sold))
         if len(first_buyers) < FIRST_BUYERS_SHOWN:
             first_buyers.append({"rank": claim.get("rank", len(first_buyers) + 1),
                                  "viewer": alias(_text(claim.get("user_id"))),
@@ -86,8 +106,25 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
         if "bonus" in claim:
             has_bonus_flags = True
             bonus_units += qty if claim["bonus"] else 0
-        if sold_out_at is None and sold >= stock:
+
+    # Stock reached 0 when the units taken (claims minus those given back) reached the stock.
+    taken = peak = 0
+    points: list[tuple[int, int]] = [(start, 0)]
+    sold_out_at: int | None = None
+    for ts, delta in _stock_timeline([(ts, int(c.get("qty") or 1)) for ts, c in claims], released):
+        taken += delta
+        peak = max(peak, taken)
+        points.append((ts, taken))
+        if sold_out_at is None and taken >= stock:
             sold_out_at = ts
+    recorded = sale.get("sold_out_at")  # the service's own record of the moment, when it has one
+    if recorded is not None:
+        recorded_ms = to_ms(recorded, f"{what} sold_out_at")
+        sold_out_at = recorded_ms if sold_out_at is None else min(sold_out_at, recorded_ms)
+    released_units = sum(qty for _, qty, _ in released)
+    released_after = (sum(qty for _, qty, back in released if back is not None and back > sold_out_at)
+                      if sold_out_at is not None else 0)
+
     first_n = sale.get("first_n")
     if first_n is None:
         first_n_claimed = None
@@ -103,17 +140,20 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
         "name": product_name(sku) if sku else None,
         "price": _number(sale.get("price")),
         "stock": stock,
-        "sold": sold,
+        "sold": sold,  # units still held at the end: released units are not in it
         "sell_through": round(sold / stock, 6) if stock else None,
+        "peak_sold": max(peak, sold),  # the most units taken at one moment
         "buyers": len(buyers),
         "started_at": iso(start),
         "ends_at": iso(to_ms(ends_at, f"{what} ends_at")) if ends_at is not None else None,
+        "sold_out": sold_out_at is not None,
         "sold_out_at": iso(sold_out_at) if sold_out_at is not None else None,
         "seconds_to_sell_out": round((sold_out_at - start) / 1000, 3) if sold_out_at is not None else None,
         "first_n": first_n,
         "first_n_bonus": sale.get("first_n_bonus"),
         "first_n_claimed": first_n_claimed,
-        "released_units": sum(int(c.get("qty") or 1) for c in sale.get("released_claims") or ()),
+        "released_units": released_units,  # given back to stock by cancelled orders
+        "released_after_sell_out": released_after,
         "segment": segment_at(start),
         "first_buyers": first_buyers,
         "curve": _curve(points, start),

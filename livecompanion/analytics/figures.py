@@ -28,7 +28,8 @@ FUNNEL_STAGES = (
     ("buyer_uv", "成交 buyers"),
 )
 FUNNEL_RATES = ("enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate")
-_FONT = "'Noto Sans CJK SC', 'Noto Sans CJK TC', 'PingFang TC', 'Microsoft JhengHei', sans-serif"
+_FONT = ("'Noto Sans CJK SC', 'Noto Sans CJK TC', 'PingFang TC', 'Microsoft JhengHei', "
+         "'Noto Color Emoji', 'Apple Color Emoji', 'Segoe UI Emoji', sans-serif")
 
 
 def plain(text: Any) -> str:

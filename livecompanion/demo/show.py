@@ -4,12 +4,11 @@ The operator's part (segments, countdowns, flash sales, lotteries, pins, notes) 
 control endpoints at the moments the timeline plans, divided by the speed; the audience's part
 (`buyers.py`) goes to the ingest endpoint in small batches as its events fall due.
 
-At real speed each cue is fired through its own endpoint (`.../cues/{segment}/{index}/fire`), as
-from the console, so the console shows it done. Faster, a cue's countdown, sale or lottery would last
-its full script time that way, so the player starts them through the contract endpoints with their
-durations divided by the speed (at 60x a 4-minute flash sale lasts 4 seconds), and stops each sale
-and draws each lottery itself at its planned moment. Pins and notes always go through the fire
-endpoint.
+Every cue is fired through its own endpoint (`.../cues/{segment}/{index}/fire`), the one click of
+the console, so the console's run sheet shows it done. Faster than real time the player sends
+`{"time_scale": N}` with it, so the cue's countdown, sale or lottery lasts its script time divided by
+the speed (at 60x a 4-minute flash sale lasts 4 seconds, plus a little slack for sales and
+lotteries), and it stops each sale and draws each lottery itself at its planned moment.
 
 When the service takes events more slowly than the show makes them, the show slips: later events
 and actions move later together, so times stay coherent (a sale never opens before its crowd, a
@@ -41,8 +40,23 @@ STATUS_EVERY_S = 10.0
 # stops or draws them itself at the planned moment of the show, which may come late if the service
 # is slower than the show.
 SLACK_S = 2
+WHOLE_REQUEST_S = 10  # how long a stopped player still lets its batch in flight finish
 
 __all__ = ["ShowPlayer", "now_ms"]
+
+
+async def _whole(work: Any) -> None:
+    """Run `work` (sending a batch) to its end even when the player is stopped meanwhile (Ctrl-C
+    cancels it): a request cut off halfway through its body leaves the service a half-read request.
+    The stop still comes, right after."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task}, timeout=WHOLE_REQUEST_S)  # wait() never cancels what it waits for
+        if task.done() and not task.cancelled():
+            task.exception()  # looked at: the player is stopping, whatever became of its last batch
+        raise
 
 
 @dataclass(order=True)
@@ -57,7 +71,6 @@ class ShowPlayer:
     def __init__(self, client: httpx.AsyncClient, stream_id: str, sim: Simulator, tokens: dict[str, str],
                  say: Say, operate: bool = True) -> None:
         self.operate = operate  # False: only the audience (a load generator beside a human operator)
-        self.fire_cues = sim.speed == 1  # at real speed, cues run exactly as from the console
         self.sim = sim
         self.speed = sim.speed
         self.say = say
@@ -122,7 +135,7 @@ class ShowPlayer:
                 pending = next(events, None)
             if batch:
                 self.position_ms = batch[-1]["ts"]
-                await self.buyers.send(batch)
+                await _whole(self.buyers.send(batch))
             if time.monotonic() - last_status >= STATUS_EVERY_S:
                 last_status = time.monotonic()
                 self._status()
@@ -184,14 +197,9 @@ class ShowPlayer:
         return scaled + SLACK_S + (scaled if self.slipped_ms > 1000 else 0)
 
     async def _cue(self, planned: PlannedCue) -> None:
-        """Run a cue: as the operator's console does (the cue's own fire endpoint, so it shows as fired)
-        at real speed; faster, through the contract endpoints with the durations divided by the speed."""
+        """Run a cue as the operator's console does: its own fire endpoint, so it shows as fired."""
         cue = planned.cue
-        # Pins and notes last until replaced: they fire as from the console at any speed.
-        fire = self.fire_cues or cue.action in ("note", "pin")
-        result = await self._fire_cue(planned) if fire else None
-        if result is None and cue.action != "note":
-            result = await self._start(planned)
+        result = await self._fire_cue(planned)
         if cue.action == "countdown":
             self.say(f"    ⏱ countdown {cue.label or ''} {cue.seconds}s")
         elif cue.action == "flash_sale":
@@ -207,36 +215,27 @@ class ShowPlayer:
         else:
             self.say(f"    📝 note to the host: {cue.text}")
 
+    def _time_scale(self, planned: PlannedCue) -> float | None:
+        """How much faster than the script the cue's countdown, sale or lottery runs here (None: as
+        written). Sales and lotteries, which the player ends itself, get a little slack (`_scaled`)."""
+        cue = planned.cue
+        seconds = cue.seconds if cue.action == "countdown" else (
+            cue.duration_seconds if cue.action in ("flash_sale", "lottery") else None)
+        if seconds is None or self.speed == 1:
+            return None
+        return seconds / self._scaled(seconds, slack=cue.action != "countdown")
+
     async def _fire_cue(self, planned: PlannedCue) -> dict[str, Any] | None:
-        """`POST .../cues/{segment}/{index}/fire`: what the runner of the cue returned, None if it failed."""
+        """`POST .../cues/{segment}/{index}/fire`, with `{"time_scale": N}` faster than real time: what
+        the runner of the cue returned, None if it failed."""
         segment_id, index = planned.key.rsplit("/", 1)
-        response = await self._operator("POST", f"/cues/{segment_id}/{index}/fire", None,
+        scale = self._time_scale(planned)
+        response = await self._operator("POST", f"/cues/{segment_id}/{index}/fire",
+                                        None if scale is None else {"time_scale": scale},
                                         f"firing {planned.cue.action} cues", f"cues/{planned.cue.action}")
         if response is None or response.status_code != 200:
             return None
         return response.json().get("result") or {}
-
-    async def _start(self, planned: PlannedCue) -> dict[str, Any] | None:
-        """Start what a cue starts through its own endpoint of the contract, durations scaled."""
-        cue = planned.cue
-        if cue.action == "countdown":
-            path, body = "/countdowns", {"seconds": self._scaled(cue.seconds), "label": cue.label}
-        elif cue.action == "flash_sale":
-            path = "/flash-sales"
-            body = {"sku": cue.sku, "price": float(cue.price), "stock": cue.stock,
-                    "duration_seconds": self._scaled(cue.duration_seconds, slack=True), "per_user_limit": cue.per_user_limit}
-            if cue.first_n:
-                body |= {"first_n": cue.first_n, "first_n_bonus": cue.first_n_bonus}
-        elif cue.action == "lottery":
-            path = "/lotteries"
-            body = {"keyword": cue.keyword, "winners": cue.winners,
-                    "duration_seconds": self._scaled(cue.duration_seconds, slack=True), "prize": cue.prize}
-        else:
-            path, body = "/pins", {"text": cue.text, "nickname": cue.nickname}
-        response = await self._operator("POST", path, body, f"starting {cue.action} cues")
-        if response is None or response.status_code not in (200, 201):
-            return None
-        return response.json()
 
     async def _operator(self, method: str, path: str, body: dict[str, Any] | None, what: str,
                         route: str | None = None) -> httpx.Response | None:

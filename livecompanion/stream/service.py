@@ -24,7 +24,7 @@ from livecompanion.realtime import NotLoaded, del_op, set_op
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
 from livecompanion.stream import machine
-from livecompanion.stream.cues import cue_runner, register_cue_runner
+from livecompanion.stream.cues import check_time_scale, cue_runner, register_cue_runner, scale_cue
 from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
 from livecompanion.stream.machine import ShowError
 from livecompanion.stream.sections import load_sections
@@ -317,8 +317,13 @@ async def prompter_command(services: Any, stream_id: str, action: str, value: fl
 
 # ---- cues ------------------------------------------------------------------------------------------
 
-async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False) -> dict[str, Any]:
-    """Run a cue of the script now (one click on the console). A cue fires once unless forced."""
+async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
+                   time_scale: float = 1.0) -> dict[str, Any]:
+    """Run a cue of the script now (one click on the console). A cue fires once unless forced.
+
+    `time_scale` > 1 runs it faster: a countdown's seconds and a sale's or lottery's duration are
+    divided by it (whole seconds, at least 1), e.g. for a demo played at 20x."""
+    time_scale = check_time_scale(time_scale)
     now = now_ms()
     async with locked_stream(services, stream_id) as locked:
         row = locked.row
@@ -330,8 +335,8 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False)
         fired[key] = now  # claimed before running, so a double click cannot run it twice
         row.fired_cues = fired
     try:
-        result = await cue_runner(cue.action)(services, stream_id, {"key": key, "action": cue.action,
-                                                                      **cue_fields(cue)})
+        fields = scale_cue(cue.action, cue_fields(cue), time_scale)
+        result = await cue_runner(cue.action)(services, stream_id, {"key": key, "action": cue.action, **fields})
     except Exception:
         async with locked_stream(services, stream_id) as locked:
             row = locked.row
@@ -344,7 +349,7 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False)
                 row.fired_cues = fired
         raise
     await apply(services, stream_id, [set_op(["cues", key, "fired_ms"], now)])
-    return {"key": key, "action": cue.action, "fired_ms": now, "result": result}
+    return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
 
 
 async def _run_countdown(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:

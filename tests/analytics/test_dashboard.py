@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from plotly.offline import get_plotlyjs
 
-from livecompanion.analytics.dashboard import render_comparison_html, render_dashboard_html, weakest_segment
+from livecompanion.analytics.dashboard import (
+    WEAKEST_RULES, render_comparison_html, render_dashboard_html, weakest_choice, weakest_segment)
 from livecompanion.scripts import load_script_file
 from tests.analytics.conftest import SHOTS
-from tests.analytics.helpers import report
+from tests.analytics.helpers import ev, report, seg
 from tests.analytics.sample import sample_events, sample_flash_sales, sample_lotteries, write_script
 
 
@@ -50,6 +51,53 @@ def test_weakest_segment_is_marked(full_report: dict[str, Any]) -> None:
     assert page.count('class="weakest"') == 1
     assert weakest_segment([{"views": 0, "gpm": None}]) is None
     assert weakest_segment([{"views": 5, "gpm": 10.0}, {"views": 5, "gpm": 10.0}]) == 0  # ties: earlier
+
+
+def test_weakest_is_chosen_among_selling_segments_and_the_page_says_how() -> None:
+    segments = [
+        {"id": "open", "kind": "opening", "product": None, "views": 900, "gpm": 0.0},  # sells nothing by design
+        {"id": "intro", "kind": "product", "product": "MASK-01", "views": 700, "gpm": 2400.0},
+        {"id": "proof", "kind": "value", "product": None, "views": 650, "gpm": 310.0},
+        {"id": "close", "kind": "closing", "product": "MASK-01", "views": 800, "gpm": 5200.0},
+        {"id": "chat", "kind": "wrapup", "product": "SERUM-02", "views": 300, "gpm": 120.0},  # a product: counts
+        {"id": "bye", "kind": "wrapup", "product": None, "views": 200, "gpm": None},
+        {"id": "unseen", "kind": "product", "product": "MASK-01", "views": 0, "gpm": None},
+    ]
+    assert weakest_choice(segments) == (4, "selling")
+    assert weakest_choice([dict(s, product=None) for s in segments]) == (2, "selling")  # by kind alone
+    # No selling segment at all (a report without a script has no kinds): among the watched ones.
+    bare = [{"id": "a", "kind": None, "views": 50, "gpm": 80.0}, {"id": "b", "kind": None, "views": 5, "gpm": 20.0}]
+    assert weakest_choice(bare) == (1, "watched")
+    page = render_dashboard_html(report([seg(0, "open"), ev("enter", 1, "u1"), seg(60, "x"), ev("enter", 61, "u2")]))
+    assert WEAKEST_RULES["watched"][1] in page
+
+
+def test_weakest_rule_is_on_the_page(full_report: dict[str, Any]) -> None:
+    page = render_dashboard_html(full_report)
+    assert page.count(WEAKEST_RULES["selling"][0]) == 1 and WEAKEST_RULES["selling"][1] in page
+    assert '<tr class="weakest" data-segment="open">' not in page
+
+
+def test_sold_out_sale_with_cancels_shows_sold_out_and_released_units(full_report: dict[str, Any]) -> None:
+    sale = full_report["flash_sales"][0]
+    assert sale["sold_out"] and sale["seconds_to_sell_out"] == 35.8 and sale["released_units"] == 0
+    # The same sale where three buyers cancelled after the sell-out: 47 of 50 left sold, still sold out.
+    cancelled = dict(sample_flash_sales()[0])
+    claims = cancelled["claims"]
+    cancelled["claims"] = claims[:10] + claims[13:]
+    start = cancelled["started_at"]
+    cancelled["released_claims"] = [{**c, "status": "released", "released_at": start + 120_000} for c in claims[10:13]]
+    r = report(sample_events(), flash_sales=[cancelled])
+    s = r["flash_sales"][0]
+    assert (s["sold"], s["sell_through"], s["sold_out"], s["seconds_to_sell_out"]) == (47, 0.94, True, 35.8)
+    assert (s["released_units"], s["released_after_sell_out"]) == (3, 3)
+    page = render_dashboard_html(r)
+    assert '<td data-sold-out="yes">已售罄 sold out in 36s</td>' in page
+    assert "未售罄" not in page
+    assert '<td data-released="3">3 <span class="muted">（售罄後 after sell-out 3）</span></td>' in page
+    quick = [{**c, "ts": start + 100 + i * 10} for i, c in enumerate(claims)]  # the 50th at 0.59 s
+    fast = report(sample_events(), flash_sales=[dict(sample_flash_sales()[0], claims=quick)])
+    assert '已售罄 sold out in 0.6s</td>' in render_dashboard_html(fast)  # a demo at 40x: under a second
 
 
 def test_empty_report_renders() -> None:

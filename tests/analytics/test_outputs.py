@@ -83,6 +83,41 @@ def test_flash_sale_summary() -> None:
     assert len(unsold["curve"]) == CURVE_POINTS and unsold["curve"][-1] == [0.499, 500]
 
 
+def test_a_sale_that_sold_out_stays_sold_out_when_cancels_give_units_back() -> None:
+    # Stock 4: u1 takes 2 at 1 s, u2 2 at 2 s: stock reaches 0. u2 cancels at 6 s: 2 units go back.
+    claims = [{"ts": T0 + 1000, "user_id": "u1", "qty": 2, "rank": 1, "bonus": True}]
+    released = [{"ts": T0 + 2000, "user_id": "u2", "qty": 2, "rank": 3, "status": "released",
+                 "released_at": T0 + 6000}]
+    s = report([ev("comment", 60, "a", text="x")],
+               flash_sales=[_sale(claims=claims, released_claims=released)])["flash_sales"][0]
+    assert (s["sold"], s["sell_through"], s["peak_sold"]) == (2, 0.5, 4)
+    assert s["sold_out"] and s["seconds_to_sell_out"] == 2.0  # from the start to the moment stock hit 0
+    assert (s["released_units"], s["released_after_sell_out"]) == (2, 2)
+    assert s["curve"] == [[0.0, 0], [1.0, 2], [2.0, 4], [6.0, 2]]  # units taken, given back included
+
+    # A release before the stock ran out puts units back on sale: sold out only when taken again.
+    claims = [{"ts": T0 + 2000, "user_id": "u2", "qty": 1}, {"ts": T0 + 4000, "user_id": "u3", "qty": 2},
+              {"ts": T0 + 5000, "user_id": "u4", "qty": 1}]
+    released = [{"ts": T0 + 1000, "user_id": "u1", "qty": 2, "released_at": T0 + 3000}]
+    s = report([ev("comment", 60, "a", text="x")],
+               flash_sales=[_sale(claims=claims, released_claims=released)])["flash_sales"][0]
+    assert s["seconds_to_sell_out"] == 5.0 and s["released_after_sell_out"] == 0 and s["peak_sold"] == 4
+    # A release at the same millisecond as a claim counts first: no sell-out read into the tie.
+    claims = [{"ts": T0 + 2000, "user_id": "u2", "qty": 1}, {"ts": T0 + 5000, "user_id": "u3", "qty": 1}]
+    released = [{"ts": T0 + 1000, "user_id": "u1", "qty": 2, "released_at": T0 + 5000}]
+    s = report([ev("comment", 60, "a", text="x")],
+               flash_sales=[_sale(claims=claims, released_claims=released)])["flash_sales"][0]
+    assert s["seconds_to_sell_out"] is None and not s["sold_out"] and s["peak_sold"] == 3
+
+    # Releases of unknown time cannot be placed: the service's own record of the moment decides.
+    released = [{"ts": T0 + 2000, "user_id": "u2", "qty": 2, "status": "released"}]
+    s = report([ev("comment", 60, "a", text="x")], flash_sales=[_sale(
+        claims=[{"ts": T0 + 1000, "user_id": "u1", "qty": 2}], released_claims=released,
+        sold_out_at=T0 + 2000)])["flash_sales"][0]
+    assert s["sold_out"] and s["seconds_to_sell_out"] == 2.0 and s["released_units"] == 2
+    assert s["released_after_sell_out"] == 0  # when they went back is unknown
+
+
 def test_lottery_summary() -> None:
     r = report([seg(0, "open"), ev("comment", 60, "a", text="x")], lotteries=[{
         "id": "lt1", "keyword": "想要", "prize": "免單", "entrants": ["a", "b", "c"], "seed": "abc123",

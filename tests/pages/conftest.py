@@ -24,8 +24,10 @@ CHROMIUM = os.environ.get("LIVECOMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("LIVECOMPANION_SCREENSHOTS", "/tmp/livecompanion-screenshots"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    # Module scope: Playwright's sync API holds an event loop on this thread while it runs, and the
+    # async tests of other packages run in the same session after these.
     if not Path(CHROMIUM).exists():
         unavailable("Chromium", f"{CHROMIUM} does not exist")
     from playwright.sync_api import sync_playwright

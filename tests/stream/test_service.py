@@ -180,6 +180,47 @@ async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyP
         await service.fire_cue(services, stream_id, "mask-close/7")
 
 
+async def test_firing_cues_faster_divides_their_durations(services, stream_id: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    await service.next_segment(services, stream_id)
+    before = service.now_ms()
+    fired = await service.fire_cue(services, stream_id, "open/0", time_scale=20)  # a 60 s countdown
+    assert fired["time_scale"] == 20 and fired["result"]["seconds"] == 3
+    assert 3000 <= fired["result"]["ends_at"] - before <= 3000 + (service.now_ms() - before)
+    _, doc = await service.load_state(services, stream_id)
+    assert doc["cues"]["open/0"]["fired_ms"] == fired["fired_ms"]  # the run sheet shows it done
+    assert doc["cues"]["open/0"]["summary"].startswith("倒計時 60s")  # the script's own numbers stay
+
+    calls: list[dict[str, Any]] = []
+
+    async def run(svc, sid: str, cue: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+        calls.append(cue)
+        return {"id": f"x{len(calls)}"}
+
+    monkeypatch.setitem(cues._RUNNERS, "flash_sale", run)
+    await service.fire_cue(services, stream_id, "mask-close/0", time_scale=7)  # 300 s sale
+    assert calls[-1]["duration_seconds"] == 43 and calls[-1]["stock"] == 200  # round(300 / 7); stock as is
+    await service.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=10_000)
+    assert calls[-1]["duration_seconds"] == 1  # never below one second
+    await service.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=0.5)
+    assert calls[-1]["duration_seconds"] == 600  # slower works too
+    pinned = await service.fire_cue(services, stream_id, "open/1", time_scale=20)  # nothing to scale
+    assert pinned["result"]["text"] == "評論「想要」參與免單抽獎"
+    for bad in (0, -1, float("inf"), float("nan"), True, "2", 10_001):
+        with pytest.raises(ValueError, match="time_scale"):
+            await service.fire_cue(services, stream_id, "mask-intro/0", time_scale=bad)
+    async with services.db.session() as session:
+        row = await session.get(StreamRow, stream_id)
+        assert "mask-intro/0" not in row.fired_cues  # refused before anything ran
+
+
+def test_scale_cue_touches_only_the_duration() -> None:
+    assert cues.scale_cue("lottery", {"keyword": "想要", "winners": 3, "duration_seconds": 120}, 40) == {
+        "keyword": "想要", "winners": 3, "duration_seconds": 3}
+    assert cues.scale_cue("countdown", {"seconds": 10, "label": "x"}, 4) == {"seconds": 3, "label": "x"}  # 2.5 up
+    assert cues.scale_cue("note", {"text": "t"}, 20) == {"text": "t"}
+
+
 async def test_section_loaders_fill_other_domains_sections(services, stream_id, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     async def metrics(svc, sid: str, now: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         return {"viewers": 321, "comments_per_min": 4, "orders": 2, "gmv": 198, "intent": {"想要": 132}}

@@ -217,7 +217,7 @@
     for (const c of L.runningCountdowns(state, now)) {
       expires(c.ends_at);
       items.push(el("li", { dataset: { ends: c.ends_at } }, [
-        el("span", {}, "倒計時 " + (c.label || "")),
+        el("span", { class: "name" }, "倒計時 " + (c.label || "")),
         el("strong", { class: "remaining" }, L.clock((c.ends_at - now) / 1000)),
         el("button", { type: "button", onclick: () => act("DELETE", "/countdowns/" + encodeURIComponent(c.id)).catch(() => {}) }, "✕"),
       ]));
@@ -227,10 +227,14 @@
       if (status === "ended" && now - (s.ends_at || 0) > 60000) continue;
       const left = s.remaining != null ? s.remaining : s.stock;
       if (status === "running") expires(s.ends_at);
-      items.push(el("li", { class: "sale " + status, dataset: { ends: s.ends_at || "" } }, [
-        el("span", {}, "⚡ " + (s.name || productName(s.sku)) + " ¥" + L.money(s.price)),
-        el("strong", {}, status === "sold_out" ? "售罄 sold out" : "剩 " + left + "/" + s.stock),
-        el("strong", { class: "remaining" }, status === "running" && s.ends_at ? L.clock((s.ends_at - now) / 1000) : status),
+      // The name may be cut short (…); price, stock left and time left never are (console.css).
+      // Only a running sale's clock ticks (a sold-out one has no time left to show).
+      items.push(el("li", { class: "sale " + status, dataset: { ends: status === "running" ? s.ends_at || "" : "" } }, [
+        el("span", { class: "name", title: s.name || productName(s.sku) }, "⚡ " + (s.name || productName(s.sku))),
+        el("strong", { class: "price" }, "¥" + L.money(s.price)),
+        el("strong", { class: "left" }, status === "sold_out" ? "售罄 sold out" : "剩 " + left + "/" + s.stock),
+        status === "running" ? el("strong", { class: "remaining" }, s.ends_at ? L.clock((s.ends_at - now) / 1000) : "")
+          : status === "ended" ? el("strong", { class: "ended" }, "已結束 ended") : null,
         status === "running" ? el("button", { type: "button", title: "stop this sale now",
           onclick: () => { if (confirm("停止秒殺? Stop the sale?")) act("POST", "/flash-sales/" + encodeURIComponent(id) + "/stop", undefined, "已停止 stopped").catch(() => {}); } }, "停 Stop") : null,
       ]));
@@ -241,7 +245,7 @@
       if (!running && now - (lot.ends_at || 0) > 600000) continue;
       if (running) expires(lot.ends_at);
       items.push(el("li", { class: "lottery", dataset: { ends: running ? lot.ends_at || "" : "" } }, [
-        el("span", {}, "抽獎「" + lot.keyword + "」" + (lot.prize || "")),
+        el("span", { class: "name" }, "抽獎「" + lot.keyword + "」" + (lot.prize || "")),
         el("strong", {}, running ? (L.lotteryEntrants(lot) || 0) + " 人參與"
           : winners.length ? "中獎: " + winners.join("、") : "無人中獎 no entrants"),
         running ? el("strong", { class: "remaining" }, lot.ends_at ? L.clock((lot.ends_at - now) / 1000) : "") : null,
@@ -275,7 +279,7 @@
     for (const [key, parts] of cueRows) {
       const cue = (state.cues || {})[key] || {};
       let text = "", cls = "";
-      if (cue.fired_ms != null) { text = "✓ " + new Date(cue.fired_ms).toLocaleTimeString(); cls = "fired"; }
+      if (cue.fired_ms != null) { text = "✓ " + L.timeOfDay(cue.fired_ms); cls = "fired"; }
       else if (cue.due_ms != null) {
         const left = (cue.due_ms - now) / 1000;
         if (left <= 0) { text = "到點 due"; cls = "due"; alerts.push(["warn", "到點 cue due: " + cue.summary]); }

@@ -63,6 +63,13 @@
     return sign + (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s);
   }
 
+  /** "HH:MM:SS", 24-hour, of an epoch-ms time in this screen's time zone (never "2:06:54 PM"). */
+  function timeOfDay(ms) {
+    const d = new Date(ms);
+    const pad = (n) => String(n).padStart(2, "0");
+    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+  }
+
   function money(v) {
     if (v == null || v === "") return "";
     const n = Number(v);
@@ -272,7 +279,7 @@
   }
 
   window.LiveCompanion = {
-    LiveClient, applyOps, pace, amberAt, clock, money, el, setText, params,
+    LiveClient, applyOps, pace, amberAt, clock, timeOfDay, money, el, setText, params,
     currentSale, saleStatus, currentLottery, lotteryOpen, lotteryEntrants, winnerNames, runningCountdowns, nextCue,
   };
 })();
