@@ -27,8 +27,10 @@ demo: $(STAMP)
 # Debian's Chromium and CJK fonts for the page tests (Playwright's own browser download cannot work
 # here). Installs only what is missing; needs root, as on the project's machines.
 browser:
-	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk'; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk' \
+			|| ! fc-list 2>/dev/null | grep -qi 'Noto Color Emoji'; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
 test: $(STAMP) browser

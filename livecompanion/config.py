@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None  # how screens reach us (for printed URLs), e.g. http://192.168.1.5:8000
+    shopify_secret: str | None = None  # verifies X-Shopify-Hmac-Sha256 on the order webhooks
     pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
 
     def resolved_database_url(self) -> str:

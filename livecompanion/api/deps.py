@@ -16,7 +16,8 @@ from livecompanion.api.services import Services
 Role = Literal["operator", "ingest", "viewer"]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: a plain def would run in a worker thread on every request
     return request.app.state.services
 
 
@@ -41,7 +42,7 @@ def allowed(have: Role | None, need: Role) -> bool:
 
 
 def require(role: Role) -> Callable[..., Role]:
-    def dependency(request: Request, services: Services = Depends(get_services)) -> Role:
+    async def dependency(request: Request, services: Services = Depends(get_services)) -> Role:
         have = role_of(_token(request.headers, request.query_params), services.tokens)
         if have is None:
             raise HTTPException(

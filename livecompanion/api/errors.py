@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 
 def install(app: FastAPI) -> None:
@@ -11,3 +12,8 @@ def install(app: FastAPI) -> None:
     async def not_found(_: Request, exc: LookupError) -> JSONResponse:
         message = exc.args[0] if exc.args else "not found"
         return JSONResponse({"detail": message}, status_code=404)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(_: Request, __: ClientDisconnect) -> Response:
+        # The sender hung up mid-body (a bridge restarting, Ctrl-C): nothing was accepted, nothing to log.
+        return Response(status_code=400)
