@@ -2,22 +2,28 @@
 
 Bad events are skipped and reported one by one through `on_error(line, reason)`, line 1-based.
 For a JSON array, the line is that of the element's first character.
-The file is read in blocks, so memory holds the events' compact records, not the file.
+
+NDJSON is mapped into memory (or, for a pipe, read in blocks) and decoded a piece of whole lines
+(about `PIECE` bytes) at a time by `decode.decode_piece`, so memory holds the events' compact
+records, not the file, and the decoded values of one piece at a time.
 """
 
 from __future__ import annotations
 
+import io
+import mmap
 import re
-from itertools import chain
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 import orjson
 
 from livecompanion.analytics.collect import Collector, EventTable, OnError, gc_paused
+from livecompanion.analytics.decode import decode_piece
 
 OnProgress = Callable[[int], None]  # bytes read so far
 BLOCK = 4 << 20
+PIECE = 16_000
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -33,12 +39,13 @@ def read_event_log(path: Path, on_error: OnError, on_progress: OnProgress | None
                 on_progress(len(data))
             _read_array(data, collector, on_error)
         else:
-            collector.add_lines(chain.from_iterable(line_blocks(f, on_progress)), on_error)
+            collector.add_batches(decoded_pieces(f, on_progress), on_error, 1)
         return collector.finish()
 
 
 def line_blocks(f: BinaryIO, on_progress: OnProgress | None = None) -> Iterator[list[bytes]]:
-    """The file's lines (without the newline) in lists, one list per block read."""
+    """The file's lines (without the newline) in lists, one list per block read: the plain way,
+    which the report's own reading (`decoded_pieces`) is checked and measured against."""
     rest = b""
     done = 0
     first = True
@@ -57,6 +64,71 @@ def line_blocks(f: BinaryIO, on_progress: OnProgress | None = None) -> Iterator[
             on_progress(done)
     if rest:
         yield [rest]
+
+
+def decoded_pieces(f: BinaryIO, on_progress: OnProgress | None = None) -> Iterator[list[Any]]:
+    """The value of each line of the file (`NotJSON` for a blank or broken line), a list per piece.
+    The file is mapped into memory when it can be (no copy of it is read), else read in blocks."""
+    try:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError, io.UnsupportedOperation):  # empty, a pipe, not a file
+        for data, start, end in _line_spans(f, on_progress):
+            yield from _pieces(data, start, end)
+        return
+    with data:
+        pos = len(_BOM) if data[:len(_BOM)] == _BOM else 0
+        if pos == len(data):
+            return
+        end = len(data) - 1 if data[-1:] == b"\n" else len(data)  # no line after a final newline
+        while True:  # spans of about BLOCK bytes, for the progress report
+            stop = data.find(b"\n", pos + BLOCK, end) if pos + BLOCK < end else -1
+            if stop < 0:
+                stop = end
+            yield from _pieces(data, pos, stop)
+            if on_progress is not None:
+                on_progress(stop + 1 if stop < end else len(data))
+            if stop == end:
+                break
+            pos = stop + 1
+
+
+def _pieces(data: Any, start: int, end: int) -> Iterator[list[Any]]:
+    """The decoded lines of data[start:end] (whole lines joined by newlines), a list per piece."""
+    pos = start
+    while True:
+        cut = data.find(b"\n", pos + PIECE, end) if pos + PIECE < end else -1
+        if cut < 0:
+            cut = end
+        yield decode_piece(data[pos:cut])
+        if cut == end:
+            break
+        pos = cut + 1
+
+
+def _line_spans(f: BinaryIO, on_progress: OnProgress | None) -> Iterator[tuple[bytes, int, int]]:
+    """(data, start, end): data[start:end] is whole lines joined by newlines, one span per block."""
+    rest = b""
+    done = 0
+    first = True
+    while True:
+        block = f.read(BLOCK)
+        if not block:
+            break
+        done += len(block)
+        if first:
+            block = block.removeprefix(_BOM)
+            first = False
+        data = rest + block
+        end = data.rfind(b"\n")
+        if end < 0:
+            rest = data
+        else:
+            rest = data[end + 1:]
+            yield data, 0, end
+        if on_progress is not None:
+            on_progress(done)
+    if rest:
+        yield rest, 0, len(rest)
 
 
 def _read_array(data: bytes, collector: Collector, on_error: OnError) -> None:

@@ -6,8 +6,9 @@ A window is half-open, [start, next start), so an event at exactly a segment's s
 that segment; the last one also holds the events at the stream's end. Whole-stream figures are
 merged from the windows (sums, unions of user sets, the largest peak), so they cannot disagree.
 
-Each event column is sorted by ts, so a window's events are a slice found by bisection, and most
-figures are C-speed set/sum over slices. Only stays and orders need a Python loop.
+Each event column (`records.Column`) is sorted by ts, so a window's events are a slice found by
+bisection, and most figures are C-speed set/sum over slices of its users or values. Only stays and
+orders need a Python loop.
 
 Stays are half-open too, [enter, leave): a user is in the room at instant t when a stay has
 start <= t < end. Several events can share a millisecond and their input order decides the stays,
@@ -20,16 +21,15 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any
+from itertools import pairwise
+from typing import Any, Iterator, Sequence
 
-from livecompanion.analytics.collect import EventTable
+from livecompanion.analytics.records import Column, EventTable
 
 MINUTE_MS = 60_000
 # A stream longer than this (about 35 days) almost surely holds an event with a wrong ts; its
 # per-minute table is left out rather than filling memory with empty minutes.
 MAX_MINUTES = 50_000
-_TS, _USER, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 @dataclass(slots=True)
@@ -88,7 +88,7 @@ class Scan:
     minutes: Minutes
     paid: list[PaidOrder]
     comment_counts: Counter  # text -> comments with exactly that text
-    comments: list[tuple[int, str, str]]  # (ts, user, text), for details of the questions
+    comments: Sequence[tuple[int, str, str]]  # (ts, user, text), for details of the questions
     sku_exposure: dict[str, set]
     sku_clickers: dict[str, set]
 
@@ -96,13 +96,25 @@ class Scan:
         return bisect_right([w.start for w in self.windows], ts) - 1
 
 
-def _cuts(column: list, bounds: list[int]) -> list[int]:
-    """Slice positions of a ts-sorted column at the bounds: [0, cut at bounds[0], ..., len]."""
-    return [0, *(bisect_left(column, b, key=_TS) for b in bounds), len(column)]
+def _cuts(ts: Sequence[int], bounds: list[int]) -> list[int]:
+    """Slice positions of a sorted ts column at the bounds: [0, cut at bounds[0], ..., len]."""
+    return [0, *(bisect_left(ts, b) for b in bounds), len(ts)]
 
 
-def _users(column: list, a: int, b: int) -> set:
-    return set(map(_USER, column[a:b]))
+class Rows:
+    """A column's events as (ts, user, value) tuples, made while iterating, not stored."""
+
+    __slots__ = ("column",)
+
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        c = self.column
+        return zip(c.ts, c.users, c.values)
+
+    def __len__(self) -> int:
+        return len(self.column)
 
 
 def _empty_scan() -> Scan:
@@ -114,45 +126,48 @@ def scan(t: EventTable) -> Scan:
     if span is None:
         return _empty_scan()
     start, end = span
-    starts = [start, *(ts for ts, _ in t.segments)]
+    c = t.columns
+    segments = c["segments"]
+    starts = [start, *segments.ts]
     ends = [*starts[1:], end]
     windows = [Window(starts[0], ends[0])]
-    windows += [Window(s, e, seg_id) for s, e, (_, seg_id) in zip(starts[1:], ends[1:], t.segments)]
+    windows += [Window(s, e, seg_id) for s, e, seg_id in zip(starts[1:], ends[1:], segments.values)]
     bounds = starts[1:]
 
-    cut = {name: _cuts(getattr(t, name), bounds) for name in (
-        "impressions", "stays", "comments", "likes", "shares", "follows", "product_impressions",
-        "product_clicks")}
-    for j, w in enumerate(windows):
-        def part(name: str) -> tuple[list, int, int]:
-            return getattr(t, name), cut[name][j], cut[name][j + 1]
+    # Per column, each window's slice of its users or values.
+    def parts(name: str, of: str = "users") -> list[Any]:
+        column = c[name]
+        cut = _cuts(column.ts, bounds)
+        seq = getattr(column, of)
+        return [seq[a:b] for a, b in pairwise(cut)]
 
-        w.exposure = _users(*part("impressions"))
-        w.product_exposure = _users(*part("product_impressions"))
-        w.clickers = _users(*part("product_clicks"))
-        w.followers = _users(*part("follows"))
-        comments, a, b = part("comments")
-        w.comments = b - a
-        w.interacting = _users(comments, a, b)
-        likes, la, lb = part("likes")
-        w.likes = sum(map(_THIRD, likes[la:lb]))
-        w.interacting.update(map(_USER, likes[la:lb]))
-        w.interacting.update(map(_USER, t.shares[cut["shares"][j]:cut["shares"][j + 1]]))
-        w.interacting |= w.followers
-        stays, sa, sb = part("stays")
-        w.views = sum(map(_THIRD, stays[sa:sb]))  # True for an enter
+    exposure, product_exposure = parts("impressions"), parts("product_impressions")
+    clickers, followers = parts("product_clicks"), parts("follows")
+    commenters, likers, sharers = parts("comments"), parts("likes"), parts("shares")
+    likes, stays = parts("likes", "values"), parts("stays", "values")
+    for j, w in enumerate(windows):
+        w.exposure = set(exposure[j])
+        w.product_exposure = set(product_exposure[j])
+        w.clickers = set(clickers[j])
+        w.followers = set(followers[j])
+        w.comments = len(commenters[j])
+        w.interacting = set(commenters[j])
+        w.interacting.update(likers[j], sharers[j], w.followers)
+        w.likes = sum(likes[j])
+        w.views = sum(stays[j])  # 1 for an enter
 
     n_min = max(1, -(-(end - start) // MINUTE_MS))
     if n_min > MAX_MINUTES:
         n_min = 0
-    minute_viewers = _stays(t.stays, windows, starts, ends, start, end, n_min)
-    paid = _orders(t.orders, windows, starts, start, n_min)
+    stays, likes, viewer_counts = c["stays"], c["likes"], c["viewer_counts"]
+    minute_viewers = _stays(stays, windows, starts, ends, start, end, n_min)
+    paid = _orders(c["orders"], windows, starts, start, n_min)
 
     m_bounds = [start + k * MINUTE_MS for k in range(1, n_min)]
-    c_cut = _cuts(t.comments, m_bounds)
-    l_cut = _cuts(t.likes, m_bounds)
-    s_cut = _cuts(t.stays, m_bounds)
-    v_cut = _cuts(t.viewer_counts, m_bounds)
+    c_cut = _cuts(c["comments"].ts, m_bounds)
+    l_cut = _cuts(likes.ts, m_bounds)
+    s_cut = _cuts(stays.ts, m_bounds)
+    v_cut = _cuts(viewer_counts.ts, m_bounds)
     m_orders, m_gmv = [0] * n_min, [0] * n_min
     for p in paid if n_min else ():
         m_orders[p.minute] += 1
@@ -160,23 +175,24 @@ def scan(t: EventTable) -> Scan:
     minutes = Minutes(
         n_min, minute_viewers,
         [c_cut[k + 1] - c_cut[k] for k in range(n_min)],
-        [sum(map(_THIRD, t.likes[l_cut[k]:l_cut[k + 1]])) for k in range(n_min)],
-        [sum(map(_THIRD, t.stays[s_cut[k]:s_cut[k + 1]])) for k in range(n_min)],
+        [sum(likes.values[l_cut[k]:l_cut[k + 1]]) for k in range(n_min)],
+        [sum(stays.values[s_cut[k]:s_cut[k + 1]]) for k in range(n_min)],
         m_orders, m_gmv,
-        [t.viewer_counts[v_cut[k + 1] - 1][1] if v_cut[k + 1] > v_cut[k] else None for k in range(n_min)],
+        [viewer_counts.values[v_cut[k + 1] - 1] if v_cut[k + 1] > v_cut[k] else None for k in range(n_min)],
     )
 
     sku_exposure: dict[str, set] = {}
-    for _, user, sku in t.product_impressions:
+    for user, sku in zip(c["product_impressions"].users, c["product_impressions"].values):
         sku_exposure.setdefault(sku, set()).add(user)
     sku_clickers: dict[str, set] = {}
-    for _, user, sku in t.product_clicks:
+    for user, sku in zip(c["product_clicks"].users, c["product_clicks"].values):
         sku_clickers.setdefault(sku, set()).add(user)
-    return Scan(start, end, windows, minutes, paid, Counter(map(_THIRD, t.comments)), t.comments,
+    comments = c["comments"]
+    return Scan(start, end, windows, minutes, paid, Counter(comments.values), Rows(comments),
                 sku_exposure, sku_clickers)
 
 
-def _stays(stays: list, windows: list[Window], starts: list[int], ends: list[int], start: int, end: int,
+def _stays(stays: Column, windows: list[Window], starts: list[int], ends: list[int], start: int, end: int,
            n_min: int) -> list[int]:
     """Viewers, watch time and peaks of every window; returns the users in the room at each minute's
     start."""
@@ -221,7 +237,7 @@ def _stays(stays: list, windows: list[Window], starts: list[int], ends: list[int
     w = windows[wi]
     w_start, viewers_add, peak, watch = w.start, w.viewers.add, w.peak, 0
     next_b = starts[wi + 1] if wi + 1 < n_w else end + 1
-    for ts, user, entered in stays:
+    for ts, user, entered in zip(stays.ts, stays.users, stays.values):
         if ts != prev_t:
             if ts < next_b and ts <= next_snap:
                 count = len(in_room)  # holds on [prev_t, ts), all inside window wi
@@ -258,12 +274,12 @@ def _stays(stays: list, windows: list[Window], starts: list[int], ends: list[int
     return snaps
 
 
-def _orders(orders: list, windows: list[Window], starts: list[int], start: int, n_min: int
+def _orders(orders: Column, windows: list[Window], starts: list[int], start: int, n_min: int
             ) -> list[PaidOrder]:
     """Each order's latest status and first paid event; the paid ones counted in their window."""
     state: dict[str, list[Any]] = {}  # order_id -> [latest status, paid event or None]
-    for rec in orders:
-        order_id, status = rec[2], rec[6]
+    for rec in zip(orders.ts, orders.users, orders.values):
+        order_id, status = rec[2][0], rec[2][4]
         o = state.get(order_id)
         if o is None:
             state[order_id] = [status, rec if status == "paid" else None]
@@ -275,7 +291,7 @@ def _orders(orders: list, windows: list[Window], starts: list[int], start: int, 
     for order_id, (status, rec) in state.items():
         if rec is None:
             continue
-        ts, user, _, sku, qty, cents, _ = rec
+        ts, user, (_, sku, qty, cents, _) = rec
         wi = bisect_right(starts, ts) - 1
         minute = min((ts - start) // MINUTE_MS, max(n_min - 1, 0))
         paid.append(PaidOrder(order_id, ts, wi, minute, user, sku, qty, cents, status))

@@ -174,7 +174,7 @@ def test_overlay_widgets_clock_skew_and_text_only(browser, stream: Stream) -> No
                          "window.requestAnimationFrame = (f) => { window.__raf++; return raf(f); };")
     errors = watch_errors(page)
     page.goto(stream.url("overlay"))
-    page.wait_for_function("window.overlay && window.overlay.client.state !== null")
+    page.wait_for_function("window.overlay && window.overlay.client.state !== null", polling=100)
     page.wait_for_selector("#w-countdown:not(.off)")
     remaining = page.locator(".cd-time").inner_text()
     minutes, seconds = (int(x) for x in remaining.split(":"))
@@ -213,7 +213,7 @@ def test_overlay_widgets_clock_skew_and_text_only(browser, stream: Stream) -> No
                   set_op(["lotteries", "l1", "winners"], ["小美", "阿傑", "***9527"]),
                   set_op(["lotteries", "l1", "status"], "drawn")])
     page.wait_for_selector("#w-flash_sale.sold_out")
-    page.wait_for_function("document.querySelectorAll('.lot-winners li').length === 3")
+    page.wait_for_function("document.querySelectorAll('.lot-winners li').length === 3", polling=100)
     assert "恭喜中獎" in page.locator("#w-lottery").inner_text()
     assert page.evaluate("window.__raf") == 0  # no animation-frame loop in a browser source
     assert page.evaluate("window.overlay.ticking") is True  # one timer, for the countdown's text
