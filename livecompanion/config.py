@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -36,8 +37,22 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'livecompanion.sqlite3').resolve()}"
 
     def with_generated_tokens(self) -> "Settings":
-        """Fill unset tokens with fresh random ones (printed at start so people can use them)."""
-        return self.model_copy(update={
-            name: getattr(self, name) or secrets.token_urlsafe(16)
-            for name in ("operator_token", "ingest_token", "viewer_token")
-        })
+        """Fill unset tokens with random ones, printed at start so people can use them.
+
+        They are kept in `data_dir/tokens.json` (mode 0600), so a restart keeps the URLs that OBS
+        and the host's tablet already have.
+        """
+        names = ("operator_token", "ingest_token", "viewer_token")
+        if all(getattr(self, name) for name in names):
+            return self
+        path = self.data_dir / "tokens.json"
+        try:
+            saved = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            saved = {}
+        generated = {name: saved.get(name) or secrets.token_urlsafe(16) for name in names}
+        if generated != saved:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(generated), "utf-8")
+        return self.model_copy(update={name: getattr(self, name) or generated[name] for name in names})

@@ -33,7 +33,7 @@ async def _stream_from_script(settings: Settings, script_path: Path) -> str | No
 def print_urls(settings: Settings, stream_id: str | None) -> None:
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"LiveCompanion on {base}  (API docs: {base}/docs)")
-    print(f"  streams:      {base}/?token={settings.viewer_token}")
+    print(f"  streams:      {base}/?token={settings.operator_token}")
     if stream_id:
         from livecompanion.api.services import Services
 
