@@ -31,7 +31,7 @@ def unavailable(what: str, why: object) -> None:
     message = f"{what} is not reachable: {why}"
     if IN_CI:
         pytest.fail(f"{message} (CI must run against the real server)", pytrace=False)
-    pytest.skip(message)
+    pytest.skip(message)  # outside CI only: in CI (IN_CI) the test failed above
 
 
 def _port_open(host: str, port: int) -> bool:
