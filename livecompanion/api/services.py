@@ -18,12 +18,17 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)  # per-domain singletons (ingest writer, ...)
 
     def urls(self, stream_id: str) -> dict[str, str]:
-        base = self.settings.public_url or f"http://{self.settings.host}:{self.settings.port}"
-        viewer, operator = self.tokens["viewer"], self.tokens["operator"]
-        return {
-            "console": f"{base}/streams/{stream_id}/console?token={operator}",
-            "teleprompter": f"{base}/streams/{stream_id}/teleprompter?token={viewer}",
-            "overlay": f"{base}/streams/{stream_id}/overlay?token={viewer}",
-            "dashboard": f"{base}/streams/{stream_id}/dashboard?token={viewer}",
-            "remote": f"{base}/streams/{stream_id}/remote?token={operator}",
-        }
+        return stream_urls(self.settings, self.tokens, stream_id)
+
+
+def stream_urls(settings: Settings, tokens: dict[str, str | None], stream_id: str) -> dict[str, str]:
+    """The pages of a stream, each with the token its user needs."""
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    viewer, operator = tokens["viewer"], tokens["operator"]
+    return {
+        "console": f"{base}/streams/{stream_id}/console?token={operator}",
+        "teleprompter": f"{base}/streams/{stream_id}/teleprompter?token={viewer}",
+        "overlay": f"{base}/streams/{stream_id}/overlay?token={viewer}",
+        "dashboard": f"{base}/streams/{stream_id}/dashboard?token={viewer}",
+        "remote": f"{base}/streams/{stream_id}/remote?token={operator}",
+    }

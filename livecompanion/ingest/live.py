@@ -44,6 +44,7 @@ from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.records import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
+from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -152,13 +153,8 @@ class LiveNumbers:
             self._task = asyncio.create_task(self._run(), name="ingest-live-numbers")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     def triage(self, stream_id: str) -> CommentTriage:
         found = self._triage.get(stream_id)

@@ -30,6 +30,7 @@ from livecompanion.realtime import set_op
 from livecompanion.sales.base import now_ms
 from livecompanion.sales.coalesce import Coalescer
 from livecompanion.storage.tables import LotteryRow
+from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +93,8 @@ class LotteryService:
         self.board.start()
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            try:
-                await self._timer
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._timer = None
+        await cancel_and_wait(self._timer)
+        self._timer = None
         await self.board.close()
 
     # ---- operations ----

@@ -31,6 +31,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from livecompanion.realtime.hub import RESYNC, Message, NotLoaded, Subscription, _HubBase, now_ms
 from livecompanion.realtime.state import PatchError, check_ops, dumps
+from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +281,5 @@ class RedisHub(_HubBase):
 
     async def close(self) -> None:
         self._close_all()
-        if self._listener is not None:
-            self._listener.cancel()
-            try:
-                await self._listener
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._listener)
         await self.redis.aclose()

@@ -15,6 +15,8 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Hashable
 
+from livecompanion.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 Read = Callable[[Any], Awaitable[tuple[str, Any] | None]]  # key -> (stream_id, value) or None (gone)
@@ -47,13 +49,8 @@ class Coalescer:
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self._changed:  # the last change reaches the screens before the instance goes
             try:
                 await asyncio.wait_for(self.flush(), 2.0)

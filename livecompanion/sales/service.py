@@ -27,6 +27,7 @@ from livecompanion.sales.records import SaleInfo, overlay_value
 from livecompanion.sales.rules import GRANTED, HOLDING, MOVED_RELEASED, REPLAYED, UNCHANGED
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,8 @@ class SalesService:
             self.drainer.start()
 
     async def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            try:
-                await self._timer
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._timer = None
+        await cancel_and_wait(self._timer)
+        self._timer = None
         await self.board.close()
         if self.drainer is not None:
             await self.drainer.close()

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 from livecompanion.scripts.durations import TargetRange, format_seconds, parse_duration, parse_target
 from livecompanion.scripts.findings import Finding
-from livecompanion.scripts.models import SEGMENT_KINDS, Script
+from livecompanion.scripts.models import SEGMENT_KINDS
 from livecompanion.scripts.yamlsource import Located, Path, text_position
 
 # Seed 000's typical target per kind (seconds); a target far outside gets a `pacing` warning.
@@ -46,7 +46,7 @@ def _error(located: Located, file: str, path: Path, message: str) -> Finding:
     return Finding(file, line, col, "error", message)
 
 
-def cross_checks_raw(located: Located, file: str) -> list[Finding]:
+def cross_checks(located: Located, file: str) -> list[Finding]:
     data = located.data if isinstance(located.data, dict) else {}
     findings: list[Finding] = []
 
@@ -98,10 +98,6 @@ def cross_checks_raw(located: Located, file: str) -> list[Finding]:
                     f"of {target}",
                 ))
     return findings
-
-
-def cross_checks(script: Script, located: Located, file: str) -> list[Finding]:
-    return cross_checks_raw(located, file)
 
 
 def _texts(data: dict[str, Any]) -> Iterator[Path]:

@@ -121,9 +121,9 @@ def check_text(source: str | bytes, file: str = "<script>") -> LoadResult:
     except ValidationError as exc:
         result.findings.extend(_pydantic_findings(exc, located, file))
         # Whole-script checks still run on what can be read, so one pass shows every mistake.
-        result.findings.extend(checks.cross_checks_raw(located, file))
+        result.findings.extend(checks.cross_checks(located, file))
     else:
-        result.findings.extend(checks.cross_checks(script, located, file))
+        result.findings.extend(checks.cross_checks(located, file))
         if not any(f.severity == "error" for f in result.findings):
             result.script = script
     result.findings.extend(checks.warnings(located, file))
