@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from livecompanion.realtime.state import apply_ops  # noqa: E402
+from tests.sales import rawhttp  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -140,22 +141,28 @@ def make_batches(n: int, batch: int, seed: int) -> tuple[list[bytes], list[dict[
 async def throughput(
     base: str, sid: str, token: str, bodies: list[bytes], clients: int
 ) -> tuple[int, float, int]:
-    queue = list(reversed(bodies))
+    """`clients` keep-alive connections post the prepared requests as fast as they are answered
+    (tests/sales/rawhttp.py: the load generator must cost little next to the server)."""
+    path = f"/api/streams/{sid}/events"
+    headers = {"Authorization": f"Bearer {token}"}
+    queue = [rawhttp.request("POST", base, path, headers, body) for body in reversed(bodies)]
     stored = refused = 0
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
     async def client() -> None:
         nonlocal stored, refused
-        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as http:
+        conn = await rawhttp.connect(base)
+        try:
             while queue:
-                body = queue.pop()
-                r = await http.post(f"/api/streams/{sid}/events", content=body)
-                if r.status_code == 200:
-                    stored += r.json()["accepted"]
+                raw = queue.pop()
+                status, head, answer = await conn.send(raw)
+                if status == 200:
+                    stored += orjson.loads(answer)["accepted"]
                 else:
                     refused += 1
-                    queue.append(body)
-                    await asyncio.sleep(float(r.headers.get("retry-after", "0.2")))
+                    queue.append(raw)
+                    await asyncio.sleep(1.0 if status == 503 else 0.2)
+        finally:
+            conn.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))

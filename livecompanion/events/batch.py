@@ -7,20 +7,12 @@ from typing import Any
 
 import orjson
 
-from livecompanion.events.models import Event, parse_event
-
 
 @dataclass(frozen=True, slots=True)
 class EventError:
     index: int  # 0-based position in the batch (NDJSON: the line's index among non-blank lines)
     reason: str
     line: int | None = None  # 1-based line in the body, for NDJSON
-
-
-@dataclass(frozen=True, slots=True)
-class BatchItem:
-    index: int
-    event: Event
 
 
 def _decode_ndjson(body: bytes) -> tuple[list[tuple[int, Any]], list[EventError]]:
@@ -59,18 +51,3 @@ def decode_body(body: bytes, ndjson: bool | None = None) -> tuple[list[tuple[int
     if isinstance(value, list):
         return list(enumerate(value)), []
     return [(0, value)], []
-
-
-def parse_batch(
-    body: bytes, received_ms: int, ndjson: bool | None = None
-) -> tuple[list[BatchItem], list[EventError]]:
-    """Validate every event of a batch; bad ones come back one by one with the reason."""
-    values, errors = decode_body(body, ndjson)
-    items: list[BatchItem] = []
-    for index, raw in values:
-        try:
-            items.append(BatchItem(index, parse_event(raw, received_ms)))
-        except ValueError as exc:
-            errors.append(EventError(index, str(exc)))
-    errors.sort(key=lambda e: e.index)
-    return items, errors

@@ -191,20 +191,19 @@ class LiveNumbers:
         delta = LiveDelta(arrival_s=int(time.time()))
         triage = self.triage(stream_id)
         questions = False
-        for record in commit.events:
+        for record in commit.events:  # the validated columns and dict: no typed event needed here
             kind = record.type
-            event: Any = record.event
-            if kind == "comment":
+            if kind == "enter" or kind == "leave":
+                delta.room[record.user_id] = kind == "enter"  # type: ignore[index]
+            elif kind == "comment":
                 delta.comments += 1
-                result = triage.handle(event.text, event.user_id, event.ts)
+                result = triage.handle(record.data["text"], record.user_id, record.ts_ms)
                 for phrase in result.analysis.intents:
                     delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
                 questions = questions or result.question_group is not None
             elif kind == "viewer_count":
-                if delta.viewer_count is None or event.ts >= delta.viewer_count[0]:
-                    delta.viewer_count = (event.ts, event.count)
-            elif kind == "enter" or kind == "leave":
-                delta.room[event.user_id] = kind == "enter"
+                if delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]:
+                    delta.viewer_count = (record.ts_ms, record.data["count"])
         paid = sorted(
             (c for c in commit.order_changes if c.became_paid), key=lambda c: c.after.paid_ts_ms or 0
         )

@@ -1,16 +1,21 @@
 """Validated events as rows of the event log, and the outcome of writing a batch of them.
 
-A request's body is validated into typed events (`livecompanion.events`); each becomes an
-`EventRecord`: the columns of `EventRow` plus the typed event, which the steps after the commit
-(flash sales, lotteries, live numbers) read without parsing the stored JSON again.
+A request's decoded values become `EventRecord`s (`records_of_values`): the columns of `EventRow`
+plus the event as a JSON-ready dict. The common high-volume shapes are checked without pydantic
+(`livecompanion.events.plain`); everything else goes through `parse_event`, which also words the
+reason for a rejection. The steps after the commit read the typed event (`record.event`), which
+is built on first use: only orders and comments need it, and most events are neither.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from livecompanion.events import BatchItem, Event
+import orjson
+
+from livecompanion.events import Event, EventError, parse_event
+from livecompanion.events.plain import plain_event
 
 if TYPE_CHECKING:
     from livecompanion.ingest.orders import OrderChange
@@ -23,15 +28,24 @@ class EventRecord:
     type: str
     ts_ms: int
     user_id: str | None
-    body: str  # the validated event as JSON text (what `event_to_dict` gives, without unset fields)
+    body: str  # `data` as JSON text: what is stored
     received_ms: int
-    event: Event
+    data: dict[str, Any]  # the validated event (what `event_to_dict` gives, without unset fields)
     # What makes two events the same one: (stream, id); None when the sender gave no id.
     key: tuple[str, str] | None
+    typed: Event | None = None  # `event`, once built
+
+    @property
+    def event(self) -> Event:
+        """The typed event of `livecompanion.events` (validated again from `data` on first use)."""
+        if self.typed is None:
+            self.typed = parse_event(self.data, self.received_ms)
+        return self.typed
 
 
 def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
-    body = event.__pydantic_serializer__.to_json(event, exclude_none=True).decode()
+    """The record of an event already validated by `parse_event`."""
+    body = event.__pydantic_serializer__.to_json(event, exclude_none=True)
     eid = event.id
     return EventRecord(
         stream_id,
@@ -39,15 +53,43 @@ def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
         event.type,
         event.ts,
         event.user_id,
-        body,
+        body.decode(),
         received_ms,
-        event,
+        orjson.loads(body),
         None if eid is None else (stream_id, eid),
+        event,
     )
 
 
-def records_of(stream_id: str, items: list[BatchItem], received_ms: int) -> list[EventRecord]:
-    return [record_of(stream_id, item.event, received_ms) for item in items]
+def records_of_values(
+    stream_id: str, values: list[tuple[int, Any]], received_ms: int, errors: list[EventError]
+) -> list[EventRecord]:
+    """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
+    `errors` with its index and reason."""
+    records = []
+    append = records.append
+    dumps = orjson.dumps
+    for index, raw in values:
+        data = plain_event(raw, received_ms)
+        if data is None:
+            try:
+                append(record_of(stream_id, parse_event(raw, received_ms), received_ms))
+            except ValueError as exc:
+                errors.append(EventError(index, str(exc)))
+            continue
+        eid = data.get("id")
+        append(EventRecord(
+            stream_id,
+            eid,
+            data["type"],
+            data["ts"],
+            data.get("user_id"),
+            dumps(data).decode(),
+            received_ms,
+            data,
+            None if eid is None else (stream_id, eid),
+        ))
+    return records
 
 
 @dataclass(slots=True)

@@ -29,12 +29,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
-from livecompanion.events import EventError, parse_event
+from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
-from livecompanion.ingest.records import StreamCommit, record_of
+from livecompanion.ingest.records import StreamCommit, records_of_values
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
 
@@ -157,13 +157,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
-        received = now_ms()
-        records = []
-        for index, raw in values:
-            try:
-                records.append(record_of(stream_id, parse_event(raw, received), received))
-            except ValueError as exc:
-                errors.append(EventError(index, str(exc)))
+        records = records_of_values(stream_id, values, now_ms(), errors)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
         return IngestResult(written.accepted, written.duplicates, [_rejection(e) for e in errors])
@@ -177,14 +171,18 @@ class IngestService:
     async def _after_commit(self, commits: list[StreamCommit]) -> None:
         for commit in commits:
             stream_id = commit.stream_id
-            if self.on_orders is not None:
-                orders = [r.event for r in commit.events if r.type == "order"]
-                if orders:
-                    await self._step("sales.on_orders", self.on_orders, stream_id, orders)
-            if self.on_comments is not None:
-                comments = [r.event for r in commit.events if r.type == "comment"]
-                if comments:
-                    await self._step("lottery.on_comments", self.on_comments, stream_id, comments)
+            orders, comments = [], []
+            for r in commit.events:
+                if r.type == "comment":
+                    comments.append(r)
+                elif r.type == "order":
+                    orders.append(r.event)
+            if self.on_orders is not None and orders:
+                await self._step("sales.on_orders", self.on_orders, stream_id, orders)
+            if self.on_comments is not None and comments:
+                # Typed only if a lottery is open to read them (the hook looks first).
+                typed = (r.event for r in comments)
+                await self._step("lottery.on_comments", self.on_comments, stream_id, typed)
             try:
                 await self.live.record(commit)
             except Exception:  # noqa: BLE001

@@ -208,18 +208,7 @@ class GroupCommitWriter:
         await self._flushed.put(flushed)
 
     async def _write(self, jobs: list[_Job]) -> _Flushed:
-        records: list[EventRecord] = []
-        owner: list[int] = []
-        seen: set[tuple[str, str]] = set()
-        for j, job in enumerate(jobs):
-            for record in job.records:
-                key = record.key
-                if key is not None:
-                    if key in seen:
-                        continue  # repeated within this flush: a duplicate of the first one
-                    seen.add(key)
-                records.append(record)
-                owner.append(j)
+        records, owner = _first_of_each_key(jobs)
         if self.before_write is not None:
             try:
                 await self.before_write({r.stream_id for r in records})
@@ -250,9 +239,14 @@ class GroupCommitWriter:
         stats.events += len(records)
         stats.largest_flush = max(stats.largest_flush, len(records))
         stats.most_requests_in_a_flush = max(stats.most_requests_in_a_flush, len(jobs))
-        accepted = [0] * len(jobs)
-        for i in new:
-            accepted[owner[i]] += 1
+        if owner is None and len(new) == len(records):  # the usual case: every record was new
+            accepted = [len(job.records) for job in jobs]
+        else:
+            if owner is None:
+                owner = [j for j, job in enumerate(jobs) for _ in job.records]
+            accepted = [0] * len(jobs)
+            for i in new:
+                accepted[owner[i]] += 1
         done: list[tuple[_Job, WriteResult | BaseException]] = [
             (job, WriteResult(accepted[j], len(job.records) - accepted[j])) for j, job in enumerate(jobs)
         ]
@@ -292,3 +286,25 @@ class GroupCommitWriter:
                     job.future.set_exception(outcome)
                 else:
                     job.future.set_result(outcome)
+
+
+def _first_of_each_key(jobs: list[_Job]) -> tuple[list[EventRecord], list[int] | None]:
+    """The jobs' records in order without repeated keys (a repeat within one flush is a duplicate of
+    the first), and the job of each record; None for that when nothing was left out, so the
+    records are simply the jobs' records one after the other (the usual case, checked in C)."""
+    records = [r for job in jobs for r in job.records]
+    keys = [r.key for r in records]
+    keyless = keys.count(None)
+    if len(set(keys)) == len(keys) - max(0, keyless - 1):
+        return records, None
+    records, owner, seen = [], [], set()
+    for j, job in enumerate(jobs):
+        for record in job.records:
+            key = record.key
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            records.append(record)
+            owner.append(j)
+    return records, owner

@@ -251,8 +251,9 @@ def lotteries_of(services: Any) -> LotteryService:
     return service
 
 
-async def on_comments(services: Any, stream_id: str, comments: list[Any]) -> None:
-    """Ingest calls this after committing `comment` events: keyword comments enter open lotteries."""
+async def on_comments(services: Any, stream_id: str, comments: Iterable[Any]) -> None:
+    """Ingest calls this after committing `comment` events: keyword comments enter open lotteries.
+    `comments` is iterated only while a lottery of the stream is open."""
     await lotteries_of(services).on_comments(stream_id, comments)
 
 

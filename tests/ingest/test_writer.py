@@ -220,7 +220,8 @@ async def test_one_bad_request_does_not_fail_the_others(db: Database, stream_id:
     writer = GroupCommitWriter(make_store(db))
     await writer.start()
     good = [[rec(stream_id, id=f"g{r}-{i}") for i in range(20)] for r in range(5)]
-    bad = [rec("no-such-stream", id="x")]  # violates the stream foreign key
+    bad = [rec(stream_id, id="x")]
+    bad[0].type = None  # type: ignore[assignment]  # violates NOT NULL: the database refuses the request
     outcomes = await asyncio.gather(
         *(writer.submit(r) for r in [*good[:2], bad, *good[2:]]), return_exceptions=True
     )
@@ -241,3 +242,69 @@ async def test_close_drains_what_was_admitted(db: Database, stream_id: str) -> N
     await writer.close()
     assert sum(r.accepted for r in await asyncio.gather(*tasks)) == 100
     assert await count_events(db, stream_id) == 100
+
+
+@pytest.fixture
+async def pg(postgres_url: str):  # type: ignore[no-untyped-def]
+    await upgrade_async(postgres_url)
+    database = Database(postgres_url)
+    yield database
+    await database.dispose()
+
+
+async def test_postgres_copies_straight_in_and_goes_the_checked_way_only_after_a_duplicate(
+    pg: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from livecompanion.ingest import store as store_module
+
+    sid = await streams.create_stream(pg, SCRIPT, "title: t\n")
+    store = make_store(pg)
+    checked = 0
+    plain_checked = store._insert_checked
+
+    async def counting(conn, records):  # type: ignore[no-untyped-def]
+        nonlocal checked
+        checked += 1
+        return await plain_checked(conn, records)
+
+    monkeypatch.setattr(store, "_insert_checked", counting)
+    writer = GroupCommitWriter(store)
+    await writer.start()
+    first = await writer.submit([rec(sid, id=f"e{i}", ts=1000 + i) for i in range(10)])
+    assert (first.accepted, first.duplicates, checked, store.copies_refused) == (10, 0, 0, 0)
+    # Five of these are stored already: the COPY is refused, rolled back, and the batch redone.
+    second = await writer.submit([rec(sid, id=f"e{i}", ts=1000 + i) for i in range(5, 15)])
+    assert (second.accepted, second.duplicates, checked, store.copies_refused) == (5, 5, 1, 1)
+    # For a while the stream goes the checked way at once (a sender that re-sends goes on re-sending).
+    third = await writer.submit([rec(sid, id=f"f{i}") for i in range(3)])
+    assert (third.accepted, checked, store.copies_refused) == (3, 2, 1)
+    monkeypatch.setattr(store_module, "CHECKED_AFTER_DUPLICATE_S", 0.0)
+    fourth = await writer.submit([rec(sid, id=f"g{i}") for i in range(3)] + [rec(sid) for _ in range(2)])
+    assert (fourth.accepted, checked, store.copies_refused) == (5, 2, 1)
+    await writer.close()
+    assert await count_events(pg, sid) == 10 + 5 + 3 + 5
+    async with pg.session() as s:  # arrival order kept in `seq`, whichever way a batch went
+        ids = list(await s.scalars(select(EventRow.event_id).where(EventRow.stream_id == sid)
+                                   .order_by(EventRow.seq)))
+    assert ids == [f"e{i}" for i in range(15)] + ["f0", "f1", "f2", "g0", "g1", "g2", None, None]
+
+
+async def test_two_instances_racing_with_the_same_ids_store_each_once(
+    pg: Database, postgres_url: str
+) -> None:
+    sid = await streams.create_stream(pg, SCRIPT, "title: t\n")
+    other = Database(postgres_url)
+    writers = [GroupCommitWriter(make_store(pg)), GroupCommitWriter(make_store(other))]
+    for w in writers:
+        await w.start()
+    # Each instance gets every batch (a bridge re-delivering to both), in its own order.
+    batches = [[rec(sid, id=f"e{b}-{i}", ts=1000 + i) for i in range(200)] for b in range(12)]
+    sends = [w.submit(batch) for w in writers for batch in (batches if w is writers[0] else batches[::-1])]
+    results = await asyncio.gather(*sends)
+    for w in writers:
+        await w.close()
+    await other.dispose()
+    assert sum(r.accepted for r in results) == 12 * 200
+    assert sum(r.duplicates for r in results) == 12 * 200
+    assert await count_events(pg, sid) == 12 * 200
+    assert sum(w.store.copies_refused for w in writers) >= 1  # somebody's COPY met the other's ids

@@ -19,7 +19,7 @@ from livecompanion.ingest.comments.lexicon import (
     QUESTION_STRONG,
     negated_at,
 )
-from livecompanion.ingest.comments.normalize import clean_text, key_of_clean
+from livecompanion.ingest.comments.normalize import clean_text, key_of_clean, short_text_cache
 from livecompanion.ingest.comments.spam import spam_reason
 
 CommentKind = Literal["question", "intent", "spam", "chitchat"]
@@ -55,6 +55,7 @@ def is_question(cleaned: str, key: str) -> bool:
     return "?" in cleaned and not EXCLAMATION.search(key)
 
 
+@short_text_cache
 def classify_comment(text: str) -> CommentAnalysis:
     """Classify one comment on its own (no history: floods are `SpamWindow`'s job)."""
     cleaned = clean_text(text)

@@ -15,8 +15,12 @@ different prices, and 1111 is how viewers 扣1.
 from __future__ import annotations
 
 import re
+from functools import lru_cache, wraps
+from typing import Callable, TypeVar
 
 from livecompanion.textnorm import fold
+
+T = TypeVar("T")
 
 # Emoji and pictographs, their modifiers (skin tones, variation selectors, the zero-width joiner,
 # keycaps, regional indicators), private-use glyphs some keyboards send, and zero-width characters.
@@ -41,6 +45,19 @@ _SPACE_NOT_BETWEEN_ASCII = re.compile(r" (?![a-z0-9])|(?<![a-z0-9]) ")
 _REPEATED_UNIT = re.compile(r"(\S{2,4}?)\1+")  # 想要想要 -> 想要, haha -> ha, 扣1扣1 -> 扣1
 _REPEATED_CJK = re.compile(r"([\u3400-\u9fff])\1+")  # 哈哈哈 -> 哈, 要要要 -> 要
 _REPEATED_LATIN = re.compile(r"([a-z])\1{2,}")  # soooold -> sold, but good stays good
+
+
+def short_text_cache(function: Callable[[str], T]) -> Callable[[str], T]:
+    """Remember `function` (pure, of the text alone) for short texts. Rooms repeat themselves (想要,
+    扣1, 666, 主播晚上好 ... from thousands of viewers): in a simulated big room nine comments in ten
+    had been seen before. Only short texts, so the cache stays a few MB."""
+    cached = lru_cache(maxsize=16_384)(function)
+
+    @wraps(function)
+    def call(text: str) -> T:
+        return cached(text) if len(text) <= 64 else function(text)
+
+    return call
 
 
 def _collapse_unit(m: re.Match[str]) -> str:

@@ -14,7 +14,7 @@ import heapq
 import re
 from dataclasses import dataclass
 
-from livecompanion.ingest.comments.normalize import display_text, match_key
+from livecompanion.ingest.comments.normalize import display_text, match_key, short_text_cache
 
 # Paraphrases -> one form. Applied in order to the match key.
 _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -71,6 +71,7 @@ _GENERIC = frozenset(
 _GENERIC_WEIGHT = 0.2
 
 
+@short_text_cache
 def question_key(text: str) -> str:
     """What a question asks, for grouping: `match_key`, paraphrases unified, fillers dropped."""
     key = match_key(text)

@@ -1,0 +1,103 @@
+"""The common shapes of the high-volume events, checked without pydantic (ingest's hot path).
+
+    data = plain_event(raw, received_ms)    # a dict, or None: take it through parse_event
+
+A big room sends impressions, enters and leaves, comments and likes by the ten thousand a second;
+validating each through the pydantic models costs more than storing it. `plain_event` accepts the
+plain form of those events (string ids without surrounding blanks, integer epoch-ms `ts`, integer
+counts) and returns the event exactly as `parse_event` + `event_to_dict` would give it: `ts`
+filled in, unknown fields and nulls left out, a like's `count` defaulted to 1. Anything else
+(orders, segments, ISO or missing-offset `ts`, numeric ids, blanks to strip, any value out of
+range) returns None, and the caller goes the pydantic way, which also words the reason for a
+rejection. It never accepts what `parse_event` rejects (tests/events/test_plain.py checks the
+two agree); it only defers more often.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livecompanion.events.models import MAX_TEXT
+
+__all__ = ["PLAIN_TYPES", "plain_event"]
+
+_MAX_TS = 10**14
+_COMMON = ("type", "ts", "id", "user_id", "nickname", "platform")
+# The fields of each type beyond the common ones (at most one).
+_OWN_FIELD: dict[str, str | None] = {
+    "impression": None,
+    "enter": None,
+    "leave": None,
+    "share": None,
+    "follow": None,
+    "comment": "text",
+    "like": "count",
+    "viewer_count": "count",
+    "product_impression": "sku",
+    "product_click": "sku",
+}
+PLAIN_TYPES = frozenset(_OWN_FIELD)
+_MISSING: Any = object()
+
+
+def plain_event(raw: Any, received_ms: int) -> dict[str, Any] | None:
+    """The validated event as a JSON-ready dict (possibly `raw` itself), or None to defer."""
+    # Called for every event of a big room: the checks are inline, and `present` counts the known
+    # fields that are set, so that one length comparison says "no unknown field, no null".
+    if type(raw) is not dict:
+        return None
+    kind = raw.get("type")
+    if type(kind) is not str or kind not in _OWN_FIELD:
+        return None
+    ts = raw.get("ts")
+    if ts is not None and (type(ts) is not int or not 0 <= ts < _MAX_TS):
+        return None
+    present = 2  # type, ts
+    user = raw.get("user_id")
+    if user is not None:
+        if not (type(user) is str and 0 < len(user) <= 200 and user.strip() is user):
+            return None
+        present += 1
+    elif kind != "viewer_count":
+        return None
+    eid = raw.get("id")
+    if eid is not None:
+        if not (type(eid) is str and 0 < len(eid) <= 200 and eid.strip() is eid):
+            return None
+        present += 1
+    nick = raw.get("nickname")
+    if nick is not None:
+        if not (type(nick) is str and len(nick) <= 200 and nick.strip() is nick):
+            return None
+        present += 1
+    platform = raw.get("platform")
+    if platform is not None:
+        if not (type(platform) is str and len(platform) <= 50 and platform.strip() is platform):
+            return None
+        present += 1
+    own = _OWN_FIELD[kind]
+    if own is not None:
+        value = raw.get(own, _MISSING)
+        if kind == "comment":
+            if not (type(value) is str and 0 < len(value) <= MAX_TEXT and value.strip() is value):
+                return None
+        elif kind == "like":
+            if value is _MISSING:
+                present = -1  # a like without a count counts one, added below: never the usual case
+            elif not (type(value) is int and 1 <= value <= 1_000_000):
+                return None
+        elif kind == "viewer_count":
+            if not (type(value) is int and value >= 0):
+                return None
+        elif not (type(value) is str and 0 < len(value) <= 100 and value.strip() is value):  # sku
+            return None
+        if present > 0:
+            present += 1
+    if ts is not None and len(raw) == present:
+        return raw  # the usual case: nothing to add or leave out, so the sender's dict is the event
+    fields = (*_COMMON, own) if own is not None else _COMMON
+    data = {key: value for key, value in raw.items() if value is not None and key in fields}
+    data["ts"] = received_ms if ts is None else ts
+    if kind == "like" and "count" not in data:
+        data["count"] = 1
+    return data
