@@ -1,19 +1,20 @@
 """Ingest benchmark on PostgreSQL: sustained events/s from HTTP batches, against asyncpg COPY of the
 same rows into a plain table, and the latency of an order reaching a screen while events flow.
 
-    .venv/bin/python scripts/bench_ingest.py [--events 400000] [--clients 4] [--batch 1000]
+    .venv/bin/python scripts/bench_ingest.py [--events 300000] [--clients 16] [--batch 1000] [--runs 5]
         [--rate 5000] [--probes 200] [--redis] [--pg-host 127.0.0.1] [--pg-user postgres]
 
 1. A fresh database and ONE server process (`livecompanion serve`, PostgreSQL, no Redis unless
    `--redis`). The events are a simulated big room (`livecompanion.demo.simulator`, 50,000 viewers:
-   impressions, enters, comments, likes, product clicks, orders ...), serialised in batches before
-   the clock starts, so the load generator costs little.
-2. Throughput: `--clients` concurrent HTTP clients post the batches as fast as they are answered.
+   impressions, enters, comments, likes, product clicks, orders ...), serialised in batches and
+   framed as HTTP requests before the clock starts, so the load generator costs little.
+2. Throughput: `--clients` keep-alive connections post the batches as fast as they are answered.
    events/s = events stored / wall time. CPU seconds of the server, PostgreSQL and this script are
    read from /proc, to say what dominates.
 3. COPY: the same rows (the columns of `events`) copied with asyncpg `copy_records_to_table` into an
-   unindexed table of the same columns, in the same database, right after. Each is run `--runs`
-   times (a fresh stream each time); ratio = best of 2 / best of 3.
+   unindexed table of the same columns, in the same database. Ingest runs (each into a fresh
+   stream) and COPY runs alternate, `--runs` of each, each after a checkpoint with no autovacuum
+   running; the ratio of each pair is printed, and the medians.
 4. Latency while `--rate` events/s flow (a paced background sender): `--probes` times, one at a
    time, (a) a flash-sale claim (`POST .../claims`) until a viewer socket sees the sale's `remaining`
    drop, (b) the `order` event cancelling that claim (`POST .../events`) until the socket sees the
@@ -51,11 +52,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes, and of their children that have exited (PostgreSQL's
+    autovacuum workers and closed backends come and go: the postmaster collects their time)."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
         except (OSError, IndexError):
             continue
     return total / TICKS
@@ -169,15 +172,18 @@ async def throughput(
     return stored, time.perf_counter() - started, refused
 
 
-async def copy_baseline(dsn: str, sid: str, events: list[dict[str, Any]], table: str) -> tuple[int, float]:
-    import asyncpg
-
-    from livecompanion.events import parse_event
-    from livecompanion.ingest.records import record_of
+def copy_rows(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The rows ingest stores for these events (the columns of `events`), for the COPY baseline."""
+    from livecompanion.ingest.records import records_of_values
 
     received = int(time.time() * 1000)
-    records = [record_of(sid, parse_event(e, received), received) for e in events]
-    rows = [(r.stream_id, r.event_id, r.type, r.ts_ms, r.user_id, r.body, r.received_ms) for r in records]
+    records = records_of_values("bench", list(enumerate(events)), received, [])
+    return [(r.stream_id, r.event_id, r.type, r.ts_ms, r.user_id, r.body, r.received_ms) for r in records]
+
+
+async def copy_baseline(dsn: str, rows: list[tuple[Any, ...]], table: str) -> tuple[int, float]:
+    import asyncpg
+
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
@@ -187,6 +193,24 @@ async def copy_baseline(dsn: str, sid: str, events: list[dict[str, Any]], table:
         started = time.perf_counter()
         await conn.copy_records_to_table(table, records=rows)
         return len(rows), time.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+async def settle(dsn: str, timeout: float = 60) -> None:
+    """Start each measurement from the same state: a checkpoint done, no autovacuum worker busy
+    (after a few hundred thousand rows PostgreSQL vacuums and analyzes `events` in the background,
+    which would land on whichever measurement comes next)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+        ):
+            await asyncio.sleep(0.5)
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
 
@@ -388,36 +412,28 @@ def load_average() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-async def measure_throughput(
-    args: argparse.Namespace, proc: Any, base: str, tokens: dict[str, str], bodies: list[bytes]
+async def ingest_run(
+    args: argparse.Namespace, proc: Any, base: str, tokens: dict[str, str], bodies: list[bytes], run: int
 ) -> float:
-    """`--runs` runs, each into a fresh stream (so the same events are new again); the best rate."""
-    rates = []
-    for run in range(args.runs):
-        sid = new_stream(base, tokens)
-        pg0, srv0, me0 = cpu_seconds(postgres_pids()), cpu_seconds([proc.pid]), time.process_time()
-        stored, seconds, refused = await throughput(base, sid, tokens["ingest"], bodies, args.clients)
-        pg, srv = cpu_seconds(postgres_pids()) - pg0, cpu_seconds([proc.pid]) - srv0
-        me = time.process_time() - me0
-        rates.append(stored / seconds)
-        print(
-            f"\nHTTP ingest run {run + 1}: 1 server process, {args.clients} clients, batches of {args.batch}"
-        )
-        print(
-            f"  {stored:,} events stored in {seconds:.2f} s = {stored / seconds:,.0f} events/s "
-            f"(503s: {refused})"
-        )
-        print(
-            f"  CPU s: server {srv:.1f} ({srv / seconds:.0%} of a core), PostgreSQL {pg:.1f} "
-            f"({pg / seconds:.0%}), load generator {me:.1f} ({me / seconds:.0%}); {os.cpu_count()} cores, "
-            f"load {load_average()}"
-        )
-        print(
-            f"  CPU per event: server {srv / stored * 1e6:.1f} us, PostgreSQL {pg / stored * 1e6:.1f} us"
-            f" (one server process with a core of its own: {stored / srv:,.0f} events/s)"
-        )
-        print_stats(base, tokens)
-    return max(rates)
+    """One throughput run into a fresh stream (so the same events are new again); events/s."""
+    sid = new_stream(base, tokens)
+    pg0, srv0, me0 = cpu_seconds(postgres_pids()), cpu_seconds([proc.pid]), time.process_time()
+    stored, seconds, refused = await throughput(base, sid, tokens["ingest"], bodies, args.clients)
+    pg, srv = cpu_seconds(postgres_pids()) - pg0, cpu_seconds([proc.pid]) - srv0
+    me = time.process_time() - me0
+    print(f"\nHTTP ingest run {run + 1}: 1 server process, {args.clients} clients, batches of {args.batch}")
+    print(f"  {stored:,} events stored in {seconds:.2f} s = {stored / seconds:,.0f} events/s (503s: {refused})")
+    print(
+        f"  CPU s: server {srv:.1f} ({srv / seconds:.0%} of a core), PostgreSQL {pg:.1f} "
+        f"({pg / seconds:.0%}), load generator {me:.1f} ({me / seconds:.0%}); {os.cpu_count()} cores, "
+        f"load {load_average()}"
+    )
+    print(
+        f"  CPU per event: server {srv / stored * 1e6:.1f} us, PostgreSQL {pg / stored * 1e6:.1f} us"
+        f" (one server process with a core of its own: {stored / srv:,.0f} events/s)"
+    )
+    print_stats(base, tokens)
+    return stored / seconds
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -439,21 +455,28 @@ async def main(args: argparse.Namespace) -> None:
         ranked = sorted(kinds.items(), key=lambda kv: -kv[1])
         print("  mix: " + ", ".join(f"{k} {v / len(events):.0%}" for k, v in ranked))
         print(f"load average before: {load_average()} (other work on this machine)")
-        rate = await measure_throughput(args, proc, base, tokens, bodies)
-
-        copies = []
+        # Ingest and COPY alternate, each from a settled database, so that drift on a shared
+        # machine lands on both; each pair gives a ratio, and the medians are what to quote.
+        dsn = f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
+        rows = copy_rows(events)
+        rates, copies = [], []
         for run in range(args.runs):
-            dsn = f"postgresql://{args.pg_user}@{args.pg_host}/{name}"
-            rows, copy_s = await copy_baseline(dsn, "bench", events, f"bench_plain_{run}")
-            copies.append(rows / copy_s)
+            await settle(dsn)
+            rates.append(await ingest_run(args, proc, base, tokens, bodies, run))
+            await settle(dsn)
+            n, copy_s = await copy_baseline(dsn, rows, f"bench_plain_{run}")
+            copies.append(n / copy_s)
             print(
-                f"\nasyncpg COPY of the same {rows:,} rows into a plain table: {copy_s:.2f} s = "
-                f"{rows / copy_s:,.0f} rows/s (load {load_average()})"
+                f"  asyncpg COPY of the same {n:,} rows into a plain table: {copy_s:.2f} s = "
+                f"{n / copy_s:,.0f} rows/s (load {load_average()}); ratio of this pair "
+                f"{rates[-1] / copies[-1]:.2f}"
             )
-        copy_rate = max(copies)
+        ratios = [r / c for r, c in zip(rates, copies)]
         print(
-            f"\nbest HTTP ingest {rate:,.0f} events/s, best COPY {copy_rate:,.0f} rows/s: "
-            f"ratio {rate / copy_rate:.2f}"
+            f"\nHTTP ingest: median {statistics.median(rates):,.0f} events/s (best {max(rates):,.0f}); "
+            f"COPY: median {statistics.median(copies):,.0f} rows/s (best {max(copies):,.0f}); "
+            f"ratio: median of the pairs {statistics.median(ratios):.2f} "
+            f"(pairs {', '.join(f'{x:.2f}' for x in ratios)}), best/best {max(rates) / max(copies):.2f}"
         )
 
         print(
@@ -485,8 +508,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300_000)
-    parser.add_argument("--runs", type=int, default=3, help="throughput and COPY runs (the best is compared)")
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=5, help="ingest and COPY runs, alternating (medians)")
+    parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rate", type=int, default=5000)
     parser.add_argument("--probes", type=int, default=200)

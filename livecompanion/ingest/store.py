@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from livecompanion.ingest.orders import FoldedOrder, OrderChange, OrderState, fold, merge
 from livecompanion.ingest.records import EventRecord, StreamCommit
 from livecompanion.storage.db import Database
+from livecompanion.storage.pgconn import OwnConnections
 
 
 class EventStore(Protocol):
@@ -42,6 +43,10 @@ class EventStore(Protocol):
         ...
 
     def is_retryable(self, exc: BaseException) -> bool: ...
+
+    async def close(self) -> None:
+        """Let go of what the store holds (its own connections)."""
+        ...
 
 
 class _OrderUpserts(ABC):
@@ -173,44 +178,55 @@ def _order_columns(states: dict[str, OrderState]) -> list[list[Any]]:
 
 
 class PostgresStore(_OrderUpserts):
+    """PostgreSQL on connections of the store's own (`concurrent_writes` flushes at once)."""
+
     concurrent_writes = 2
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._connections = OwnConnections(db.url, size=self.concurrent_writes)
         self._staged: weakref.WeakSet[Any] = weakref.WeakSet()  # connections that have ingest_stage
         self._duplicate_seen: dict[str, float] = {}  # stream -> when a COPY last met a stored id
-        self.copies_refused = 0  # COPYs that met a stored id and were redone the checked way
+        self.copies_refused = 0  # COPYs that met a stored id, rolled back and redone the checked way
+
+    async def close(self) -> None:
+        await self._connections.close()
 
     async def write(self, records: list[EventRecord]) -> tuple[set[int], list[StreamCommit]]:
-        async with self.db.engine.connect() as sa_conn:
-            conn = (await sa_conn.get_raw_connection()).driver_connection
+        import asyncpg
+
+        async with self._connections.acquire() as conn:
+            if self._copy_first(records):
+                try:
+                    async with conn.transaction():
+                        await conn.copy_records_to_table(
+                            "events",
+                            columns=EVENT_COLUMNS,
+                            records=[
+                                (r.stream_id, r.event_id, r.type, r.ts_ms, r.user_id, r.body, r.received_ms)
+                                for r in records
+                            ],
+                        )
+                        changes = await self.upsert_orders(conn, records)
+                    every = set(range(len(records)))
+                    return every, _commits(records, every, changes)
+                except asyncpg.UniqueViolationError:
+                    self.copies_refused += 1
+                    now = time.monotonic()
+                    for stream_id in {r.stream_id for r in records}:
+                        self._duplicate_seen[stream_id] = now
             async with conn.transaction():
-                new = await self._insert_events(conn, records)
+                new = await self._insert_checked(conn, records)
                 changes = await self.upsert_orders(conn, _new_ones(records, new))
         return new, _commits(records, new, changes)
 
-    async def _insert_events(self, conn: Any, records: list[EventRecord]) -> set[int]:
-        import asyncpg
-
-        streams = {r.stream_id for r in records}
+    def _copy_first(self, records: list[EventRecord]) -> bool:
+        """Whether no stream of `records` had a duplicate lately (then COPY is worth trying)."""
+        if not self._duplicate_seen:
+            return True
         now = time.monotonic()
-        if not any(now - self._duplicate_seen.get(s, -1e9) < CHECKED_AFTER_DUPLICATE_S for s in streams):
-            try:
-                async with conn.transaction():  # a savepoint: a refused COPY leaves nothing behind
-                    await conn.copy_records_to_table(
-                        "events",
-                        columns=EVENT_COLUMNS,
-                        records=[
-                            (r.stream_id, r.event_id, r.type, r.ts_ms, r.user_id, r.body, r.received_ms)
-                            for r in records
-                        ],
-                    )
-                return set(range(len(records)))
-            except asyncpg.UniqueViolationError:
-                self.copies_refused += 1
-                for s in streams:
-                    self._duplicate_seen[s] = now
-        return await self._insert_checked(conn, records)
+        seen = self._duplicate_seen
+        return not any(now - seen.get(s, -1e9) < CHECKED_AFTER_DUPLICATE_S for s in {r.stream_id for r in records})
 
     async def _insert_checked(self, conn: Any, records: list[EventRecord]) -> set[int]:
         if conn not in self._staged:
@@ -360,6 +376,9 @@ class SqliteStore(_OrderUpserts):
 
     def is_retryable(self, exc: BaseException) -> bool:
         return "database is locked" in str(exc)
+
+    async def close(self) -> None:
+        pass  # it writes through the application's engine
 
 
 def make_store(db: Database) -> EventStore:

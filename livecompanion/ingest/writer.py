@@ -128,12 +128,13 @@ class GroupCommitWriter:
             ]
 
     async def close(self) -> None:
-        """Stop taking events; write and answer everything admitted; stop the tasks."""
+        """Stop taking events; write and answer everything admitted; stop the tasks; close the store."""
         self._closing = True
         self._wake.set()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             self._tasks = []
+        await self.store.close()
 
     async def submit(self, records: list[EventRecord]) -> WriteResult:
         """Write `records` in the next transaction; return once committed. Raises Overloaded."""

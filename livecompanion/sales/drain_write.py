@@ -12,16 +12,15 @@ folded batch only if the record's position is still the one the batch was read a
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 
 from livecompanion.sales.rules import CLAIMED, RELEASED
 from livecompanion.storage.db import Database
+from livecompanion.storage.pgconn import OwnConnections
 from livecompanion.storage.tables import ClaimRow, FlashSaleRow
 
 FS = FlashSaleRow.__table__.c
@@ -107,34 +106,14 @@ class PgWriter:
     """PostgreSQL through one asyncpg connection of the drainer's own (reopened when it breaks)."""
 
     def __init__(self, url: str) -> None:
-        self.dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        self._conn: Any = None
-        self._lock = asyncio.Lock()  # one operation at a time on the connection
-
-    async def _connection(self) -> Any:
-        import asyncpg
-
-        if self._conn is None or self._conn.is_closed():
-            self._conn = await asyncpg.connect(self.dsn, timeout=5)
-        return self._conn
+        self._connections = OwnConnections(url, size=1)  # one operation at a time
 
     async def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            try:
-                await conn.close(timeout=2)
-            except Exception:  # noqa: BLE001 - going away anyway
-                conn.terminate()
+        await self._connections.close()
 
     async def _run(self, method: str, *args: Any) -> Any:
-        async with self._lock:
-            conn = await self._connection()
-            try:
-                return await getattr(conn, method)(*args)
-            except Exception:
-                if conn.is_closed():
-                    self._conn = None
-                raise
+        async with self._connections.acquire() as conn:
+            return await getattr(conn, method)(*args)
 
     async def position(self, sale_id: str) -> tuple[str | None, int] | None:
         row = await self._run("fetchrow", "SELECT drained, stock FROM flash_sales WHERE id = $1", sale_id)

@@ -1,0 +1,62 @@
+"""A few asyncpg connections of a component's own, outside SQLAlchemy's pool.
+
+    connections = OwnConnections(database_url, size=2)
+    async with connections.acquire() as conn:   # an asyncpg Connection, opened on first use
+        ...
+    await connections.close()
+
+For the hot write paths (ingest's group commit, the flash-sale drainer): no pool checkout, ping or
+reset round trip per use, so a write costs only its own statements. A connection that broke (or
+whose use was interrupted half-way) is dropped and a new one is opened on the next use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from sqlalchemy.engine import make_url
+
+
+def asyncpg_dsn(url: str) -> str:
+    """`postgresql+asyncpg://...` (SQLAlchemy's form) as asyncpg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class OwnConnections:
+    def __init__(self, url: str, size: int = 1, *, connect_timeout: float = 5.0) -> None:
+        self.dsn = asyncpg_dsn(url)
+        self.size = size
+        self.connect_timeout = connect_timeout
+        self._idle: list[Any] = []  # open connections not in use
+        self._slots = asyncio.Semaphore(size)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Any]:
+        import asyncpg
+
+        async with self._slots:
+            conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.is_closed():
+                conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+            healthy = False
+            try:
+                yield conn
+                healthy = True
+            except asyncpg.PostgresError:
+                healthy = True  # the server refused a statement; the connection itself is fine
+                raise
+            finally:
+                if healthy and not conn.is_closed() and not conn.is_in_transaction():
+                    self._idle.append(conn)
+                else:
+                    conn.terminate()  # broken, or left half-way (cancelled): never reuse it
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                await conn.close(timeout=2)
+            except Exception:  # noqa: BLE001 - going away anyway
+                conn.terminate()
