@@ -422,7 +422,8 @@ async def ingest_run(
     pg, srv = cpu_seconds(postgres_pids()) - pg0, cpu_seconds([proc.pid]) - srv0
     me = time.process_time() - me0
     print(f"\nHTTP ingest run {run + 1}: 1 server process, {args.clients} clients, batches of {args.batch}")
-    print(f"  {stored:,} events stored in {seconds:.2f} s = {stored / seconds:,.0f} events/s (503s: {refused})")
+    rate = stored / seconds
+    print(f"  {stored:,} events stored in {seconds:.2f} s = {rate:,.0f} events/s (503s: {refused})")
     print(
         f"  CPU s: server {srv:.1f} ({srv / seconds:.0%} of a core), PostgreSQL {pg:.1f} "
         f"({pg / seconds:.0%}), load generator {me:.1f} ({me / seconds:.0%}); {os.cpu_count()} cores, "

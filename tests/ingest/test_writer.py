@@ -244,17 +244,14 @@ async def test_close_drains_what_was_admitted(db: Database, stream_id: str) -> N
     assert await count_events(db, stream_id) == 100
 
 
-@pytest.fixture
-async def pg(postgres_url: str):  # type: ignore[no-untyped-def]
-    await upgrade_async(postgres_url)
-    database = Database(postgres_url)
-    yield database
-    await database.dispose()
+POSTGRES_ONLY = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
+@POSTGRES_ONLY
 async def test_postgres_copies_straight_in_and_goes_the_checked_way_only_after_a_duplicate(
-    pg: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pg = db
     from livecompanion.ingest import store as store_module
 
     sid = await streams.create_stream(pg, SCRIPT, "title: t\n")
@@ -289,11 +286,11 @@ async def test_postgres_copies_straight_in_and_goes_the_checked_way_only_after_a
     assert ids == [f"e{i}" for i in range(15)] + ["f0", "f1", "f2", "g0", "g1", "g2", None, None]
 
 
-async def test_two_instances_racing_with_the_same_ids_store_each_once(
-    pg: Database, postgres_url: str
-) -> None:
+@POSTGRES_ONLY
+async def test_two_instances_racing_with_the_same_ids_store_each_once(db: Database) -> None:
+    pg = db
     sid = await streams.create_stream(pg, SCRIPT, "title: t\n")
-    other = Database(postgres_url)
+    other = Database(db.url)
     writers = [GroupCommitWriter(make_store(pg)), GroupCommitWriter(make_store(other))]
     for w in writers:
         await w.start()
@@ -308,3 +305,45 @@ async def test_two_instances_racing_with_the_same_ids_store_each_once(
     assert sum(r.duplicates for r in results) == 12 * 200
     assert await count_events(pg, sid) == 12 * 200
     assert sum(w.store.copies_refused for w in writers) >= 1  # somebody's COPY met the other's ids
+
+
+@POSTGRES_ONLY
+async def test_a_write_after_the_database_dropped_its_connections_goes_through(db: Database) -> None:
+    import asyncpg
+
+    from livecompanion.storage.pgconn import asyncpg_dsn
+
+    sid = await streams.create_stream(db, SCRIPT, "title: t\n")
+    store = make_store(db)
+    writer = GroupCommitWriter(store)
+    await writer.start()
+    assert (await writer.submit([rec(sid, id=f"a{i}") for i in range(5)])).accepted == 5
+    pids = [conn.get_server_pid() for conn in store._connections._idle]
+    admin = await asyncpg.connect(asyncpg_dsn(db.url))
+    for pid in pids:  # as after a PostgreSQL restart: the idle connections are dead
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    await admin.close()
+    await asyncio.sleep(0.1)
+    again = await writer.submit([rec(sid, id=f"b{i}") for i in range(5)] + [rec(sid)])
+    await writer.close()
+    assert (again.accepted, again.duplicates) == (6, 0)  # new connections, whether noticed or retried
+    assert await count_events(db, sid) == 11
+
+
+@POSTGRES_ONLY
+async def test_the_checked_way_survives_a_refused_batch_on_the_same_connection(db: Database) -> None:
+    import time
+
+    sid = await streams.create_stream(db, SCRIPT, "title: t\n")
+    store = make_store(db)
+    store._duplicate_seen[sid] = time.monotonic()  # the stream just had a duplicate: checked way
+    bad = [rec(sid, id="c")]
+    bad[0].type = None  # type: ignore[assignment]
+    # The first checked write on this connection creates its temporary table, then meets the NULL
+    # type: the transaction is rolled back, and the table with it.
+    with pytest.raises(Exception):  # noqa: B017 - the database refuses it (NOT NULL)
+        await store.write(bad)
+    new, _ = await store.write([rec(sid, id="d")])  # the checked way again, on the same connection
+    await store.close()
+    assert new == {0}
+    assert await count_events(db, sid) == 1
