@@ -178,7 +178,7 @@ def copy_rows(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
     received = int(time.time() * 1000)
     records = records_of_values("bench", list(enumerate(events)), received, [])
-    return [(r.stream_id, r.event_id, r.type, r.ts_ms, r.user_id, r.body, r.received_ms) for r in records]
+    return [r.row for r in records]
 
 
 async def copy_baseline(dsn: str, rows: list[tuple[Any, ...]], table: str) -> tuple[int, float]:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from livecompanion.ingest.orders import OrderChange
 
 
+# The columns of `events` a record fills, in the order of `EventRecord.row`.
+EVENT_COLUMNS = ("stream_id", "event_id", "type", "ts_ms", "user_id", "body", "received_ms")
+
+
 @dataclass(slots=True)
 class EventRecord:
     stream_id: str
@@ -34,6 +38,13 @@ class EventRecord:
     # What makes two events the same one: (stream, id); None when the sender gave no id.
     key: tuple[str, str] | None
     typed: Event | None = None  # `event`, once built
+
+    @property
+    def row(self) -> tuple[Any, ...]:
+        """The record as a row of `events` (`EVENT_COLUMNS`)."""
+        return (
+            self.stream_id, self.event_id, self.type, self.ts_ms, self.user_id, self.body, self.received_ms
+        )
 
     @property
     def event(self) -> Event:

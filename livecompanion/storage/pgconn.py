@@ -27,7 +27,6 @@ def asyncpg_dsn(url: str) -> str:
 class OwnConnections:
     def __init__(self, url: str, size: int = 1, *, connect_timeout: float = 5.0) -> None:
         self.dsn = asyncpg_dsn(url)
-        self.size = size
         self.connect_timeout = connect_timeout
         self._idle: list[Any] = []  # open connections not in use
         self._slots = asyncio.Semaphore(size)
