@@ -18,7 +18,8 @@ own 422 shape so that /docs describes every 422 alike.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 class DomainError(Exception):

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 
@@ -66,10 +67,7 @@ def build_report_from_file(
             on_error(line, reason)
 
     with gc_paused():  # for the whole build: see report.compute_report
-        if progress:
-            table = _read_with_progress(events, note)
-        else:
-            table = read_event_log(events, note)
+        table = _read_with_progress(events, note) if progress else read_event_log(events, note)
         if not len(table):
             raise ReportError(f"{events}: error: no valid event in the file"
                               + (f" ({errors} bad)" if errors else " (it is empty)"))

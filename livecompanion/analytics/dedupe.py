@@ -11,8 +11,9 @@ be repeated; only those are counted and their events looked up.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from itertools import chain, compress
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from livecompanion.analytics.records import Column
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 import mmap
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 import orjson
 

@@ -12,10 +12,10 @@ passed as `grouper=` (distinct texts with their counts in, questions as groups o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
-from typing import Callable, Mapping, Sequence
 
 from livecompanion.ingest.comments import QuestionBoard, classify_comment
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any, Iterator
+from typing import Any
 
 # name -> (has users, kind of values): "list" any objects, "flag" a bytearray of 0/1, None no values.
 VALUES: dict[str, tuple[bool, str | None]] = {
@@ -73,7 +74,7 @@ def _without(seq: Any, rows: list[int]) -> Any:
 class Column:
     """The events of one type, kept in ts order (ties: arrival order)."""
 
-    __slots__ = ("ts", "users", "values", "flag", "spread", "seq", "late", "unsorted")
+    __slots__ = ("flag", "late", "seq", "spread", "ts", "unsorted", "users", "values")
 
     def __init__(self, name: str) -> None:
         has_users, values = VALUES[name]

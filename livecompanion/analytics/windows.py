@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from livecompanion.analytics.records import Column, EventTable
 

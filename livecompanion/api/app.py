@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -45,7 +45,8 @@ def build_services(settings: Settings) -> Services:
     if not all(tokens.values()):
         raise ValueError("all three tokens must be set (Settings.with_generated_tokens fills them)")
     db = Database(settings.resolved_database_url())
-    return Services(settings=settings, db=db, hub=make_hub(settings.redis_url, prefix=settings.redis_prefix), tokens=tokens)
+    hub = make_hub(settings.redis_url, prefix=settings.redis_prefix)
+    return Services(settings=settings, db=db, hub=hub, tokens=tokens)
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -7,7 +7,8 @@ A token comes as `Authorization: Bearer TOKEN` or `?token=` for browser sources.
 from __future__ import annotations
 
 import secrets
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 from fastapi import Depends, HTTPException, Request, WebSocket, status
 

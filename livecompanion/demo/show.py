@@ -205,7 +205,8 @@ class ShowPlayer:
         elif cue.action == "flash_sale":
             if result and "id" in result:
                 self.buyers.sale_opened(planned.sale_index or 0, str(result["id"]), planned.at_ms, cue.price, cue.sku)
-            self.say(f"    ⚡ flash sale {cue.sku} ¥{cue.price} × {cue.stock} for {format_seconds(cue.duration_seconds)}")
+            self.say(f"    ⚡ flash sale {cue.sku} ¥{cue.price} × {cue.stock}"
+                     f" for {format_seconds(cue.duration_seconds)}")
         elif cue.action == "lottery":
             if result and "id" in result:
                 self.lottery_ids[planned.key] = str(result["id"])
@@ -270,5 +271,5 @@ class ShowPlayer:
         lottery = response.json()
         winners = "、".join(str(w.get("nickname") or w.get("user_id") or w) if isinstance(w, dict) else str(w)
                            for w in lottery.get("winners") or [])
-        self.say(f"    🎁 lottery 「{lottery.get('keyword')}」 {lottery.get('status')}: {lottery.get('entrants')} entrants,"
-                 f" winners: {winners or '(not drawn yet)'}")
+        self.say(f"    🎁 lottery 「{lottery.get('keyword')}」 {lottery.get('status')}:"
+                 f" {lottery.get('entrants')} entrants, winners: {winners or '(not drawn yet)'}")

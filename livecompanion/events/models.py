@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -140,10 +140,8 @@ class SegmentLive(_Base):
 
 
 Event = Annotated[
-    Union[
-        Impression, Enter, Leave, ViewerCount, Comment, Like, Share, Follow,
-        ProductImpression, ProductClick, Order, SegmentLive,
-    ],
+    Impression | Enter | Leave | ViewerCount | Comment | Like | Share | Follow | ProductImpression | ProductClick
+    | Order | SegmentLive,
     Field(discriminator="type"),
 ]
 

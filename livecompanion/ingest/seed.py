@@ -16,7 +16,8 @@ so a board refilled from the record would count those questions twice.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -62,7 +63,7 @@ async def seed_from_record(
             )
         ).one()
         delta.orders = int(count)
-        delta.gmv_cents = int(round(float(total) * 100)) if total else 0
+        delta.gmv_cents = round(float(total) * 100) if total else 0
         latest = (
             await session.execute(
                 select(OrderRow.order_id, OrderRow.user_id, OrderRow.sku, OrderRow.qty, OrderRow.paid_ts_ms)

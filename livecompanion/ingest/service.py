@@ -26,8 +26,9 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
@@ -185,13 +186,13 @@ class IngestService:
                 await self._step("lottery.on_comments", self.on_comments, stream_id, typed)
             try:
                 await self.live.record(commit)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("live numbers of stream %s: recording a commit failed", stream_id)
 
     async def _step(self, name: str, hook: Hook, stream_id: str, events: list[Any]) -> None:
         try:
             await hook(self.services, stream_id, events)
-        except Exception:  # noqa: BLE001 - stored is stored; the show catches up on the next event
+        except Exception:  # stored is stored; the show catches up on the next event
             log.exception("after-commit step %s failed for stream %s", name, stream_id)
 
 

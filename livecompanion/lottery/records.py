@@ -10,8 +10,9 @@ arrives after. On SQLite the single writer gives the same order.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import func, select, text, update
 

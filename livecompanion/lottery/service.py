@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from livecompanion.lottery import records
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest
@@ -234,7 +235,7 @@ class LotteryService:
                         await self.draw(stream_id, lottery_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("lottery timer: a tick failed")
             nxt = min(self._due.values(), default=None)
             wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))

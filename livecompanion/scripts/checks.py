@@ -6,7 +6,8 @@ one place still gets its duplicate ids and unknown skus reported in the same pas
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from livecompanion.scripts.durations import TargetRange, format_seconds, parse_duration, parse_target
 from livecompanion.scripts.findings import Finding

@@ -9,8 +9,8 @@ composer runs, and a cap on the number of nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml

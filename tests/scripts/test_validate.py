@@ -116,7 +116,8 @@ def test_bad_timezone_and_target_metric() -> None:
 
 
 def test_ad_law_terms_are_warnings_at_the_characters() -> None:
-    text = "title: 全網最低價專場\nsegments:\n  - kind: product\n    text: |\n      大家好\n      這是國家級配方，效果最好\n"
+    text = ("title: 全網最低價專場\nsegments:\n  - kind: product\n    text: |\n      大家好\n"
+            "      這是國家級配方，效果最好\n")
     found = check_text(text, "s.yaml")
     assert found.ok  # warnings never block
     ad_law = [f for f in found.findings if f.rule == "ad-law"]
