@@ -31,6 +31,7 @@ from livecompanion.demo.buyers import Buyers, SaleTally, Tally
 from livecompanion.demo.simulator import Simulator
 from livecompanion.demo.timeline import PlannedCue, PlannedSegment
 from livecompanion.scripts.durations import format_seconds
+from livecompanion.scripts.models import FlashSaleCue
 
 MAX_BATCH = 2000  # events a request
 MAX_LAG_MS = 500  # events sent later than this after their time make the show slip instead
@@ -249,6 +250,7 @@ class ShowPlayer:
         sale_id = self.buyers.sale_ids[planned.sale_index or 0]
         response = await self._operator("POST", f"/flash-sales/{sale_id}/stop", None, "stopping flash sales")
         cue = planned.cue
+        assert isinstance(cue, FlashSaleCue)  # sale_index is set on flash sales only
         sold = sale.units  # what the buyers were granted; cancelled orders gave some of it back
         if response is not None and response.status_code == 200:
             sold = response.json().get("sold", sold)
