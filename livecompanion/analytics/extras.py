@@ -94,7 +94,7 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
     buyers: set[str] = set()
     bonus_units = 0
     has_bonus_flags = False
-    first_buyers = []
+    first_buyers: list[dict[str, Any]] = []
     for ts, claim in claims:
         qty = int(claim.get("qty") or 1)
         sold += qty

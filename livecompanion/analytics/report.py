@@ -94,8 +94,8 @@ def report_from_table(
 
 
 def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, events: int,
-            duplicates: int, flash_sales: list[dict], lotteries: list[dict], grouper: Grouper | None,
-            questions_limit: int) -> dict[str, Any]:
+            duplicates: int, flash_sales: list[dict[str, Any]], lotteries: list[dict[str, Any]],
+            grouper: Grouper | None, questions_limit: int) -> dict[str, Any]:
     warnings: list[str] = []
     report: dict[str, Any] = {
         "title": getattr(script, "title", None),
@@ -103,7 +103,7 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
         "timezone": str(getattr(script, "timezone", None) or "UTC"),
         "start": clock.iso(sc.start) if sc.start is not None else None,
         "end": clock.iso(sc.end) if sc.end is not None else None,
-        "duration_seconds": (sc.end - sc.start) / 1000 if sc.start is not None else 0,
+        "duration_seconds": (sc.end - sc.start) / 1000 if sc.start is not None and sc.end is not None else 0,
         "events": events,
         "duplicates": duplicates,
     }
