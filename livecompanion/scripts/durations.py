@@ -59,7 +59,7 @@ def parse_duration(value: object) -> int:
             units = [unit for _, unit in _PART.findall(text)]
             if len(set(units)) != len(units) or units != sorted(units, key="hms".index):
                 raise ValueError(f"'{value}' is not a duration: units go h, m, s, each once")
-            total = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _PART.findall(text))
+            total: float = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _PART.findall(text))
             if not total.is_integer():
                 raise ValueError(f"'{value}' is not a whole number of seconds")
             seconds = int(total)
