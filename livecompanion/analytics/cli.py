@@ -53,8 +53,8 @@ def build_report_from_file(
     pseudonymizer: Pseudonymizer | None = None,
     on_error: Callable[[int, str], None] | None = None,
     progress: bool = False,
-    flash_sales: Iterable[dict] | None = None,
-    lotteries: Iterable[dict] | None = None,
+    flash_sales: Iterable[dict[str, Any]] | None = None,
+    lotteries: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Read the log and compute its report. `on_error(line, reason)` hears of each bad line.
     Raises ReportError when no line was valid."""

@@ -153,7 +153,8 @@ class ShowPlayer:
         return int((self.position_ms - self.shift - self.sim.start_ms) * self.speed)
 
     def _due(self, event: dict[str, Any]) -> int:
-        return event["ts"] + self.shift
+        ts: int = event["ts"]
+        return ts + self.shift
 
     def _status(self) -> None:
         t = self.tally

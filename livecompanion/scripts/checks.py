@@ -152,7 +152,8 @@ def length_warnings(located: Located, file: str) -> list[Finding]:
             continue
         total_min += target.min_seconds
         total_max += target.max_seconds
-        typical = TYPICAL.get(segment.get("kind"))  # type: ignore[arg-type]
+        kind = segment.get("kind")  # not yet validated: may be any YAML value, a list too
+        typical = TYPICAL.get(kind) if isinstance(kind, str) else None
         if typical and (target.max_seconds < typical[0] / 3 or target.min_seconds > typical[1] * 3):
             line, col = located.position(("segments", i, "target"))
             findings.append(Finding(
