@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
+from livecompanion.clock import now_ms
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
@@ -45,17 +45,13 @@ MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
-__all__ = ["IngestResult", "IngestService", "Overloaded", "TooLarge", "WriterClosed", "now_ms"]
+__all__ = ["IngestResult", "IngestService", "Overloaded", "TooLarge", "WriterClosed"]
 
 Hook = Callable[[Any, str, list[Any]], Awaitable[None]]
 
 
 class TooLarge(Exception):
     """A request or message over the limits (HTTP 413)."""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass

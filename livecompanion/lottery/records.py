@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from sqlalchemy import func, select, text, update
 
+from livecompanion.clock import now_ms
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest, new_seed
-from livecompanion.sales.base import now_ms
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryEntryRow, LotteryRow, StreamRow
 

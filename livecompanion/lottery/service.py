@@ -23,12 +23,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from livecompanion.clock import now_ms
 from livecompanion.lottery import records
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest
 from livecompanion.lottery.records import Entry, display_name
 from livecompanion.realtime import set_op
-from livecompanion.sales.base import now_ms
-from livecompanion.sales.coalesce import Coalescer
+from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.storage.tables import LotteryRow
 from livecompanion.tasks import cancel_and_wait
 

@@ -31,7 +31,8 @@ import secrets
 
 from sqlalchemy import select
 
-from livecompanion.sales.base import StoreUnavailable, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.sales.base import StoreUnavailable
 from livecompanion.sales.drain_write import fold, make_writer
 from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
 from livecompanion.storage.tables import FlashSaleRow

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from livecompanion.sales.base import Live, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.sales.base import Live
 from livecompanion.sales.rules import HOLDING, first_n_left, sale_status
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import ClaimRow, FlashSaleRow, StreamRow

@@ -19,10 +19,11 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, or_, select
 
+from livecompanion.clock import now_ms
 from livecompanion.realtime import set_op
+from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.sales import records
-from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable, now_ms
-from livecompanion.sales.coalesce import Coalescer
+from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable
 from livecompanion.sales.records import SaleInfo, overlay_value
 from livecompanion.sales.rules import GRANTED, HOLDING, MOVED_RELEASED, REPLAYED, UNCHANGED
 from livecompanion.storage.db import Database

@@ -24,7 +24,8 @@ from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from livecompanion.sales.base import ClaimReply, Live, OrderMove, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.sales.base import ClaimReply, Live, OrderMove
 from livecompanion.sales.rules import (
     CLAIMED,
     ENDED,

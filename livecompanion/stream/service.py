@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from livecompanion.clock import now_ms
 from livecompanion.realtime import NotLoaded, del_op, set_op
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
@@ -33,10 +33,6 @@ log = logging.getLogger(__name__)
 
 _locks: dict[str, asyncio.Lock] = {}
 _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _lock(stream_id: str) -> asyncio.Lock:
