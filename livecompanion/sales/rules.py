@@ -34,6 +34,8 @@ Order events move a claim (linked by order_id):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 # Outcomes of a claim.
 GRANTED = "granted"
@@ -133,3 +135,23 @@ def order_move(current: str, order_status: str) -> str | None:
         if current == RELEASED:
             return LATE_PAID
     return None
+
+
+# The terms a sale may be started with.
+MAX_STOCK = 1_000_000
+MAX_DURATION_SECONDS = 24 * 3600
+
+
+def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, per_user_limit: Any) -> None:
+    """Bad terms -> ValueError naming the field (the API turns it into 422)."""
+    def whole(name: str, value: Any, low: int, high: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
+
+    whole("stock", stock, 1, MAX_STOCK)
+    whole("duration_seconds", duration_seconds, 1, MAX_DURATION_SECONDS)
+    whole("per_user_limit", per_user_limit, 1, 1000)
+    if first_n is not None:
+        whole("first_n", first_n, 1, MAX_STOCK)
+    if not isinstance(price, Decimal) or price < 0 or price != price.quantize(Decimal("0.01")):
+        raise ValueError(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")
