@@ -1,7 +1,7 @@
 """Events collected for the report: validated, de-duplicated, in per-type columns sorted by ts.
 
 A report reads millions of events, so they go straight into the columns of an `EventTable` (see
-`records`): arrays and lists of shared strings, not an object per event. User ids, skus and common
+`columns`): arrays and lists of shared strings, not an object per event. User ids, skus and common
 comment texts are shared string objects, so a viewer's thousand events hold one copy of their id.
 
 Acceptance is exactly that of `livecompanion.events.parse_event` (the ingest rules). The loop below
@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents
 from livecompanion.analytics.dedupe import copies_to_drop, repeated_values
-from livecompanion.analytics.records import COLUMN_OF, EventTable
+from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.events import parse_event
 from livecompanion.events.limits import (
     MAX_COUNT,

@@ -52,12 +52,7 @@ async def draw_lottery(stream_id: str, lottery_id: str, services: Services = Dep
 
 @router.get("/api/streams/{stream_id}/lotteries", dependencies=[Depends(require("viewer"))])
 async def list_lotteries(stream_id: str, services: Services = Depends(get_services)) -> Any:
-    from livecompanion.lottery.records import lottery_rows
-    from livecompanion.storage.streams import get_stream
-
-    await get_stream(services.db, stream_id)  # 404 for an unknown stream
-    service = lotteries_of(services)
-    return [await service.view(stream_id, row.id) for row in await lottery_rows(services.db, stream_id)]
+    return await lotteries_of(services).list_lotteries(stream_id)
 
 
 @router.get("/api/streams/{stream_id}/lotteries/{lottery_id}", dependencies=[Depends(require("viewer"))])

@@ -34,9 +34,10 @@ from livecompanion.events.batch import decode_body
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
-from livecompanion.ingest.records import StreamCommit, records_of_values
+from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
+from livecompanion.stream.repository import StreamRepository
 
 log = logging.getLogger(__name__)
 
@@ -125,13 +126,9 @@ class IngestService:
         """Raise LookupError unless the stream exists (known ones are remembered: streams stay)."""
         if stream_id in self._known:
             return
-        from sqlalchemy import select
-
-        from livecompanion.storage.tables import StreamRow
-
         async with self.services.db.session() as session:
-            found = await session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id))
-        if found is None:
+            found = await StreamRepository(session).exists(stream_id)
+        if not found:
             raise LookupError(f"no stream '{stream_id}'")
         self._known.add(stream_id)
 

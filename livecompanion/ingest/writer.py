@@ -35,7 +35,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from livecompanion.ingest.records import EventRecord, StreamCommit, WriteResult
+from livecompanion.ingest.rows import EventRecord, StreamCommit, WriteResult
 from livecompanion.ingest.store import EventStore
 
 log = logging.getLogger(__name__)
