@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
+from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents
 from livecompanion.analytics.dedupe import copies_to_drop, repeated_values
-from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.events import parse_event
 from livecompanion.events.limits import (
     MAX_COUNT,
