@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import EventRow, OrderRow
@@ -46,7 +46,7 @@ class EventLogRepository:
             .execution_options(yield_per=CHUNK)
         )
         async for part in result.partitions(CHUNK):
-            yield [(user_id, kind) for user_id, kind in part]
+            yield cast(list[tuple[str, str]], list(part))  # enter and leave always have a user_id
 
     async def latest_viewer_count(self, stream_id: str) -> dict[str, Any] | None:
         """The body of the stream's latest `viewer_count` event (by ts, then arrival)."""
@@ -65,7 +65,7 @@ class EventLogRepository:
         )).one()
         return int(count), total
 
-    async def latest_paid_orders(self, stream_id: str, limit: int) -> list[Row[Any]]:
+    async def latest_paid_orders(self, stream_id: str, limit: int) -> list[Any]:
         """order_id, user_id, sku, qty, paid_ts_ms of the last `limit` paid orders, latest first."""
         return list((await self.session.execute(
             select(OrderRow.order_id, OrderRow.user_id, OrderRow.sku, OrderRow.qty, OrderRow.paid_ts_ms)

@@ -10,12 +10,12 @@ Nothing here commits: the service's unit of work does (lottery/service.py).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, Table, func, select, text, update
 
 from livecompanion.lottery.rules import Entry
+from livecompanion.storage.repository import StreamRowRepository
 from livecompanion.storage.tables import LotteryEntryRow, LotteryRow
 
 _ENTER_SQL = {
@@ -32,20 +32,12 @@ _ENTER_SQL = {
         WHERE EXISTS (SELECT 1 FROM lotteries WHERE id = :lottery_id AND drawn_ms IS NULL)
         ON CONFLICT DO NOTHING"""),
 }
+_LOTTERIES = cast(Table, LotteryRow.__table__)
 _ENTRY_COLUMNS = (LotteryEntryRow.user_id, LotteryEntryRow.nickname, LotteryEntryRow.entered_ms)
 
 
-class LotteryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, row: LotteryRow) -> None:
-        self.session.add(row)
-
-    async def get(self, stream_id: str, lottery_id: str) -> LotteryRow | None:
-        """The lottery, if it is one of that stream's."""
-        row = await self.session.get(LotteryRow, lottery_id)
-        return row if row is not None and row.stream_id == stream_id else None
+class LotteryRepository(StreamRowRepository[LotteryRow]):
+    model = LotteryRow
 
     async def listed(self, stream_id: str | None = None, *, undrawn: bool = False) -> list[LotteryRow]:
         """Lotteries (of one stream, or all; only those not drawn yet), first started first."""
@@ -60,7 +52,7 @@ class LotteryRepository:
         """Enter these users (once each; a user already in stays as they were). No-op once drawn."""
         if not entries:
             return
-        dialect = self.session.bind.dialect.name
+        dialect = self.session.get_bind().dialect.name
         await self.session.execute(_ENTER_SQL[dialect], [
             {"lottery_id": lottery_id, "user_id": e.user_id, "nickname": e.nickname, "entered_ms": e.entered_ms}
             for e in entries
@@ -82,13 +74,13 @@ class LotteryRepository:
     async def take_draw(self, stream_id: str, lottery_id: str, now: int) -> bool:
         """Mark the lottery drawn now, if nobody has (True). Holds the row until the transaction ends."""
         took = await self.session.execute(
-            update(LotteryRow.__table__)
+            update(_LOTTERIES)
             .where(LotteryRow.id == lottery_id, LotteryRow.stream_id == stream_id, LotteryRow.drawn_ms.is_(None))
             .values(drawn_ms=now)
         )
-        return took.rowcount == 1  # type: ignore[attr-defined]
+        return cast(CursorResult[Any], took).rowcount == 1
 
     async def record_result(self, lottery_id: str, seed: str, winners: dict[str, Any]) -> None:
         await self.session.execute(
-            update(LotteryRow.__table__).where(LotteryRow.id == lottery_id).values(seed=seed, winners=winners)
+            update(_LOTTERIES).where(LotteryRow.id == lottery_id).values(seed=seed, winners=winners)
         )

@@ -14,26 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, case, func, or_, select
 
 from livecompanion.sales.rules import HOLDING
+from livecompanion.storage.repository import StreamRowRepository
 from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
 
 _CLAIMS = ClaimRow.__table__.c
 
 
-class SaleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, row: FlashSaleRow) -> None:
-        self.session.add(row)
-
-    async def get(self, stream_id: str, sale_id: str) -> FlashSaleRow | None:
-        """The sale, if it is one of that stream's."""
-        row = await self.session.get(FlashSaleRow, sale_id)
-        return row if row is not None and row.stream_id == stream_id else None
+class SaleRepository(StreamRowRepository[FlashSaleRow]):
+    model = FlashSaleRow
 
     async def of_stream(self, stream_id: str) -> list[FlashSaleRow]:
         """The stream's sales, first started first."""
@@ -75,7 +66,7 @@ class SaleRepository:
             "by_status": by_status,
         }
 
-    async def claims(self, sale_id: str) -> list[Row[Any]]:
+    async def claims(self, sale_id: str) -> list[Any]:
         """Every claim of the sale in rank order: claimed_ms, user_id, qty, rank, bonus, status,
         order_id, released_ms."""
         c = _CLAIMS

@@ -13,7 +13,9 @@ and lotteries before they create one, ingest before it accepts events, the repor
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
@@ -55,9 +57,9 @@ class StreamRepository:
             .where(CountdownRow.id == countdown_id, CountdownRow.stream_id == stream_id)
             .values(cancelled=True)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(cast(CursorResult[Any], result).rowcount)
 
-    def add_segment_event(self, stream_id: str, segment_id: str, now: int) -> None:
+    def add_segment_event(self, stream_id: str, segment_id: str | None, now: int) -> None:
         """The `segment` event the operator's move puts in the event log (the report reads it)."""
         self.session.add(EventRow(
             stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
