@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from livecompanion.errors import Invalid
 from livecompanion.storage.tables import LotteryRow
 
 MAX_DURATION_SECONDS = 24 * 3600
@@ -22,12 +23,12 @@ class Entry:
 
 
 def check_terms(*, winners: Any, duration_seconds: Any) -> None:
-    """Bad terms -> ValueError naming the field (the API turns it into 422)."""
+    """Bad terms -> `Invalid` naming the field (422)."""
     if isinstance(winners, bool) or not isinstance(winners, int) or not 1 <= winners <= MAX_WINNERS:
-        raise ValueError(f"winners must be an integer from 1 to {MAX_WINNERS:,}, got {winners!r}")
+        raise Invalid(f"winners must be an integer from 1 to {MAX_WINNERS:,}, got {winners!r}")
     if (isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
             or not 1 <= duration_seconds <= MAX_DURATION_SECONDS):
-        raise ValueError(f"duration_seconds must be an integer from 1 to {MAX_DURATION_SECONDS:,}, "
+        raise Invalid(f"duration_seconds must be an integer from 1 to {MAX_DURATION_SECONDS:,}, "
                          f"got {duration_seconds!r}")
 
 

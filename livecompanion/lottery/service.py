@@ -1,8 +1,8 @@
 """Comment lotteries (評論「想要」抽免單) as the service runs them.
 
-Seams:
-    await on_comments(services, stream_id, comments)   # ingest, after committing `comment` events
-    cue runner "lottery" and section loader "lotteries" (registered at import)
+Wired by the composition root (`livecompanion/wiring.py`), which holds one `LotteryService` and
+registers its seams: `on_comments` as a comment listener of ingest (after committing `comment`
+events), `run_cue` as the `lottery` cue runner and `load_section` as the `lotteries` loader.
 
 A comment enters its author (once) when it holds the keyword (ingest.comments.KeywordMatcher:
 folded, repeats collapsed, a negated 不想要 does not count), its `ts` falls between the lottery's
@@ -22,9 +22,10 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from livecompanion.clock import now_ms
+from livecompanion.errors import Conflict, Invalid, NotFound
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest, new_seed
 from livecompanion.lottery.repository import LotteryRepository
 from livecompanion.lottery.rules import Entry, check_terms, display_name, eligible
@@ -33,7 +34,11 @@ from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryRow
 from livecompanion.stream.repository import StreamRepository
+from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +48,13 @@ SCAN_EVERY = 2.0
 
 
 def matcher(keyword: str) -> Any:
-    """The lottery keyword test of ingest/comments (ValueError for a keyword with nothing to match)."""
+    """The lottery keyword test of ingest/comments (`Invalid` for a keyword with nothing to match)."""
     from livecompanion.ingest.comments import KeywordMatcher
 
-    return KeywordMatcher(keyword)
+    try:
+        return KeywordMatcher(keyword)
+    except ValueError as exc:
+        raise Invalid(str(exc), ("body", "keyword")) from None
 
 
 @dataclass
@@ -88,19 +96,19 @@ async def screen_section(db: Database, stream_id: str) -> dict[str, Any]:
 async def lottery_row(lotteries: LotteryRepository, stream_id: str, lottery_id: str) -> LotteryRow:
     row = await lotteries.get(stream_id, lottery_id)
     if row is None:
-        raise LookupError(f"no lottery '{lottery_id}' in stream '{stream_id}'")
+        raise NotFound(f"no lottery '{lottery_id}' in stream '{stream_id}'")
     return row
 
 
 async def record_lottery(db: Database, stream_id: str, *, keyword: str, winners: int, duration_seconds: int,
                          prize: str | None, exclude_user_ids: Iterable[str] = ()) -> LotteryRow:
-    """A new lottery in the record (ValueError for bad terms, LookupError for an unknown stream)."""
+    """A new lottery in the record (`Invalid` for bad terms, `NotFound` for an unknown stream)."""
     check_terms(winners=winners, duration_seconds=duration_seconds)
     now = now_ms()
     async with db.session() as session:
         stream = await StreamRepository(session).get(stream_id)
         if stream is None:
-            raise LookupError(f"no stream '{stream_id}'")
+            raise NotFound(f"no stream '{stream_id}'")
         excluded: dict[str, Any] = {"user_ids": sorted(set(exclude_user_ids))}
         if stream.host:  # the host's own comments (under the script's host name) never enter
             excluded["nicknames"] = [stream.host]
@@ -128,7 +136,7 @@ async def draw_once(db: Database, stream_id: str, lottery_id: str) -> bool:
         lotteries = LotteryRepository(session)
         if not await lotteries.take_draw(stream_id, lottery_id, now_ms()):
             await session.rollback()
-            await lottery_row(lotteries, stream_id, lottery_id)  # LookupError if there is no such lottery
+            await lottery_row(lotteries, stream_id, lottery_id)  # NotFound if there is no such lottery
             return False
         row = await lottery_row(lotteries, stream_id, lottery_id)
         pool = eligible(row, await lotteries.entries(lottery_id))
@@ -165,9 +173,9 @@ async def report_lotteries(db: Database, stream_id: str) -> list[dict[str, Any]]
 
 
 class LotteryService:
-    def __init__(self, services: Any) -> None:
-        self.services = services
-        self.db = services.db
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.db = core.db
         self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens")
         self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
@@ -263,10 +271,10 @@ class LotteryService:
             return await lottery_row(lotteries, stream_id, lottery_id), await lotteries.entries(lottery_id)
 
     async def list_lotteries(self, stream_id: str) -> list[dict[str, Any]]:
-        """Every lottery of the stream as `view` gives it (LookupError for an unknown stream)."""
+        """Every lottery of the stream as `view` gives it (`NotFound` for an unknown stream)."""
         async with self.db.session() as session:
             if not await StreamRepository(session).exists(stream_id):
-                raise LookupError(f"no stream '{stream_id}'")
+                raise NotFound(f"no stream '{stream_id}'")
             rows = await LotteryRepository(session).listed(stream_id)
         return [await self.view(stream_id, row.id) for row in rows]
 
@@ -286,7 +294,7 @@ class LotteryService:
         """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
         row, entries = await self._row_and_entries(stream_id, lottery_id)
         if row.drawn_ms is None or row.seed is None:
-            raise ValueError(f"lottery '{lottery_id}' has not been drawn yet")
+            raise Conflict("not_drawn", f"lottery '{lottery_id}' has not been drawn yet")
         won = row.winners or {}
         ids = [e.user_id for e in eligible(row, entries)]
         again = draw(row.seed, ids, row.winners_wanted)
@@ -318,9 +326,7 @@ class LotteryService:
         await self._apply(stream_id, [set_op(["lotteries", key[1]], value)])
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        from livecompanion.stream.service import apply
-
-        await apply(self.services, stream_id, ops)
+        await apply(self.core, stream_id, ops)
 
     # ---- timer: draw at the end ----
 
@@ -348,43 +354,16 @@ class LotteryService:
             wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))
             await asyncio.sleep(wait)
 
+    # ---- the seams the composition root registers ----
 
-# ---- the seams ------------------------------------------------------------------------------------
+    async def run_cue(self, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        """The `lottery` cue runner."""
+        made = await self.create(
+            stream_id, keyword=cue["keyword"], winners=cue["winners"], duration_seconds=cue["duration_seconds"],
+            prize=cue.get("prize"),
+        )
+        return {"id": made["id"], "ends_at": made["ends_at"]}
 
-def lotteries_of(services: Any) -> LotteryService:
-    service = services.extras.get("lottery")
-    if service is None:
-        service = services.extras["lottery"] = LotteryService(services)
-        service.start()
-    return service
-
-
-async def on_comments(services: Any, stream_id: str, comments: Iterable[Any]) -> None:
-    """Ingest calls this after committing `comment` events: keyword comments enter open lotteries.
-    `comments` is iterated only while a lottery of the stream is open."""
-    await lotteries_of(services).on_comments(stream_id, comments)
-
-
-async def run_lottery_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    made = await lotteries_of(services).create(
-        stream_id, keyword=cue["keyword"], winners=cue["winners"], duration_seconds=cue["duration_seconds"],
-        prize=cue.get("prize"),
-    )
-    return {"id": made["id"], "ends_at": made["ends_at"]}
-
-
-async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
-    return await screen_section(services.db, stream_id)  # from the record alone: starts nothing
-
-
-def _register() -> None:
-    try:
-        from livecompanion.stream.cues import register_cue_runner
-        from livecompanion.stream.sections import register_section_loader
-    except ImportError:
-        return
-    register_cue_runner("lottery", run_lottery_cue)
-    register_section_loader("lotteries", load_section)
-
-
-_register()
+    async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
+        """The `lotteries` section loader: from the record alone."""
+        return await screen_section(self.db, stream_id)

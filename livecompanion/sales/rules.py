@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from livecompanion.errors import Invalid
+
 # Outcomes of a claim.
 GRANTED = "granted"
 REPLAYED = "replayed"
@@ -102,7 +104,7 @@ class Outcome:
 
 def check_qty(qty: object) -> int:
     if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QTY:
-        raise ValueError(f"qty must be an integer from 1 to {MAX_QTY}, got {qty!r}")
+        raise Invalid(f"qty must be an integer from 1 to {MAX_QTY}, got {qty!r}")
     return qty
 
 
@@ -143,10 +145,10 @@ MAX_DURATION_SECONDS = 24 * 3600
 
 
 def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, per_user_limit: Any) -> None:
-    """Bad terms -> ValueError naming the field (the API turns it into 422)."""
+    """Bad terms -> `Invalid` naming the field (422)."""
     def whole(name: str, value: Any, low: int, high: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
+            raise Invalid(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
 
     whole("stock", stock, 1, MAX_STOCK)
     whole("duration_seconds", duration_seconds, 1, MAX_DURATION_SECONDS)
@@ -154,4 +156,4 @@ def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, 
     if first_n is not None:
         whole("first_n", first_n, 1, MAX_STOCK)
     if not isinstance(price, Decimal) or price < 0 or price != price.quantize(Decimal("0.01")):
-        raise ValueError(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")
+        raise Invalid(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")

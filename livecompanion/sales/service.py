@@ -1,16 +1,15 @@
 """Flash sales as the service runs them: start, claim, stop, order events, screens, timers.
 
-Seams for other packages:
-    await on_orders(services, stream_id, orders)   # ingest, after committing `order` events
-    await report_records(services_or_db, stream_id) -> {"flash_sales": [...], "lotteries": [...]}
-    await record_sale(db, stream_id, ...) -> FlashSaleRow   # a new sale in the record (one transaction)
-    cue runner "flash_sale" and section loader "flash_sales" (registered at import)
+Wired by the composition root (`livecompanion/wiring.py`), which holds one `SalesService` and
+registers its seams: `on_orders` as an order listener of ingest, `run_cue` as the `flash_sale`
+cue runner and `load_section` as the `flash_sales` section loader. `report_records(db, stream_id)`
+gives the after-stream report what it needs; `record_sale(db, stream_id, ...)` writes a new sale.
 
 The claim store is Redis (store_redis.py, shared by every instance) when `redis_url` is set, else
-the record itself (store_sql.py). Screens get `flash_sales.<id>` (views.overlay_value), pushed
-coalesced a few times a second and at once when the sale sells out, comes back, stops or ends.
-The service opens a session for each unit of work and reads and writes the record through
-`SaleRepository` (repository.py) on it.
+the record itself (store_sql.py): `make_claim_store`. Screens get `flash_sales.<id>`
+(views.overlay_value), pushed coalesced a few times a second and at once when the sale sells
+out, comes back, stops or ends. The service opens a session for each unit of work and reads and
+writes the record through `SaleRepository` (repository.py) on it.
 """
 
 from __future__ import annotations
@@ -19,9 +18,10 @@ import asyncio
 import logging
 import secrets
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from livecompanion.clock import now_ms
+from livecompanion.errors import NotFound
 from livecompanion.realtime import set_op
 from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable
@@ -32,7 +32,12 @@ from livecompanion.scripts.models import Script
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import FlashSaleRow
 from livecompanion.stream.repository import StreamRepository
+from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from livecompanion.config import Settings
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +49,24 @@ SETTLED_MS = 60_000
 DURABLE_WAIT = 3.0  # seconds a granted claim waits for the record before the caller is told to retry
 
 
+def make_claim_store(settings: Settings, db: Database) -> ClaimStore:
+    """Redis (shared by every instance) when the deployment has it, else the record itself."""
+    from livecompanion.sales.store_redis import RedisClaimStore
+    from livecompanion.sales.store_sql import SqlClaimStore
+
+    if settings.redis_url:
+        return RedisClaimStore.from_url(db, settings.redis_url, settings.redis_prefix or "livecompanion:")
+    return SqlClaimStore(db)
+
+
 class SalesService:
-    def __init__(self, services: Any, store: ClaimStore | None = None) -> None:
+    def __init__(self, core: Core, store: ClaimStore) -> None:
         from livecompanion.sales.drain import Drainer
         from livecompanion.sales.store_redis import RedisClaimStore
-        from livecompanion.sales.store_sql import SqlClaimStore
 
-        self.services = services
-        self.db: Database = services.db
-        if store is None:
-            settings = services.settings
-            url = settings.redis_url
-            prefix = getattr(settings, "redis_prefix", None) or "livecompanion:"  # this deployment's keys
-            store = RedisClaimStore.from_url(self.db, url, prefix) if url else SqlClaimStore(self.db)
-        self.store: ClaimStore = store
+        self.core = core
+        self.db: Database = core.db
+        self.store = store
         self.drainer = Drainer(store) if isinstance(store, RedisClaimStore) else None
         self.board = Coalescer(self._read_screen, self._push_screen, name="flash-sale screens")
         self._infos: dict[str, SaleInfo] = {}
@@ -212,9 +221,7 @@ class SalesService:
         await self._apply(stream_id, [set_op(["flash_sales", sale_id, name], v) for name, v in value.items()])
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        from livecompanion.stream.service import apply
-
-        await apply(self.services, stream_id, ops)
+        await apply(self.core, stream_id, ops)
 
     # ---- timers: end of sale on every screen, and order reconciliation ----
 
@@ -261,24 +268,39 @@ class SalesService:
             await self.on_orders(stream_id, [_OrderStatus(order_id, status)])
         return len(rows)
 
+    # ---- the seams the composition root registers ----
+
+    async def run_cue(self, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        """The `flash_sale` cue runner."""
+        sale = await self.create_sale(
+            stream_id, sku=cue["sku"], price=Decimal(str(cue["price"])), stock=cue["stock"],
+            duration_seconds=cue["duration_seconds"], first_n=cue.get("first_n"),
+            first_n_bonus=cue.get("first_n_bonus"), per_user_limit=cue.get("per_user_limit") or 1,
+        )
+        return {"id": sale["id"], "ends_at": sale["ends_at"]}
+
+    async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
+        """The `flash_sales` section loader (a document rebuilt from the record)."""
+        return await self.screen_section(stream_id, now)
+
 
 async def sale_row(sales: SaleRepository, stream_id: str, sale_id: str) -> FlashSaleRow:
     row = await sales.get(stream_id, sale_id)
     if row is None:
-        raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+        raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
     return row
 
 
 async def record_sale(db: Database, stream_id: str, *, sku: str, price: Decimal, stock: int,
                       duration_seconds: int, first_n: int | None, first_n_bonus: str | None,
                       per_user_limit: int) -> FlashSaleRow:
-    """A new sale in the record (ValueError for bad terms, LookupError for an unknown stream)."""
+    """A new sale in the record (`Invalid` for bad terms, `NotFound` for an unknown stream)."""
     check_terms(price=price, stock=stock, duration_seconds=duration_seconds, first_n=first_n,
                 per_user_limit=per_user_limit)
     now = now_ms()
     async with db.session() as session:
         if not await StreamRepository(session).exists(stream_id):
-            raise LookupError(f"no stream '{stream_id}'")
+            raise NotFound(f"no stream '{stream_id}'")
         row = FlashSaleRow(
             id=secrets.token_hex(6), stream_id=stream_id, sku=sku, price=price, stock=stock, sold=0,
             next_rank=1, first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,
@@ -304,64 +326,10 @@ class _OrderStatus:
         self.status = status
 
 
-# ---- the seams ------------------------------------------------------------------------------------
-
-def sales_of(services: Any) -> SalesService:
-    """The process's SalesService (made and started on first use)."""
-    service = services.extras.get("sales")
-    if service is None:
-        service = services.extras["sales"] = SalesService(services)
-        service.start()
-    return service
-
-
-async def on_orders(services: Any, stream_id: str, orders: list[Any]) -> None:
-    """Ingest calls this after committing `order` events: cancels release claims, pays move them."""
-    await sales_of(services).on_orders(stream_id, orders)
-
-
-async def report_records(services_or_db: Any, stream_id: str) -> dict[str, list[dict[str, Any]]]:
+async def report_records(db: Database, stream_id: str) -> dict[str, list[dict[str, Any]]]:
     """The records the after-stream report needs (analytics.extras shapes): flash sales with their
     claims over time, lotteries with entrant count, seed and winners."""
     from livecompanion.lottery.service import report_lotteries
 
-    db = services_or_db if isinstance(services_or_db, Database) else services_or_db.db
     return {"flash_sales": await report_sales(db, stream_id),
             "lotteries": await report_lotteries(db, stream_id)}
-
-
-async def run_flash_sale_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    sale = await sales_of(services).create_sale(
-        stream_id, sku=cue["sku"], price=Decimal(str(cue["price"])), stock=cue["stock"],
-        duration_seconds=cue["duration_seconds"], first_n=cue.get("first_n"),
-        first_n_bonus=cue.get("first_n_bonus"), per_user_limit=cue.get("per_user_limit") or 1,
-    )
-    return {"id": sale["id"], "ends_at": sale["ends_at"]}
-
-
-async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
-    """`flash_sales` for a document rebuilt from the record. Without a running SalesService (a tool,
-    another package's test) the numbers come from the record alone, and nothing is started."""
-    service = services.extras.get("sales")
-    if service is not None:
-        return await service.screen_section(stream_id, now)
-    async with services.db.session() as session:
-        rows = await SaleRepository(session).of_stream(stream_id)
-        stream = await StreamRepository(session).get(stream_id)
-    if not rows or stream is None:
-        return {}
-    script = Script.model_validate(stream.script)
-    return {row.id: overlay_value(info_of(row, script), live_of(row), now) for row in rows}
-
-
-def _register() -> None:
-    try:
-        from livecompanion.stream.cues import register_cue_runner
-        from livecompanion.stream.sections import register_section_loader
-    except ImportError:  # the show package is not installed: nothing fires cues or builds screens
-        return
-    register_cue_runner("flash_sale", run_flash_sale_cue)
-    register_section_loader("flash_sales", load_section)
-
-
-_register()
