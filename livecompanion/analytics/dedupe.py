@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from itertools import chain, compress
 from typing import Any
 
-from livecompanion.analytics.records import Column
+from livecompanion.analytics.columns import Column
 
 _MORE_THAN_ONE = (1).__lt__
 
