@@ -69,6 +69,8 @@ class LiveTally:
 class LiveCounters(Protocol):
     async def add(self, stream_id: str, delta: LiveDelta) -> None: ...
     async def read(self, stream_id: str, now_s: int) -> LiveTally: ...
+    def release(self, stream_id: str) -> None:
+        """Forget what this process holds of an idle stream (Redis: nothing; its keys expire)."""
     async def claim_seed(self, stream_id: str) -> bool:
         """True exactly once per stream while the tallies exist: the caller seeds them from the record."""
         ...
@@ -137,6 +139,10 @@ class MemoryCounters:
             list(t.ticker),
             [list(q) for q in t.question_lists],
         )
+
+    def release(self, stream_id: str) -> None:
+        """Forget an idle stream's tallies (the next event seeds them from the record again)."""
+        self._streams.pop(stream_id, None)
 
     async def claim_seed(self, stream_id: str) -> bool:
         s = self._get(stream_id)
@@ -251,6 +257,9 @@ class RedisCounters:
             ticker=[orjson.loads(t) for t in ticker_raw],
             question_lists=lists,
         )
+
+    def release(self, stream_id: str) -> None:
+        """Nothing held here: the stream's keys expire KEY_TTL_S after its last event."""
 
     async def claim_seed(self, stream_id: str) -> bool:
         key = self._keys(stream_id, "seeded")[0]

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024  # one HTTP request
 MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
+KEEP_KNOWN = 4096  # stream ids known to exist, remembered
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 if TYPE_CHECKING:
@@ -131,6 +132,8 @@ class IngestService:
             found = await StreamRepository(session).exists(stream_id)
         if not found:
             raise NotFound(f"no stream '{stream_id}'")
+        if len(self._known) >= KEEP_KNOWN:
+            self._known.clear()  # asked again once: cheaper than an ordered set
         self._known.add(stream_id)
 
     # --- the ways in ------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from livecompanion.lottery.repository import LotteryRepository
 from livecompanion.lottery.rules import Entry, check_terms, display_name, eligible
 from livecompanion.realtime import set_op
 from livecompanion.realtime.coalesce import Coalescer
+from livecompanion.realtime.push_gate import push_gate_of
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryRow
 from livecompanion.stream.repository import StreamRepository
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OPEN_CACHE_SECONDS = 1.0  # how stale this instance's list of open lotteries may be
+OPEN_KEEP_SECONDS = 60.0  # a stream's cached lotteries (and their entrants) kept after the last comment
 TIMER_TICK = 0.5
 SCAN_EVERY = 2.0
 
@@ -177,7 +179,8 @@ class LotteryService:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.db = core.db
-        self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens")
+        self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens",
+                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "lotteries"))
         self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
         self._timer: asyncio.Task[None] | None = None
@@ -342,6 +345,9 @@ class LotteryService:
                     for row in undrawn:
                         self._due.setdefault((row.stream_id, row.id), row.ends_ms)
                     last_scan = loop.time()
+                stale = time.monotonic() - OPEN_KEEP_SECONDS
+                for stream_id in [s for s, (fetched, _) in self._open.items() if fetched < stale]:
+                    del self._open[stream_id]  # a stream without comments lately: its entrants go
                 now = now_ms()
                 for (stream_id, lottery_id), ends in list(self._due.items()):
                     if ends <= now:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from livecompanion.bounded import trim
 from livecompanion.clock import now_ms
 from livecompanion.errors import Invalid, NotFound
 from livecompanion.realtime import NotLoaded, del_op, set_op
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+KEEP_STREAMS = 256  # streams whose lock and parsed script stay cached (bounded.py)
 _locks: dict[str, asyncio.Lock] = {}
 _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
 
@@ -39,6 +41,7 @@ _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
 def _lock(stream_id: str) -> asyncio.Lock:
     lock = _locks.get(stream_id)
     if lock is None:
+        trim(_locks, KEEP_STREAMS, lambda held: not held.locked())  # an unheld lock has no waiters
         lock = _locks[stream_id] = asyncio.Lock()
     return lock
 
@@ -46,6 +49,7 @@ def _lock(stream_id: str) -> asyncio.Lock:
 def script_of(row: StreamRow) -> Script:
     script = _scripts.get(row.id)
     if script is None:
+        trim(_scripts, KEEP_STREAMS)
         script = _scripts[row.id] = Script.model_validate(row.script)
     return script
 
