@@ -98,7 +98,7 @@ async def test_hundreds_of_short_streams_leave_nothing_behind(services: Services
 async def test_a_watched_stream_keeps_its_document(services: Services) -> None:
     sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
     await services.ingest.ingest_events(sid, _show(0, int(time.time() * 1000)))
-    rev, _ = await stream_service.load_state(services, sid)
+    await stream_service.load_state(services, sid)
     live = services.ingest.live
     await _published(services)
     async with services.hub.subscribe(sid):  # a screen is open on it

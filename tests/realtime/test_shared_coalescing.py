@@ -7,6 +7,7 @@ holder); the value they push is one shared number, as a sale's stock is shared i
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -83,7 +84,7 @@ async def test_two_instances_push_a_key_as_often_as_one(clients: list[aioredis.R
     assert {i for i, _, _ in shared.pushed} == {0, 1}  # both instances took their turn
     # Never two pushes of the key closer than the interval (with a little timer slack) ...
     times = sorted(t for _, _, t in shared.pushed)
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= INTERVAL * 0.8
+    assert min(b - a for a, b in itertools.pairwise(times)) >= INTERVAL * 0.8
     # ... and the screens end on the latest value.
     assert max(shared.pushed, key=lambda p: p[2])[1] == shared.value
 

@@ -97,7 +97,7 @@ def test_a_screen_gets_no_more_stock_patches_from_two_instances_than_from_one(
         finally:
             await screen.close()
 
-    one, two, one_s, two_s = asyncio.run(run())
+    one, two, _one_s, two_s = asyncio.run(run())
     # One instance pushes a sale's stock at most 5 times a second (and re-checks once); two
     # instances share that budget: a screen must not get (anywhere near) twice as many.
     assert one >= 5, one
