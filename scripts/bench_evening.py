@@ -66,6 +66,7 @@ class Server:
             "LIVECOMPANION_INGEST_TOKEN": self.tokens["ingest"], "LIVECOMPANION_VIEWER_TOKEN": self.tokens["viewer"],
         })
         self.log = tmp / f"server-{self.port}.log"
+        self.stopping = 0.0  # when SIGTERM was first sent
         self.process = subprocess.Popen(
             [str(tree / ".venv/bin/python"), "-m", "livecompanion", "serve", "--port", str(self.port),
              "--log-level", "warning"], cwd=tree, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
@@ -88,9 +89,13 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def terminate(self) -> None:
+        self.stopping = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+
     def stop(self) -> float:
-        """SIGTERM; seconds until the process is gone (killed after 60 s: reported as such)."""
-        started = time.monotonic()
+        """SIGTERM (again); seconds until the process is gone (killed after 60 s: reported as inf)."""
+        started = self.stopping or time.monotonic()
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(60)
@@ -108,6 +113,7 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
     import asyncio
 
     from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
 
     seen: dict[bytes, list[float]] = {}
     sale_patches = 0
@@ -118,7 +124,10 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
         async with connect(url, max_queue=None, open_timeout=60, ping_interval=None) as ws:
             opened += 1
             while True:
-                raw = await ws.recv(decode=False)
+                try:
+                    raw = await ws.recv(decode=False)
+                except ConnectionClosed:  # the server stopped (the SIGTERM at the end)
+                    return
                 at = time.time()
                 if MARK in raw:
                     i = raw.index(MARK)
@@ -299,11 +308,14 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             took = time.monotonic() - started
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
             time.sleep(2)  # the last patches arrive
+            # SIGTERM with every screen still connected (a restart during a show), both at once.
+            for s in servers:
+                s.terminate()
+            exits = [s.stop() for s in servers]
             stop.set()
             results = [out.get(timeout=60) for _ in workers]
             for w in workers:
                 w.join(30)
-            exits = [s.stop() for s in servers]
     finally:
         for w in workers:
             if w.is_alive():

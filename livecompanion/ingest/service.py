@@ -10,19 +10,24 @@
 Each returns `IngestResult` (accepted, duplicates, rejected with index and reason) once the new
 events are COMMITTED. Raises `TooLarge` (413), `Overloaded` (503 + Retry-After), `WriterClosed`.
 
-What happens after a commit, in this order, before the caller is answered (for every stream the
-write touched):
+What happens after a commit, in this order (for every stream the write touched):
  1. The order listeners (wiring.py registers `SalesService.on_orders`): the new `order` events
     (arrival order). A cancelled order releases its claimed units; paid after release is flagged.
  2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
     events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
-Each step sees only events that were new (duplicates changed nothing). A step that fails is
-logged and does not stop the others or the answer: the events are stored either way.
+Steps 1 and 2 change the record (claims, entrants) and are done before the caller is answered:
+an answer means those are in the record too. Step 3 only feeds the screens, which get the
+numbers coalesced a few times a second anyway: it runs after the answer, in commit order, from a
+queue of its own (bounded: a writer that outruns it waits), so comment triage and the tallies'
+round trip are not in the acknowledgement's time. Each step sees only events that were new
+(duplicates changed nothing). A step that fails is logged and does not stop the others or the
+answer: the events are stored either way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,6 +52,7 @@ MAX_BODY_BYTES = 5 * 1024 * 1024  # one HTTP request
 MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
 KEEP_KNOWN = 4096  # stream ids known to exist, remembered
+LIVE_QUEUE = 1000  # commits waiting for their live numbers before the writer waits too
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 if TYPE_CHECKING:
@@ -115,13 +121,22 @@ class IngestService:
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
         self._known: set[str] = set()
+        # Commits whose live numbers are still to be recorded (after their callers were answered).
+        self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
+        self._recorder: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.writer.start()
         await self.live.start()
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_live(), name="ingest-live-recorder")
 
     async def close(self) -> None:
         await self.writer.close()  # everything admitted is written and answered first
+        if self._recorder is not None:
+            await self._to_record.put(None)  # the numbers of every commit before it, then stop
+            await self._recorder
+            self._recorder = None
         await self.live.close()
 
     async def ensure_stream(self, stream_id: str) -> None:
@@ -181,10 +196,27 @@ class IngestService:
                 for on_comments in self.comment_listeners:
                     # Typed only if a listener reads them (a lottery is open: the listener looks first).
                     await self._step(on_comments, stream_id, (r.event for r in comments))
-            try:
-                await self.live.record(commit)
-            except Exception:
-                log.exception("live numbers of stream %s: recording a commit failed", stream_id)
+            if self._recorder is None or self._recorder.done():
+                await self._record_one(commit)  # not started (tests) or gone: in line
+            else:
+                await self._to_record.put(commit)
+
+    async def _record_live(self) -> None:
+        while True:
+            commit = await self._to_record.get()
+            if commit is None:
+                return
+            await self._record_one(commit)
+
+    async def _record_one(self, commit: StreamCommit) -> None:
+        try:
+            await self.live.record(commit)
+        except Exception:
+            log.exception("live numbers of stream %s: recording a commit failed", commit.stream_id)
+
+    def live_pending(self) -> int:
+        """Commits whose live numbers are not recorded yet."""
+        return self._to_record.qsize()
 
     async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:

@@ -50,7 +50,7 @@ def _show(i: int, now: int) -> list[dict[str, Any]]:
 async def _published(services: Services) -> None:
     """Wait until the live numbers have gone out (a stream with a publish due is not idle)."""
     deadline = time.monotonic() + 5
-    while services.ingest.live._dirty and time.monotonic() < deadline:
+    while (services.ingest.live_pending() or services.ingest.live._dirty) and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
 
 
@@ -88,6 +88,7 @@ async def test_hundreds_of_short_streams_leave_nothing_behind(services: Services
         {"type": "order", "id": "o2", "order_id": "O-late", "sku": "MASK-01", "qty": 1, "amount": "5",
          "status": "paid", "ts": now, "user_id": "late"},
     ])
+    await _published(services)
     metrics = await services.ingest.load_section("metrics", sid)
     assert (metrics["orders"], metrics["gmv"], metrics["viewers"]) == (2, 15, 20)
     assert metrics["intent"]  # the comments' intents, counted again from the record
