@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from livecompanion.ingest.comments import classify_comment, clean_text, intent_signals, match_key
+from livecompanion.ingest.comments import (
+    classify_comment,
+    clean_text,
+    in_selling_context,
+    intent_signals,
+    match_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,11 +41,12 @@ def test_normalisation(text: str, cleaned: str, key: str) -> None:
         ("包邮不", "question"),
         ("偏大还是偏小", "question"),
         ("how much?", "question"),
-        ("想要！！", "intent"),
-        ("扣1", "intent"),
-        ("1111", "intent"),
+        # Room slang is intent only in a selling context (see test_slang_needs_a_selling_context).
+        ("想要！！", "chitchat"),
+        ("扣1", "chitchat"),
+        ("1111", "chitchat"),
         ("已下單", "intent"),
-        ("sold", "intent"),
+        ("sold", "chitchat"),
         ("求鏈接", "intent"),
         ("主播好美", "chitchat"),
         ("在吗", "chitchat"),  # phatic, not something to answer
@@ -66,17 +73,35 @@ def test_how_to_buy_is_a_question_carrying_an_intent_signal() -> None:
     assert analysis.intents == ("求链接",)
 
 
+def _signals(text: str) -> tuple[str, ...]:
+    """Intent phrases and slang cues together: what the comment says while something is on sale."""
+    return in_selling_context(classify_comment(text)).intents
+
+
 def test_intent_signals_are_canonical_and_negation_aware() -> None:
-    assert intent_signals(match_key("想要想要 已拍")) == ("想要", "已拍")
-    assert intent_signals(match_key("上車上車")) == ("上车",)
-    assert intent_signals(match_key("没抢到")) == ()
-    assert intent_signals(match_key("不想要")) == ()
-    assert intent_signals(match_key("谁不想要")) == ("想要",)
-    assert intent_signals(match_key("你买了吗")) == ()  # asking whether someone bought is no purchase
-    assert intent_signals(match_key("just ordered!")) == ("已拍",)
-    assert intent_signals(match_key("haven't bought yet")) == ()
-    assert intent_signals(match_key("拍一件黑色L")) == ("想要",)
-    assert intent_signals(match_key("冲洗干净")) == ()  # 冲 as in rinse, not 冲 as in go for it
+    assert _signals("想要想要 已拍") == ("已拍", "想要")
+    assert intent_signals(match_key("已下单")) == ("已拍",)
+    assert _signals("上車上車") == ("上车",)
+    assert _signals("没抢到") == ()
+    assert _signals("不想要") == ()
+    assert _signals("谁不想要") == ("想要",)
+    assert _signals("你买了吗") == ()  # asking whether someone bought is no purchase
+    assert _signals("just ordered!") == ("已拍",)
+    assert _signals("haven't bought yet") == ()
+    assert _signals("拍一件黑色L") == ("想要",)
+    assert _signals("冲洗干净") == ()  # 冲 as in rinse, not 冲 as in go for it
+
+
+@pytest.mark.parametrize("text", ["想要", "扣1", "1111", "冲冲冲", "拿下", "蹲", "抢到了", "sold"])
+def test_slang_needs_a_selling_context(text: str) -> None:
+    alone = classify_comment(text)
+    assert alone.kind == "chitchat" and alone.intents == () and alone.cues
+    assert in_selling_context(alone).kind == "intent"
+
+
+@pytest.mark.parametrize("text", ["已下单", "拍下了", "怎么买", "几号链接", "求链接", "刚付款了"])
+def test_buying_words_are_intent_anywhere(text: str) -> None:
+    assert classify_comment(text).intents
 
 
 def test_spam_reasons() -> None:

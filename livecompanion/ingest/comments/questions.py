@@ -196,6 +196,15 @@ class QuestionBoard:
         group = self._groups.get(group_id)
         return group.snapshot() if group else None
 
+    def find(self, text: str) -> int | None:
+        """The id of the group this question would join, without filing it."""
+        key = question_key(text)
+        vid = self._by_key.get(key)
+        if vid is not None:
+            return self._variants[vid].gid
+        group = self._find(key, grow=False)
+        return group.id if group is not None else None
+
     def dismiss(self, group_id: int) -> bool:
         """Remove a group (the host answered it); a later ask starts it afresh."""
         group = self._groups.get(group_id)
@@ -206,7 +215,7 @@ class QuestionBoard:
 
     # --- matching ------------------------------------------------------------------------------
 
-    def _find(self, key: str) -> _Group | None:
+    def _find(self, key: str, grow: bool = True) -> _Group | None:
         vid = self._by_key.get(key)
         if vid is not None:
             return self._groups[self._variants[vid].gid]
@@ -231,7 +240,7 @@ class QuestionBoard:
         if best is None:
             return None
         group = self._groups[best[1]]
-        if len(group.variants) < self.max_variants:
+        if grow and len(group.variants) < self.max_variants:
             self._add_variant(group, key)
         return group
 
