@@ -4,7 +4,8 @@ After a restart (or when Redis lost the tallies) the screens must not fall back 
 `seed_from_record` reads what the record holds and returns it as one `LiveDelta`: orders and GMV
 (orders that reached paid), the last ticker entries, the latest `viewer_count`, who is in the room
 (enter/leave in arrival order), and the intent counts and question groups of the comments (run
-through the stream's `CommentTriage` as if they arrived now). Comments per minute are not rebuilt:
+through the stream's `CommentTriage` as if they arrived now, with the selling context that
+`product_explain` and `order` events gave them, as the live path does). Comments per minute are not rebuilt:
 they are a rolling minute of arrivals and refill within a minute.
 
 Only the process that finds the tallies missing seeds them (`LiveCounters.claim_seed`). With Redis,
@@ -39,14 +40,17 @@ async def seed_from_record(
     delta = LiveDelta()
     async with db.session() as session:
         comments = (
-            select(EventRow.body)
-            .where(EventRow.stream_id == stream_id, EventRow.type == "comment")
+            select(EventRow.type, EventRow.body)
+            .where(EventRow.stream_id == stream_id, EventRow.type.in_(("comment", "product_explain", "order")))
             .order_by(EventRow.seq)
             .execution_options(yield_per=CHUNK)
         )
         intents: dict[str, int] = {}
-        async for chunk in (await session.stream_scalars(comments)).partitions(CHUNK):
-            for body in chunk:
+        async for chunk in (await session.stream(comments)).partitions(CHUNK):
+            for kind, body in chunk:
+                if kind != "comment":
+                    triage.selling(kind == "order" or body.get("action") == "start")
+                    continue
                 result = triage.handle(body.get("text", ""), body.get("user_id"), int(body.get("ts", 0)))
                 for phrase in result.analysis.intents:
                     intents[phrase] = intents.get(phrase, 0) + 1

@@ -114,3 +114,55 @@ def test_spam_reasons() -> None:
     assert classify_comment("加微信怎么加").kind == "question"
     # A price is not a phone number.
     assert classify_comment("138元两盒吗").kind == "question"
+
+
+# From real rooms (issue 18): statements that hold 还是, 什么/啥 or end in 呢, rhetoric, and questions
+# with 谁 or 几 before any measure word.
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("你还是扭腰吧", "chitchat"),
+        ("感觉还是昨天那个衣服好看一点", "chitchat"),
+        ("我也在想吃啥", "chitchat"),
+        ("我也在想呢", "chitchat"),
+        ("你行不行啊", "chitchat"),
+        ("完结？", "chitchat"),
+        ("强烈的预感？！", "chitchat"),
+        ("吗的 菊花从来没有对我这么好过", "chitchat"),
+        ("穿上裤子就行了，菊花还补什么妆", "chitchat"),
+        ("对面是谁啊", "question"),
+        ("还有几台飞机", "question"),
+        ("主播玩了几遍了这么熟练", "question"),
+        ("要红色还是黑色", "question"),
+        ("马牛逼呢？", "question"),
+        ("你们也是石头门？", "question"),
+        ("价格？", "question"),
+        ("付款失败怎么办", "question"),
+    ],
+)
+def test_questions_read_the_sentence(text: str, kind: str) -> None:
+    assert classify_comment(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # Recorded in Douyu rooms (miraclestar/DouyuCrawler danmu.txt): digits dressed up, link parts.
+        ("qq☺（104 3o3ṓ➑➑➑）翘臀", "private account"),
+        ("qq爽 ２493308891", "private account"),
+        ("Ａｂ bＡ３．CỡＭ", "link"),
+        (".cc", "link"),
+        ("4891024直播", "advertising"),
+        ("喷子们，代发弹幕，一条三毛", "advertising"),
+        ("粉丝号出租，30一天", "advertising"),
+        ("加薇 看主页", "private account"),
+        ("家人们去看我主页好东西多多", "advertising"),
+    ],
+)
+def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:
+    assert classify_comment(text).spam_reason == reason
+
+
+@pytest.mark.parametrize("text", ["坐出租车来的", "1679347", "这个网站打不开", "我qq号忘了"])
+def test_ordinary_talk_is_not_spam(text: str) -> None:
+    assert classify_comment(text).kind != "spam"

@@ -14,6 +14,7 @@ from typing import Literal
 
 from livecompanion.ingest.comments.lexicon import (
     COMPILED_CUES,
+    ATTRIBUTE_QUESTION,
     COMPILED_INTENTS,
     EXCLAMATION,
     PHATIC,
@@ -58,12 +59,14 @@ def is_question(cleaned: str, key: str) -> bool:
         return False
     if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
         return True
+    if ATTRIBUTE_QUESTION.match(cleaned):
+        return True
     if "还是" in key and _ALTERNATIVE.search(key) and not _STATEMENT_HINT.search(key):
         return True
     mark = cleaned.find("?")
     if mark < 0 or "!" in cleaned[mark : mark + 3] or EXCLAMATION.search(key):
         return False
-    clause = _NON_CLAUSE.sub("", cleaned[:mark].rsplit(",", 1)[-1])
+    clause = _NON_CLAUSE.sub("", _CLAUSE_BREAK.split(cleaned[:mark])[-1])
     # A whole clause before the mark asks ("你们也是石头门?"); a word or two echoes ("补妆?").
     return len(clause) >= 5 or (len(clause) >= 3 and clause.endswith("吧"))
 
@@ -72,6 +75,7 @@ def is_question(cleaned: str, key: str) -> bool:
 _ALTERNATIVE = re.compile(r".还是.")
 _STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
+_CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
 
 
 @short_text_cache
@@ -94,7 +98,8 @@ def classify_comment(text: str) -> CommentAnalysis:
 
 def in_selling_context(analysis: CommentAnalysis) -> CommentAnalysis:
     """The same comment read while something is on sale: its room-slang cues count as intent."""
-    if not analysis.cues or analysis.kind == "spam":
+    # Slang in a question is about others ("你们抢到了吗"), not the viewer's own buying.
+    if not analysis.cues or analysis.kind == "spam" or analysis.text.rstrip("?!. ").endswith(("吗", "么")):
         return analysis
     kind = "intent" if analysis.kind == "chitchat" else analysis.kind
     return CommentAnalysis(kind, analysis.text, analysis.key, analysis.intents + analysis.cues,

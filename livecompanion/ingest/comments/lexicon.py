@@ -16,7 +16,7 @@ INTENT_PATTERNS: dict[str, str] = {
     "上车": r"锁单|加购|加入购物车|take my money|i ll take (?:one|two|it)",
     "已拍": (
         r"(?:已|刚)拍(?:了|到|好)?(?!吗|没|么)|拍(?:下|好)了|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
-        r"|(?:已|刚)买(?:了|到)(?!吗|没|么)|(?<![a-z])(?:ordered|purchased|checked out)(?![a-z])"
+        r"|(?:已|刚)买(?:了|到)?(?!吗|没|么)|(?<![a-z])(?:ordered|purchased|checked out)(?![a-z])"
     ),
     # 连接 is the usual typo of 链接 (same pinyin)
     "求链接": (
@@ -31,7 +31,7 @@ INTENT_PATTERNS: dict[str, str] = {
 INTENT_CUES: dict[str, str] = {
     "想要": (
         r"想要|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
-        r"|必须要|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
+        r"|必须要|(?:多少钱|再贵|多贵)?都(?:买|要)|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
     ),
     "扣1": r"^扣?1+$|^扣个?1+",
     "上车": (
@@ -68,7 +68,7 @@ def negated_at(key: str, start: int) -> bool:
 # the end of a clause (吗的 is a swear), 几 before any measure word (几台, 几遍) but not 几乎/好几/几十,
 # 谁 unless it is "anyone" (谁都, 谁也, 谁不想要).
 QUESTION_STRONG = re.compile(
-    r"怎么(?!这么|那么|办$)|怎样|咋(?!这么|那么)|为什么|为啥|多少|多大|多高|多重|多久|多长|多宽|多钱|多厚"
+    r"怎么(?!这么|那么)|怎样|咋(?!这么|那么)|为什么|为啥|多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十])几(?![乎十百千万]|分像)(?=[\u4e00-\u9fffa-z])"
     r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
     r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫)"
@@ -80,7 +80,7 @@ QUESTION_FINAL = re.compile(
 )
 # 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
 # after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
-QUESTION_NE = re.compile(r"^\S{1,6}呢[?？]*$")
+QUESTION_NE = re.compile(r"^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢[?]*$")
 # Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
@@ -88,9 +88,16 @@ PHATIC = re.compile(
     r"|(?:吃|吃饭|睡|睡觉|下班|起床|休息)了?(?:吗|没)$"
     r"|^你们(?:都|也)?(?:买|抢|拍)"
     r"|怎么(?:这么|那么)|咋(?:这么|那么)|为什么(?:这么|那么)|也太|太.{1,3}了吧|什么鬼|没什么"
-    r"|还.{1,3}什么|怎么了$|(?:行|好)不好$|可不可以闭嘴|你(?:在)?说(?:什么|啥)|(?:你|您)?行不行啊?$|你们?是(?:狗|猪|傻)"
-    r"|(?:不知道|证明|判断|看看|决定)(?:.{0,6})(?:是不是|有没有|会不会|为什么|什么|怎么)"
+    r"|还(?:补|说|装|管|怕|图)个?什么|怎么了$|(?:行|好)不好$|可不可以闭嘴|你(?:在)?说(?:什么|啥)|(?:你|您)?行不行啊?$|你们?是(?:狗|猪|傻)"
+    r"|(?:不知道|证明|判断|看看|决定|在想|想想)(?:.{0,6})(?:是不是|有没有|会不会|为什么|什么|怎么|啥)"
     r"|(?:难道|莫非).{0,12}(?:吗|么)?$"
+    # reproach and suggestion dressed as questions: 至于吗, 有意思吗, 没人管吗, 拿空姐开玩笑?, 头像不改下吗
+    r"|(?:至于|有必要|有意思|好意思|好玩|你配|要脸|没人管|没有人管)(?:吗|么)|凭什么|拿.{1,8}开玩笑|不.{1,2}(?:一)?下(?:吗|么)$"
+)
+# What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
+ATTRIBUTE_QUESTION = re.compile(
+    r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|价位|尺码|码数|尺寸|颜色|链接|库存|运费|邮费|身高|体重|三围|房间号|房号|"
+    r"直播间号|歌名|bgm|型号|色号|材质|面料|产地|保质期|发货时间|快递)(?:呢|多少|是多少)?[?!.。~ ]*$"
 )
 # With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！ 完结？
 EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)")

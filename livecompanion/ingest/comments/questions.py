@@ -36,7 +36,12 @@ _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
             "买法",
         ),
+        # Starting and stopping are different questions: 几点开播 is not 几点下播.
+        (r"下播|收播|关播|下线|下班", "收工"),
+        (r"开播|上播", "开播"),
         (r"多长时间|多久|几天|几分钟|多少天|多少分钟|什么时候|几时|几点|几号(?=发|到|开)", "多久"),
+        # Age, not size: 你多大了, 小朋友多大了, 多少岁, 几岁 (鞋子多大 stays a size question).
+        (r"多少岁|几岁|多大了|多大年纪|年纪多大|年龄多大|多少年纪|(?<=你)多大", "年龄"),
         (r"几片|多少片", "几片"),
         (r"油皮|油性肌肤|油性肤质|油性皮肤|油肌|oily", "油性皮肤"),
         (r"干皮|干性肌肤|干性皮肤|干肌", "干性皮肤"),
@@ -51,7 +56,7 @@ _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"适合|适用", "能用"),
         (r"不$", ""),  # 包邮不, 能用不: the A-not question form
         (r"怀孕|孕期|备孕|孕妇", "孕妇"),
-        (r"什么快递|发什么快递|用什么快递", "快递"),
+        (r"什么快递|发什么快递|用什么快递|顺丰|圆通|中通|韵达|申通|极兔|邮政|ems", "快递"),
         (r"真货|假货|保真|正品", "正品"),
     )
 )
@@ -196,15 +201,6 @@ class QuestionBoard:
         group = self._groups.get(group_id)
         return group.snapshot() if group else None
 
-    def find(self, text: str) -> int | None:
-        """The id of the group this question would join, without filing it."""
-        key = question_key(text)
-        vid = self._by_key.get(key)
-        if vid is not None:
-            return self._variants[vid].gid
-        group = self._find(key, grow=False)
-        return group.id if group is not None else None
-
     def dismiss(self, group_id: int) -> bool:
         """Remove a group (the host answered it); a later ask starts it afresh."""
         group = self._groups.get(group_id)
@@ -215,7 +211,7 @@ class QuestionBoard:
 
     # --- matching ------------------------------------------------------------------------------
 
-    def _find(self, key: str, grow: bool = True) -> _Group | None:
+    def _find(self, key: str) -> _Group | None:
         vid = self._by_key.get(key)
         if vid is not None:
             return self._groups[self._variants[vid].gid]
@@ -240,7 +236,7 @@ class QuestionBoard:
         if best is None:
             return None
         group = self._groups[best[1]]
-        if grow and len(group.variants) < self.max_variants:
+        if len(group.variants) < self.max_variants:
             self._add_variant(group, key)
         return group
 

@@ -8,7 +8,8 @@ never filed there. Floods are looked for among chit-chat only (coordinated copy-
 
 Chants are the room, not spam: the same short words (前方高能, nb, ？, 你会打篮球么) from three or more
 viewers within ten seconds. They are recognised (`TriageResult.chant`) and collapsed into one
-count per chant (`chants()`: 前方高能 ×40), and a chanted question is not filed as a question.
+count per chant (`chants()`: 前方高能 ×40). Only chit-chat chants: the same question from many
+viewers is collapsed by the question board (with its count), the same 想要 by the intent counter.
 
 Buying intent needs a selling context: `selling(True)` while a product is explained or a sale
 runs, and `products(...)` with the script's names and skus. Outside it, room slang (扣1, 冲, 想要,
@@ -87,10 +88,6 @@ class CommentTriage:
         if chant is not None:
             if analysis.intents:
                 self.intents.add(analysis.intents, ts_ms)
-            if analysis.kind == "question":  # the copies filed before it was known to be a chant go
-                found = self.questions.find(text)
-                if found is not None:
-                    self.questions.dismiss(found)
             return TriageResult(analysis, chant=chant)
         # Only long chit-chat is watched for floods (short words from many viewers are chants, above).
         # Many viewers typing the same question (Douyin's 跟評 sends an identical copy with one tap)
@@ -113,7 +110,9 @@ class CommentTriage:
                                 or any(w in key for w in words if w.isascii()))
 
     def _chant(self, analysis: CommentAnalysis, text: str, user_id: str | None, ts_ms: int) -> str | None:
-        # Short words only: a long text from many viewers is a copied question or a flood.
+        # Short chit-chat only: a long text from many viewers is a flood.
+        if analysis.kind != "chitchat":
+            return None
         key = analysis.key or text.strip()
         if len(key) > _CHANT_MAX or key in self._exempt:
             return None
