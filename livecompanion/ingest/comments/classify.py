@@ -61,7 +61,7 @@ def is_question(cleaned: str, key: str) -> bool:
         return True
     if ATTRIBUTE_QUESTION.match(cleaned):
         return True
-    if "还是" in key and _ALTERNATIVE.search(key) and not _STATEMENT_HINT.search(key):
+    if "还是" in key and not _STATEMENT_HINT.search(key) and _ALTERNATIVE.search(_clause_with(cleaned, "还是")):
         return True
     mark = cleaned.find("?")
     if mark < 0 or "!" in cleaned[mark : mark + 3] or EXCLAMATION.search(key):
@@ -76,6 +76,14 @@ _ALTERNATIVE = re.compile(r".还是.")
 _STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
+
+
+def _clause_with(cleaned: str, word: str) -> str:
+    """The clause that holds `word`, letters only: "兽逼,还是聪明" gives "还是聪明"."""
+    for clause in _CLAUSE_BREAK.split(cleaned):
+        if word in clause:
+            return _NON_CLAUSE.sub("", clause)
+    return ""
 
 
 @short_text_cache

@@ -80,7 +80,7 @@ QUESTION_FINAL = re.compile(
 )
 # 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
 # after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
-QUESTION_NE = re.compile(r"^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢[?]*$")
+QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢$")
 # Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
@@ -93,6 +93,8 @@ PHATIC = re.compile(
     r"|(?:难道|莫非).{0,12}(?:吗|么)?$"
     # reproach and suggestion dressed as questions: 至于吗, 有意思吗, 没人管吗, 拿空姐开玩笑?, 头像不改下吗
     r"|(?:至于|有必要|有意思|好意思|好玩|你配|要脸|没人管|没有人管)(?:吗|么)|凭什么|拿.{1,8}开玩笑|不.{1,2}(?:一)?下(?:吗|么)$"
+    r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"
+    r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)"
 )
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
