@@ -67,12 +67,15 @@ def is_question(cleaned: str, key: str) -> bool:
     if mark < 0 or "!" in cleaned[mark : mark + 3] or EXCLAMATION.search(key):
         return False
     clause = _NON_CLAUSE.sub("", _CLAUSE_BREAK.split(cleaned[:mark])[-1])
-    # A whole clause before the mark asks ("你们也是石头门?"); a word or two echoes ("补妆?").
-    return len(clause) >= 5 or (len(clause) >= 3 and clause.endswith("吧"))
+    # A clause before the mark asks ("你们也是石头门?", "不让赌了?", "没大哥?"); a bare word or two
+    # echoes what was just said or shown ("补妆?", "完结?", "鬼灭之刃?").
+    return len(clause) >= 5 or (len(clause) >= 2 and any(ch in _FUNCTION_CHARS for ch in clause))
 
 
 # "红色还是黑色", "要大的还是小的": both sides present; "你还是扭腰吧", "感觉还是昨天的好看" state.
 _ALTERNATIVE = re.compile(r".还是.")
+# Pronouns, negations, modals and particles: what makes two or three characters a clause, not a word.
+_FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
 _STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
