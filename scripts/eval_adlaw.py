@@ -88,7 +88,7 @@ def _fmt(v: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["tune", "holdout", "all"], default=None, help="default: each")
+    parser.add_argument("--split", choices=["tune", "holdout", "holdout2", "all"], default=None, help="default: each")
     parser.add_argument("--baseline", metavar="REF")
     parser.add_argument("--show", action="store_true", help="list misses and unjudged hits")
     args = parser.parse_args(argv)
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         modules.insert(0, (f"baseline {args.baseline}", load_baseline(args.baseline)))
     for name, module in modules:
-        for split in [args.split] if args.split else ["tune", "holdout"]:
+        for split in [args.split] if args.split else ["tune", "holdout", "holdout2"]:
             r = score(module, split, args.show)
             print(f"== {name} / {split}: {r['penalties']} penalty phrases, {r['copy']} product descriptions")
             for level in ("violation", "all"):
