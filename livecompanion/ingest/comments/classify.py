@@ -15,6 +15,8 @@ from typing import Literal
 from livecompanion.ingest.comments.lexicon import (
     COMPILED_CUES,
     ATTRIBUTE_QUESTION,
+    ANY_CUE,
+    ANY_INTENT,
     COMPILED_INTENTS,
     EXCLAMATION,
     PHATIC,
@@ -100,8 +102,8 @@ def classify_comment(text: str) -> CommentAnalysis:
     reason = spam_reason(cleaned)
     if reason is not None:
         return CommentAnalysis("spam", cleaned, key, (), reason)
-    intents = intent_signals(key)
-    cues = tuple(c for c in intent_signals(key, COMPILED_CUES) if c not in intents)
+    intents = intent_signals(key) if ANY_INTENT.search(key) else ()
+    cues = tuple(c for c in intent_signals(key, COMPILED_CUES) if c not in intents) if ANY_CUE.search(key) else ()
     if is_question(cleaned, key):
         return CommentAnalysis("question", cleaned, key, intents, cues=cues)
     return CommentAnalysis("intent" if intents else "chitchat", cleaned, key, intents, cues=cues)

@@ -112,3 +112,6 @@ COMPILED_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 COMPILED_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (phrase, re.compile(pattern)) for phrase, pattern in INTENT_CUES.items()
 )
+# One pass that says whether any phrase of a set can match: most chat holds none.
+ANY_INTENT = re.compile("|".join(f"(?:{p})" for p in INTENT_PATTERNS.values()))
+ANY_CUE = re.compile("|".join(f"(?:{p})" for p in INTENT_CUES.values()))

@@ -45,6 +45,10 @@ _ROOM_AD = re.compile(r"\d{6,}\s*(?:直播|房间|频道)|(?:直播间|房间号
 _LINK_PART = re.compile(r"^\W*\.?(?:com|cn|cc|net|top|xyz|vip)\W*$")
 
 
+# Anything beyond ASCII, CJK and its punctuation: circled digits, accents, dingbats (most chat has none).
+_DRESSED = re.compile(r"[^\x00-\x7f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]|\do\d")
+
+
 @lru_cache(maxsize=4096)
 def _plain(cleaned: str) -> str:
     """Spam dresses digits and letters up (➑, ⑧, ⒎, ２, cỡm, 3o3): map every digit-like character
@@ -64,7 +68,7 @@ _AD_WEAK = re.compile(
 
 def spam_reason(cleaned: str) -> str | None:
     """Why this (cleaned) comment is spam, or None. Checks links, phones, handles and ad phrases."""
-    plain = _plain(cleaned) if not cleaned.isascii() else cleaned
+    plain = _plain(cleaned) if _DRESSED.search(cleaned) else cleaned
     if _URL.search(plain) or _LINK_PART.match(plain):
         return "link"
     if _PHONE.search(plain):
