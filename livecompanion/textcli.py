@@ -18,7 +18,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 
@@ -32,7 +32,7 @@ def _read(path: Path) -> str:
 def lint(
     files: list[Path] = typer.Argument(..., help="Plain-text files (話術, product copy); - reads stdin."),
     no_risk: bool = typer.Option(False, "--no-risk", help="Only clear violations (rule ad-law)."),
-    terms: Optional[Path] = typer.Option(None, "--terms", help="An extra terms file (adlaw_terms.yaml format)."),
+    terms: Path | None = typer.Option(None, "--terms", help="An extra terms file (adlaw_terms.yaml format)."),
 ) -> None:
     """Check plain text for advertising-law terms: exit 0 none found, 1 some found, 2 a file unreadable."""
     from livecompanion.scripts.adlaw import AdLawTermsError, find_ad_law_terms
@@ -66,7 +66,7 @@ def _ts_ms(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         try:
-            return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+            return int(datetime.fromisoformat(value).timestamp() * 1000)
         except ValueError:
             return None
     return None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "livecompanion", "comments", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "livecompanion", "comments", *args], check=False, capture_output=True,
                           text=True, timeout=60)
 
 

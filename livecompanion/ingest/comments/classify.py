@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from livecompanion.ingest.comments.lexicon import (
-    COMPILED_CUES,
-    ATTRIBUTE_QUESTION,
     ANY_CUE,
     ANY_INTENT,
+    ATTRIBUTE_QUESTION,
+    COMPILED_CUES,
     COMPILED_INTENTS,
     EXCLAMATION,
     PHATIC,

@@ -15,8 +15,9 @@ different prices, and 1111 is how viewers 扣1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache, wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from livecompanion.textnorm import fold
 

@@ -262,7 +262,7 @@ class QuestionBoard:
     def _evict(self, now_ms: int) -> None:
         # A tenth at once, so a stream of new questions sorts the groups once per tenth, not per question.
         def standing(g: _Group) -> float:
-            return g.count * 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms)
+            return float(g.count * 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms))
 
         for group in heapq.nsmallest(max(1, self.max_groups // 10), self._groups.values(), key=standing):
             self._remove(group)

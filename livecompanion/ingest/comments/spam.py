@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import OrderedDict
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
 _URL = re.compile(
     r"https?://|www\.|t\.me/|"

@@ -19,7 +19,6 @@ runs, and `products(...)` with the script's names and skus. Outside it, room sla
 from __future__ import annotations
 
 import dataclasses
-
 from collections import OrderedDict
 
 from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment, in_selling_context
