@@ -6,30 +6,21 @@ intent in a selling context."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import json
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from livecompanion.ingest.comments import classify_comment, in_selling_context
+from tests.load_script import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN = ROOT / "tests" / "ingest" / "data" / "comments_labelled.jsonl"
 
 
-def _load_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_comments", ROOT / "scripts" / "eval_comments.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EVAL = _load_eval()
+EVAL = load_script("eval_comments")
 ROWS = EVAL.load_rows()
 COMMENTS = importlib.import_module("livecompanion.ingest.comments")
 

@@ -3,26 +3,14 @@ stay quiet, and the two levels (ad-law, ad-law-risk). Figures on the whole sets:
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from livecompanion.scripts.adlaw import AdLawTermsError, find_ad_law_terms
+from tests.load_script import load_script
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_adlaw", ROOT / "scripts" / "eval_adlaw.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-EVAL = _eval()
+EVAL = load_script("eval_adlaw")
 
 
 @pytest.mark.parametrize(
