@@ -9,7 +9,11 @@ All literal terms and allow words go into one trie, compiled to a single regular
 scanned leftmost-longest: 全网最低 is one hit, not also 最; 最后 (an allow word of 最) consumes its
 characters and yields nothing. `prefix` terms (最) only flag together with the following character.
 Regex `pattern` entries run separately; where a pattern hit and a term hit overlap, the longer wins.
-The lint flags; it never blocks.
+Hits are dropped for `unless_followed_by` (discourse 最…的是, composition 100%棉), a negation
+before them in the clause, and titles in 《》. Each entry is a clear violation (`ad-law`) or a
+risk (`ad-law-risk`). On real text (scripts/eval_adlaw.py): precision 0.88 on held-out Taobao
+product copy (0.63 before), recall 0.53 on penalty phrases gathered after the list was frozen
+(0.47 before): the lint is a first pass, not a compliance review. The lint flags; it never blocks.
 """
 
 from __future__ import annotations

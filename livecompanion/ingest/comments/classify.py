@@ -3,7 +3,13 @@
 Precedence: spam first (it never reaches the host), then question, then intent, else chitchat.
 A question that is also a buying signal (怎么买, 几号链接, 有链接吗, 还能拍吗) is classed `question`,
 because it needs an answer and grouping shows the host how many ask it, and it still carries its
-intent signal (`intents == ("求链接",)`) so the intent counter sees it too.
+intent signal (`intents == ("求链接",)`) so the intent counter sees it too. Room slang (扣1, 冲,
+想要, 蹲) is kept apart as `cues`: intent only `in_selling_context` (issue 18: in two real chat
+corpora none of 114 comments the old rules called intent was buying intent).
+
+Measured on real recorded chat (docs/comments-eval.md, scripts/eval_comments.py): questions
+0.80 / 0.93 precision / recall on the part scored once at the end (0.79 / 0.93 for the old
+particle rules), spam recall 0.80 on the first held-out part (0.00 before).
 """
 
 from __future__ import annotations
