@@ -114,13 +114,9 @@ def test_triage_files_questions_counts_intent_and_hides_spam() -> None:
     assert [g.count for g in top if "发货" in g.text] == [6]
 
 
-def test_triage_exempts_the_lottery_keyword_from_chants() -> None:
+def test_a_short_text_from_many_viewers_is_a_chant_not_spam() -> None:
     triage = CommentTriage()
-    triage.exempt("评论抽免单啦")
     results = [triage.handle("评论抽免单啦", f"fan{n}", n) for n in range(20)]
-    assert {r.analysis.kind for r in results} == {"chitchat"} and not any(r.chant for r in results)
-    triage.unexempt("评论抽免单啦")
-    results = [triage.handle("评论抽免单啦", f"fan{n}", 100 + n) for n in range(20)]
     assert [bool(r.chant) for r in results] == [False, False] + [True] * 18
     assert {r.analysis.kind for r in results} == {"chitchat"}  # a chant is the room, not spam
 

@@ -49,7 +49,6 @@ class CommentTriage:
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
         self.chant_window = SpamWindow(window_ms=10_000, min_users=3, min_length=1, max_texts=2_000)
         self._chants: OrderedDict[str, int] = OrderedDict()
-        self._exempt: set[str] = set()
         self._selling = False
         self._product_words: frozenset[str] = frozenset()
 
@@ -68,14 +67,6 @@ class CommentTriage:
         """The most chanted words since the start, with how many comments chanted them."""
         return sorted(self._chants.items(), key=lambda kv: -kv[1])[:n]
 
-    def exempt(self, phrase: str) -> None:
-        """Never treat `phrase` as a flood (call it with the keyword when a lottery starts)."""
-        key = match_key(phrase)
-        if key:
-            self._exempt.add(key)
-
-    def unexempt(self, phrase: str) -> None:
-        self._exempt.discard(match_key(phrase))
 
     def handle(self, text: str, user_id: str | None, ts_ms: int) -> TriageResult:
         analysis = classify_comment(text)
@@ -91,8 +82,7 @@ class CommentTriage:
         # Only long chit-chat is watched for floods (short words from many viewers are chants, above).
         # Many viewers typing the same question (Douyin's 跟評 sends an identical copy with one tap)
         # is the room working: the question board already counts each viewer once.
-        watched = (analysis.kind == "chitchat" and len(analysis.key) > _CHANT_MAX
-                   and analysis.key not in self._exempt)
+        watched = analysis.kind == "chitchat" and len(analysis.key) > _CHANT_MAX
         if watched and self.spam_window.observe(analysis.key, user_id, ts_ms):
             flood = dataclasses.replace(analysis, kind="spam", intents=(), spam_reason="flood")
             return TriageResult(flood)
@@ -113,7 +103,7 @@ class CommentTriage:
         if analysis.kind != "chitchat":
             return None
         key = analysis.key or text.strip()
-        if len(key) > _CHANT_MAX or key in self._exempt:
+        if len(key) > _CHANT_MAX:
             return None
         if not self.chant_window.observe(key, user_id, ts_ms):
             return None
