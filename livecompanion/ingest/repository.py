@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import EventRow, OrderRow
@@ -80,7 +80,7 @@ class EventLogRepository:
         """order_id -> the buyer's nickname, from the `paid` order events at these ts."""
         if not paid_ts:
             return {}
-        bodies = await self.session.scalars(
+        bodies: ScalarResult[dict[str, Any]] = await self.session.scalars(
             select(EventRow.body).where(
                 EventRow.stream_id == stream_id, EventRow.type == "order", EventRow.ts_ms.in_(sorted(paid_ts))
             )

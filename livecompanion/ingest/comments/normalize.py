@@ -101,7 +101,8 @@ def display_text(text: str) -> str:
         while j < len(text) and dropped[j]:
             j += 1
         # What stood between two Latin words or numbers leaves a space ("how😍much"), else nothing.
-        if out and j < len(text) and out[-1].isascii() and out[-1].isalnum() and text[j].isascii() and text[j].isalnum():
+        if (out and j < len(text) and out[-1].isascii() and out[-1].isalnum()
+                and text[j].isascii() and text[j].isalnum()):
             out.append(" ")
         i = j
     shown = _SPACES.sub(" ", "".join(out)).strip()
