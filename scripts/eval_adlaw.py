@@ -70,7 +70,8 @@ def score(module: ModuleType, split: str, show: bool) -> dict[str, Any]:
                     continue
                 verdict = r.get("judged", {}).get(h.term)
                 if verdict is None:
-                    unjudged.append((r["source"].rsplit("#", 1)[1], h.term, r["text"][max(0, h.start - 12): h.end + 12]))
+                    context = r["text"][max(0, h.start - 12) : h.end + 12]
+                    unjudged.append((r["source"].rsplit("#", 1)[1], h.term, context))
                 good += verdict == 1
                 bad += verdict != 1
         result[name] = {"recall": caught / len(pen) if pen else None,

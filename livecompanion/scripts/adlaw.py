@@ -333,7 +333,9 @@ def find_ad_law_terms(text: str, extra_terms_file: Path | None = None) -> list[A
 
 # A claim denied is no claim: "不会是…的首选", "并非第一". Looked for a few characters back, in the
 # same clause.
-_NEGATION = re.compile(r"(?:不是|不会是|并非|并不是|不算|不敢说|不能说|谈不上|称不上|算不上|没有什么)[^,.;!?，。；！？]{0,8}$")
+_NEGATION = re.compile(
+    r"(?:不是|不会是|并非|并不是|不算|不敢说|不能说|谈不上|称不上|算不上|没有什么)[^,.;!?，。；！？]{0,8}$"
+)
 
 
 def _negated(folded: str, start: int) -> bool:

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-LINE = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): warning\[(?P<rule>ad-law(?:-risk)?)\]: '(?P<term>[^']+)': .+$")
+LINE = re.compile(
+    r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): warning\[(?P<rule>ad-law(?:-risk)?)\]: '(?P<term>[^']+)': .+$"
+)
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -38,7 +38,9 @@ _AD_STRONG = re.compile(
     r"|私信我|私聊我|看.{0,2}私信|私我|加群|进群|福利群|网址|看我主页|主页有|点我头像|我这(?:里|边)?(?:便宜|有号|收号|卖号)"
 )
 # A private channel named near a long number, however the digits are dressed up (qq☺ 104 3o3➑➑➑).
-_CHANNEL_NEAR_NUMBER = re.compile(r"(?:(?<![a-z])(?:q|qq|vx|wx|v|tg)(?![a-z])|扣扣|企鹅|微信|薇|威信|v信|群)\D{0,6}(?:\d\D?){6,}")
+_CHANNEL_NEAR_NUMBER = re.compile(
+    r"(?:(?<![a-z])(?:q|qq|vx|wx|v|tg)(?![a-z])|扣扣|企鹅|微信|薇|威信|v信|群)\D{0,6}(?:\d\D?){6,}"
+)
 # Another room or channel advertised by its number: "4891024直播", "直播间1234567".
 _ROOM_AD = re.compile(r"\d{6,}\s*(?:直播|房间|频道)|(?:直播间|房间号?)\s*\d{6,}")
 # A bare domain ending, what a link looks like when its parts are sent one by one (".cc", ".com").
