@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from livecompanion.config import Settings
+from livecompanion.textcli import register as register_text_commands
 
 app = typer.Typer(
     help="LiveCompanion: live scripts, teleprompter, console, overlays, ingest, flash sales, reports.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_text_commands(app)  # lint, comments
 
 
 class ReportFormat(str, Enum):

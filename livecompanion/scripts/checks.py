@@ -137,7 +137,7 @@ def ad_law_warnings(located: Located, file: str) -> list[Finding]:
         for hit in find_ad_law_terms(text):
             line, col = text_position(located, path, hit.start)
             findings.append(Finding(
-                file, line, col, "warning", f"'{hit.term}': {hit.reason}", rule="ad-law",
+                file, line, col, "warning", f"'{hit.term}': {hit.reason}", rule=hit.rule,
             ))
     return findings
 
