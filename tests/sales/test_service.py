@@ -64,3 +64,40 @@ def test_reconciliation_applies_missed_order_statuses(store_kind: dict[str, Any]
             await close_store(store_kind, db, store)
 
     asyncio.run(main())
+
+
+def test_a_batch_of_order_events_moves_each_claim_as_one_at_a_time_would(store_kind: dict[str, Any]) -> None:
+    """`order_events` (a whole batch looked up at once) gives each order what `order_event` one by
+    one gives: orders that are not claims pass by, an order twice in a batch moves in batch order."""
+    from livecompanion.sales.rules import MOVED_LATE_PAID, MOVED_PAID, MOVED_RELEASED, UNCHANGED
+
+    async def main() -> None:
+        db, store, _ = await open_store(store_kind)
+        settings = Settings(
+            redis_url=store_kind.get("redis_url"), operator_token="o", ingest_token="i", viewer_token="v"
+        )
+        core = build_core(settings, db, MemoryHub(), {"operator": "o", "ingest": "i", "viewer": "v"})
+        service = SalesService(core, store)
+        service.start()
+        try:
+            stream_id = await new_stream(db)
+            sale = await service.create_sale(
+                stream_id, sku="MASK-01", price=Decimal("79"), stock=3, duration_seconds=600
+            )
+            for user, order in (("a", "A-1"), ("b", "B-1"), ("c", "C-1")):
+                await service.claim(stream_id, sale["id"], user, 1, order)
+            batch = [(f"X-{i}", "paid") for i in range(700)]  # not claims: more than one IN chunk
+            batch[10:10] = [("A-1", "cancelled"), ("B-1", "paid"), ("A-1", "paid"), ("C-1", "created")]
+            moves = [(o, None if m is None else m.move)
+                     async for o, _s, m in store.order_events(stream_id, batch)]
+            assert [m for m in moves if m[1] is not None] == [
+                ("A-1", MOVED_RELEASED), ("B-1", MOVED_PAID), ("A-1", MOVED_LATE_PAID), ("C-1", UNCHANGED),
+            ]
+            assert len(moves) == len(batch)
+            live = await store.live(stream_id, sale["id"])
+            assert live.sold == 2  # A's unit came back; paying late does not take it again
+        finally:
+            await service.close()
+            await close_store(store_kind, db, store)
+
+    asyncio.run(main())
