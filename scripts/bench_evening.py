@@ -285,6 +285,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
     workers: list[Any] = []
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            logs = Path(tmp)
             servers.append(Server(tree, Path(tmp), url, prefix))  # the first one migrates the database
             servers.append(Server(tree, Path(tmp), url, prefix))
             a, b = servers
@@ -324,6 +325,10 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             for s in servers:
                 s.terminate()
             exits = [s.stop() for s in servers]
+            kept = Path(args.logs) / name
+            kept.mkdir(parents=True, exist_ok=True)
+            for log in logs.glob("server-*.log"):  # kept: an error's traceback outlives the case
+                (kept / log.name).write_bytes(log.read_bytes())
             stop.set()
             results = [out.get(timeout=60) for _ in workers]
             for w in workers:
@@ -370,6 +375,8 @@ def main() -> None:
     p.add_argument("--screen-procs", type=int, default=2)
     p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
     p.add_argument("--no-one-room", action="store_true")
+    p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
+                   help="where each case's server logs are kept")
     args = p.parse_args()
     trees = ([("baseline", args.baseline_tree.resolve())] if args.baseline_tree else []) + [("this tree", ROOT)]
     cases = ([] if args.no_one_room else [1]) + [args.rooms]

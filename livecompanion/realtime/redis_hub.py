@@ -43,6 +43,8 @@ EMPTY = "\x00[]"
 _EMPTY_JSON = b"\\u0000[]"  # how both orjson and cjson spell EMPTY inside JSON text
 READY_TIMEOUT = 5.0
 DOC_IDLE_TTL_S = 24 * 3600
+POOL_CONNECTIONS = 64  # Redis connections of an instance's hub (documents, tallies, pacing, leases)
+POOL_WAIT_S = 5.0
 
 # KEYS: doc, rev. ARGV: ops JSON, server_time, channel, ttl seconds.
 APPLY_LUA = """
@@ -171,10 +173,14 @@ class RedisHub(_HubBase):
     @classmethod
     def from_url(cls, url: str, prefix: str = "livecompanion:") -> RedisHub:
         # The name lets an admin (or a test) tell the hub's connections apart in CLIENT LIST.
-        client = aioredis.from_url(
-            url, socket_keepalive=True, health_check_interval=15, client_name=f"livecompanion-hub:{prefix}"
+        # A blocking pool: with every connection busy a command waits for one (up to POOL_WAIT_S)
+        # instead of failing at once; redis-py's default pool raises MaxConnectionsError at 100,
+        # which the evening benchmark hit when 150 screens asked for their snapshot together.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S, socket_keepalive=True,
+            health_check_interval=15, client_name=f"livecompanion-hub:{prefix}",
         )
-        return cls(client, prefix)
+        return cls(aioredis.Redis.from_pool(pool), prefix)
 
     def _keys(self, stream_id: str) -> list[str]:
         base = f"{self.prefix}live:{{{stream_id}}}"
