@@ -21,7 +21,10 @@ from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
 from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
-from livecompanion.analytics.metrics import KEYS, merge, money, ratio, window_metrics
+from livecompanion.analytics.explains import explain_summary
+from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
+from livecompanion.analytics.metrics import window_metrics as metrics_of
+from livecompanion.analytics.quality import data_quality
 from livecompanion.analytics.pseudonym import Pseudonymizer, default_pseudonymizer
 from livecompanion.analytics.questions import Grouper, top_questions
 from livecompanion.analytics.windows import MINUTE_MS, Scan, Window, scan
@@ -88,8 +91,10 @@ def report_from_table(
     clock = _Clock(getattr(script, "timezone", None) or "UTC")
     with gc_paused():
         result = scan(table)
-        return _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
-                       list(lotteries or ()), question_grouper, questions_limit)
+        report = _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
+                         list(lotteries or ()), question_grouper, questions_limit)
+        report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
+        return report
 
 
 def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, events: int,
@@ -110,6 +115,12 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
         whole = Window(0, 0)
     else:
         whole = merge(sc.windows, sc.start, sc.end)  # type: ignore[arg-type]
+    method = STAYS if sc.presence == "stays" else ONLINE_COUNT
+
+    def window_metrics(w: Window) -> dict[str, Any]:
+        return metrics_of(w, method)
+
+    report["avg_watch_method"] = method
     report.update(window_metrics(whole))
 
     by_id = {s.id: s for s in getattr(script, "segments", None) or ()}
@@ -162,6 +173,8 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
     ]
     report["targets"] = _targets(script, report)
     report["products"] = _products(sc, script)
+    report["explains"], report["explained_products"] = explain_summary(
+        sc, clock.iso, lambda sku: _product_name(script, sku))
     buyers = Counter(p.user for p in sc.paid)
     report["repeat_buyers"] = sum(1 for n in buyers.values() if n > 1)
     report["warnings"] = warnings

@@ -139,17 +139,27 @@ class SegmentLive(_Base):
     segment: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class ProductExplain(_UserEvent):
+    """講解: the host began (`start`) or ended (`stop`) explaining a product. A `start` while another
+    product is being explained ends that one. `user_id` is required as for every type but
+    viewer_count and segment (contract section 2); the service's own console sends "host"."""
+
+    type: Literal["product_explain"]
+    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    action: Literal["start", "stop"]
+
+
 Event = Annotated[
     Union[
         Impression, Enter, Leave, ViewerCount, Comment, Like, Share, Follow,
-        ProductImpression, ProductClick, Order, SegmentLive,
+        ProductImpression, ProductClick, Order, SegmentLive, ProductExplain,
     ],
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES = (
     "impression", "enter", "leave", "viewer_count", "comment", "like", "share", "follow",
-    "product_impression", "product_click", "order", "segment",
+    "product_impression", "product_click", "order", "segment", "product_explain",
 )
 
 _adapter: TypeAdapter[Event] = TypeAdapter(Event)
