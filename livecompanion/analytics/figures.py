@@ -71,7 +71,9 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
     minutes = report.get("minutes") or []
     x = [local_time(m["start"]) for m in minutes]
     end = local_time(report["end"]) if report.get("end") else None
-    rows = (("viewers", "在線 viewers in room", "#4C78A8"), ("comments", "評論 comments", "#F58518"),
+    by_activity = report.get("avg_watch_method") == "online_count"
+    in_room = "在場 present (估算 est., by activity)" if by_activity else "在線 viewers in room"
+    rows = (("viewers", in_room, "#4C78A8"), ("comments", "評論 comments", "#F58518"),
             ("orders", "訂單 orders", "#54A24B"), ("gmv", "成交額 GMV", "#E45756"))
     fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
                         row_heights=[0.08, 0.23, 0.23, 0.23, 0.23],
@@ -85,8 +87,10 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
                       row=i, col=1)
     online = [m.get("online") for m in minutes]
     if any(v is not None for v in online):
-        fig.add_trace(go.Scatter(x=x, y=online, name="平台在線 platform count", mode="lines",
-                                 line=dict(color="#9D9D9D", width=1, dash="dot"), connectgaps=True,
+        # The count holding at each minute's start, held to the next minute (the last to the end).
+        fig.add_trace(go.Scatter(x=x + ([end] if end else []), y=online + (online[-1:] if end else []),
+                                 name="平台在線 platform count", mode="lines",
+                                 line=dict(color="#2E2E2E", width=1.5, dash="dot", shape="hv"),
                                  hovertemplate="%{x|%H:%M} 平台在線 platform: %{y:,}<extra></extra>"),
                       row=2, col=1)
     segments = report.get("segments") or []

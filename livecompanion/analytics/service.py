@@ -6,16 +6,50 @@ The one place where the analytics touch the database; the maths stays in `report
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, AsyncIterator
+
+import orjson
 
 from sqlalchemy import select
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
+from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import EventRow, StreamRow
 
 BATCH = 5_000
+CHUNK_BYTES = 64 << 10  # NDJSON sent in pieces of about this size
+
+
+async def event_log(services: Any, stream_id: str) -> AsyncIterator[bytes]:
+    """The stream's stored event log as NDJSON (contract section 2), in the order stored, in pieces:
+    rows are read `BATCH` at a time from a server-side cursor, so memory holds one batch, never the
+    log. NotFound (before the first piece) when there is no such stream."""
+    async with services.db.session() as session:
+        if await session.get(StreamRow, stream_id) is None:
+            raise NotFound(f"no stream '{stream_id}'")
+    return _event_lines(services, stream_id)
+
+
+async def _event_lines(services: Any, stream_id: str) -> AsyncIterator[bytes]:
+    dumps = orjson.dumps
+    async with services.db.session() as session:
+        result = await session.stream_scalars(
+            select(EventRow.body).where(EventRow.stream_id == stream_id).order_by(EventRow.seq)
+            .execution_options(yield_per=BATCH)
+        )
+        piece: list[bytes] = []
+        size = 0
+        async for body in result:
+            line = dumps(body)
+            piece.append(line)
+            size += len(line) + 1
+            if size >= CHUNK_BYTES:
+                yield b"\n".join(piece) + b"\n"
+                piece, size = [], 0
+        if piece:
+            yield b"\n".join(piece) + b"\n"
 
 
 async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ METRICS = (
     "enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
     "watch_conversion_rate", "orders", "gmv", "items_sold", "refund_amount", "gpm", "uv_value", "aov",
     "avg_watch_seconds", "peak_viewers", "comments", "likes", "interaction_rate", "follow_rate", "opm",
+    "product_clicks", "ctor", "watch_click_rate", "pcu", "viewer_seconds", "acu",
 )
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
