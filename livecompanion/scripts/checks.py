@@ -85,8 +85,8 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
         target = _target(segment.get("target"))
         for j, cue in _dicts(segment.get("cues")):
             cue_path = ("segments", i, "cues", j)
-            if cue.get("action") == "flash_sale":
-                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] (flash_sale)")
+            if cue.get("action") in ("flash_sale", "product_explain"):
+                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] ({cue['action']})")
             try:
                 at = parse_duration(cue["at"]) if cue.get("at") not in (None, 0, "0") else 0
             except ValueError:

@@ -16,7 +16,7 @@ from livecompanion.scripts.durations import TargetRange, parse_duration, parse_t
 
 SEGMENT_KINDS = ("opening", "product", "value", "closing", "wrapup")
 SegmentKind = Literal["opening", "product", "value", "closing", "wrapup"]
-CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note")
+CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note", "product_explain")
 
 # Contract section 4: every name a script may set a target for.
 METRICS = (
@@ -101,8 +101,16 @@ class NoteCue(_Cue):
     text: Text
 
 
+class ProductExplainCue(_Cue):
+    """講解: start (or, with `mode: stop`, end) explaining a product; the report measures each 講解."""
+
+    action: Literal["product_explain"]
+    sku: Sku
+    mode: Literal["start", "stop"] = "start"
+
+
 Cue = Annotated[
-    Union[CountdownCue, FlashSaleCue, LotteryCue, PinCue, NoteCue], Field(discriminator="action")
+    Union[CountdownCue, FlashSaleCue, LotteryCue, PinCue, NoteCue, ProductExplainCue], Field(discriminator="action")
 ]
 
 

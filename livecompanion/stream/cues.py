@@ -38,7 +38,7 @@ class NoCueRunner(LookupError):
 
 def register_cue_runner(action: str, runner: CueRunner) -> None:
     """Set the runner of a cue action (a later registration replaces an earlier one)."""
-    if action not in ("countdown", "flash_sale", "lottery", "pin", "note"):
+    if action not in ("countdown", "flash_sale", "lottery", "pin", "note", "product_explain"):
         raise ValueError(f"unknown cue action '{action}'")
     _RUNNERS[action] = runner
 

@@ -18,6 +18,7 @@ CUE_FIELDS = {
     "lottery": ("keyword", "winners", "duration_seconds", "prize"),
     "pin": ("text", "nickname"),
     "note": ("text",),
+    "product_explain": ("sku", "mode"),
 }
 
 
@@ -55,6 +56,8 @@ def cue_summary(cue: Any) -> str:
         return f"抽獎「{cue.keyword}」{cue.winners}人" + (f" {cue.prize}" if cue.prize else "")
     if a == "pin":
         return f"置頂: {cue.text}"
+    if a == "product_explain":
+        return f"{'講解' if cue.mode == 'start' else '結束講解'} {cue.sku}"
     return f"提示: {cue.text}"
 
 

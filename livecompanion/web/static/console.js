@@ -184,6 +184,7 @@
     $("note").classList.toggle("hidden", !note);
     L.setText($("note"), note ? "主播提示 Note: " + note.text : "");
     renderNumbers();
+    renderExplain();
     renderRunning();
     renderQuestions();
     tick();
@@ -205,6 +206,25 @@
     $("questions").replaceChildren(...(qs.length ? qs.slice(0, 12).map((q) =>
       el("li", {}, [el("span", { class: "count" }, "×" + (q.count || 1)), el("span", {}, q.text)]))
       : [el("li", { class: "dim" }, "暫無 none yet")]));
+  }
+
+  // 講解: a button per product; the running one shows for how long and stops on a click.
+  function renderExplain() {
+    const now = client.now();
+    const on = state.explaining || null;
+    const live = (state.stream || {}).status === "live";
+    const products = Object.values(state.products || {});
+    $("explain").replaceChildren(...(products.length ? products.map((p) => {
+      const running = on && on.sku === p.sku;
+      return el("li", { class: running ? "on" : "", dataset: { sku: p.sku, since: running ? on.started_ms : "" } }, [
+        el("span", { class: "name", title: p.name + " (" + p.sku + ")" }, p.name),
+        running ? el("strong", { class: "remaining explain-clock" }, L.clock((now - on.started_ms) / 1000)) : null,
+        el("button", { type: "button", disabled: !live, dataset: { action: running ? "stop" : "start" },
+          onclick: () => act("POST", "/explain", { sku: p.sku, action: running ? "stop" : "start" },
+            running ? "已結束講解 stopped" : "講解中 explaining " + p.sku).catch(() => {}) },
+          running ? "■ 停止 Stop" : "▶ 講解 Explain"),
+      ]);
+    }) : [el("li", { class: "dim" }, "腳本沒有商品 no products in the script")]));
   }
 
   let runningExpiry = Infinity;  // re-render the list when the first of its clocks runs out
@@ -260,6 +280,10 @@
     if (!state) return;
     const now = client.now();
     if (now >= runningExpiry) renderRunning();
+    const explaining = document.querySelector("#explain li.on");
+    if (explaining && state.explaining) {
+      L.setText(explaining.querySelector(".explain-clock"), L.clock((now - state.explaining.started_ms) / 1000));
+    }
     const st = state.stream || {};
     L.setText($("stream-clock"), st.started_ms ? L.clock(((st.ended_ms || now) - st.started_ms) / 1000) : "0:00");
     const seg = state.segment;
