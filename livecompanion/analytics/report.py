@@ -167,7 +167,7 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
     report["lotteries"] = [lottery_summary(x, alias=alias, iso=clock.iso, segment_at=segment_at)
                            for x in lotteries]
     report["questions"] = [
-        {"text": q.text, "count": q.count, "first_at": clock.iso(q.first_ts),
+        {"text": q.text, "count": q.count, "asks": q.asks, "first_at": clock.iso(q.first_ts),
          "segment": segment_at(q.first_ts), "askers": [alias(a) for a in q.askers]}
         for q in top_questions(sc.comment_counts, sc.comments, questions_limit, grouper)
     ]
