@@ -27,6 +27,8 @@ CARDS = (  # (key, label, format)
     ("opm", "每分鐘訂單 OPM", "num2"), ("pcu", "平台最高在線 PCU", "int"), ("acu", "平均在線 ACU", "num2"),
     ("ctor", "點擊-訂單率 CTOR", "pct"), ("watch_click_rate", "觀看-點擊率 watch→click", "pct"),
 )
+MARKER_GLYPHS = {"triangle-right": "▶", "diamond": "◆", "star": "★", "triangle-up": "▲", "x": "✕",
+                 "triangle-down": "▼", "circle": "●", "line-ns": "┃", "hexagram": "✶"}
 # How a figure was obtained, as the dashboard marks it (see docs/report.md and data_quality).
 BASIS_LABELS = {"measured": ("實測", "measured"), "estimate": ("估算", "estimate"),
                 "platform": ("平台", "platform count")}
@@ -217,6 +219,7 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
         charts=charts, targets=_target_rows(report), plotly_js=plotly_js(),
         funnel_rates=[(k, METRIC_LABELS[k]) for k in figures.FUNNEL_RATES],
         basis=lambda key: basis_of(report, key), basis_labels=BASIS_LABELS,
+        marker_legend=[(MARKER_GLYPHS.get(symbol, "●"), colour, label) for symbol, colour, label in figures.marker_legend()],
     )
 
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
 from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
 from livecompanion.analytics.explains import explain_summary
+from livecompanion.analytics.markers import report_markers
 from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
 from livecompanion.analytics.metrics import window_metrics as metrics_of
 from livecompanion.analytics.quality import data_quality
@@ -53,6 +54,7 @@ def compute_report(
     question_grouper: Grouper | None = None,
     questions_limit: int = 20,
     errors: list[tuple[int, str]] | None = None,
+    markers: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report of a stream, JSON-ready.
 
@@ -60,7 +62,8 @@ def compute_report(
     `errors`, listed as (index, reason)) or typed events of `livecompanion.events`, in input order.
     `script`: a `livecompanion.scripts.Script` or None. `flash_sales`, `lotteries`: the service's
     records of them (see `extras`). `received_ms`: the time given to events without `ts` (at
-    ingest, the receive time); None rejects them. `question_grouper`: see `questions`.
+    ingest, the receive time); None rejects them. `question_grouper`: see `questions`. `markers`:
+    more markers for the time charts (see `markers`), e.g. the cues fired.
     """
     collector = Collector(received_ms)
     # One pause for the whole computation: records made while the collector is paused stay in the
@@ -69,7 +72,7 @@ def compute_report(
         collector.add_values(events, (lambda i, r: errors.append((i, r))) if errors is not None else _ignore)
         return report_from_table(collector.finish(), script, flash_sales=flash_sales, lotteries=lotteries,
                                  pseudonymizer=pseudonymizer, question_grouper=question_grouper,
-                                 questions_limit=questions_limit)
+                                 questions_limit=questions_limit, markers=markers)
 
 
 def _ignore(_pos: int, _reason: str) -> None:
@@ -85,6 +88,7 @@ def report_from_table(
     pseudonymizer: Pseudonymizer | None = None,
     question_grouper: Grouper | None = None,
     questions_limit: int = 20,
+    markers: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """As `compute_report`, from collected events (`collect.Collector.finish()`)."""
     alias = pseudonymizer or default_pseudonymizer()
@@ -94,6 +98,7 @@ def report_from_table(
         report = _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
                          list(lotteries or ()), question_grouper, questions_limit)
         report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
+        report["markers"] = report_markers(report, markers or (), clock.iso)
         return report
 
 

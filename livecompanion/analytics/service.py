@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import select
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
+from livecompanion.analytics.markers import cue_markers
 from livecompanion.analytics.report import compute_report
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
@@ -78,7 +79,8 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
-        compute_report, events, script, pseudonymizer=pseudonymizer, **records,
+        compute_report, events, script, pseudonymizer=pseudonymizer,
+        markers=cue_markers(row.fired_cues or {}, script), **records,
     )
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)
