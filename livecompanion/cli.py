@@ -61,11 +61,12 @@ def report(
     script: Optional[Path] = typer.Option(None, "--script", help="The stream's live script."),
     format: ReportFormat = typer.Option(ReportFormat.json, "--format"),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout (csv: writes OUT-minutes.csv and OUT-segments.csv)."),
+    history: list[Path] = typer.Option([], "--history", help="Event log of an earlier stream to compare with (repeat for each)."),
 ) -> None:
     """The after-stream report from an event log alone; no server needed."""
     from livecompanion.analytics.cli import run_report
 
-    raise typer.Exit(run_report(events, script, format.value, output))
+    raise typer.Exit(run_report(events, script, format.value, output, history=history))
 
 
 @app.command()

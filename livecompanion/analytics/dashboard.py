@@ -183,6 +183,15 @@ def _target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _history_card(report: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
+    """The card's history line: the earlier streams' median and best quarter, and where this one is."""
+    h = ((report.get("history") or {}).get("figures") or {}).get(key) or {}
+    if not h.get("n"):
+        return {"median": None}
+    return {"median": fmt(h["median"], kind), "best_quarter": fmt(h["best_quarter"], kind),
+            "in_best_quarter": h.get("in_best_quarter"), "vs_median": h.get("vs_median")}
+
+
 def basis_of(report: dict[str, Any], key: str) -> str:
     """'estimate', 'platform' or 'measured' for a figure of the report (its data_quality says)."""
     quality = report.get("data_quality") or {}
@@ -200,7 +209,8 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
     targets = report.get("targets") or {}
     cards = [{"key": k, "label": label, "value": fmt(report.get(k), f),
               "target": fmt(targets[k]["target"], f) if k in targets else None,
-              "ratio": targets[k]["ratio"] if k in targets else None, "basis": basis_of(report, k)}
+              "ratio": targets[k]["ratio"] if k in targets else None, "basis": basis_of(report, k),
+              **_history_card(report, k, f)}
              for k, label, f in CARDS]
     seg_rows = [{**seg, "n": i + 1, "weakest": i == weakest, "duration_flag": _duration_flag(seg)}
                 for i, seg in enumerate(segments)]

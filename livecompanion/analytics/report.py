@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
 from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
 from livecompanion.analytics.explains import explain_summary
+from livecompanion.analytics.history import history_of
 from livecompanion.analytics.markers import report_markers
+from livecompanion.analytics.summary import build_summary
 from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
 from livecompanion.analytics.metrics import window_metrics as metrics_of
 from livecompanion.analytics.quality import data_quality
@@ -55,6 +57,7 @@ def compute_report(
     questions_limit: int = 20,
     errors: list[tuple[int, str]] | None = None,
     markers: Iterable[dict[str, Any]] | None = None,
+    history: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report of a stream, JSON-ready.
 
@@ -63,7 +66,8 @@ def compute_report(
     `script`: a `livecompanion.scripts.Script` or None. `flash_sales`, `lotteries`: the service's
     records of them (see `extras`). `received_ms`: the time given to events without `ts` (at
     ingest, the receive time); None rejects them. `question_grouper`: see `questions`. `markers`:
-    more markers for the time charts (see `markers`), e.g. the cues fired.
+    more markers for the time charts (see `markers`), e.g. the cues fired. `history`: the reports of
+    earlier streams, for `history` (see `history`) and the summary.
     """
     collector = Collector(received_ms)
     # One pause for the whole computation: records made while the collector is paused stay in the
@@ -72,7 +76,7 @@ def compute_report(
         collector.add_values(events, (lambda i, r: errors.append((i, r))) if errors is not None else _ignore)
         return report_from_table(collector.finish(), script, flash_sales=flash_sales, lotteries=lotteries,
                                  pseudonymizer=pseudonymizer, question_grouper=question_grouper,
-                                 questions_limit=questions_limit, markers=markers)
+                                 questions_limit=questions_limit, markers=markers, history=history)
 
 
 def _ignore(_pos: int, _reason: str) -> None:
@@ -89,6 +93,7 @@ def report_from_table(
     question_grouper: Grouper | None = None,
     questions_limit: int = 20,
     markers: Iterable[dict[str, Any]] | None = None,
+    history: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """As `compute_report`, from collected events (`collect.Collector.finish()`)."""
     alias = pseudonymizer or default_pseudonymizer()
@@ -99,6 +104,8 @@ def report_from_table(
                          list(lotteries or ()), question_grouper, questions_limit)
         report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
         report["markers"] = report_markers(report, markers or (), clock.iso)
+        report["history"] = history_of(report, history or ())
+        report["summary"] = build_summary(report)
         return report
 
 

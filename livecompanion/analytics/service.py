@@ -66,7 +66,8 @@ async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:
     return bodies
 
 
-async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
+async def stream_report(services: Any, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
+    """The report of a stored stream; with `with_history`, against the streams created before it."""
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
@@ -74,13 +75,14 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
     if row is None:
         raise LookupError(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
+    earlier = await _earlier_reports(services, row.created_ms, stream_id) if with_history else []
     events = await stored_events(services, stream_id)
     records = await report_records(services, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
         compute_report, events, script, pseudonymizer=pseudonymizer,
-        markers=cue_markers(row.fired_cues or {}, script), **records,
+        markers=cue_markers(row.fired_cues or {}, script), history=earlier, **records,
     )
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)
@@ -90,4 +92,14 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
 async def all_reports(services: Any) -> list[dict[str, Any]]:
     async with services.db.session() as session:
         ids = list(await session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
-    return [await stream_report(services, stream_id) for stream_id in ids]
+    return [await stream_report(services, stream_id, with_history=False) for stream_id in ids]
+
+
+async def _earlier_reports(services: Any, created_ms: int, stream_id: str) -> list[dict[str, Any]]:
+    """The reports of the streams created before this one (each computed afresh from its events: a
+    team's history is tens of streams, and a report of a big one takes seconds)."""
+    async with services.db.session() as session:
+        ids = list(await session.scalars(
+            select(StreamRow.id).where(StreamRow.created_ms <= created_ms, StreamRow.id != stream_id)
+            .order_by(StreamRow.created_ms)))
+    return [await stream_report(services, other, with_history=False) for other in ids]
