@@ -78,12 +78,13 @@ def demo(
     host: Optional[str] = typer.Option(None, "--host"),
     port: Optional[int] = typer.Option(None, "--port"),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated audience."),
+    platform_like: bool = typer.Option(False, "--platform-like", help="Send what real platform feeds send: no leave events, online counts at irregular times (the report then counts presence by activity)."),
 ) -> None:
     """Serve a sample script with a simulated audience, so a newcomer sees everything move."""
     from livecompanion.demo import run_demo
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed, room_size=room))
+    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed, room_size=room, platform_like=platform_like))
 
 
 @db_app.command("upgrade")
