@@ -100,10 +100,13 @@ def _marker_traces(markers: list[dict[str, Any]]) -> list[go.Scatter]:
             text=[plain(m.get("label")) for m in items],
             hovertemplate="%{x|%H:%M:%S} %{text}<extra></extra>", showlegend=False,
         ))
-        for m in items:
+        for n, m in enumerate(items):
             if m.get("until"):
+                # Back-to-back spans (a start of another product ends the running one) alternate
+                # between two heights, so each one's ends show.
+                lift = 0.35 if n % 2 else 0.0
                 span_x += [local_time(m["at"]), local_time(m["until"]), None]
-                span_y += [y, y, None]
+                span_y += [y + lift, y + lift, None]
     if span_x:
         traces.append(go.Scatter(x=span_x, y=span_y, mode="lines", line=dict(color="#54A24B", width=5),
                                  hoverinfo="skip", showlegend=False, opacity=0.6))
@@ -168,7 +171,7 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
     fig.update_xaxes(type="date")  # rows without a trace must still know their axis holds times
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero")
     fig.update_yaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=1)
-    fig.update_yaxes(visible=False, range=[0, _STRIP_ROWS], fixedrange=True, row=2, col=1)
+    fig.update_yaxes(visible=False, range=[0, _STRIP_ROWS + 1], fixedrange=True, row=2, col=1)  # room for its title
     return _layout(fig, 900, showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations,
                    margin=dict(l=60, r=20, t=30, b=40))
 
