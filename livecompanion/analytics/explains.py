@@ -15,8 +15,9 @@ their GMV, and GPM (that GMV per thousand `enter` events in the span, as section
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from livecompanion.analytics.metrics import money, ratio
 from livecompanion.analytics.windows import Scan
@@ -71,7 +72,8 @@ def _fill(sc: Scan, span: Span) -> None:
         column = sc.columns[name]
         lo, hi = _slice(column, span)
         n = 0
-        for user, sku in zip(column.users[lo:hi], column.values[lo:hi]):
+        users: list[str] = column.users or []
+        for user, sku in zip(users[lo:hi], column.values[lo:hi]):
             if sku == span.sku:
                 users_of.add(user)
                 n += 1

@@ -10,8 +10,9 @@ denominator) is left out of that figure's history.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from statistics import median, quantiles
-from typing import Any, Iterable
+from typing import Any
 
 # The dashboard's headline figures and the funnel rates, and whether more is better.
 HISTORY_KEYS: dict[str, bool] = {

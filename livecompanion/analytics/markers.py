@@ -10,7 +10,8 @@ here: the dashboard draws unknown kinds with a default symbol.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from livecompanion.analytics.extras import to_ms
 

@@ -15,8 +15,8 @@ so this walks the counts once per window and costs nothing next to the rest of t
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(slots=True)
@@ -27,7 +27,7 @@ class Held:
     area_ms: int = 0  # integral of the count over the window, count x ms
     held_ms: int = 0  # ms of the window during which a count holds
 
-    def add(self, other: "Held") -> None:
+    def add(self, other: Held) -> None:
         """Merge a window that shares no instant with this one."""
         if other.peak is not None and (self.peak is None or other.peak > self.peak):
             self.peak = other.peak
@@ -39,7 +39,7 @@ class Steps:
     """The counts as steps: `ts[i]` distinct and increasing, `count[i]` holding on [ts[i], ts[i+1]),
     the last on [ts[-1], end]."""
 
-    __slots__ = ("ts", "count", "end")
+    __slots__ = ("count", "end", "ts")
 
     def __init__(self, ts: Sequence[int], counts: Sequence[int], end: int) -> None:
         # Sorted by ts, ties in input order: the last of each ts is the one that holds.

@@ -24,14 +24,15 @@ ESTIMATED_BY_ACTIVITY = (
 FROM_PLATFORM = ("pcu", "viewer_seconds", "acu")  # the platform's own online count
 PRESENCE_RULES = {
     "stays": ("在場按進出計：進場（enter）到離場（leave）為一次停留，沒有離場的停留算到直播結束。",
-              "presence from stays: an enter opens a stay, the user's next leave closes it (else the stream's end)."),
-    ONLINE_COUNT: ("日誌沒有離場（leave）事件：某環節或某分鐘的觀看人數 = 在其中進場或有互動（評論、點讚、分享、"
-                   "關注、看到或點擊商品卡）的用戶，是下限估計；人均觀看時長 = 平台在線人數的積分 / 觀看人數；"
-                   "最高在線 = 平台在線人數的最大值。",
-                   "the log holds no leave event: the viewers of a segment or a minute are the users who "
-                   "entered or did something in it (comment, like, share, follow, see or click a product card), "
-                   "a floor estimate; avg watch = the platform count's viewer-seconds / viewers; peak viewers = "
-                   "the platform count's peak."),
+              ("presence from stays: an enter opens a stay, the user's next leave closes it "
+               "(else the stream's end).")),
+    ONLINE_COUNT: (("日誌沒有離場（leave）事件：某環節或某分鐘的觀看人數 = 在其中進場或有互動（評論、點讚、分享、"
+                    "關注、看到或點擊商品卡）的用戶，是下限估計；人均觀看時長 = 平台在線人數的積分 / 觀看人數；"
+                    "最高在線 = 平台在線人數的最大值。"),
+                   ("the log holds no leave event: the viewers of a segment or a minute are the users who "
+                    "entered or did something in it (comment, like, share, follow, see or click a product card), "
+                    "a floor estimate; avg watch = the platform count's viewer-seconds / viewers; peak viewers = "
+                    "the platform count's peak.")),
 }
 
 
@@ -96,7 +97,7 @@ def data_quality(table: EventTable, sc: Scan, method: str) -> dict[str, Any]:
     no_id[main] = src.without_id - sum(v for p, v in no_id.items() if p != main)
 
     names = set(types) | set(src.rejected) | set(src.duplicates)
-    platforms = []
+    platforms: list[dict[str, Any]] = []
     for name in names:
         counts = types.get(name, Counter())
         events = sum(counts.values())
@@ -109,11 +110,11 @@ def data_quality(table: EventTable, sc: Scan, method: str) -> dict[str, Any]:
             "share_without_id": ratio(no_id[name], events), "duplicates": src.duplicates[name],
             "rejected": src.rejected[name],
         })
-    platforms.sort(key=lambda p: (-p["events"], p["platform"] or ""))
+    platforms.sort(key=lambda p: (-int(p["events"]), p["platform"] or ""))
 
     events = sum(totals.values())
-    whole = sc.windows and sc.start is not None
-    held_ms = sum(w.online.held_ms for w in sc.windows) if whole else 0
+    span = sc.end - sc.start if sc.start is not None and sc.end is not None else 0
+    held_ms = sum(w.online.held_ms for w in sc.windows)
     estimated = list(ESTIMATED_BY_ACTIVITY) if method == ONLINE_COUNT else []
     from_platform = [*FROM_PLATFORM, *(("peak_viewers",) if method == ONLINE_COUNT else ())]
     zh, en = PRESENCE_RULES[method]
@@ -129,7 +130,7 @@ def data_quality(table: EventTable, sc: Scan, method: str) -> dict[str, Any]:
         "duplicates": table.duplicates, "rejected": sum(src.rejected.values()),
         "platform_count": {
             "events": totals["viewer_count"], "held_seconds": held_ms / 1000,
-            "share_of_stream_held": ratio(held_ms, sc.end - sc.start) if whole and sc.end != sc.start else None,
+            "share_of_stream_held": ratio(held_ms, span),
         },
         "platforms": platforms,
     }

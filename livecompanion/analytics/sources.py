@@ -16,9 +16,10 @@ the figures are exact either way.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 _UNSET: Any = object()
 _GUESS_FROM = 512  # items of the first batch looked at to guess the main platform

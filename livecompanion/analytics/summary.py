@@ -65,8 +65,9 @@ def _funnel_vs_history(report: dict[str, Any]) -> list[str]:
         return []
     _, key, label, h = worst
     word = "低於" if report[key] < h["median"] else "不低於"
-    return [f"對比歷史 {h['n']} 場，漏斗最弱一環是{label} {_pct(report[key])}，{word}歷史中位數 {_pct(h['median'])}"
-            f"（前四分之一為 {_pct(h['best_quarter'])}）。"]
+    sentence = (f"對比歷史 {h['n']} 場，漏斗最弱一環是{label} {_pct(report[key])}，{word}歷史中位數 {_pct(h['median'])}"
+                f"（前四分之一為 {_pct(h['best_quarter'])}）。")
+    return [sentence]
 
 
 def _segments(report: dict[str, Any]) -> list[str]:
