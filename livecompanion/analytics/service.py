@@ -6,7 +6,8 @@ The one place where the analytics touch the database; the maths stays in `report
 from __future__ import annotations
 
 import asyncio
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -19,11 +20,14 @@ from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import EventRow, StreamRow
 
+if TYPE_CHECKING:
+    from livecompanion.core import Core
+
 BATCH = 5_000
 CHUNK_BYTES = 64 << 10  # NDJSON sent in pieces of about this size
 
 
-async def event_log(services: Any, stream_id: str) -> AsyncIterator[bytes]:
+async def event_log(services: Core, stream_id: str) -> AsyncIterator[bytes]:
     """The stream's stored event log as NDJSON (contract section 2), in the order stored, in pieces:
     rows are read `BATCH` at a time from a server-side cursor, so memory holds one batch, never the
     log. NotFound (before the first piece) when there is no such stream."""
@@ -33,7 +37,7 @@ async def event_log(services: Any, stream_id: str) -> AsyncIterator[bytes]:
     return _event_lines(services, stream_id)
 
 
-async def _event_lines(services: Any, stream_id: str) -> AsyncIterator[bytes]:
+async def _event_lines(services: Core, stream_id: str) -> AsyncIterator[bytes]:
     dumps = orjson.dumps
     async with services.db.session() as session:
         result = await session.stream_scalars(
@@ -53,7 +57,7 @@ async def _event_lines(services: Any, stream_id: str) -> AsyncIterator[bytes]:
             yield b"\n".join(piece) + b"\n"
 
 
-async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:
+async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
     """Every event of the stream in arrival order (the report's "input order" for ties)."""
     bodies: list[dict[str, Any]] = []
     async with services.db.session() as session:
@@ -66,18 +70,18 @@ async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:
     return bodies
 
 
-async def stream_report(services: Any, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
+async def stream_report(services: Core, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
     """The report of a stored stream; with `with_history`, against the streams created before it."""
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
         row = await session.get(StreamRow, stream_id)
     if row is None:
-        raise LookupError(f"no stream '{stream_id}'")
+        raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
     earlier = await _earlier_reports(services, row.created_ms, stream_id) if with_history else []
     events = await stored_events(services, stream_id)
-    records = await report_records(services, stream_id)
+    records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
@@ -89,13 +93,13 @@ async def stream_report(services: Any, stream_id: str, *, with_history: bool = T
     return report
 
 
-async def all_reports(services: Any) -> list[dict[str, Any]]:
+async def all_reports(services: Core) -> list[dict[str, Any]]:
     async with services.db.session() as session:
         ids = list(await session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
     return [await stream_report(services, stream_id, with_history=False) for stream_id in ids]
 
 
-async def _earlier_reports(services: Any, created_ms: int, stream_id: str) -> list[dict[str, Any]]:
+async def _earlier_reports(services: Core, created_ms: int, stream_id: str) -> list[dict[str, Any]]:
     """The reports of the streams created before this one (each computed afresh from its events: a
     team's history is tens of streams, and a report of a big one takes seconds)."""
     async with services.db.session() as session:

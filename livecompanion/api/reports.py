@@ -11,7 +11,8 @@ from livecompanion.analytics import exports
 from livecompanion.analytics.dashboard import render_comparison_html, render_dashboard_html
 from livecompanion.analytics.service import all_reports, event_log, stream_report
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
+from livecompanion.api.schemas import answers
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["reports"])
 viewer = [Depends(require("viewer"))]
@@ -20,7 +21,8 @@ viewer = [Depends(require("viewer"))]
 @router.get("/api/streams/{stream_id}/events", dependencies=[Depends(require("operator"))],
             response_class=StreamingResponse,
             responses={200: {"content": {"application/x-ndjson": {}},
-                             "description": "The stored event log, one event a line, in the order stored."}})
+                             "description": "The stored event log, one event a line, in the order stored."},
+                       **answers(404)})
 async def events(stream_id: str, services: Services = Depends(get_services)) -> StreamingResponse:
     """The stream's stored event log as NDJSON, streamed; `livecompanion report --events` reads it."""
     lines = await event_log(services, stream_id)
@@ -28,7 +30,8 @@ async def events(stream_id: str, services: Services = Depends(get_services)) -> 
         "Content-Disposition": f'attachment; filename="{stream_id}-events.ndjson"'})
 
 
-@router.get("/api/streams/{stream_id}/report", response_model=None, dependencies=viewer)
+@router.get("/api/streams/{stream_id}/report", response_model=None, dependencies=viewer,
+            responses=answers(404, 422))
 async def report(
     stream_id: str,
     format: str = Query("json", pattern="^(json|html|csv-minutes|csv-segments)$"),

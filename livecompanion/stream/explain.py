@@ -12,19 +12,22 @@ the events, so the report is unaffected; the next click starts afresh.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from livecompanion.errors import Conflict, NotFound
 from livecompanion.realtime.state import set_op
 from livecompanion.storage.tables import EventRow
-from livecompanion.stream.cues import register_cue_runner
+from livecompanion.stream.cues import CueRunners
 from livecompanion.stream.service import load_state, locked_stream, now_ms, script_of
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 HOST_USER = "host"
 Action = Literal["start", "stop"]
 
 
-async def explain(services: Any, stream_id: str, sku: str, action: Action) -> dict[str, Any]:
+async def explain(services: Core, stream_id: str, sku: str, action: Action) -> dict[str, Any]:
     """Start or stop the 講解 of `sku`; returns what is being explained now (None when nothing)."""
     await load_state(services, stream_id)  # the document is in the hub, for `explaining` below
     async with locked_stream(services, stream_id) as locked:
@@ -52,10 +55,11 @@ async def explain(services: Any, stream_id: str, sku: str, action: Action) -> di
     return {"explaining": now_explaining}
 
 
-async def run_explain_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    """The `product_explain` cue of a script (scripts/models.py ProductExplainCue)."""
-    return await explain(services, stream_id, cue["sku"], cue.get("mode") or "start")
+def register_explain_cue(core: Core, cues: CueRunners) -> None:
+    """The `product_explain` cue of a script (scripts/models.py ProductExplainCue); the composition
+    root calls this."""
 
+    async def run_explain(stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        return await explain(core, stream_id, cue["sku"], cue.get("mode") or "start")
 
-# Until the wiring module of issue 11 registers every runner in one place.
-register_cue_runner("product_explain", run_explain_cue)
+    cues.register("product_explain", run_explain)
