@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from heapq import nlargest
-from itertools import compress, repeat
+from itertools import compress
 from operator import itemgetter
 from typing import Callable, Mapping, Sequence
 
@@ -97,9 +97,9 @@ def _distinct_askers(groups: list[list[str]], comments: Sequence[tuple[int, str,
     """Distinct askers of each group (by index): the distinct (group, user) pairs of all comments,
     counted, in three passes at C speed (a Python loop over a big stream's comments costs more)."""
     users, texts = _columns(comments)
-    number = {text: i for i, members in enumerate(groups, start=1) for text in members}  # 0: no question
-    of_text = list(map(number.get, texts, repeat(0, len(texts))))
-    pairs = set(compress(zip(of_text, users), of_text))
+    number = {text: i for i, members in enumerate(groups, start=1) for text in members}  # from 1: truthy
+    of_text = list(map(number.get, texts))  # None for a comment that is not a question
+    pairs = set(zip(compress(of_text, of_text), compress(users, of_text)))  # tuples for questions only
     counts = Counter(map(_FIRST, pairs))
     return Counter({i - 1: n for i, n in counts.items()})
 
