@@ -14,24 +14,23 @@ thousands would cost seconds). Another grouper can be passed as `grouper=` (dist
 their counts in first-sent order in, questions as groups of texts out, each group's first-sent
 text first).
 
-Counts: `count` is the distinct askers (as live; live counts every ask once a group has 1,000
-askers, the report keeps counting distinct ones), `asks` every question comment of the group.
+Counts: `count` is counted as the live board counts it: distinct askers, each once, until a group
+has `MAX_ASKERS` (1,000) of them, then every ask; `asks` is every question comment of the group.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from heapq import nlargest
 from itertools import compress
-from operator import itemgetter
 from typing import Callable, Mapping, Sequence
 
 from livecompanion.ingest.comments import QuestionBoard, classify_comment, display_text
 
+MAX_ASKERS = QuestionBoard().max_askers  # the live board's: beyond it, every ask counts
+
 MAX_TEXTS = 20_000
-_TEXT = itemgetter(2)
-_FIRST = itemgetter(0)
+
 ASKERS_SHOWN = 3
 
 # distinct comment texts with their counts, in first-sent order -> the questions among them, as
@@ -57,7 +56,7 @@ def group_questions(counts: Mapping[str, int], max_texts: int = MAX_TEXTS) -> li
 @dataclass(slots=True)
 class Question:
     text: str  # as first asked, as the live board shows it
-    count: int  # distinct askers
+    count: int  # askers, counted as the live board counts them (see the module docstring)
     asks: int  # question comments in the group
     first_ts: int
     askers: list[str]  # the first few distinct authors (raw ids: pseudonymise before showing)
@@ -73,39 +72,44 @@ def top_questions(counts: Mapping[str, int], comments: Sequence[tuple[int, str, 
     group_of = {text: i for i, texts in enumerate(groups) for text in texts}
     asks = [sum(counts.get(t, 0) for t in texts) for texts in groups]
     first_ts: list[int | None] = [None] * len(groups)
-    askers: list[list[str]] = [[] for _ in groups]
-    unsettled = len(groups)  # groups still short of their first time or their askers shown
-    asked = compress(comments, map(group_of.__contains__, map(_TEXT, comments)))  # questions only
-    for ts, user, text in asked:
+    shown: list[list[str]] = [[] for _ in groups]
+    # Askers counted as the live board counts them: each distinct asker once until a group has
+    # MAX_ASKERS of them, then every ask. A group's count is settled once it is full (the rest of its
+    # asks are known from `asks`): its texts leave `group_of`, so its later comments are skipped at C
+    # speed, and the loop sees a big group's questions only until it is full.
+    seen: list[set[str] | None] = [set() for _ in groups]
+    taken = [0] * len(groups)  # asks looked at, until the group is full
+    full_at: list[int | None] = [None] * len(groups)
+    open_groups = len(groups)
+    ts_col, users, texts = _columns(comments)
+    for ts, user, text in compress(zip(ts_col, users, texts), map(group_of.__contains__, texts)):
         i = group_of[text]
         if first_ts[i] is None:
             first_ts[i] = ts
-        if len(askers[i]) < ASKERS_SHOWN and user not in askers[i]:
-            askers[i].append(user)
-            if len(askers[i]) == ASKERS_SHOWN:
-                unsettled -= 1
-                if not unsettled:
+        known = seen[i]
+        assert known is not None  # a full group's texts have left group_of
+        taken[i] += 1
+        if user not in known:
+            known.add(user)
+            if len(shown[i]) < ASKERS_SHOWN:
+                shown[i].append(user)
+            if len(known) >= MAX_ASKERS:
+                full_at[i], seen[i] = taken[i], None
+                open_groups -= 1
+                if not open_groups:
                     break
-    distinct = _distinct_askers(groups, comments)
+                for member in groups[i]:  # its later comments are now skipped at C speed
+                    del group_of[member]
+    count = [MAX_ASKERS + asks[i] - full if (full := full_at[i]) is not None else len(seen[i] or ())
+             for i in range(len(groups))]
     ranked = [i for i in range(len(groups)) if first_ts[i] is not None]
-    ranked.sort(key=lambda i: (-distinct[i], first_ts[i]))
-    return [Question(display_text(groups[i][0]) or groups[i][0], distinct[i], asks[i], first_ts[i],  # type: ignore[arg-type]
-                     askers[i]) for i in ranked[:limit]]
+    ranked.sort(key=lambda i: (-count[i], first_ts[i]))
+    return [Question(display_text(groups[i][0]) or groups[i][0], count[i], asks[i], first_ts[i],  # type: ignore[arg-type]
+                     shown[i]) for i in ranked[:limit]]
 
 
-def _distinct_askers(groups: list[list[str]], comments: Sequence[tuple[int, str, str]]) -> Counter:
-    """Distinct askers of each group (by index): the distinct (group, user) pairs of all comments,
-    counted, in three passes at C speed (a Python loop over a big stream's comments costs more)."""
-    users, texts = _columns(comments)
-    number = {text: i for i, members in enumerate(groups, start=1) for text in members}  # from 1: truthy
-    of_text = list(map(number.get, texts))  # None for a comment that is not a question
-    pairs = set(zip(compress(of_text, of_text), compress(users, of_text)))  # tuples for questions only
-    counts = Counter(map(_FIRST, pairs))
-    return Counter({i - 1: n for i, n in counts.items()})
-
-
-def _columns(comments: Sequence[tuple[int, str, str]]) -> tuple[Sequence[str], Sequence[str]]:
+def _columns(comments: Sequence[tuple[int, str, str]]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
     column = getattr(comments, "column", None)  # windows.Rows: the table's own lists, no copy
     if column is not None:
-        return column.users, column.values
-    return [c[1] for c in comments], [c[2] for c in comments]
+        return column.ts, column.users, column.values
+    return [c[0] for c in comments], [c[1] for c in comments], [c[2] for c in comments]
