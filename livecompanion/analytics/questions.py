@@ -20,10 +20,10 @@ has `MAX_ASKERS` (1,000) of them, then every ask; `asks` is every question comme
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from heapq import nlargest
 from itertools import compress
-from typing import Callable, Mapping, Sequence
 
 from livecompanion.ingest.comments import QuestionBoard, classify_comment, display_text
 

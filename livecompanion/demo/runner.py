@@ -20,9 +20,10 @@ from collections.abc import Iterator
 import httpx
 import uvicorn
 
+from livecompanion.clock import now_ms
 from livecompanion.config import Settings
 from livecompanion.demo import SAMPLE_SCRIPT, load_script
-from livecompanion.demo.show import ShowPlayer, now_ms
+from livecompanion.demo.show import ShowPlayer
 from livecompanion.demo.simulator import MAX_ROOM, MIN_ROOM, Simulator
 from livecompanion.scripts.durations import format_seconds
 
@@ -156,7 +157,7 @@ class _Demo:
         return ShowPlayer(client, self.stream_id, sim, tokens, say)
 
     @staticmethod
-    def _check(playing: asyncio.Task) -> None:
+    def _check(playing: asyncio.Task[None]) -> None:
         error = playing.exception()
         if error is not None:
             say(f"the show stopped early: {type(error).__name__}: {error}")

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from livecompanion.ingest.orders import FoldedOrder, OrderChange, OrderState, fold, merge
-from livecompanion.ingest.records import EVENT_COLUMNS, EventRecord, StreamCommit
+from livecompanion.ingest.rows import EVENT_COLUMNS, EventRecord, StreamCommit
 from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
 
@@ -332,7 +332,7 @@ class SqliteStore(_OrderUpserts):
         return found
 
     async def _insert_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> set[str]:
-        inserted = set()
+        inserted: set[str] = set()
         for oid, s in states.items():
             result = await conn.exec_driver_sql(
                 f"INSERT INTO orders (stream_id, {ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "

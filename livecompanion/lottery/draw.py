@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 ALGORITHM = "hmac-sha256-order/v1"
 SEED_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -41,10 +41,6 @@ def check_seed(seed: str) -> bytes:
     if not isinstance(seed, str) or not SEED_RE.match(seed):
         raise ValueError(f"a seed is 32 lower-case hex characters, got {seed!r}")
     return bytes.fromhex(seed)
-
-
-def entrant_key(seed: str, user_id: str) -> bytes:
-    return hmac.new(check_seed(seed), user_id.encode("utf-8"), hashlib.sha256).digest()
 
 
 def draw_order(seed: str, entrants: Iterable[str]) -> list[str]:

@@ -22,12 +22,12 @@ never holds up the others.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
 
+from livecompanion.clock import now_ms
 from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_copy
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_QUEUE = 256
 
 
-class Message(dict):  # type: ignore[type-arg]
+class Message(dict[str, Any]):
     """A message of the feed: a plain dict that remembers its JSON text once asked for it.
 
     One patch goes to every socket of the instance, so it is encoded once, not once per socket.
@@ -69,10 +69,6 @@ class NotLoaded(LookupError):
     def __init__(self, stream_id: str) -> None:
         super().__init__(f"the live state of stream '{stream_id}' is not loaded")
         self.stream_id = stream_id
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Subscription:

@@ -29,16 +29,14 @@ import asyncio
 import logging
 import secrets
 
-from sqlalchemy import select
-
-from livecompanion.sales.base import StoreUnavailable, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.sales.base import StoreUnavailable
 from livecompanion.sales.drain_write import fold, make_writer
+from livecompanion.sales.repository import SaleRepository
 from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
-from livecompanion.storage.tables import FlashSaleRow
 
 log = logging.getLogger(__name__)
 
-FS = FlashSaleRow.__table__.c
 Entry = tuple[bytes, dict[bytes, bytes]]  # (entry id, {field: value}) of a sale's log
 BATCH = 2000
 WAITING_TICK = 0.005  # while claims wait on another instance's drainer: look again this often
@@ -106,7 +104,7 @@ class Drainer:
         if reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
-        timer = loop.call_later(timeout, lambda: future.done() or future.set_result(False))
+        timer = loop.call_later(timeout, _settle, future, False)
         try:
             return await future
         finally:
@@ -173,7 +171,7 @@ class Drainer:
                 task.cancel()
                 try:
                     await task
-                except (asyncio.CancelledError, Exception):
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing: the task's own loop logged it
                     pass
         self._task = self._listener = None
         touched = dict(self.dirty) | dict(self._cursor_streams)
@@ -193,7 +191,7 @@ class Drainer:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), WAITING_TICK if self._waiters else SCAN_EVERY)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
@@ -212,7 +210,7 @@ class Drainer:
             except (StoreUnavailable, *REDIS_ERRORS) as exc:
                 log.warning("sales drainer: Redis unreachable (%s); retrying", exc)
                 await asyncio.sleep(0.5)
-            except Exception:  # noqa: BLE001 - the record may be down; keep trying
+            except Exception:  # the record may be down; keep trying
                 log.exception("sales drainer: a pass failed; retrying")
                 await asyncio.sleep(0.5)
 
@@ -224,11 +222,8 @@ class Drainer:
                 self._resolve(sale_id, drained)
 
     async def recent_sales(self) -> dict[str, str]:
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(FS.id, FS.stream_id).where(FS.ends_ms > now_ms() - KEEP_AFTER_END_MS)
-            )
-            return {row.id: row.stream_id for row in rows}
+        async with self.db.session() as session:
+            return await SaleRepository(session).ended_after(now_ms() - KEEP_AFTER_END_MS)
 
     async def drain(self, sales: dict[str, str]) -> int:
         """Drain these sales' logs into the record; the number of log entries written."""
@@ -333,3 +328,8 @@ class Drainer:
                      entries: list[Entry]) -> bool:
         """Write one batch exactly once; False if another drainer moved the position first."""
         return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
 
-from livecompanion.sales import records
+from livecompanion.sales.service import record_sale
 from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
 from livecompanion.storage.db import Database
@@ -64,7 +65,7 @@ async def new_sale(
     first_n: int | None = None,
     duration_seconds: int = 600,
 ) -> FlashSaleRow:
-    return await records.create_sale(
+    return await record_sale(
         db,
         stream_id,
         sku="MASK-01",
