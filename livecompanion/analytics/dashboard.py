@@ -229,7 +229,8 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
         charts=charts, targets=_target_rows(report), plotly_js=plotly_js(),
         funnel_rates=[(k, METRIC_LABELS[k]) for k in figures.FUNNEL_RATES],
         basis=lambda key: basis_of(report, key), basis_labels=BASIS_LABELS,
-        marker_legend=[(MARKER_GLYPHS.get(symbol, "●"), colour, label) for symbol, colour, label in figures.marker_legend()],
+        marker_legend=[(MARKER_GLYPHS.get(symbol, "●"), colour, label)
+                       for symbol, colour, label in figures.marker_legend()],
     )
 
 

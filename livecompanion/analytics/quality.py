@@ -9,8 +9,8 @@ from bisect import bisect_left
 from collections import Counter
 from typing import Any
 
-from livecompanion.analytics.metrics import ONLINE_COUNT, ratio
 from livecompanion.analytics.columns import EventTable
+from livecompanion.analytics.metrics import ONLINE_COUNT, ratio
 from livecompanion.analytics.sources import SourceTally
 from livecompanion.analytics.windows import MINUTE_MS, Scan
 from livecompanion.events.models import EVENT_TYPES

@@ -20,7 +20,7 @@ has `MAX_ASKERS` (1,000) of them, then every ask; `asks` is every question comme
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from heapq import nlargest
 from itertools import compress
@@ -62,7 +62,7 @@ class Question:
     askers: list[str]  # the first few distinct authors (raw ids: pseudonymise before showing)
 
 
-def top_questions(counts: Mapping[str, int], comments: Sequence[tuple[int, str, str]], limit: int = 20,
+def top_questions(counts: Mapping[str, int], comments: Iterable[tuple[int, str, str]], limit: int = 20,
                   grouper: Grouper | None = None) -> list[Question]:
     """Most askers first; ties: the first asked first. `counts`: distinct texts in first-sent order;
     `comments` are (ts, user, text) in ts order."""
@@ -108,8 +108,9 @@ def top_questions(counts: Mapping[str, int], comments: Sequence[tuple[int, str, 
                      shown[i]) for i in ranked[:limit]]
 
 
-def _columns(comments: Sequence[tuple[int, str, str]]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
+def _columns(comments: Iterable[tuple[int, str, str]]) -> tuple[Sequence[int], Sequence[str], Sequence[str]]:
     column = getattr(comments, "column", None)  # windows.Rows: the table's own lists, no copy
     if column is not None:
         return column.ts, column.users, column.values
-    return [c[0] for c in comments], [c[1] for c in comments], [c[2] for c in comments]
+    rows = list(comments)
+    return [c[0] for c in rows], [c[1] for c in rows], [c[2] for c in rows]

@@ -21,16 +21,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
-from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
 from livecompanion.analytics.explains import explain_summary
+from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
 from livecompanion.analytics.history import history_of
 from livecompanion.analytics.markers import report_markers
-from livecompanion.analytics.summary import build_summary
 from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
 from livecompanion.analytics.metrics import window_metrics as metrics_of
-from livecompanion.analytics.quality import data_quality
 from livecompanion.analytics.pseudonym import Pseudonymizer, default_pseudonymizer
+from livecompanion.analytics.quality import data_quality
 from livecompanion.analytics.questions import Grouper, top_questions
+from livecompanion.analytics.summary import build_summary
 from livecompanion.analytics.windows import MINUTE_MS, Scan, Window, scan
 
 

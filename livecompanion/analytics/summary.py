@@ -47,9 +47,9 @@ def build_summary(report: dict[str, Any]) -> list[str]:
         out.append(f"觀眾最常問（下場話術先答）：{named}。")
     for lottery in report.get("lotteries") or []:
         seed = lottery.get("seed")
+        audit = f"，種子 {seed} 與參與名單摘要可復核" if seed else "，未記錄種子"
         out.append(f"抽獎「{lottery.get('keyword')}」{_n(lottery.get('entrants') or 0)} 人參與，抽出 "
-                   f"{len(lottery.get('winners') or [])} 人" + (f"，種子 {seed} 與參與名單摘要可復核" if seed else "，未記錄種子")
-                   + "。")
+                   f"{len(lottery.get('winners') or [])} 人{audit}。")
     out += _caveats(report)
     return out
 

@@ -232,11 +232,11 @@ def present_by_activity(c: dict[str, Column], windows: list[Window], entered: li
     if not n_min:
         return []
     bounds = [start + k * MINUTE_MS for k in range(1, n_min)]
-    per_minute: list[set] = [set() for _ in range(n_min)]
+    per_minute: list[set[str]] = [set() for _ in range(n_min)]
     for name in ACTIVITY_COLUMNS:
         column = c[name]
         cut = _cuts(column.ts, bounds)
-        users = column.users
+        users = _users(column)
         for k in range(n_min):
             if cut[k + 1] > cut[k]:
                 per_minute[k].update(users[cut[k]:cut[k + 1]])

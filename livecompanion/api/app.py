@@ -12,13 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from livecompanion import __version__, wiring
 from livecompanion.api import (
     errors,
+    explain,
     health,
     home,
     ingest,
     live,
     lotteries,
     pages,
-    explain,
     reports,
     sales,
     streams,

@@ -25,6 +25,7 @@ class ExplainIn(BaseModel):
 
 @router.post("/api/streams/{stream_id}/explain", dependencies=[Depends(require("operator"))],
              responses=answers(404, 409, 422))
-async def explain_product(stream_id: str, body: ExplainIn, services: Services = Depends(get_services)) -> dict[str, Any]:
+async def explain_product(stream_id: str, body: ExplainIn,
+                          services: Services = Depends(get_services)) -> dict[str, Any]:
     """Record a `product_explain` event and show on every console what is being explained."""
     return await explain(services, stream_id, body.sku, body.action)

@@ -216,6 +216,8 @@ class ShowPlayer:
             self.say(f"    🎁 lottery: comment 「{cue.keyword}」, {cue.winners} winners, {cue.prize or ''}")
         elif cue.action == "pin":
             self.say(f"    📌 pinned: {cue.text}")
+        elif cue.action == "product_explain":
+            self.say(f"    🎙 講解 {cue.mode} {cue.sku}")
         else:
             self.say(f"    📝 note to the host: {cue.text}")
 

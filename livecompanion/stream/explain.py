@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from livecompanion.errors import Conflict, NotFound
 from livecompanion.realtime.state import set_op
-from livecompanion.storage.tables import EventRow
 from livecompanion.stream.cues import CueRunners
 from livecompanion.stream.service import load_state, locked_stream, now_ms, script_of
 
@@ -47,9 +46,7 @@ async def explain(services: Core, stream_id: str, sku: str, action: Action) -> d
         if action == "start" and running is not None and running.get("sku") == sku:
             return {"explaining": running}
         now = now_ms()
-        body = {"type": "product_explain", "user_id": HOST_USER, "sku": sku, "action": action, "ts": now}
-        locked.session.add(EventRow(stream_id=stream_id, event_id=None, type="product_explain", ts_ms=now,
-                                    user_id=HOST_USER, body=body, received_ms=now))
+        locked.streams.add_explain_event(stream_id, HOST_USER, sku, action, now)
         now_explaining = {"sku": sku, "name": product.name, "started_ms": now} if action == "start" else None
         locked.ops = [set_op(["explaining"], now_explaining)]
     return {"explaining": now_explaining}

@@ -59,6 +59,12 @@ class StreamRepository:
         )
         return bool(cast(CursorResult[Any], result).rowcount)
 
+    def add_explain_event(self, stream_id: str, user_id: str, sku: str, action: str, now: int) -> None:
+        """The `product_explain` event a 講解 click puts in the event log (the report reads it)."""
+        body = {"type": "product_explain", "user_id": user_id, "sku": sku, "action": action, "ts": now}
+        self.session.add(EventRow(stream_id=stream_id, event_id=None, type="product_explain", ts_ms=now,
+                                  user_id=user_id, body=body, received_ms=now))
+
     def add_segment_event(self, stream_id: str, segment_id: str | None, now: int) -> None:
         """The `segment` event the operator's move puts in the event log (the report reads it)."""
         self.session.add(EventRow(

@@ -16,6 +16,7 @@ product_click event in it; avg_watch_seconds is viewer_seconds / viewer_uv, peak
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 
@@ -81,7 +82,7 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
             return None, None, None
         bounds = [*points, we]
         area = held_ms = 0
-        for a, b in zip(bounds, bounds[1:]):
+        for a, b in pairwise(bounds):
             if b > a and count_at(a) is not None:
                 area += count_at(a) * (b - a)
                 held_ms += b - a

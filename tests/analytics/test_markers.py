@@ -10,7 +10,8 @@ from tests.analytics.sample import START, sample_events, sample_flash_sales, sam
 
 
 def test_markers_from_the_report_and_extra_records() -> None:
-    events = [seg(0, "open"), ev("product_explain", 10, "host", sku="A", action="start"), ev("comment", 20, "u", text="x"),
+    events = [seg(0, "open"), ev("product_explain", 10, "host", sku="A", action="start"),
+              ev("comment", 20, "u", text="x"),
               ev("product_explain", 30, "host", sku="B", action="start"), seg(40, "sell"),
               ev("comment", 90, "u", text="end")]
     extra = [{"ts": T0 + 50_000, "kind": "alert", "label": "節奏 over target"},

@@ -64,7 +64,7 @@ def test_every_number_in_the_summary_is_a_figure_of_the_report() -> None:
 
 def test_history_median_and_best_quarter() -> None:
     earlier = [{"start": "x", "gmv": v, "refund_amount": v / 10} for v in (100, 200, 300, 400, 1000)]
-    h = history_of({"gmv": 350, "refund_amount": 5}, earlier + [{"start": None, "gmv": 10**9}])
+    h = history_of({"gmv": 350, "refund_amount": 5}, [*earlier, {"start": None, "gmv": 10**9}])
     assert h["streams"] == 5
     g = h["figures"]["gmv"]
     assert (g["median"], g["best_quarter"], g["n"], g["in_best_quarter"]) == (300, 400, 5, False)

@@ -265,7 +265,7 @@ def test_platform_like_mode_is_the_same_room_as_a_platform_sends_it() -> None:
 
     assert room(platform) == room(plain)  # who came, did what and when: unchanged
     counts = [e["ts"] for e in platform if e["type"] == "viewer_count"]
-    gaps = {b - a for a, b in zip(counts, counts[1:])}
+    gaps = {b - a for a, b in itertools.pairwise(counts)}
     assert len(gaps) > 10 and min(gaps) >= 1_000  # irregular, seconds apart
     assert len({e["id"] for e in platform}) == len(platform)
     alias = Pseudonymizer("k")
