@@ -72,7 +72,8 @@ async def stream_report(services: Core, stream_id: str, *, with_history: bool = 
     script = Script.model_validate(row.script)
     # History: the streams created before this one, each computed afresh from its events (a team's
     # history is tens of streams; a report of a big one takes seconds).
-    earlier = [await stream_report(services, other, with_history=False) for other in ids[:ids.index(stream_id)]]
+    before = ids[:ids.index(stream_id)] if stream_id in ids else []
+    earlier = [await stream_report(services, other, with_history=False) for other in before]
     events = await stored_events(services, stream_id)
     records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
