@@ -26,6 +26,7 @@ ROUTERS = [
     "livecompanion.api.home",
     "livecompanion.api.ingest",
     "livecompanion.api.webhooks",
+    "livecompanion.api.shop_webhooks",
     "livecompanion.api.lotteries",
     "livecompanion.api.reports",
 ]

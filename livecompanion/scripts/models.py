@@ -105,12 +105,34 @@ Cue = Annotated[
 ]
 
 
+# A shop's product id (or item:variant id); the shops are those of livecompanion/shops, `generic`
+# the signed webhook any other shop can send.
+ShopProductId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+
+
 class Product(_Model):
     sku: Sku
     name: ShortText
     list_price: Money | None = None
     live_price: Money | None = None
     benefits: list[ShortText] = Field(default_factory=list)
+    # shop -> the shop's product (or product-sku) ids that are this sku, e.g. {youzan: ["920537227"]}
+    shop_ids: dict[Literal["doudian", "wechat_shop", "youzan", "generic"], list[ShopProductId]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("shop_ids", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Shop ids are often numbers in YAML (920537227); they are ids, so text.
+        if isinstance(value, dict):
+            return {
+                shop: [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in ids]
+                if isinstance(ids, list)
+                else ids
+                for shop, ids in value.items()
+            }
+        return value
 
 
 class Segment(_Model):
@@ -168,7 +190,7 @@ class Script(_Model):
         return value
 
     @model_validator(mode="after")
-    def _default_ids(self) -> "Script":
+    def _default_ids(self) -> Script:
         # Default id "<kind>-<n>": the n-th segment of that kind, counting from 1.
         counts: dict[str, int] = {}
         segments = []

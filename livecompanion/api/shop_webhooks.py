@@ -1,0 +1,128 @@
+"""`POST /api/streams/{id}/webhooks/{doudian|wechat_shop|youzan|generic}`: shop pushes become orders.
+
+No bearer token: shops cannot send one; each push is authenticated by the shop's own signature
+on the raw body, checked before anything is parsed (livecompanion/shops). Answers:
+- the shop's own "received" answer (抖店 and 有贊 `{"code":0,"msg":"success"}`, 微信小店 `success`;
+  the generic webhook the ingest result) once the events are committed, so it stops retrying;
+  a message that was signed but cannot be read is answered the same way (a retry would bring the
+  same bytes) and logged with the reason;
+- 401 bad or missing signature; 404 unknown stream; 413 over 5 MB;
+- 503 when the shop's credentials are not set (the answer names the variables), or when ingest
+  is saturated (the shop retries later; the event ids make the retry harmless).
+`GET .../webhooks/wechat_shop` answers WeChat's URL check (`echostr`) when the console saves the URL.
+Product ids become skus through the script's `shop_ids`; see livecompanion/shops/common.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from livecompanion.api.deps import get_services
+from livecompanion.api.ingest import _TooLargeBody, read_limited, unavailable
+from livecompanion.api.services import Services
+from livecompanion.ingest.service import MAX_BODY_BYTES, Overloaded, TooLarge, WriterClosed, ingest_of
+from livecompanion.shops import wechat_shop
+from livecompanion.shops.common import ShopCatalog, to_events
+from livecompanion.shops.receive import ShopSecrets, receive
+from livecompanion.storage.streams import get_script
+
+router = APIRouter(tags=["webhooks"])
+log = logging.getLogger(__name__)
+
+
+def shop_secrets(services: Services) -> ShopSecrets:
+    """Each shop's credentials from Settings, else from the environment."""
+    values: dict[str, str | None] = {}
+    for name in ShopSecrets.__dataclass_fields__:
+        values[name] = (
+            getattr(services.settings, name, None) or os.environ.get(f"LIVECOMPANION_{name.upper()}") or None
+        )
+    return ShopSecrets(**values)
+
+
+async def _push(shop: str, stream_id: str, request: Request, services: Services) -> Response:
+    secrets = shop_secrets(services)
+    missing = secrets.missing(shop)
+    if missing:
+        return JSONResponse(
+            {"detail": f"{shop} pushes are not configured: set {', '.join(missing)}"}, status_code=503
+        )
+    try:
+        body = await read_limited(request, MAX_BODY_BYTES)
+    except _TooLargeBody:
+        return JSONResponse({"detail": f"a push may carry at most {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+    received = receive(shop, body, dict(request.headers), dict(request.query_params), secrets)
+    if not received.verified:
+        return JSONResponse({"detail": f"the {shop} signature does not match the body"}, status_code=401)
+    for problem in received.unreadable:
+        log.warning(
+            "stream %s: a %s push could not be read (%s); body starts %r",
+            stream_id,
+            shop,
+            problem["reason"],
+            body[:200],
+        )
+    try:
+        ingest = ingest_of(services)
+        await ingest.ensure_stream(stream_id)
+        catalog = ShopCatalog.from_products((await get_script(services.db, stream_id)).products)
+        result = await ingest.ingest_events(stream_id, to_events(received.orders, catalog))
+    except TooLarge as exc:
+        return JSONResponse({"detail": str(exc)}, status_code=413)
+    except (Overloaded, WriterClosed) as exc:
+        return unavailable(exc)
+    if shop == "generic":
+        answer = result.as_dict()
+        answer["rejected"] = list(answer.get("rejected", [])) + [
+            {"index": p["index"], "reason": p["reason"]} for p in received.unreadable
+        ]
+        return JSONResponse(answer)
+    if result.rejected:
+        log.warning("stream %s: %s events rejected: %s", stream_id, shop, result.rejected)
+    reply = received.reply
+    return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
+
+
+@router.post("/api/streams/{stream_id}/webhooks/doudian")
+async def doudian_push(
+    stream_id: str, request: Request, services: Services = Depends(get_services)
+) -> Response:
+    return await _push("doudian", stream_id, request, services)
+
+
+@router.post("/api/streams/{stream_id}/webhooks/youzan")
+async def youzan_push(
+    stream_id: str, request: Request, services: Services = Depends(get_services)
+) -> Response:
+    return await _push("youzan", stream_id, request, services)
+
+
+@router.post("/api/streams/{stream_id}/webhooks/wechat_shop")
+async def wechat_shop_push(
+    stream_id: str, request: Request, services: Services = Depends(get_services)
+) -> Response:
+    return await _push("wechat_shop", stream_id, request, services)
+
+
+@router.get("/api/streams/{stream_id}/webhooks/wechat_shop")
+async def wechat_shop_url_check(
+    stream_id: str, request: Request, services: Services = Depends(get_services)
+) -> Response:
+    token = shop_secrets(services).wechat_shop_token
+    params = dict(request.query_params)
+    if not token:
+        return JSONResponse({"detail": "set LIVECOMPANION_WECHAT_SHOP_TOKEN"}, status_code=503)
+    if not wechat_shop.verify_url(token, params):
+        return JSONResponse({"detail": "the signature does not match the token"}, status_code=401)
+    return PlainTextResponse(params.get("echostr", ""))
+
+
+@router.post("/api/streams/{stream_id}/webhooks/generic")
+async def generic_push(
+    stream_id: str, request: Request, services: Services = Depends(get_services)
+) -> Response:
+    return await _push("generic", stream_id, request, services)
