@@ -44,10 +44,18 @@ def test_doudian_md5_signature_on_the_raw_body() -> None:
     ("key", "secret", "body", "signature"),
     [
         # Two public test suites' vectors of the HMAC-SHA256 form (SOURCES.md).
-        ("app-key", "secret", b'[{"tag":"100","data":"{\\"shop_id\\":123}"}]',
-         "bed9fab93b667a2213b57ca88150a05e189c1f6e0b334ed34e29ccdb14ead058"),
-        ("app-123", "secret-456", b'[{"tag":"0","msg_id":"0","data":"probe"}]',
-         "7e0bd8b248471435f5a09b27cbc1a07f2cb00f625810bde9f3cc5b0ba7bc4a11"),
+        (
+            "app-key",
+            "secret",
+            b'[{"tag":"100","data":"{\\"shop_id\\":123}"}]',
+            "bed9fab93b667a2213b57ca88150a05e189c1f6e0b334ed34e29ccdb14ead058",
+        ),
+        (
+            "app-123",
+            "secret-456",
+            b'[{"tag":"0","msg_id":"0","data":"probe"}]',
+            "7e0bd8b248471435f5a09b27cbc1a07f2cb00f625810bde9f3cc5b0ba7bc4a11",
+        ),
     ],
 )
 def test_doudian_hmac_sha256_vectors(key: str, secret: str, body: bytes, signature: str) -> None:
@@ -63,7 +71,11 @@ def test_doudian_messages_from_the_sdk_samples() -> None:
     assert (order.order_id, order.status, order.ts_ms, order.amount) == ("12345", "created", 1618990587000, 0)
     refund = json.loads(fixture("doudian", "skit_RefundSuccessEvent.json"))
     [order] = doudian.map_message(refund)
-    assert (order.status, order.amount, order.order_id) == ("refunded", Decimal("132.00"), "4705288465508532862")
+    assert (order.status, order.amount, order.order_id) == (
+        "refunded",
+        Decimal("132.00"),
+        "4705288465508532862",
+    )
     # The SDK's TradePaid sample carries the document page (110) as its tag: 110 is 订单已支付待处理,
     # not used; the same data under the wire tag 101 is the paid message, pay_amount in cents.
     paid = json.loads(fixture("doudian", "skit_TradePaidEvent.json"))
@@ -109,11 +121,16 @@ def test_wechat_events_from_the_sdk_samples() -> None:
     cancel = json.loads(fixture("wechat_shop", "skit_ChannelsECOrderCancelEvent.json"))
     statuses = [wechat_shop.map_event(e)[0] for e in (new, pay, cancel)]
     assert [(o.status, o.order_id) for o in statuses] == [
-        ("created", "3705115058471208928"), ("paid", "3705115058471208928"), ("cancelled", "3705115058471208928")
+        ("created", "3705115058471208928"),
+        ("paid", "3705115058471208928"),
+        ("cancelled", "3705115058471208928"),
     ]
     assert statuses[1].ts_ms == 1658509200000  # pay_time, not CreateTime
     # An after-sale still waiting for the buyer's return is no refund yet.
-    assert wechat_shop.map_event(json.loads(fixture("wechat_shop", "skit_ChannelsECAftersaleUpdateEvent.json"))) == []
+    assert (
+        wechat_shop.map_event(json.loads(fixture("wechat_shop", "skit_ChannelsECAftersaleUpdateEvent.json")))
+        == []
+    )
 
 
 # ---- 有贊
@@ -134,7 +151,11 @@ def test_youzan_recorded_push_both_signature_forms() -> None:
     assert not youzan.verify(resigned, {}, "cid", "other")
     [line] = youzan.map_push(push)
     assert (line.status, line.order_id, line.amount, line.product_id, line.buyer_id) == (
-        "paid", "E20180918101734022600020:1472319870133616259", Decimal("0.01"), "2147483647", "290195682"
+        "paid",
+        "E20180918101734022600020:1472319870133616259",
+        Decimal("0.01"),
+        "2147483647",
+        "290195682",
     )
     assert line.ts_ms == 1537237065000  # 2018-09-18 10:17:45 Asia/Shanghai
 
@@ -143,12 +164,26 @@ def test_youzan_recorded_push_both_signature_forms() -> None:
 
 
 def test_generic_signature_and_shape() -> None:
-    body = json.dumps({"orders": [{"order_id": "A1", "status": "paid", "product_id": "p-9", "amount_cents": 1990,
-                                   "buyer_id": "u1", "ts": 1700000000000}]}).encode()
+    body = json.dumps(
+        {
+            "orders": [
+                {
+                    "order_id": "A1",
+                    "status": "paid",
+                    "product_id": "p-9",
+                    "amount_cents": 1990,
+                    "buyer_id": "u1",
+                    "ts": 1700000000000,
+                }
+            ]
+        }
+    ).encode()
     secrets = ShopSecrets(shop_webhook_secret="gs")
     good = receive("generic", body, {"X-LiveCompanion-Signature": generic.sign(body, "gs")}, {}, secrets)
     assert good.verified and good.orders[0].amount == Decimal("19.90")
-    assert not receive("generic", body, {"X-LiveCompanion-Signature": generic.sign(body, "x")}, {}, secrets).verified
+    assert not receive(
+        "generic", body, {"X-LiveCompanion-Signature": generic.sign(body, "x")}, {}, secrets
+    ).verified
     bad = json.dumps({"orders": [{"order_id": "A2", "status": "shipped", "amount": 1}]}).encode()
     got = receive("generic", bad, {"X-LiveCompanion-Signature": generic.sign(bad, "gs")}, {}, secrets)
     assert got.verified and got.orders == [] and "status" in str(got.unreadable[0]["reason"])
@@ -186,9 +221,16 @@ segments:
 def test_script_shop_ids_are_validated_with_positions() -> None:
     result = check_text(SCRIPT, "live.yaml")
     errors = [f.format() for f in result.findings if f.severity == "error"]
-    assert any(e.startswith("live.yaml:11:16: error: duplicate youzan id '920537227'") for e in errors), errors
+    assert any(e.startswith("live.yaml:11:16: error: duplicate youzan id '920537227'") for e in errors), (
+        errors
+    )
     assert any(e.startswith("live.yaml:12:") and "kuaishou" in e for e in errors), errors
-    ok = check_text(SCRIPT.replace("      youzan: [920537227]\n      kuaishou: [\"1\"]\n", "      generic: [g-1]\n"))
+    ok = check_text(
+        SCRIPT.replace('      youzan: [920537227]\n      kuaishou: ["1"]\n', "      generic: [g-1]\n")
+    )
     assert ok.script is not None and not [f for f in ok.findings if f.severity == "error"]
     catalog = ShopCatalog.from_products(ok.script.products)
-    assert catalog.sku_for("youzan", "920537227") == "MASK-01" and catalog.sku_for("generic", "g-1") == "SERUM-02"
+    assert (
+        catalog.sku_for("youzan", "920537227") == "MASK-01"
+        and catalog.sku_for("generic", "g-1") == "SERUM-02"
+    )
