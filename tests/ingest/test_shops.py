@@ -234,3 +234,30 @@ def test_script_shop_ids_are_validated_with_positions() -> None:
         catalog.sku_for("youzan", "920537227") == "MASK-01"
         and catalog.sku_for("generic", "g-1") == "SERUM-02"
     )
+
+
+def test_bridge_print_for_recorded_shop_pushes(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from livecompanion.cli import app
+
+    push = json.loads(fixture("youzan", "wuwebservice_trade_TradePaid.json"))
+    recording = tmp_path / "youzan.ndjson"
+    recording.write_text(json.dumps(push, ensure_ascii=False) + "\nnot json\n", "utf-8")
+    script = tmp_path / "live.yaml"
+    script.write_text(SCRIPT.replace("      youzan: [920537227]\n", "      youzan: [2147483647]\n"), "utf-8")
+    result = CliRunner().invoke(
+        app, ["bridge", "youzan", "--from", str(recording), "--print", "--script", str(script)]
+    )
+    assert result.exit_code == 2  # the script still names kuaishou: refused, with its finding
+    assert "kuaishou" in result.output
+    script.write_text(
+        SCRIPT.replace('      youzan: [920537227]\n      kuaishou: ["1"]\n', "      youzan: [2147483647]\n")
+    )
+    result = CliRunner().invoke(
+        app, ["bridge", "youzan", "--from", str(recording), "--print", "--script", str(script)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(e["sku"], e["status"], e["amount"]) for e in lines] == [("SERUM-02", "paid", "0.01")]
+    assert f"{recording}:2: youzan: not JSON" in result.output
