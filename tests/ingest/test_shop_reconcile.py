@@ -60,3 +60,12 @@ def test_shop_orders_quality() -> None:
     }
     assert quality["unmapped_items"] == [{"shop": "youzan", "product_id": "1234", "orders": 1, "paid_amount": 10.0}]
     assert quality["orders_without_item"] == {"doudian": 1}
+
+
+def test_dashboard_lists_the_reconciliation_and_shop_orders() -> None:
+    from livecompanion.analytics.dashboard import render_dashboard_html
+
+    html = render_dashboard_html(compute_report(events(), flash_sales=[SALE], pseudonymizer=lambda u: u and f"p-{u}"))
+    assert 'data-unpaid="1" data-unclaimed="1"' in html
+    assert "#yz-99" in html and "#yz-3" in html and "p-buyer-3" in html
+    assert 'data-section="shop-orders"' in html and "youzan:1234" in html
