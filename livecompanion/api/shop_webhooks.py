@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -27,7 +28,7 @@ from livecompanion.api.services import Services
 from livecompanion.ingest.service import MAX_BODY_BYTES, Overloaded, TooLarge, WriterClosed, ingest_of
 from livecompanion.shops import wechat_shop
 from livecompanion.shops.common import ShopCatalog, to_events
-from livecompanion.shops.receive import ShopSecrets, receive
+from livecompanion.shops.receive import SHOPS, ShopSecrets, receive
 from livecompanion.storage.streams import get_script
 
 router = APIRouter(tags=["webhooks"])
@@ -87,25 +88,18 @@ async def _push(shop: str, stream_id: str, request: Request, services: Services)
     return Response(reply.body, status_code=reply.status_code, media_type=reply.media_type)
 
 
-@router.post("/api/streams/{stream_id}/webhooks/doudian")
-async def doudian_push(
-    stream_id: str, request: Request, services: Services = Depends(get_services)
-) -> Response:
-    return await _push("doudian", stream_id, request, services)
+def _endpoint(shop: str) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(
+        stream_id: str, request: Request, services: Services = Depends(get_services)
+    ) -> Response:
+        return await _push(shop, stream_id, request, services)
+
+    endpoint.__name__ = f"{shop}_push"
+    return endpoint
 
 
-@router.post("/api/streams/{stream_id}/webhooks/youzan")
-async def youzan_push(
-    stream_id: str, request: Request, services: Services = Depends(get_services)
-) -> Response:
-    return await _push("youzan", stream_id, request, services)
-
-
-@router.post("/api/streams/{stream_id}/webhooks/wechat_shop")
-async def wechat_shop_push(
-    stream_id: str, request: Request, services: Services = Depends(get_services)
-) -> Response:
-    return await _push("wechat_shop", stream_id, request, services)
+for _shop in SHOPS:
+    router.add_api_route(f"/api/streams/{{stream_id}}/webhooks/{_shop}", _endpoint(_shop), methods=["POST"])
 
 
 @router.get("/api/streams/{stream_id}/webhooks/wechat_shop")
@@ -119,10 +113,3 @@ async def wechat_shop_url_check(
     if not wechat_shop.verify_url(token, params):
         return JSONResponse({"detail": "the signature does not match the token"}, status_code=401)
     return PlainTextResponse(params.get("echostr", ""))
-
-
-@router.post("/api/streams/{stream_id}/webhooks/generic")
-async def generic_push(
-    stream_id: str, request: Request, services: Services = Depends(get_services)
-) -> Response:
-    return await _push("generic", stream_id, request, services)

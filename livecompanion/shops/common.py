@@ -12,12 +12,14 @@ where the shop sends cents.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from livecompanion.ingest.bridges._common import Event, derived_id
 
@@ -28,6 +30,32 @@ UNKNOWN_ITEM = "unknown-item"  # the push names no item (抖店, 微信小店 se
 
 class ShopMessageError(ValueError):
     """A push that was verified but cannot be read; the reason says which field."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def reads_fields(mapper: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A mapper's ValueErrors (the bridges' field readers raise them) as ShopMessageError."""
+
+    @functools.wraps(mapper)
+    def wrapped(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return mapper(*args, **kwargs)
+        except ShopMessageError:
+            raise
+        except ValueError as exc:
+            raise ShopMessageError(str(exc)) from None
+
+    return wrapped
+
+
+def load_json(raw: bytes | str, what: str = "body") -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ShopMessageError(f"{what}: not JSON") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,12 +32,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from livecompanion.ingest.bridges._common import as_id, as_mapping, epoch_ms
-from livecompanion.shops.common import Reply, ShopMessageError, ShopOrder, cents, equal_text, header, md5_hex
+from livecompanion.shops.common import (
+    Reply,
+    ShopMessageError,
+    ShopOrder,
+    cents,
+    equal_text,
+    header,
+    load_json,
+    md5_hex,
+    reads_fields,
+)
 
 SHOP = "doudian"
 REPLY = Reply(200, b'{"code":0,"msg":"success"}', "application/json")
@@ -70,54 +79,42 @@ def verify(raw_body: bytes, headers: Mapping[str, str], app_key: str, app_secret
 def _data(message: Mapping[str, Any], where: str) -> Mapping[str, Any]:
     data = message.get("data")
     if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            raise ShopMessageError(f"{where}.data: not JSON") from None
+        data = load_json(data, f"{where}.data")
     if not isinstance(data, Mapping):
         raise ShopMessageError(f"{where}.data: expected an object")
     return data
 
 
+@reads_fields
 def map_message(message: Mapping[str, Any], where: str = "message") -> list[ShopOrder]:
     """Shop orders for one message of a push; [] for tags not used (and the probe, tag 0)."""
-    try:
-        message = as_mapping(message, where)
-        tag = as_id(message.get("tag"), f"{where}.tag", required=False)
-        if tag not in _TAGS:
-            return []
-        status, time_field, amount_field = _TAGS[tag]
-        data = _data(message, where)
-        order_id = as_id(data.get("p_id"), f"{where}.data.p_id")
-        assert order_id is not None
-        amount = (
-            cents(data.get(amount_field), f"{where}.data.{amount_field}") if amount_field else cents(0, "")
+    message = as_mapping(message, where)
+    tag = as_id(message.get("tag"), f"{where}.tag", required=False)
+    if tag not in _TAGS:
+        return []
+    status, time_field, amount_field = _TAGS[tag]
+    data = _data(message, where)
+    order_id = as_id(data.get("p_id"), f"{where}.data.p_id")
+    assert order_id is not None
+    amount = cents(data.get(amount_field), f"{where}.data.{amount_field}") if amount_field else cents(0, "")
+    product = as_id(data.get("product_id"), f"{where}.data.product_id", required=False)
+    return [
+        ShopOrder(
+            shop=SHOP,
+            message_id=f"{SHOP}:{tag}:{order_id}",
+            order_id=order_id,
+            status=status,
+            ts_ms=epoch_ms(data.get(time_field), f"{where}.data.{time_field}"),
+            buyer_id=f"{SHOP}-order-{order_id}",
+            product_id=product,
+            amount=amount,
         )
-        product = as_id(data.get("product_id"), f"{where}.data.product_id", required=False)
-        return [
-            ShopOrder(
-                shop=SHOP,
-                message_id=f"{SHOP}:{tag}:{order_id}",
-                order_id=order_id,
-                status=status,
-                ts_ms=epoch_ms(data.get(time_field), f"{where}.data.{time_field}"),
-                buyer_id=f"{SHOP}-order-{order_id}",
-                product_id=product,
-                amount=amount,
-            )
-        ]
-    except ShopMessageError:
-        raise
-    except ValueError as exc:
-        raise ShopMessageError(str(exc)) from None
+    ]
 
 
 def parse_push(raw_body: bytes) -> list[Any]:
     """The push's messages: a JSON array (one bare message object is accepted as one)."""
-    try:
-        payload = json.loads(raw_body)
-    except ValueError:
-        raise ShopMessageError("body: not JSON") from None
+    payload = load_json(raw_body)
     if isinstance(payload, dict):
         return [payload]
     if not isinstance(payload, list):

@@ -19,13 +19,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from livecompanion.ingest.bridges._common import as_id, as_int, as_mapping, epoch_ms
-from livecompanion.shops.common import ShopMessageError, ShopOrder, cents, equal_text, header
+from livecompanion.ingest.bridges._common import as_id, as_int, as_mapping, epoch_ms, parse_amount
+from livecompanion.shops.common import (
+    ShopMessageError,
+    ShopOrder,
+    cents,
+    equal_text,
+    header,
+    load_json,
+    reads_fields,
+)
 
 SHOP = "generic"
 SIGNATURE_HEADER = "X-LiveCompanion-Signature"
@@ -44,54 +51,36 @@ def verify(raw_body: bytes, headers: Mapping[str, str], secret: str) -> bool:
 def _amount(line: Mapping[str, Any], where: str) -> Decimal:
     if line.get("amount_cents") is not None:
         return cents(line.get("amount_cents"), f"{where}.amount_cents")
-    value = line.get("amount")
-    if isinstance(value, bool) or value is None:
-        raise ShopMessageError(f"{where}.amount: missing (or give amount_cents)")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ShopMessageError(f"{where}.amount: {value!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ShopMessageError(f"{where}.amount: {value!r} is not an amount")
-    return amount
+    return parse_amount(line.get("amount"), f"{where}.amount (or amount_cents)")
 
 
+@reads_fields
 def map_order(line: Any, where: str) -> ShopOrder:
-    try:
-        line = as_mapping(line, where)
-        order_id = as_id(line.get("order_id"), f"{where}.order_id")
-        status = line.get("status")
-        if status not in STATUSES:
-            raise ShopMessageError(f"{where}.status: {status!r} is not one of {', '.join(STATUSES)}")
-        product = as_id(line.get("product_id"), f"{where}.product_id", required=False)
-        message_id = as_id(line.get("message_id"), f"{where}.message_id", required=False)
-        assert order_id is not None
-        return ShopOrder(
-            shop=SHOP,
-            message_id=f"{SHOP}:{message_id}"
-            if message_id
-            else f"{SHOP}:{order_id}:{status}:{product or ''}",
-            order_id=order_id,
-            status=status,
-            ts_ms=epoch_ms(line.get("ts"), f"{where}.ts"),
-            buyer_id=as_id(line.get("buyer_id"), f"{where}.buyer_id", required=False)
-            or f"{SHOP}-order-{order_id}",
-            product_id=product,
-            qty=as_int(line.get("qty"), f"{where}.qty", default=1),
-            amount=_amount(line, where),
-            nickname=line.get("nickname") if isinstance(line.get("nickname"), str) else None,
-        )
-    except ShopMessageError:
-        raise
-    except ValueError as exc:
-        raise ShopMessageError(str(exc)) from None
+    line = as_mapping(line, where)
+    order_id = as_id(line.get("order_id"), f"{where}.order_id")
+    status = line.get("status")
+    if status not in STATUSES:
+        raise ShopMessageError(f"{where}.status: {status!r} is not one of {', '.join(STATUSES)}")
+    product = as_id(line.get("product_id"), f"{where}.product_id", required=False)
+    message_id = as_id(line.get("message_id"), f"{where}.message_id", required=False)
+    assert order_id is not None
+    return ShopOrder(
+        shop=SHOP,
+        message_id=f"{SHOP}:{message_id}" if message_id else f"{SHOP}:{order_id}:{status}:{product or ''}",
+        order_id=order_id,
+        status=status,
+        ts_ms=epoch_ms(line.get("ts"), f"{where}.ts"),
+        buyer_id=as_id(line.get("buyer_id"), f"{where}.buyer_id", required=False)
+        or f"{SHOP}-order-{order_id}",
+        product_id=product,
+        qty=as_int(line.get("qty"), f"{where}.qty", default=1),
+        amount=_amount(line, where),
+        nickname=line.get("nickname") if isinstance(line.get("nickname"), str) else None,
+    )
 
 
 def parse_orders(raw_body: bytes) -> list[Any]:
-    try:
-        payload = json.loads(raw_body)
-    except ValueError:
-        raise ShopMessageError("body: not JSON") from None
+    payload = load_json(raw_body)
     orders = payload.get("orders") if isinstance(payload, dict) else None
     if not isinstance(orders, list):
         raise ShopMessageError('body: expected {"orders": [...]}')

@@ -64,7 +64,9 @@ def _orders(rows: Iterable[tuple[int, Any, tuple[Any, ...]]]) -> dict[str, tuple
 def shop_orders_quality(table: _Table) -> dict[str, Any]:
     """The report's `shop_orders` object (see docs/bridges.md, Shops)."""
     orders_column = table.columns.get("orders")
-    rows = zip(orders_column.ts, orders_column.users, orders_column.values) if orders_column is not None else ()
+    rows = (
+        zip(orders_column.ts, orders_column.users, orders_column.values) if orders_column is not None else ()
+    )
     orders = _orders(rows)
     window = live_window(table)
     outside = {"before": 0, "after": 0, "paid_amount_before": Decimal(0), "paid_amount_after": Decimal(0)}
@@ -87,7 +89,12 @@ def shop_orders_quality(table: _Table) -> dict[str, Any]:
     return {
         "live_window": None
         if window is None
-        else {"start_ms": window.start_ms, "end_ms": window.end_ms, "before_minutes": 30, "after_minutes": 120},
+        else {
+            "start_ms": window.start_ms,
+            "end_ms": window.end_ms,
+            "before_minutes": 30,
+            "after_minutes": 120,
+        },
         "outside_live_window": {k: (float(v) if isinstance(v, Decimal) else v) for k, v in outside.items()},
         "unmapped_items": [
             {"shop": shop, "product_id": product, "orders": n, "paid_amount": float(amount)}

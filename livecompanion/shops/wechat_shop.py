@@ -40,7 +40,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from livecompanion.ingest.bridges._common import as_id, as_mapping, epoch_ms
-from livecompanion.shops.common import Reply, ShopMessageError, ShopOrder, equal_text
+from livecompanion.shops.common import Reply, ShopMessageError, ShopOrder, equal_text, reads_fields
 
 SHOP = "wechat_shop"
 REPLY = Reply(200, b"success", "text/plain")
@@ -150,46 +150,40 @@ def open_push(
     return body if verify_url(token, params) else None
 
 
+@reads_fields
 def map_event(event: Mapping[str, Any]) -> list[ShopOrder]:
     """Shop orders for one decrypted event; [] for events not used."""
-    try:
-        event = as_mapping(event, "event")
-        name = event.get("Event")
-        created = epoch_ms(event.get("CreateTime"), "CreateTime")
-        buyer = as_id(event.get("FromUserName"), "FromUserName", required=False)
-        if name == "channels_ec_aftersale_update":
-            update = as_mapping(
-                event.get("finder_shop_aftersale_status_update"), "finder_shop_aftersale_status_update"
-            )
-            if update.get("status") not in _REFUNDED:
-                return []
-            order_id = as_id(update.get("order_id"), "finder_shop_aftersale_status_update.order_id")
-            after_sale = as_id(update.get("after_sale_order_id"), "after_sale_order_id", required=False)
-            status, ts, key = "refunded", created, f"{order_id}:{after_sale or ''}"
-        elif isinstance(name, str) and name in _EVENTS:
-            info = as_mapping(event.get("order_info"), "order_info")
-            order_id = as_id(info.get("order_id"), "order_info.order_id")
-            status = _EVENTS[name]
-            ts = (
-                epoch_ms(info.get("pay_time"), "order_info.pay_time") if status == "paid" else None
-            ) or created
-            key = str(order_id)
-        else:
+    event = as_mapping(event, "event")
+    name = event.get("Event")
+    created = epoch_ms(event.get("CreateTime"), "CreateTime")
+    buyer = as_id(event.get("FromUserName"), "FromUserName", required=False)
+    if name == "channels_ec_aftersale_update":
+        update = as_mapping(
+            event.get("finder_shop_aftersale_status_update"), "finder_shop_aftersale_status_update"
+        )
+        if update.get("status") not in _REFUNDED:
             return []
-        assert order_id is not None
-        return [
-            ShopOrder(
-                shop=SHOP,
-                message_id=f"{SHOP}:{name}:{key}",
-                order_id=order_id,
-                status=status,
-                ts_ms=ts,
-                buyer_id=buyer or f"{SHOP}-order-{order_id}",
-                product_id=None,
-                amount=Decimal(0),
-            )
-        ]
-    except ShopMessageError:
-        raise
-    except ValueError as exc:
-        raise ShopMessageError(str(exc)) from None
+        order_id = as_id(update.get("order_id"), "finder_shop_aftersale_status_update.order_id")
+        after_sale = as_id(update.get("after_sale_order_id"), "after_sale_order_id", required=False)
+        status, ts, key = "refunded", created, f"{order_id}:{after_sale or ''}"
+    elif isinstance(name, str) and name in _EVENTS:
+        info = as_mapping(event.get("order_info"), "order_info")
+        order_id = as_id(info.get("order_id"), "order_info.order_id")
+        status = _EVENTS[name]
+        ts = (epoch_ms(info.get("pay_time"), "order_info.pay_time") if status == "paid" else None) or created
+        key = str(order_id)
+    else:
+        return []
+    assert order_id is not None
+    return [
+        ShopOrder(
+            shop=SHOP,
+            message_id=f"{SHOP}:{name}:{key}",
+            order_id=order_id,
+            status=status,
+            ts_ms=ts,
+            buyer_id=buyer or f"{SHOP}-order-{order_id}",
+            product_id=None,
+            amount=Decimal(0),
+        )
+    ]

@@ -28,12 +28,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from livecompanion.ingest.bridges._common import as_id, as_int, as_mapping
-from livecompanion.shops.common import Reply, ShopMessageError, ShopOrder, equal_text, header, md5_hex
+from livecompanion.ingest.bridges._common import as_id, as_int, as_mapping, parse_amount
+from livecompanion.shops.common import (
+    Reply,
+    ShopMessageError,
+    ShopOrder,
+    equal_text,
+    header,
+    load_json,
+    md5_hex,
+    reads_fields,
+)
 
 SHOP = "youzan"
 REPLY = Reply(200, b'{"code":0,"msg":"success"}', "application/json")
@@ -73,21 +81,8 @@ def _time(value: Any, where: str) -> int | None:
     return int(parsed.replace(tzinfo=SHANGHAI).timestamp() * 1000)
 
 
-def _yuan(value: Any, where: str) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ShopMessageError(f"{where}: {value!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ShopMessageError(f"{where}: {value!r} is not an amount")
-    return amount
-
-
 def parse_body(raw_body: bytes) -> Any:
-    try:
-        return json.loads(raw_body)
-    except ValueError:
-        raise ShopMessageError("body: not JSON") from None
+    return load_json(raw_body)
 
 
 def decode_msg(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,58 +98,54 @@ def decode_msg(payload: Mapping[str, Any]) -> dict[str, Any]:
     return msg
 
 
+@reads_fields
 def map_push(payload: Mapping[str, Any]) -> list[ShopOrder]:
     """Shop orders for one verified push; [] for message types not used."""
-    try:
-        payload = as_mapping(payload, "push")
-        kind = payload.get("type")
-        status = _STATUS.get(kind) if isinstance(kind, str) else None
-        if status is None or payload.get("test") is True:
-            return []
-        info = as_mapping(decode_msg(payload).get("full_order_info"), "msg.full_order_info")
-        order_info = as_mapping(info.get("order_info"), "full_order_info.order_info")
-        tid = as_id(order_info.get("tid"), "order_info.tid", required=False) or as_id(payload.get("id"), "id")
-        ts_field = "pay_time" if status == "paid" else "created"
-        ts = _time(order_info.get(ts_field), f"order_info.{ts_field}") or _time(
-            order_info.get("update_time"), "order_info.update_time"
-        )
-        buyer = info.get("buyer_info") if isinstance(info.get("buyer_info"), Mapping) else {}
-        buyer_id = next(
-            (
-                found
-                for field in ("yz_open_id", "buyer_id", "fans_id")
-                if (found := as_id(buyer.get(field), f"buyer_info.{field}", required=False))
-            ),
-            f"youzan-guest-{tid}",
-        )
-        nickname = buyer.get("fans_nickname") if isinstance(buyer.get("fans_nickname"), str) else None
-        lines = info.get("orders")
-        if not isinstance(lines, list) or not lines:
-            raise ShopMessageError("full_order_info.orders: expected a non-empty list")
-        out: list[ShopOrder] = []
-        for i, raw in enumerate(lines):
-            where = f"orders[{i}]"
-            line = as_mapping(raw, where)
-            oid = as_id(line.get("oid"), f"{where}.oid") or str(i)
-            item = as_id(line.get("item_id"), f"{where}.item_id", required=False)
-            sku = as_id(line.get("sku_id"), f"{where}.sku_id", required=False)
-            product = f"{item}:{sku}" if item and sku else item
-            out.append(
-                ShopOrder(
-                    shop=SHOP,
-                    message_id=f"{SHOP}:{kind}:{tid}:{oid}",
-                    order_id=f"{tid}:{oid}",
-                    status=status,
-                    ts_ms=ts,
-                    buyer_id=buyer_id,
-                    product_id=product,
-                    qty=max(1, as_int(line.get("num"), f"{where}.num", default=1)),
-                    amount=_yuan(line.get("payment", "0"), f"{where}.payment"),
-                    nickname=nickname or None,
-                )
+    payload = as_mapping(payload, "push")
+    kind = payload.get("type")
+    status = _STATUS.get(kind) if isinstance(kind, str) else None
+    if status is None or payload.get("test") is True:
+        return []
+    info = as_mapping(decode_msg(payload).get("full_order_info"), "msg.full_order_info")
+    order_info = as_mapping(info.get("order_info"), "full_order_info.order_info")
+    tid = as_id(order_info.get("tid"), "order_info.tid", required=False) or as_id(payload.get("id"), "id")
+    ts_field = "pay_time" if status == "paid" else "created"
+    ts = _time(order_info.get(ts_field), f"order_info.{ts_field}") or _time(
+        order_info.get("update_time"), "order_info.update_time"
+    )
+    buyer = info.get("buyer_info") if isinstance(info.get("buyer_info"), Mapping) else {}
+    buyer_id = next(
+        (
+            found
+            for field in ("yz_open_id", "buyer_id", "fans_id")
+            if (found := as_id(buyer.get(field), f"buyer_info.{field}", required=False))
+        ),
+        f"youzan-guest-{tid}",
+    )
+    nickname = buyer.get("fans_nickname") if isinstance(buyer.get("fans_nickname"), str) else None
+    lines = info.get("orders")
+    if not isinstance(lines, list) or not lines:
+        raise ShopMessageError("full_order_info.orders: expected a non-empty list")
+    out: list[ShopOrder] = []
+    for i, raw in enumerate(lines):
+        where = f"orders[{i}]"
+        line = as_mapping(raw, where)
+        oid = as_id(line.get("oid"), f"{where}.oid") or str(i)
+        item = as_id(line.get("item_id"), f"{where}.item_id", required=False)
+        sku = as_id(line.get("sku_id"), f"{where}.sku_id", required=False)
+        product = f"{item}:{sku}" if item and sku else item
+        out.append(
+            ShopOrder(
+                shop=SHOP,
+                message_id=f"{SHOP}:{kind}:{tid}:{oid}",
+                order_id=f"{tid}:{oid}",
+                status=status,
+                ts_ms=ts,
+                buyer_id=buyer_id,
+                product_id=product,
+                qty=max(1, as_int(line.get("num"), f"{where}.num", default=1)),
+                amount=parse_amount(line.get("payment", "0"), f"{where}.payment"),
+                nickname=nickname or None,
             )
-        return out
-    except ShopMessageError:
-        raise
-    except ValueError as exc:  # the bridges' readers raise ValueError naming the field
-        raise ShopMessageError(str(exc)) from None
+        )
+    return out

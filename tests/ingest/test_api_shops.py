@@ -18,7 +18,7 @@ from livecompanion.shops import generic, wechat_shop
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import EventRow
 from tests.conftest import ServerProcess, start_server
-from tests.ingest.ingest_client import sqlite_url_of
+from tests.ingest.ingest_client import create_stream, sqlite_url_of
 
 SHOPS = Path(__file__).resolve().parent / "fixtures" / "shops"
 ENV = {
@@ -50,13 +50,7 @@ def md5(data: bytes) -> str:
 
 
 def new_stream(server: ServerProcess) -> str:
-    r = httpx.post(
-        f"{server.base_url}/api/streams",
-        content=SCRIPT.encode(),
-        headers={**server.headers("operator"), "Content-Type": "application/yaml"},
-    )
-    assert r.status_code == 201, r.text
-    return str(r.json()["id"])
+    return create_stream(server, SCRIPT.encode())
 
 
 def push(
