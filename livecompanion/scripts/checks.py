@@ -65,8 +65,8 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
         mapping = product.get("shop_ids")
         if not isinstance(mapping, dict):
             continue
-        for shop, ids in mapping.items():
-            for j, shop_id in enumerate(_list(ids)):
+        for shop, listed in mapping.items():
+            for j, shop_id in enumerate(_list(listed)):
                 if not isinstance(shop_id, (str, int)) or isinstance(shop_id, bool):
                     continue
                 key = (str(shop), str(shop_id))

@@ -69,15 +69,16 @@ def shop_orders_quality(table: _Table) -> dict[str, Any]:
     )
     orders = _orders(rows)
     window = live_window(table)
-    outside = {"before": 0, "after": 0, "paid_amount_before": Decimal(0), "paid_amount_after": Decimal(0)}
+    outside_orders = {"before": 0, "after": 0}
+    outside_paid = {"before": Decimal(0), "after": Decimal(0)}
     unmapped: dict[tuple[str, str], list[Any]] = {}
     without_item: dict[str, int] = {}
     for ts, sku, cents, paid in orders.values():
         if window is not None and not window.start_ms <= ts <= window.end_ms:
             side = "before" if ts < window.start_ms else "after"
-            outside[side] += 1
+            outside_orders[side] += 1
             if paid:
-                outside[f"paid_amount_{side}"] += Decimal(cents) / 100
+                outside_paid[side] += Decimal(cents) / 100
         if sku.startswith(UNMAPPED_PREFIX):
             shop, _, product = sku[len(UNMAPPED_PREFIX) :].partition(":")
             if product == UNKNOWN_ITEM:
@@ -95,7 +96,11 @@ def shop_orders_quality(table: _Table) -> dict[str, Any]:
             "before_minutes": 30,
             "after_minutes": 120,
         },
-        "outside_live_window": {k: (float(v) if isinstance(v, Decimal) else v) for k, v in outside.items()},
+        "outside_live_window": {
+            **outside_orders,
+            "paid_amount_before": float(outside_paid["before"]),
+            "paid_amount_after": float(outside_paid["after"]),
+        },
         "unmapped_items": [
             {"shop": shop, "product_id": product, "orders": n, "paid_amount": float(amount)}
             for (shop, product), (n, amount) in sorted(unmapped.items())

@@ -43,7 +43,7 @@ def reconcile(
     payments = [p for p in paid if p.sku == sku and start <= p.ts <= until]
     by_order = {p.order_id: p for p in payments}
     used: set[str] = set()
-    unpaid: list[dict[str, Any]] = []
+    unpaid: list[Mapping[str, Any]] = []
     matched = 0
     claims = [c for c in sale.get("claims") or () if isinstance(c, Mapping)]
     for claim in claims:

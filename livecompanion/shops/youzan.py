@@ -113,7 +113,8 @@ def map_push(payload: Mapping[str, Any]) -> list[ShopOrder]:
     ts = _time(order_info.get(ts_field), f"order_info.{ts_field}") or _time(
         order_info.get("update_time"), "order_info.update_time"
     )
-    buyer = info.get("buyer_info") if isinstance(info.get("buyer_info"), Mapping) else {}
+    raw_buyer = info.get("buyer_info")
+    buyer: Mapping[str, Any] = raw_buyer if isinstance(raw_buyer, Mapping) else {}
     buyer_id = next(
         (
             found
