@@ -1,4 +1,4 @@
-"""Shop webhooks against a real server process: each shop's signature on the raw body (good body
+"""Shop webhooks against a real server process (on SQLite and on PostgreSQL): each shop's signature on the raw body (good body
 accepted, one changed byte refused, a wrong secret refused, a replay a duplicate), the answer each
 shop expects, shop ids mapped to skus, and an order moved created -> paid -> refunded arriving in
 the record and the report exactly once per state. Bodies come from fixtures/shops (SOURCES.md)."""
@@ -18,7 +18,7 @@ from livecompanion.shops import generic, wechat_shop
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import EventRow
 from tests.conftest import ServerProcess, start_server
-from tests.ingest.ingest_client import create_stream, sqlite_url_of
+from tests.ingest.ingest_client import create_stream
 
 SHOPS = Path(__file__).resolve().parent / "fixtures" / "shops"
 ENV = {
@@ -65,9 +65,9 @@ def push(
     )
 
 
-async def order_events(tmp_path: Path, sid: str) -> list[dict[str, Any]]:
-    """The order events in the server's record (its SQLite file), in the order stored."""
-    db = Database(sqlite_url_of(tmp_path))
+async def order_events(url: str, sid: str) -> list[dict[str, Any]]:
+    """The order events in the server's record, in the order stored."""
+    db = Database(url)
     try:
         async with db.session() as s:
             rows = await s.scalars(
@@ -94,8 +94,8 @@ def doudian_headers(body: bytes, secret: str = "dd-secret") -> dict[str, str]:
     }
 
 
-async def test_shop_pushes_end_to_end(tmp_path: Path) -> None:
-    server = start_server(tmp_path, extra_env=ENV)
+async def test_shop_pushes_end_to_end(tmp_path: Path, database_url: str) -> None:
+    server = start_server(tmp_path, database_url=database_url, extra_env=ENV)
     try:
         sid = new_stream(server)
         ok = b'{"code":0,"msg":"success"}'
@@ -189,7 +189,7 @@ async def test_shop_pushes_end_to_end(tmp_path: Path) -> None:
         assert (r.json()["accepted"], r.json()["duplicates"]) == (0, 4)
         assert push(server, sid, "generic", body + b" ", signed).status_code == 401
 
-        events = await order_events(tmp_path, sid)
+        events = await order_events(database_url, sid)
         per_state: dict[tuple[object, object], int] = {}
         for e in events:
             per_state[(e["order_id"], e["status"])] = per_state.get((e["order_id"], e["status"]), 0) + 1
