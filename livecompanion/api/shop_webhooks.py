@@ -7,7 +7,8 @@ on the raw body, checked before anything is parsed (livecompanion/shops). Answer
   a message that was signed but cannot be read is answered the same way (a retry would bring the
   same bytes) and logged with the reason;
 - 401 bad or missing signature; 404 unknown stream; 413 over 5 MB;
-- 503 when the shop's credentials are not set (the answer names the variables), or when ingest
+- 503 when the shop's credentials are not set (the answer names the variables), when a signed
+  微信小店 push does not decrypt under the EncodingAESKey set (or the AES package is missing), or when ingest
   is saturated (the shop retries later; the event ids make the retry harmless).
 `GET .../webhooks/wechat_shop` answers WeChat's URL check (`echostr`) when the console saves the URL.
 Product ids become skus through the script's `shop_ids`; see livecompanion/shops/common.py.
@@ -59,6 +60,11 @@ async def _push(shop: str, stream_id: str, request: Request, services: Services)
     received = receive(shop, body, dict(request.headers), dict(request.query_params), secrets)
     if not received.verified:
         return JSONResponse({"detail": f"the {shop} signature does not match the body"}, status_code=401)
+    if received.settings_problem:
+        log.error(
+            "stream %s: a signed %s push cannot be opened: %s", stream_id, shop, received.settings_problem
+        )
+        return JSONResponse({"detail": received.settings_problem}, status_code=503)
     for problem in received.unreadable:
         log.warning(
             "stream %s: a %s push could not be read (%s); body starts %r",

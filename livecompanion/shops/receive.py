@@ -49,6 +49,9 @@ class Received:
     orders: list[ShopOrder] = field(default_factory=list)
     unreadable: list[dict[str, object]] = field(default_factory=list)  # {"index", "reason"}
     reply: Reply = doudian.REPLY
+    # A signed push this service cannot open because of its own settings (wrong EncodingAESKey,
+    # the AES package missing): answered 503 so the shop retries while the operator fixes them.
+    settings_problem: str | None = None
 
 
 def receive(
@@ -79,7 +82,7 @@ def receive(
                 secrets.wechat_shop_appid,
             )
         except wechat_shop.DecryptError as exc:
-            return Received(True, unreadable=[{"index": 0, "reason": str(exc)}], reply=wechat_shop.REPLY)
+            return Received(True, reply=wechat_shop.REPLY, settings_problem=str(exc))
         except ShopMessageError:
             return Received(False)  # a body that cannot be read cannot carry a valid signature
         if event is None:

@@ -94,9 +94,19 @@ def _xml_dict(node: ElementTree.Element) -> dict[str, Any]:
     return out
 
 
+def _aes() -> Any:
+    try:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    except ImportError:  # an optional extra: only encrypted 微信小店 pushes need it
+        raise DecryptError(
+            "encrypted pushes need the cryptography package: pip install livecompanion[shops]"
+        ) from None
+    return Cipher, algorithms, modes
+
+
 def decrypt(encrypted: str, aes_key: str, appid: str | None) -> bytes:
     """The message inside `Encrypt` (see the module docstring); checks the appid when given."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    Cipher, algorithms, modes = _aes()
 
     try:
         key = base64.b64decode(aes_key + "=", validate=True)
@@ -122,7 +132,7 @@ def decrypt(encrypted: str, aes_key: str, appid: str | None) -> bytes:
 
 def encrypt(message: bytes, aes_key: str, appid: str, random16: bytes) -> str:
     """WeChat's encryption of a message (what the shop sends); used by tests and replay tools."""
-    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    Cipher, algorithms, modes = _aes()
 
     key = base64.b64decode(aes_key + "=")
     plain = random16 + struct.pack(">I", len(message)) + message + appid.encode()

@@ -261,3 +261,26 @@ def test_bridge_print_for_recorded_shop_pushes(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert [(e["sku"], e["status"], e["amount"]) for e in lines] == [("SERUM-02", "paid", "0.01")]
     assert f"{recording}:2: youzan: not JSON" in result.output
+
+
+def test_a_signed_push_that_does_not_decrypt_is_a_settings_problem() -> None:
+    o = OFFICIAL
+    body = json.dumps({"ToUserName": o["appid"], "Encrypt": o["encrypt"]}).encode()
+    params = {"msg_signature": o["msg_signature"], "timestamp": o["timestamp"], "nonce": o["nonce"]}
+    other_key = "A" * 43  # a valid-looking EncodingAESKey that is not the shop's
+    got = receive(
+        "wechat_shop",
+        body,
+        {},
+        params,
+        ShopSecrets(wechat_shop_token=o["token"], wechat_shop_aes_key=other_key),
+    )
+    assert got.verified and got.orders == [] and got.settings_problem
+    ok = receive(
+        "wechat_shop",
+        body,
+        {},
+        params,
+        ShopSecrets(wechat_shop_token=o["token"], wechat_shop_aes_key=o["aes_key"]),
+    )
+    assert ok.verified and ok.settings_problem is None and ok.orders == []  # a text message: no order
