@@ -105,8 +105,8 @@ Cue = Annotated[
 ]
 
 
-# A shop's product id (or item:variant id); the shops are those of livecompanion/shops, `generic`
-# the signed webhook any other shop can send.
+# A shop's product id (or item:variant id). Only the shops whose pushes name items: 有贊 and the
+# generic webhook (抖店 and 微信小店 push order ids only; see livecompanion/shops).
 ShopProductId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
 
 
@@ -117,7 +117,7 @@ class Product(_Model):
     live_price: Money | None = None
     benefits: list[ShortText] = Field(default_factory=list)
     # shop -> the shop's product (or product-sku) ids that are this sku, e.g. {youzan: ["920537227"]}
-    shop_ids: dict[Literal["doudian", "wechat_shop", "youzan", "generic"], list[ShopProductId]] = Field(
+    shop_ids: dict[Literal["youzan", "generic"], list[ShopProductId]] = Field(
         default_factory=dict
     )
 

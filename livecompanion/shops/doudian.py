@@ -1,8 +1,7 @@
 """抖店 (Douyin shop) message pushes: verify, then one order event per shop order (`p_id`).
 
 The push (消息推送) is a JSON array of messages `{"tag": "100", "msg_id": "...", "data": "..."}`,
-`data` the message's fields as a JSON string (an object is accepted too, and `msgId` for
-`msg_id`). Headers `app-id` (the app key) and `event-sign`:
+`data` the message's fields as a JSON string (an object is accepted too). Headers `app-id` (the app key) and `event-sign`:
 - md5(app_key + raw body + app_secret), lowercase hex: the default;
 - HMAC-SHA256 of the same text keyed with app_secret, hex, when the header `sign-method` says
   `hmac-sha256` (or the signature has 64 hex digits).
@@ -21,10 +20,10 @@ What the push does not carry: the buyer and the items. 抖店 sends ids (`p_id` 
 `s_ids` its sub-orders) and expects the order detail to be fetched with `order.orderDetail`,
 which this service does not call. So these orders are kept whole (`order_id` = `p_id`, qty 1),
 the buyer is `doudian-order-<p_id>` (one buyer per order), and the sku is
-`unmapped:doudian:unknown-item` unless the message names a product id (`product_id`), which a
-script's `shop_ids.doudian` then maps. They count in GMV and orders, and the report lists them
-as orders without an item. A refund of one sub-order marks the whole order refunded with the
-refunded amount.
+`unmapped:doudian:unknown-item`. They count in GMV and orders, and the report lists them as
+orders without an item. A refund of one sub-order marks the whole order refunded; the refund
+event carries the refunded amount, while the report keeps the order's paid amount (contract: an
+order's amount is that of its paid event).
 Event ids: `doudian:<tag>:<p_id>`, per state of an order: re-deliveries are duplicates.
 """
 
@@ -97,7 +96,6 @@ def map_message(message: Mapping[str, Any], where: str = "message") -> list[Shop
     order_id = as_id(data.get("p_id"), f"{where}.data.p_id")
     assert order_id is not None
     amount = cents(data.get(amount_field), f"{where}.data.{amount_field}") if amount_field else cents(0, "")
-    product = as_id(data.get("product_id"), f"{where}.data.product_id", required=False)
     return [
         ShopOrder(
             shop=SHOP,
@@ -106,7 +104,7 @@ def map_message(message: Mapping[str, Any], where: str = "message") -> list[Shop
             status=status,
             ts_ms=epoch_ms(data.get(time_field), f"{where}.data.{time_field}"),
             buyer_id=f"{SHOP}-order-{order_id}",
-            product_id=product,
+            product_id=None,
             amount=amount,
         )
     ]

@@ -206,7 +206,7 @@ products:
     name: 面膜
     shop_ids:
       youzan: [920537227, "909787852:37196971"]
-      doudian: ["3581234"]
+      generic: [p-mask]
   - sku: SERUM-02
     name: 精華
     shop_ids:
