@@ -17,54 +17,46 @@ Product ids become skus through the script's `shop_ids`; see livecompanion/shops
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from livecompanion.api.deps import get_services
-from livecompanion.api.ingest import _TooLargeBody, read_limited, unavailable
-from livecompanion.api.services import Services
-from livecompanion.ingest.service import MAX_BODY_BYTES, Overloaded, TooLarge, WriterClosed, ingest_of
+from livecompanion.api.ingest import read_limited
+from livecompanion.api.schemas import answers
+from livecompanion.errors import Unauthorized, Unavailable
+from livecompanion.ingest.service import MAX_BODY_BYTES
 from livecompanion.shops import wechat_shop
 from livecompanion.shops.common import ShopCatalog, to_events
 from livecompanion.shops.receive import SHOPS, ShopSecrets, receive
 from livecompanion.storage.streams import get_script
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["webhooks"])
 log = logging.getLogger(__name__)
 
 
 def shop_secrets(services: Services) -> ShopSecrets:
-    """Each shop's credentials from Settings, else from the environment."""
-    values: dict[str, str | None] = {}
-    for name in ShopSecrets.__dataclass_fields__:
-        values[name] = (
-            getattr(services.settings, name, None) or os.environ.get(f"LIVECOMPANION_{name.upper()}") or None
-        )
-    return ShopSecrets(**values)
+    """Each shop's credentials, from Settings (LIVECOMPANION_<NAME> in the environment)."""
+    settings = services.settings
+    return ShopSecrets(**{name: getattr(settings, name) or None for name in ShopSecrets.__dataclass_fields__})
 
 
 async def _push(shop: str, stream_id: str, request: Request, services: Services) -> Response:
     secrets = shop_secrets(services)
     missing = secrets.missing(shop)
     if missing:
-        return JSONResponse(
-            {"detail": f"{shop} pushes are not configured: set {', '.join(missing)}"}, status_code=503
-        )
-    try:
-        body = await read_limited(request, MAX_BODY_BYTES)
-    except _TooLargeBody:
-        return JSONResponse({"detail": f"a push may carry at most {MAX_BODY_BYTES:,} bytes"}, status_code=413)
+        raise Unavailable(f"{shop} pushes are not configured: set {', '.join(missing)}")
+    body = await read_limited(request, MAX_BODY_BYTES, "a push")
     received = receive(shop, body, dict(request.headers), dict(request.query_params), secrets)
     if not received.verified:
-        return JSONResponse({"detail": f"the {shop} signature does not match the body"}, status_code=401)
+        raise Unauthorized(f"the {shop} signature does not match the body")
     if received.settings_problem:
         log.error(
             "stream %s: a signed %s push cannot be opened: %s", stream_id, shop, received.settings_problem
         )
-        return JSONResponse({"detail": received.settings_problem}, status_code=503)
+        raise Unavailable(received.settings_problem)
     for problem in received.unreadable:
         log.warning(
             "stream %s: a %s push could not be read (%s); body starts %r",
@@ -73,20 +65,12 @@ async def _push(shop: str, stream_id: str, request: Request, services: Services)
             problem["reason"],
             body[:200],
         )
-    try:
-        ingest = ingest_of(services)
-        await ingest.ensure_stream(stream_id)
-        catalog = ShopCatalog.from_products((await get_script(services.db, stream_id)).products)
-        result = await ingest.ingest_events(stream_id, to_events(received.orders, catalog))
-    except TooLarge as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=413)
-    except (Overloaded, WriterClosed) as exc:
-        return unavailable(exc)
+    await services.ingest.ensure_stream(stream_id)
+    catalog = ShopCatalog.from_products((await get_script(services.db, stream_id)).products)
+    result = await services.ingest.ingest_events(stream_id, to_events(received.orders, catalog))
     if shop == "generic":
         answer = result.as_dict()
-        answer["rejected"] = list(answer.get("rejected", [])) + [
-            {"index": p["index"], "reason": p["reason"]} for p in received.unreadable
-        ]
+        answer["rejected"] = list(answer.get("rejected", [])) + list(received.unreadable)
         return JSONResponse(answer)
     if result.rejected:
         log.warning("stream %s: %s events rejected: %s", stream_id, shop, result.rejected)
@@ -105,17 +89,22 @@ def _endpoint(shop: str) -> Callable[..., Awaitable[Response]]:
 
 
 for _shop in SHOPS:
-    router.add_api_route(f"/api/streams/{{stream_id}}/webhooks/{_shop}", _endpoint(_shop), methods=["POST"])
+    router.add_api_route(
+        f"/api/streams/{{stream_id}}/webhooks/{_shop}",
+        _endpoint(_shop),
+        methods=["POST"],
+        responses=answers(401, 404, 413, 503, auth=False),
+    )
 
 
-@router.get("/api/streams/{stream_id}/webhooks/wechat_shop")
+@router.get("/api/streams/{stream_id}/webhooks/wechat_shop", responses=answers(401, 503, auth=False))
 async def wechat_shop_url_check(
     stream_id: str, request: Request, services: Services = Depends(get_services)
 ) -> Response:
     token = shop_secrets(services).wechat_shop_token
     params = dict(request.query_params)
     if not token:
-        return JSONResponse({"detail": "set LIVECOMPANION_WECHAT_SHOP_TOKEN"}, status_code=503)
+        raise Unavailable("wechat_shop pushes are not configured: set LIVECOMPANION_WECHAT_SHOP_TOKEN")
     if not wechat_shop.verify_url(token, params):
-        return JSONResponse({"detail": "the signature does not match the token"}, status_code=401)
+        raise Unauthorized("the signature does not match the token")
     return PlainTextResponse(params.get("echostr", ""))
