@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -80,7 +81,7 @@ async def _push(shop: str, stream_id: str, request: Request, services: Services)
 
 def _endpoint(shop: str) -> Callable[..., Awaitable[Response]]:
     async def endpoint(
-        stream_id: str, request: Request, services: Services = Depends(get_services)
+        stream_id: str, request: Request, services: Annotated[Services, Depends(get_services)]
     ) -> Response:
         return await _push(shop, stream_id, request, services)
 
@@ -99,7 +100,7 @@ for _shop in SHOPS:
 
 @router.get("/api/streams/{stream_id}/webhooks/wechat_shop", responses=answers(401, 503, auth=False))
 async def wechat_shop_url_check(
-    stream_id: str, request: Request, services: Services = Depends(get_services)
+    stream_id: str, request: Request, services: Annotated[Services, Depends(get_services)]
 ) -> Response:
     token = shop_secrets(services).wechat_shop_token
     params = dict(request.query_params)

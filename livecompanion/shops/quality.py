@@ -25,14 +25,6 @@ BEFORE_MS = 30 * 60_000
 AFTER_MS = 2 * 3_600_000
 
 
-class _Column(Protocol):
-    ts: Any
-    users: Any
-    values: Any
-
-    def __len__(self) -> int: ...
-
-
 class _Table(Protocol):
     columns: dict[str, Any]
 

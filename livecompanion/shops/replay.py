@@ -27,8 +27,7 @@ def print_recorded(shop: str, source: Path, script: Path | None, out: TextIO, er
 
         loaded = check_file(script)
         if loaded.script is None:
-            for finding in loaded.findings:
-                err.write(finding.format() + "\n")
+            err.writelines(finding.format() + "\n" for finding in loaded.findings)
             return 2
         catalog = ShopCatalog.from_products(loaded.script.products)
     try:
@@ -47,6 +46,5 @@ def print_recorded(shop: str, source: Path, script: Path | None, out: TextIO, er
                 continue
             if not events:
                 err.write(f"{source}:{number}: {shop}: a message of a kind that carries no order state\n")
-            for event in events:
-                out.write(orjson.dumps(event).decode() + "\n")
+            out.writelines(orjson.dumps(event).decode() + "\n" for event in events)
     return 0

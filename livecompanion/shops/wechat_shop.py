@@ -116,7 +116,7 @@ def decrypt(encrypted: str, aes_key: str, appid: str | None) -> bytes:
     if len(key) != 32 or not data or len(data) % 16:
         raise DecryptError("Encrypt does not decrypt under this EncodingAESKey")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
-    plain = decryptor.update(data) + decryptor.finalize()
+    plain: bytes = decryptor.update(data) + decryptor.finalize()
     pad = plain[-1]
     if not 1 <= pad <= 32 or len(plain) < 20 + pad:
         raise DecryptError("Encrypt does not decrypt under this EncodingAESKey")

@@ -5,6 +5,7 @@ the record and the report exactly once per state. Bodies come from fixtures/shop
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from pathlib import Path
@@ -94,7 +95,7 @@ def doudian_headers(body: bytes, secret: str = "dd-secret") -> dict[str, str]:
     }
 
 
-async def test_shop_pushes_end_to_end(tmp_path: Path, database_url: str) -> None:
+def test_shop_pushes_end_to_end(tmp_path: Path, database_url: str) -> None:
     server = start_server(tmp_path, database_url=database_url, extra_env=ENV)
     try:
         sid = new_stream(server)
@@ -189,7 +190,7 @@ async def test_shop_pushes_end_to_end(tmp_path: Path, database_url: str) -> None
         assert (r.json()["accepted"], r.json()["duplicates"]) == (0, 4)
         assert push(server, sid, "generic", body + b" ", signed).status_code == 401
 
-        events = await order_events(database_url, sid)
+        events = asyncio.run(order_events(database_url, sid))
         per_state: dict[tuple[object, object], int] = {}
         for e in events:
             per_state[(e["order_id"], e["status"])] = per_state.get((e["order_id"], e["status"]), 0) + 1
