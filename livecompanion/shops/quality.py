@@ -9,7 +9,7 @@ whose paid event (else its first event) falls outside that window is kept in the
 figures - a refund later is still a refund of the show's order - and is counted here, before and
 after, with its amount, so a reviewer sees how much of the GMV was not placed during the show.
 
-Pure: it reads the report's event table (analytics.records.EventTable) and returns a JSON-ready dict.
+Pure: it reads the report's event table (analytics.columns.EventTable) and returns a JSON-ready dict.
 """
 
 from __future__ import annotations
