@@ -228,3 +228,45 @@ def test_unconfigured_shops_say_what_to_set(tmp_path: Path) -> None:
             assert r.status_code == 503 and f"LIVECOMPANION_{name}" in r.json()["detail"], r.text
     finally:
         server.stop()
+
+
+def test_a_flash_sale_reconciles_with_shop_payments(tmp_path: Path) -> None:
+    """Claims sent with the shop's order id, the shop's paid pushes, and the report's 對賬."""
+    server = start_server(tmp_path, extra_env=ENV)
+    try:
+        sid = new_stream(server)
+        sales = f"{server.base_url}/api/streams/{sid}/flash-sales"
+        terms = {"sku": "MASK-01", "price": 79, "stock": 10, "duration_seconds": 600}
+        sale = httpx.post(sales, json=terms, headers=server.headers("operator"), timeout=10)
+        assert sale.status_code == 201, sale.text
+        claims = f"{sales}/{sale.json()['id']}/claims"
+        for body in ({"user_id": "v1", "order_id": "S-1"}, {"user_id": "v2", "order_id": "S-2"}):
+            r = httpx.post(claims, json=body, headers=server.headers("ingest"), timeout=10)
+            assert r.status_code == 201, r.text
+        # The shop reports S-1 paid (claimed) and S-3 paid (never claimed); S-2 is never paid.
+        paid = [
+            {"order_id": o, "status": "paid", "product_id": "p-mask", "amount": "79.00", "buyer_id": b}
+            for o, b in (("S-1", "shop-buyer-1"), ("S-3", "shop-buyer-3"))
+        ]
+        body = json.dumps({"orders": paid}).encode()
+        r = push(
+            server, sid, "generic", body, {"X-LiveCompanion-Signature": generic.sign(body, "generic-secret")}
+        )
+        assert r.json()["accepted"] == 2, r.text
+
+        report = httpx.get(
+            f"{server.base_url}/api/streams/{sid}/report", headers=server.headers("viewer"), timeout=30
+        ).json()
+        rec = report["flash_sales"][0]["reconciliation"]
+        assert (rec["claims"], rec["paid_orders"], rec["matched"]) == (2, 2, 1), rec
+        assert [c["order_id"] for c in rec["unpaid_claims"]] == ["S-2"]
+        assert [p["order_id"] for p in rec["unclaimed_payments"]] == ["S-3"]
+        html = httpx.get(
+            f"{server.base_url}/api/streams/{sid}/report",
+            params={"format": "html"},
+            headers=server.headers("viewer"),
+            timeout=30,
+        ).text
+        assert 'data-unpaid="1" data-unclaimed="1"' in html and "#S-2" in html and "#S-3" in html
+    finally:
+        server.stop()
