@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ScalarResult, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import EventRow, OrderRow
@@ -26,16 +26,18 @@ class EventLogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def comment_bodies(self, stream_id: str) -> AsyncIterator[list[dict[str, Any]]]:
-        """The stream's comments in arrival order, in chunks of CHUNK."""
-        result = await self.session.stream_scalars(
-            select(EventRow.body)
-            .where(EventRow.stream_id == stream_id, EventRow.type == "comment")
+    async def comments_in_context(self, stream_id: str) -> AsyncIterator[list[tuple[str, dict[str, Any]]]]:
+        """(type, body) of the stream's comments, orders and product explanations in arrival order,
+        in chunks of CHUNK: comments, and what tells whether the room was selling when they came."""
+        result = await self.session.stream(
+            select(EventRow.type, EventRow.body)
+            .where(EventRow.stream_id == stream_id,
+                   EventRow.type.in_(("comment", "order", "product_explain")))
             .order_by(EventRow.seq)
             .execution_options(yield_per=CHUNK)
         )
         async for chunk in result.partitions(CHUNK):
-            yield list(chunk)
+            yield cast(list[tuple[str, dict[str, Any]]], list(chunk))
 
     async def room_moves(self, stream_id: str) -> AsyncIterator[list[tuple[str, str]]]:
         """(user_id, "enter" | "leave") of the stream in arrival order, in chunks of CHUNK."""
@@ -78,7 +80,7 @@ class EventLogRepository:
         """order_id -> the buyer's nickname, from the `paid` order events at these ts."""
         if not paid_ts:
             return {}
-        bodies = await self.session.scalars(
+        bodies: ScalarResult[dict[str, Any]] = await self.session.scalars(
             select(EventRow.body).where(
                 EventRow.stream_id == stream_id, EventRow.type == "order", EventRow.ts_ms.in_(sorted(paid_ts))
             )

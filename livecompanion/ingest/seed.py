@@ -4,7 +4,8 @@ After a restart (or when Redis lost the tallies) the screens must not fall back 
 `seed_from_record` reads what the record holds and returns it as one `LiveDelta`: orders and GMV
 (orders that reached paid), the last ticker entries, the latest `viewer_count`, who is in the room
 (enter/leave in arrival order), and the intent counts and question groups of the comments (run
-through the stream's `CommentTriage` as if they arrived now). Comments per minute are not rebuilt:
+through the stream's `CommentTriage` as if they arrived now, with the selling context that
+`product_explain` and `order` events gave them, as the live path does). Comments per minute are not rebuilt:
 they are a rolling minute of arrivals and refill within a minute.
 
 Only the process that finds the tallies missing seeds them (`LiveCounters.claim_seed`). With Redis,
@@ -16,7 +17,8 @@ so a board refilled from the record would count those questions twice.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from livecompanion.ingest.comments import CommentTriage
 from livecompanion.ingest.counters import LiveDelta
@@ -36,8 +38,11 @@ async def seed_from_record(
     async with db.session() as session:
         log = EventLogRepository(session)
         intents: dict[str, int] = {}
-        async for chunk in log.comment_bodies(stream_id):
-            for body in chunk:
+        async for chunk in log.comments_in_context(stream_id):
+            for kind, body in chunk:
+                if kind != "comment":  # an order or a product explained: the room sells (issue 18)
+                    triage.selling(kind == "order" or body.get("action") == "start")
+                    continue
                 result = triage.handle(body.get("text", ""), body.get("user_id"), int(body.get("ts", 0)))
                 for phrase in result.analysis.intents:
                     intents[phrase] = intents.get(phrase, 0) + 1
@@ -45,7 +50,7 @@ async def seed_from_record(
         delta.intents = intents
 
         delta.orders, total = await log.paid_orders_total(stream_id)
-        delta.gmv_cents = int(round(float(total) * 100)) if total else 0
+        delta.gmv_cents = round(float(total) * 100) if total else 0
         latest = await log.latest_paid_orders(stream_id, ticker_size)
         nicknames = await log.paid_order_nicknames(stream_id, {row.paid_ts_ms for row in latest})
         delta.ticker = [

@@ -36,7 +36,12 @@ _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             ),
             "买法",
         ),
+        # Starting and stopping are different questions: 几点开播 is not 几点下播.
+        (r"下播|收播|关播|下线|下班", "收工"),
+        (r"开播|上播", "开播"),
         (r"多长时间|多久|几天|几分钟|多少天|多少分钟|什么时候|几时|几点|几号(?=发|到|开)", "多久"),
+        # Age, not size: 你多大了, 小朋友多大了, 多少岁, 几岁 (鞋子多大 stays a size question).
+        (r"多少岁|几岁|多大了|多大年纪|年纪多大|年龄多大|多少年纪|(?<=你)多大", "年龄"),
         (r"几片|多少片", "几片"),
         (r"油皮|油性肌肤|油性肤质|油性皮肤|油肌|oily", "油性皮肤"),
         (r"干皮|干性肌肤|干性皮肤|干肌", "干性皮肤"),
@@ -51,7 +56,7 @@ _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"适合|适用", "能用"),
         (r"不$", ""),  # 包邮不, 能用不: the A-not question form
         (r"怀孕|孕期|备孕|孕妇", "孕妇"),
-        (r"什么快递|发什么快递|用什么快递", "快递"),
+        (r"什么快递|发什么快递|用什么快递|顺丰|圆通|中通|韵达|申通|极兔|邮政|ems", "快递"),
         (r"真货|假货|保真|正品", "正品"),
     )
 )
@@ -65,8 +70,10 @@ _GENERIC = frozenset(
     "能用会要是有可以吗么什怎样多少几不没还在哪里个一下我你他她它这那款种些都也就很太和跟与或吧呢啊嘛的了着过给让把被到去来上中"
     "后前时候请问想知道说看性皮肤如果"
 ) | frozenset(
-    ("is", "it", "ok", "for", "the", "a", "an", "to", "do", "you", "can", "i", "does", "this", "that", "are")
-    + ("there", "any", "me", "my", "please", "pls", "of", "in", "on", "with", "will")
+    (
+        "is", "it", "ok", "for", "the", "a", "an", "to", "do", "you", "can", "i", "does", "this", "that", "are",
+        "there", "any", "me", "my", "please", "pls", "of", "in", "on", "with", "will",
+    )
 )
 _GENERIC_WEIGHT = 0.2
 
@@ -249,7 +256,8 @@ class QuestionBoard:
     def _evict(self, now_ms: int) -> None:
         # A tenth at once, so a stream of new questions sorts the groups once per tenth, not per question.
         def standing(g: _Group) -> float:
-            return g.count * 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms)
+            decay: float = 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms)
+            return g.count * decay
 
         for group in heapq.nsmallest(max(1, self.max_groups // 10), self._groups.values(), key=standing):
             self._remove(group)
