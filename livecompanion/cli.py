@@ -83,7 +83,7 @@ def bridge(
     shop: str = typer.Argument(..., help="doudian, wechat_shop, youzan or generic."),
     source: Path = typer.Option(..., "--from", help="Recorded pushes, one a line (docs/bridges.md)."),
     print_events: bool = typer.Option(False, "--print", help="Print the events as NDJSON instead of pushing."),
-    script: Optional[Path] = typer.Option(None, "--script", help="Map shop product ids through its shop_ids."),
+    script: Path | None = typer.Option(None, "--script", help="Map shop product ids through its shop_ids."),
 ) -> None:
     """Recorded shop pushes -> events (the shops' part of the bridge command)."""
     from livecompanion.shops.replay import print_recorded

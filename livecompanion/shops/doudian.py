@@ -1,7 +1,8 @@
 """抖店 (Douyin shop) message pushes: verify, then one order event per shop order (`p_id`).
 
 The push (消息推送) is a JSON array of messages `{"tag": "100", "msg_id": "...", "data": "..."}`,
-`data` the message's fields as a JSON string (an object is accepted too). Headers `app-id` (the app key) and `event-sign`:
+`data` the message's fields as a JSON string (an object is accepted too). Headers `app-id` (the
+app key) and `event-sign`:
 - md5(app_key + raw body + app_secret), lowercase hex: the default;
 - HMAC-SHA256 of the same text keyed with app_secret, hex, when the header `sign-method` says
   `hmac-sha256` (or the signature has 64 hex digits).

@@ -1,7 +1,8 @@
-"""Shop webhooks against a real server process (on SQLite and on PostgreSQL): each shop's signature on the raw body (good body
-accepted, one changed byte refused, a wrong secret refused, a replay a duplicate), the answer each
-shop expects, shop ids mapped to skus, and an order moved created -> paid -> refunded arriving in
-the record and the report exactly once per state. Bodies come from fixtures/shops (SOURCES.md)."""
+"""Shop webhooks against a real server process (on SQLite and on PostgreSQL): each shop's
+signature on the raw body (good body accepted, one changed byte refused, a wrong secret refused,
+a replay a duplicate), the answer each shop expects, shop ids mapped to skus, and an order moved
+created -> paid -> refunded arriving in the record and the report exactly once per state.
+Bodies come from fixtures/shops (SOURCES.md)."""
 
 from __future__ import annotations
 
