@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
 from livecompanion.analytics.explains import explain_summary
-from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
+from livecompanion.analytics.extras import flash_sale_summary, lottery_summary, to_ms
 from livecompanion.analytics.history import history_of
 from livecompanion.analytics.markers import report_markers
 from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
@@ -32,6 +32,8 @@ from livecompanion.analytics.quality import data_quality
 from livecompanion.analytics.questions import Grouper, top_questions
 from livecompanion.analytics.summary import build_summary
 from livecompanion.analytics.windows import MINUTE_MS, Scan, Window, scan
+from livecompanion.shops.quality import shop_orders_quality
+from livecompanion.shops.reconcile import reconcile
 
 
 class _Clock:
@@ -103,6 +105,7 @@ def report_from_table(
         result = scan(table)
         report = _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
                          list(lotteries or ()), question_grouper, questions_limit)
+        report["shop_orders"] = shop_orders_quality(table)  # livecompanion/shops/quality.py
         report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
         report["markers"] = report_markers(report, markers or (), clock.iso)
         report["history"] = history_of(report, history or ())
@@ -175,6 +178,12 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
                            product_name=lambda sku: _product_name(script, sku))
         for s in flash_sales
     ]
+    for summary, sale in zip(report["flash_sales"], flash_sales):
+        ends = sale.get("ends_at") or sale.get("stopped_at")
+        summary["reconciliation"] = reconcile(
+            sale, to_ms(sale["started_at"], "started_at"), to_ms(ends, "ends_at") if ends is not None else None,
+            sc.paid, alias,
+        )
     report["lotteries"] = [lottery_summary(x, alias=alias, iso=clock.iso, segment_at=segment_at)
                            for x in lotteries]
     report["questions"] = [
