@@ -75,6 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    from livecompanion.api.idempotency import IdempotencyMiddleware
+
+    app.add_middleware(IdempotencyMiddleware)
     for name in ROUTERS:
         app.include_router(importlib.import_module(name).router)
     if (WEB / "static").is_dir():

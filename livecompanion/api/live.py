@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from livecompanion.api.deps import authorize_ws, get_services, require
 from livecompanion.api.services import Services
 from livecompanion.realtime.feed import SlowClient, serve_feed
-from livecompanion.stream import service
+from livecompanion.stream import ending, service
 from livecompanion.stream.cues import MAX_TIME_SCALE, NoCueRunner
 from livecompanion.stream.machine import ShowError
 
@@ -85,7 +85,7 @@ async def next_segment(stream_id: str, body: Step | None = None,
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
     with _domain_errors():
-        return await service.next_segment(services, stream_id, body.from_index if body else None)
+        return await ending.next_segment(services, stream_id, body.from_index if body else None)
 
 
 @router.post("/api/streams/{stream_id}/segments/previous", dependencies=operator)
@@ -104,8 +104,21 @@ async def goto_segment(stream_id: str, body: Goto, services: Services = Depends(
 
 @router.post("/api/streams/{stream_id}/end", dependencies=operator)
 async def end_stream(stream_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """End the show: running sales end at once (later claims 410), countdowns and the pin are
+    cleared, running lotteries draw; later next/previous/goto get 409 `ended` until `reopen`."""
     with _domain_errors():
-        return await service.end_stream(services, stream_id)
+        return await ending.end_show(services, stream_id)
+
+
+class ReopenIn(_Body):
+    confirm: Literal[True] = Field(description="must be true: reopening an ended show is deliberate")
+
+
+@router.post("/api/streams/{stream_id}/reopen", dependencies=operator)
+async def reopen_stream(stream_id: str, body: ReopenIn, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Put an ended show back on air at its last segment. The body `{"confirm": true}` is required."""
+    with _domain_errors():
+        return await service.reopen_stream(services, stream_id)
 
 
 @router.post("/api/streams/{stream_id}/countdowns", status_code=201, dependencies=operator)
@@ -113,7 +126,8 @@ async def start_countdown(stream_id: str, body: CountdownIn,
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Start a countdown: 201 with its `id` and `ends_at` (epoch ms), the same second on every screen."""
     with _domain_errors():
-        return await service.start_countdown(services, stream_id, body.seconds, body.label)
+        started = await service.start_countdown(services, stream_id, body.seconds, body.label)
+        return started | {"cue": await service.tick_matching_cue(services, stream_id, "countdown", body.seconds)}
 
 
 @router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator)

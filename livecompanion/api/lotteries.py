@@ -39,10 +39,14 @@ OPERATOR = [Depends(require("operator"))]
 
 @router.post("/api/streams/{stream_id}/lotteries", status_code=201, dependencies=OPERATOR)
 async def start_lottery(stream_id: str, body: LotteryIn, services: Services = Depends(get_services)) -> Any:
+    """Start a lottery; one that matches a due cue of the live segment ticks that cue off."""
+    from livecompanion.stream.service import tick_matching_cue
+
     try:
-        return await lotteries_of(services).create(stream_id, **body.model_dump())
+        lottery = await lotteries_of(services).create(stream_id, **body.model_dump())
     except ValueError as exc:
         return JSONResponse({"detail": str(exc)}, 422)
+    return lottery | {"cue": await tick_matching_cue(services, stream_id, "lottery", body.keyword)}
 
 
 @router.post("/api/streams/{stream_id}/lotteries/{lottery_id}/draw", dependencies=OPERATOR)

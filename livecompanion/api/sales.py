@@ -101,10 +101,15 @@ def parse_claim(raw: bytes) -> tuple[str, int, str | None]:
              dependencies=[Depends(require("operator"))])
 async def start_flash_sale(stream_id: str, body: FlashSaleIn,
                            services: Services = Depends(get_services)) -> Any:
+    """Start a flash sale; 409 `sale_running` while another sale of the same sku runs. A sale that
+    matches a due cue of the live segment ticks that cue off (`cue` in the answer)."""
+    from livecompanion.stream.service import tick_matching_cue
+
     try:
-        return await sales_of(services).create_sale(stream_id, **body.model_dump())
+        sale = await sales_of(services).create_sale(stream_id, **body.model_dump())
     except ValueError as exc:
         return JSONResponse({"detail": str(exc)}, 422)
+    return sale | {"cue": await tick_matching_cue(services, stream_id, "flash_sale", body.sku)}
 
 
 def _refused(request: Request, tokens: dict[str, str]) -> Response | None:

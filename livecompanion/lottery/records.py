@@ -64,6 +64,10 @@ async def create_lottery(db: Database, stream_id: str, *, keyword: str, winners:
         stream = await session.get(StreamRow, stream_id)
         if stream is None:
             raise LookupError(f"no stream '{stream_id}'")
+        if stream.status == "ended":
+            from livecompanion.stream.machine import ended_error
+
+            raise ended_error()
         excluded: dict[str, Any] = {"user_ids": sorted(set(exclude_user_ids))}
         if stream.host:  # the host's own comments (under the script's host name) never enter
             excluded["nicknames"] = [stream.host]

@@ -127,6 +127,15 @@ class LotteryService:
                 self.board.touch((stream_id, lottery_id), urgent=True)
         return await self.view(stream_id, lottery_id)
 
+    async def draw_open(self, stream_id: str) -> list[str]:
+        """Draw every lottery of the stream not drawn yet (the show ended)."""
+        drawn = []
+        for row in await records.lottery_rows(self.db, stream_id):
+            if row.drawn_ms is None:
+                await self.draw(stream_id, row.id)
+                drawn.append(row.id)
+        return drawn
+
     async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
         lotteries = await self._open_lotteries(stream_id)
         if not lotteries:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, update
+
+from livecompanion.errors import Conflict
 
 from livecompanion.sales.base import Live, now_ms
 from livecompanion.sales.rules import HOLDING, first_n_left, sale_status
@@ -57,10 +59,30 @@ async def create_sale(db: Database, stream_id: str, *, sku: str, price: Decimal,
                       per_user_limit: int) -> FlashSaleRow:
     check_terms(price=price, stock=stock, duration_seconds=duration_seconds, first_n=first_n,
                 per_user_limit=per_user_limit)
-    now = now_ms()
     async with db.session() as session:
-        if await session.get(StreamRow, stream_id) is None:
+        # A write first: it locks the stream's row (PostgreSQL) or takes the write lock (SQLite), so
+        # two starts of the same sku, on any instances, check for a running sale one after the other.
+        status = (await session.execute(
+            update(StreamRow).where(StreamRow.id == stream_id).values(status=StreamRow.status)
+            .returning(StreamRow.status)
+        )).scalar()
+        if status is None:
             raise LookupError(f"no stream '{stream_id}'")
+        if status == "ended":
+            from livecompanion.stream.machine import ended_error
+
+            raise ended_error()
+        now = now_ms()
+        running = await session.scalar(select(FlashSaleRow.id).where(
+            FlashSaleRow.stream_id == stream_id, FlashSaleRow.sku == sku,
+            FlashSaleRow.stopped_ms.is_(None), FlashSaleRow.ends_ms > now,
+        ).limit(1))
+        if running is not None:
+            raise Conflict(
+                "sale_running",
+                f"商品 {sku} 已有一場秒殺在進行（{running}），先停止它再開新的 / a flash sale of {sku} is "
+                "already running: stop it first", sale_id=running, sku=sku,
+            )
         row = FlashSaleRow(
             id=secrets.token_hex(6), stream_id=stream_id, sku=sku, price=price, stock=stock, sold=0,
             next_rank=1, first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,

@@ -122,6 +122,16 @@ class SalesService:
             self.board.touch((stream_id, sale_id), urgent=True)
         return await self.view(stream_id, sale_id)
 
+    async def stop_running(self, stream_id: str) -> list[str]:
+        """Stop every sale of the stream still running (the show ended): later claims get 410."""
+        now = now_ms()
+        stopped = []
+        for row in await records.sale_rows(self.db, stream_id):
+            if row.stopped_ms is None and row.ends_ms > now:
+                await self.stop(stream_id, row.id)
+                stopped.append(row.id)
+        return stopped
+
     async def on_orders(self, stream_id: str, orders: Iterable[Any]) -> None:
         for order in orders:
             if order.status not in ("cancelled", "paid"):

@@ -184,6 +184,8 @@ async def _transition(services: Any, stream_id: str, step: Step, from_index: int
                 body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
             ))
         locked.ops = transition_ops(script, new)
+        if new.status == "ended" and show.status != "ended":
+            await _clear_for_end(locked, stream_id, now)
     return _show_result(script, new) | {"rev": locked.rev}
 
 
@@ -234,7 +236,35 @@ async def goto_segment(
 
 
 async def end_stream(services: Any, stream_id: str) -> dict[str, Any]:
+    """End the show here: the countdowns and the pin are cleared with it (the sales and lotteries
+    are ended by `stream.ending`, which calls this first)."""
     return await _transition(services, stream_id, lambda show, script, now: machine.end(show, now), None)
+
+
+async def reopen_stream(services: Any, stream_id: str) -> dict[str, Any]:
+    """Put an ended show back on air at its last segment (the console asks the operator first)."""
+    return await _transition(
+        services, stream_id, lambda show, script, now: machine.reopen(show, len(script.segments), now), None
+    )
+
+
+async def _clear_for_end(locked: _Locked, stream_id: str, now: int) -> None:
+    """In the End transaction: running countdowns cancelled, the pin and the ticker taken down."""
+    running = list(await locked.session.scalars(select(CountdownRow.id).where(
+        CountdownRow.stream_id == stream_id, CountdownRow.cancelled.is_(False), CountdownRow.ends_ms > now,
+    )))
+    if running:
+        await locked.session.execute(
+            update(CountdownRow).where(CountdownRow.id.in_(running)).values(cancelled=True))
+    locked.row.pinned = None
+    locked.ops += [del_op(["countdowns", c]) for c in running]
+    locked.ops += [set_op(["pinned"], None), set_op(["ticker"], [])]
+
+
+def refuse_if_ended(row: StreamRow) -> None:
+    """Nothing starts on an ended show (409 `ended`): its controls are off until it is reopened."""
+    if row.status == "ended":
+        raise machine.ended_error()
 
 
 # ---- countdowns, pins, notes, the teleprompter remote -------------------------------------------------
@@ -250,6 +280,7 @@ async def start_countdown(services: Any, stream_id: str, seconds: int, label: st
     countdown = CountdownRow(id=secrets.token_hex(6), stream_id=stream_id, label=label, seconds=seconds,
                              started_ms=now, ends_ms=now + seconds * 1000, cancelled=False)
     async with locked_stream(services, stream_id) as locked:
+        refuse_if_ended(locked.row)
         ended = await locked.session.scalars(select(CountdownRow.id).where(
             CountdownRow.stream_id == stream_id, CountdownRow.ends_ms <= now, CountdownRow.ends_ms > now - 86_400_000,
         ))
@@ -281,6 +312,7 @@ async def pin(services: Any, stream_id: str, text: str, nickname: str | None = N
         raise ValueError(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text")
     pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
     async with locked_stream(services, stream_id) as locked:
+        refuse_if_ended(locked.row)
         locked.row.pinned = pinned
         locked.ops = [set_op(["pinned"], pinned)]
     return pinned
@@ -327,6 +359,7 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
     now = now_ms()
     async with locked_stream(services, stream_id) as locked:
         row = locked.row
+        refuse_if_ended(row)
         _index, _segment, cue = find_cue(script_of(row), key)
         fired = dict(row.fired_cues or {})
         if key in fired and not force:
@@ -352,6 +385,37 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
     return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
 
 
+# How early a hand-started action still counts as the cue due in the live segment.
+HAND_START_EARLY_MS = 120_000
+MATCHED_BY = {"flash_sale": "sku", "countdown": "seconds", "lottery": "keyword"}
+
+
+async def tick_matching_cue(services: Any, stream_id: str, action: str, value: Any) -> str | None:
+    """A sale, countdown or lottery started by hand that matches a cue of the live segment (same
+    sku, seconds or keyword; not fired yet; due, or due within two minutes) ticks that cue off, so
+    the run sheet does not invite the operator to start it a second time. The cue's key, or None."""
+    field = MATCHED_BY.get(action)
+    if field is None:
+        return None
+    now = now_ms()
+    async with locked_stream(services, stream_id) as locked:
+        row = locked.row
+        if row.status != "live" or row.segment_index is None or row.segment_started_ms is None:
+            return None
+        segment = script_of(row).segments[row.segment_index]
+        fired = dict(row.fired_cues or {})
+        for i, cue in sorted(enumerate(segment.cues), key=lambda item: item[1].at_seconds):
+            key = f"{segment.id}/{i}"
+            due = row.segment_started_ms + cue.at_seconds * 1000
+            if (cue.action == action and key not in fired and due <= now + HAND_START_EARLY_MS
+                    and cue_fields(cue).get(field) == value):
+                fired[key] = now
+                row.fired_cues = fired
+                locked.ops = [set_op(["cues", key, "fired_ms"], now)]
+                return key
+    return None
+
+
 async def _run_countdown(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
     return await start_countdown(services, stream_id, cue["seconds"], cue.get("label"))
 
@@ -371,5 +435,5 @@ register_cue_runner("note", _run_note)
 __all__ = [
     "ShowError", "apply", "build_state", "cancel_countdown", "end_stream", "fire_cue", "goto_segment",
     "load_state", "locked_stream", "next_segment", "pin", "previous_segment", "prompter_command",
-    "reload_state", "show_note", "start_countdown", "unpin",
+    "reload_state", "reopen_stream", "show_note", "start_countdown", "tick_matching_cue", "unpin",
 ]
