@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import case, func, select, update
 
 from livecompanion.errors import Conflict
-
 from livecompanion.sales.base import Live, now_ms
 from livecompanion.sales.rules import HOLDING, first_n_left, sale_status
 from livecompanion.storage.db import Database

@@ -40,3 +40,4 @@ async def stream_id(services: Services) -> str:
     result = check_file(EXAMPLE)
     assert result.script is not None
     return await create_stream(services.db, result.script, EXAMPLE.read_text())
+from tests.sales.conftest import deployment_redis  # noqa: F401 - two-instance tests use it

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from livecompanion.errors import Conflict
-
 from livecompanion.scripts import check_file
 from livecompanion.stream import machine
 from livecompanion.stream.document import Show, build_document, cues_section, find_cue, transition_ops

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from tests.conftest import EXAMPLE_SCRIPT, ServerProcess
-from tests.sales.conftest import deployment_redis  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(120)
 
