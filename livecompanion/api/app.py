@@ -22,6 +22,7 @@ ROUTERS = [
     "livecompanion.api.sales",  # early: routes are matched in order, and claims are the hottest path
     "livecompanion.api.streams",
     "livecompanion.api.live",
+    "livecompanion.api.console",
     "livecompanion.api.pages",
     "livecompanion.api.home",
     "livecompanion.api.ingest",

@@ -16,12 +16,13 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from livecompanion.api.deps import role_of
+from livecompanion.api.deps import is_remote, role_of
 from livecompanion.errors import DomainError
 from livecompanion.stream.idempotency import SERVICE_SCOPE, Answer, Idempotency
 from livecompanion.stream.idempotency_repository import IdempotencyRepository
 
 _PATH = re.compile(r"^/api/streams(?:/(?P<stream>[^/]+)/(?P<rest>.+))?/?$")
+_REMOTE_PATHS = ("prompter", "segments/next")  # what a phone remote's token may do
 _OWN_KEYS = re.compile(r"^(events|flash-sales/[^/]+/claims)$")  # ingest paths with keys of their own
 
 
@@ -58,7 +59,9 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         services: Any = scope["app"].state.services
-        if role_of(_token(scope), services.tokens) != "operator":
+        token = _token(scope)
+        remote = match["rest"] in _REMOTE_PATHS and is_remote(token, services.tokens, match["stream"])
+        if role_of(token, services.tokens) != "operator" and not remote:
             await self.app(scope, receive, send)
             return
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from livecompanion.api.deps import authorize_ws, get_services, require
+from livecompanion.api.deps import authorize_ws, get_services, require, require_remote
 from livecompanion.api.services import Services
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import ending, service
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["show control"])
 operator = [Depends(require("operator"))]
+remote = [Depends(require_remote())]  # the operator, or the stream's phone remote
 
 
 @contextmanager
@@ -80,7 +81,7 @@ class PrompterIn(_Body):
     value: float | None = None
 
 
-@router.post("/api/streams/{stream_id}/segments/next", dependencies=operator)
+@router.post("/api/streams/{stream_id}/segments/next", dependencies=remote)
 async def next_segment(stream_id: str, body: Step | None = None,
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
@@ -162,7 +163,7 @@ async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool 
                                       body.time_scale if body else 1.0)
 
 
-@router.post("/api/streams/{stream_id}/prompter", dependencies=operator)
+@router.post("/api/streams/{stream_id}/prompter", dependencies=remote)
 async def prompter(stream_id: str, body: PrompterIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Remote control for the stream's teleprompters (play, pause, speed 1-9, back, forward, ...)."""
     with _domain_errors():

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from livecompanion.api.deps import Role, allowed, get_services, role_of
+from livecompanion.api.deps import Role, allowed, get_services, is_remote, role_of
 from livecompanion.api.services import Services
 from livecompanion.storage import streams as repo
 
@@ -37,6 +37,8 @@ def _problem(status: int, title: str, text: str) -> HTMLResponse:
 async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
     token = request.query_params.get("token") or ""
     have = role_of(token, services.tokens)
+    if have is None and template == "remote.html" and is_remote(token, services.tokens, stream_id):
+        have = "operator"  # this stream's phone remote: the page may drive its teleprompter
     if have is None:
         return _problem(401, "需要權杖 Token needed",
                         f"This page needs the {need} token: open it as …/{template.split('.')[0]}?token=TOKEN "

@@ -63,6 +63,8 @@ class StreamRow(Base):
     pinned: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"text", "nickname", "pinned_ms"}
     fired_cues: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"<segment>/<cue index>": ms}
     archived_ms: Mapped[int | None] = mapped_column(BigInteger)  # hidden from lists and comparisons
+    # Question groups the host has answered: {question key: ms}; asked again later, they come back.
+    answered: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # The few event types that are looked up by time (the live numbers rebuilt after a restart).

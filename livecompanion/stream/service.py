@@ -86,6 +86,7 @@ async def build_state(services: Any, stream_id: str) -> dict[str, Any]:
         )
         running = {c.id: _countdown_value(c) for c in countdowns}
     doc = build_document(script_of(row), show_of(row), running, now)
+    doc["answered"] = dict(row.answered or {})
     doc.update(await load_sections(services, stream_id, now))
     return doc
 

@@ -1,9 +1,10 @@
-"""idempotency_keys (operator actions safe to repeat) and streams.archived_ms
+"""idempotency_keys (operator actions safe to repeat), streams.archived_ms and streams.answered
 
 `idempotency_keys` holds each `Idempotency-Key` an operator request sent (contract section 5): the
 row is inserted before the action runs, so a second request with the same key, on any instance,
 finds it and waits for the stored answer instead of acting again. `streams.archived_ms` hides a
-stream (a rehearsal, a test) from the lists and the cross-stream comparison without deleting it.
+stream (a rehearsal, a test) from the lists and the cross-stream comparison without deleting it;
+`streams.answered` remembers the viewer questions the host has answered ({question key: ms}).
 
 Revision ID: 0003
 Revises: 0002
@@ -35,9 +36,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('streams', schema=None) as batch_op:
         batch_op.add_column(sa.Column('archived_ms', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('answered', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('streams', schema=None) as batch_op:
+        batch_op.drop_column('answered')
         batch_op.drop_column('archived_ms')
     op.drop_table('idempotency_keys')

@@ -14,7 +14,7 @@
   const client = new L.LiveClient({
     streamId,
     onState: (s) => { state = s; render(); },
-    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, status); },
+    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, L.connText(status)); },
   });
 
   // ---- actions -----------------------------------------------------------------------------------

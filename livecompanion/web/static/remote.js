@@ -7,7 +7,7 @@
   const client = new L.LiveClient({
     streamId: document.body.dataset.streamId,
     onState: (s) => { state = s; tick(); },
-    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, status); },
+    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, L.connText(status)); },
   });
 
   let toastTimer = null;

@@ -226,7 +226,7 @@
         if (op.path[0] === "prompter" && op.op === "set" && op.value && op.value.action) command(op.value.action, op.value.value);
       }
     },
-    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, status); },
+    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, L.connText(status)); },
   });
 
   setFont(prefs.font);
