@@ -53,5 +53,6 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
 
 async def all_reports(services: Any) -> list[dict[str, Any]]:
     async with services.db.session() as session:
-        ids = list(await session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
+        ids = list(await session.scalars(  # archived streams (rehearsals, tests) stay out of comparisons
+            select(StreamRow.id).where(StreamRow.archived_ms.is_(None)).order_by(StreamRow.created_ms)))
     return [await stream_report(services, stream_id) for stream_id in ids]

@@ -180,7 +180,10 @@ class ShowPlayer:
         seconds = (planned.end_ms - planned.start_ms) / 1000
         self.say(f"▶ [{planned.index + 1}/{count}] {planned.id} {segment.title or segment.kind}"
                  f" ({target}runs {format_seconds(int(seconds))} = {seconds / self.speed:.1f}s here)")
-        await self._operator("POST", "/segments/next", None, "advancing segments")
+        moved = await self._operator("POST", "/segments/next", None, "advancing segments")
+        if moved is not None and moved.status_code == 200:
+            # The host's teleprompter scrolls the new segment, as a phone remote would start it.
+            await self._operator("POST", "/prompter", {"action": "play"}, "starting the teleprompter")
 
     async def _end(self) -> None:
         response = await self._operator("POST", "/segments/next", None, "advancing segments")
