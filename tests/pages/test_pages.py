@@ -41,7 +41,7 @@ def test_console_drives_the_show(browser, stream: Stream) -> None:  # type: igno
 
     page.click("#next")  # starts the stream
     page.wait_for_function("document.querySelector('#seg-title').textContent.includes('開場')")
-    assert page.locator("#status").inner_text().endswith("LIVE")
+    assert page.locator("#status").inner_text() == "● 直播中 ON AIR"  # the show is on air (the socket is #conn)
     assert page.locator("#runsheet > li.seg").first.get_attribute("class").split() == ["seg", "live"]
     assert stream.state()["segment"]["id"] == "open"
 
@@ -100,7 +100,7 @@ def test_teleprompter_keys_remote_and_clock(browser, stream: Stream) -> None:  #
     page.keyboard.press("9")
     assert page.locator("#speed").inner_text() == "9"
     page.keyboard.press("h")
-    assert "mirror-h" in page.locator("#viewport").get_attribute("class")
+    assert "mirror-h" in page.locator("#stage").get_attribute("class")
     font = page.evaluate("window.teleprompter.prefs.font")
     page.keyboard.press("+")
     assert page.evaluate("window.teleprompter.prefs.font") == font + 6
@@ -135,7 +135,7 @@ def test_teleprompter_keys_remote_and_clock(browser, stream: Stream) -> None:  #
     assert page.evaluate("getComputedStyle(document.querySelector('#seg-clock')).color") == "rgb(255, 176, 32)"
     shot(page, "teleprompter-mirrored")  # 'h' was pressed above: mirrored for a beam-splitter glass
     page.keyboard.press("h")
-    assert "mirror-h" not in page.locator("#viewport").get_attribute("class")
+    assert "mirror-h" not in page.locator("#stage").get_attribute("class")
     shot(page, "teleprompter")
 
     # The next segment's text replaces this one.
@@ -183,7 +183,7 @@ def test_overlay_widgets_clock_skew_and_text_only(browser, stream: Stream) -> No
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgba(0, 0, 0, 0)"
     assert page.evaluate("[document.body.scrollWidth, document.body.scrollHeight]") == [1920, 1080]
     assert page.locator(".pin-text").inner_text() == "<b>這款面膜適合油性皮膚嗎？</b>"
-    assert page.locator(".pin-nick").inner_text() == "<i>小美</i>:"
+    assert page.locator(".pin-nick").inner_text() == "<i>小美</i>："
     assert page.locator("#w-pinned b, #w-pinned i").count() == 0
 
     stream.write([
