@@ -255,5 +255,6 @@
 
   const client = new L.LiveClient({ streamId, onState: (s) => { state = s; render(); } });
   client.start();
-  window.overlay = { client, widgets: picked, fitTicker, get ticking() { return timer !== null; } };
+  window.overlay = { client, widgets: picked, fitTicker, showWinnerPage, get winnerPages() { return winnerPages; },
+    get ticking() { return timer !== null; } };
 })();

@@ -171,8 +171,10 @@ async def _transition(services: Any, stream_id: str, step: Step, from_index: int
         row = locked.row
         script, show = script_of(row), show_of(row)
         if from_index is not None and show.segment_index != from_index:
+            live = "尚未開播" if show.segment_index is None else f"第 {show.segment_index + 1} 段"
             raise ShowError(
-                f"the live segment is {show.segment_index}, not {from_index}: someone else moved the show"
+                f"直播已被切換，現在是{live} / the live segment is {show.segment_index}, not {from_index}: "
+                "someone else moved the show"
             )
         now = now_ms()
         new = step(show, script, now)

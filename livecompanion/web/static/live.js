@@ -268,12 +268,15 @@
    * answer, or after a reload in the middle, sends the same key and the service acts once.
    * The button shows that it is under way (.busy) and what came of it (.ok / .fail, 2 s).
    */
+  const DOUBLE_CLICK_MS = 800;
+
   class Actions {
     constructor(client, report) {
       this.client = client;
       this.report = report || (() => {});
       this.store = "livecompanion.pending." + client.streamId;
       this.inflight = new Map();
+      this.recent = new Map();  // name -> {promise, at, tail, body}: the answer a double click shares
     }
 
     load() { try { return JSON.parse(sessionStorage.getItem(this.store)) || {}; } catch (e) { return {}; } }
@@ -285,6 +288,11 @@
     run(name, spec) {
       const running = this.inflight.get(name);
       if (running) return running;
+      // The second click of a double click often comes after a fast answer to the first: the same
+      // action within DOUBLE_CLICK_MS of that answer is the same click, not a new one.
+      const last = this.recent.get(name);
+      if (last && Date.now() - last.at < DOUBLE_CLICK_MS && last.tail === spec.tail &&
+          JSON.stringify(last.body) === JSON.stringify(spec.body)) return last.promise;
       const all = this.load();
       const same = all[name] && all[name].tail === spec.tail && JSON.stringify(all[name].body) === JSON.stringify(spec.body);
       const key = same ? all[name].key : newKey();
@@ -294,6 +302,7 @@
       if (button) { button.classList.remove("ok", "fail"); button.classList.add("busy"); button.setAttribute("aria-busy", "true"); }
       const done = (ok) => {
         this.inflight.delete(name);
+        this.recent.set(name, { promise, at: Date.now(), tail: spec.tail, body: spec.body });
         if (!button) return;
         button.classList.remove("busy");
         button.removeAttribute("aria-busy");
