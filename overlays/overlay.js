@@ -99,7 +99,7 @@
     let bonus = "";
     if (sale.first_n && sale.first_n_bonus) {
       const bonusLeft = sale.first_n_left != null ? sale.first_n_left : Math.max(0, sale.first_n - (stock - left));
-      bonus = bonusLeft > 0 ? "前" + sale.first_n + "名 " + sale.first_n_bonus + " · 還剩 " + bonusLeft + " 名" : "";
+      bonus = bonusLeft > 0 && status === "running" ? "前" + sale.first_n + "名 " + sale.first_n_bonus + " · 還剩 " + bonusLeft + " 名" : "";
     }
     L.setText(q(widget, ".sale-bonus"), bonus);
     const running = status === "running" && sale.ends_at != null;
@@ -168,7 +168,9 @@
     if (key !== winnersOf) {
       winnersOf = key;
       const list = q(widget, ".lot-winners");
-      list.classList.toggle("many", winners.length > 5 && Math.max(...winners.map((n) => n.length)) <= 8);
+      const longest = Math.max(0, ...winners.map((n) => n.length));
+      list.classList.toggle("many", winners.length > 5 && longest <= 8);  // two columns of short names
+      list.classList.toggle("long", winners.length > 1 && longest > 12);  // long names: smaller, one line each
       list.replaceChildren(...winners.map((n, i) => L.el("li", {}, [L.el("span", { class: "n" }, String(i + 1)), n])));
       requestAnimationFrame(pageWinners);  // measured once laid out
     }
