@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
+from livecompanion.api.urls import share_urls
+from livecompanion.wiring import Services
 from livecompanion.realtime import set_op
 from livecompanion.storage.streams import get_stream
 from livecompanion.stream import chat, service
@@ -71,4 +72,4 @@ async def links(stream_id: str, services: Services = Depends(get_services)) -> d
     """The pages to hand out: OBS, the teleprompter tablet and the dashboard carry the viewer token;
     the phone remote a token that only drives this stream's teleprompter (never the operator's)."""
     await get_stream(services.db, stream_id)
-    return services.share_urls(stream_id)
+    return share_urls(services.settings, stream_id)

@@ -18,8 +18,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
 
 from livecompanion.api.deps import get_services, remote_token, require, role_of
-from livecompanion.api.services import Services
 from livecompanion.storage import streams as repo
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")

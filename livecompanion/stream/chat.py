@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from livecompanion.core import Core
 from livecompanion.errors import Invalid
 from livecompanion.ingest.comments import classify_comment, display_text, question_key
 from livecompanion.realtime import set_op
@@ -70,12 +71,12 @@ async def chat_feed(db: Database, stream_id: str, *, after_seq: int = 0, since_m
     return [line for line in lines if line is not None]
 
 
-async def mark_answered(services: Any, stream_id: str, key: str, answered: bool = True) -> dict[str, Any]:
+async def mark_answered(core: Core, stream_id: str, key: str, answered: bool = True) -> dict[str, Any]:
     """Mark a question group answered (or not) for every screen; returns the `answered` section."""
     key = key.strip()
     if not 1 <= len(key) <= 200:
         raise Invalid("問題的 key 必須是 1 到 200 個字元 / key must be 1 to 200 characters", loc=("body", "key"))
-    async with locked_stream(services, stream_id) as locked:
+    async with locked_stream(core, stream_id) as locked:
         marks = dict(locked.row.answered or {})
         if answered:
             marks[key] = now_ms()

@@ -13,21 +13,21 @@ follows the last segment ends the show the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livecompanion.errors import Conflict
 from livecompanion.stream import service
 
-
-async def _finish_running(services: Any, stream_id: str) -> dict[str, list[str]]:
-    from livecompanion.lottery.service import lotteries_of
-    from livecompanion.sales.service import sales_of
-
-    return {"stopped_sales": await sales_of(services).stop_running(stream_id),
-            "drawn_lotteries": await lotteries_of(services).draw_open(stream_id)}
+if TYPE_CHECKING:
+    from livecompanion.wiring import Services
 
 
-async def end_show(services: Any, stream_id: str) -> dict[str, Any]:
+async def _finish_running(services: Services, stream_id: str) -> dict[str, list[str]]:
+    return {"stopped_sales": await services.sales.stop_running(stream_id),
+            "drawn_lotteries": await services.lottery.draw_open(stream_id)}
+
+
+async def end_show(services: Services, stream_id: str) -> dict[str, Any]:
     try:
         result = await service.end_stream(services, stream_id)
     except Conflict as exc:
@@ -37,7 +37,7 @@ async def end_show(services: Any, stream_id: str) -> dict[str, Any]:
     return result | await _finish_running(services, stream_id)
 
 
-async def next_segment(services: Any, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
+async def next_segment(services: Services, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
     result = await service.next_segment(services, stream_id, from_index)
     if result["status"] == "ended":
         result |= await _finish_running(services, stream_id)
