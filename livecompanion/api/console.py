@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
+from livecompanion.api.schemas import answers
 from livecompanion.api.urls import share_urls
-from livecompanion.wiring import Services
 from livecompanion.realtime import set_op
 from livecompanion.storage.streams import get_stream
 from livecompanion.stream import chat, service
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["console"])
 OPERATOR = [Depends(require("operator"))]
@@ -37,7 +38,8 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=500)
 
 
-@router.get("/api/streams/{stream_id}/comments", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}/comments", dependencies=[Depends(require("viewer"))],
+            responses=answers(404, 422))
 async def comments(stream_id: str, after: int = Query(0, ge=0), since_ms: int | None = Query(None, ge=0),
                    limit: int = Query(100, ge=1, le=chat.MAX_FEED),
                    services: Services = Depends(get_services)) -> list[dict[str, Any]]:
@@ -48,26 +50,26 @@ async def comments(stream_id: str, after: int = Query(0, ge=0), since_ms: int | 
     return [line.as_dict() for line in lines]
 
 
-@router.post("/api/streams/{stream_id}/questions/answered", dependencies=OPERATOR)
+@router.post("/api/streams/{stream_id}/questions/answered", dependencies=OPERATOR, responses=answers(404, 422))
 async def answered(stream_id: str, body: AnsweredIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     return {"answered": await chat.mark_answered(services, stream_id, body.key, body.answered)}
 
 
-@router.post("/api/streams/{stream_id}/notes", dependencies=OPERATOR)
+@router.post("/api/streams/{stream_id}/notes", dependencies=OPERATOR, responses=answers(404, 422))
 async def note(stream_id: str, body: NoteIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Show a note to the host on the teleprompter (never on the overlay) until the segment changes."""
     await get_stream(services.db, stream_id)
     return await service.show_note(services, stream_id, body.text.strip())
 
 
-@router.delete("/api/streams/{stream_id}/notes", status_code=204, dependencies=OPERATOR)
+@router.delete("/api/streams/{stream_id}/notes", status_code=204, dependencies=OPERATOR, responses=answers(404))
 async def clear_note(stream_id: str, services: Services = Depends(get_services)) -> Response:
     await get_stream(services.db, stream_id)
     await service.apply(services, stream_id, [set_op(["note"], None)])
     return Response(status_code=204)
 
 
-@router.get("/api/streams/{stream_id}/links", dependencies=OPERATOR)
+@router.get("/api/streams/{stream_id}/links", dependencies=OPERATOR, responses=answers(404))
 async def links(stream_id: str, services: Services = Depends(get_services)) -> dict[str, str]:
     """The pages to hand out: OBS, the teleprompter tablet and the dashboard carry the viewer token;
     the phone remote a token that only drives this stream's teleprompter (never the operator's)."""

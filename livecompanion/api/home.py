@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict
 
 from livecompanion.api.deps import get_services, remote_token, require, role_of
+from livecompanion.api.schemas import answers
 from livecompanion.storage import streams as repo
 from livecompanion.wiring import Services
 
@@ -46,7 +47,8 @@ class ArchiveIn(BaseModel):
     archived: bool = True
 
 
-@router.post("/api/streams/{stream_id}/archive", dependencies=[Depends(require("operator"))], tags=["streams"])
+@router.post("/api/streams/{stream_id}/archive", dependencies=[Depends(require("operator"))], tags=["streams"],
+             responses=answers(404, 409, 422))
 async def archive(stream_id: str, body: ArchiveIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Hide a stream from `/`, `GET /api/streams` and the cross-stream dashboard (or show it again)."""
     summary = await repo.set_archived(services.db, stream_id, body.archived)

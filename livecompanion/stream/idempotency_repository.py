@@ -33,7 +33,7 @@ class IdempotencyRepository:
         """True if this call now holds the key; False if some request (of any instance) has it."""
         try:
             async with self.db.engine.begin() as conn:
-                await conn.execute(insert(IdempotencyRow.__table__).values(
+                await conn.execute(insert(IdempotencyRow).values(
                     scope=scope, key=key, method=method, path=path, claimed_ms=now_ms))
         except IntegrityError:
             return False
@@ -50,7 +50,7 @@ class IdempotencyRepository:
                      body: str, now_ms: int) -> None:
         async with self.db.engine.begin() as conn:
             await conn.execute(
-                update(IdempotencyRow.__table__)
+                update(IdempotencyRow)
                 .where(K.scope == scope, K.key == key, K.claimed_ms == claimed_ms)
                 .values(status=status, content_type=content_type, body=body, answered_ms=now_ms)
             )
@@ -58,15 +58,15 @@ class IdempotencyRepository:
     async def release(self, scope: str, key: str, claimed_ms: int) -> None:
         """Give the key back (the action failed before it could answer): a repeat runs it afresh."""
         async with self.db.engine.begin() as conn:
-            await conn.execute(delete(IdempotencyRow.__table__).where(
+            await conn.execute(delete(IdempotencyRow).where(
                 K.scope == scope, K.key == key, K.claimed_ms == claimed_ms, K.status.is_(None)))
 
     async def take_over(self, scope: str, key: str, stale_claimed_ms: int, now_ms: int) -> bool:
         """Claim a key whose first request never answered (its instance died): True if ours now."""
         async with self.db.engine.begin() as conn:
             done = await conn.execute(
-                update(IdempotencyRow.__table__)
+                update(IdempotencyRow)
                 .where(K.scope == scope, K.key == key, K.claimed_ms == stale_claimed_ms, K.status.is_(None))
                 .values(claimed_ms=now_ms)
             )
-        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(done.rowcount == 1)
