@@ -172,7 +172,7 @@
       list.classList.toggle("many", winners.length > 5 && longest <= 8);  // two columns of short names
       list.classList.toggle("long", winners.length > 1 && longest > 12);  // long names: smaller, one line each
       list.replaceChildren(...winners.map((n, i) => L.el("li", {}, [L.el("span", { class: "n" }, String(i + 1)), n])));
-      requestAnimationFrame(pageWinners);  // measured once laid out
+      pageWinners();  // measured now (reading the layout lays it out): no animation frames in a browser source
     }
     return running;
   }

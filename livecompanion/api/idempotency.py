@@ -22,6 +22,7 @@ from livecompanion.stream.idempotency import SERVICE_SCOPE, Answer, Idempotency
 from livecompanion.stream.idempotency_repository import IdempotencyRepository
 
 _PATH = re.compile(r"^/api/streams(?:/(?P<stream>[^/]+)/(?P<rest>.+))?/?$")
+_OWN_KEY_TAILS = ("/claims", "/events")
 _REMOTE_PATHS = ("prompter", "segments/next")  # what a phone remote's token may do
 _OWN_KEYS = re.compile(r"^(events|flash-sales/[^/]+/claims)$")  # ingest paths with keys of their own
 
@@ -50,7 +51,8 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
+        # The hot paths (claims, events) leave first: one string test, no header scan.
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].endswith(_OWN_KEY_TAILS):
             await self.app(scope, receive, send)
             return
         key = _header(scope, b"idempotency-key")
