@@ -154,3 +154,28 @@ def test_end_switches_the_controls_off_and_play_never_reopens(browser, stream: S
     page.click("#reopen")
     page.wait_for_function("window.consoleClient.state.stream.status === 'live'")
     assert not page.locator("#next").is_disabled()
+
+
+FLAGGED = """title: 廣告法提醒測試
+host: 小林
+segments:
+  - kind: opening
+    target: 5m
+    text: 全網最低價，效果最好！
+"""
+
+
+def test_home_keeps_the_warnings_and_creates_one_stream(browser, live_server) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{live_server.base_url}/?token={live_server.tokens['operator']}")
+    before = len(httpx.get(f"{live_server.base_url}/api/streams", headers=live_server.headers("viewer")).json())
+    page.fill("#script", FLAGGED)
+    page.dblclick("#create")
+    page.wait_for_selector("#findings li.ok")
+    page.wait_for_timeout(1500)  # the page used to reload the warnings away after 0.8 s
+    warnings = page.locator("#findings li.warning")
+    assert warnings.count() >= 1 and "ad-law" in warnings.first.inner_text()
+    after = httpx.get(f"{live_server.base_url}/api/streams", headers=live_server.headers("viewer")).json()
+    assert len(after) == before + 1  # a double click creates one stream
+    assert page.locator("#findings a", has_text="打開中控台").count() == 1
+    shot(page, "home-created-1366x768")
