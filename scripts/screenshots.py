@@ -171,7 +171,7 @@ def take(out: Path, speed: float, chromium: str, sizes: Path | None = None) -> l
                 pages["overlay"].screenshot(path=str(written[-1]))
                 demo.wait_for("the end of the show", lambda s: s["stream"]["status"] == "ended", timeout=900)
                 page = browser.new_page(viewport=PAGE_SIZE, device_scale_factor=1)
-                page.goto(demo.urls["dashboard"], wait_until="networkidle")
+                page.goto(demo.urls["dashboard"], wait_until="networkidle", timeout=120_000)
                 time.sleep(1.0)  # charts draw after load
                 written.append(out / "dashboard.png")
                 page.screenshot(path=str(written[-1]))
