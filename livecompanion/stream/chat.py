@@ -16,13 +16,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from livecompanion.clock import now_ms
 from livecompanion.core import Core
 from livecompanion.errors import Invalid
 from livecompanion.ingest.comments import classify_comment, display_text, question_key
 from livecompanion.realtime import set_op
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import EventRow
-from livecompanion.stream.service import locked_stream, now_ms
+from livecompanion.stream.service import locked_stream
 
 MAX_FEED = 500
 
