@@ -80,14 +80,16 @@ def test_winners_of_any_count_fit(browser, stream: Stream, count: int) -> None: 
 
 
 def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: Stream) -> None:  # type: ignore[no-untyped-def]
-    now = int(time.time() * 1000)
+    # Order times 30 s ahead: a slow (loaded) machine cannot age the rows out (45 s) mid-test.
+    now = int(time.time() * 1000) + 30_000
     rows = [{"nickname": f"買家{i}", "sku": "SERUM-02", "qty": 1, "amount": 199, "ts": now - 1000 * i} for i in range(3)]
     stream.write([set_op(["ticker"], rows)])
     page = overlay(browser, stream)
     page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 3")
     page.wait_for_timeout(900)  # the first rows' slide-in is over
     before = page.evaluate("[...document.querySelectorAll('.ticker-list li')].map((li) => li.textContent)")
-    stream.write([set_op(["ticker"], [{"nickname": "新買家", "sku": "MASK-01", "qty": 2, "amount": 19.8, "ts": now + 5}, *rows])])
+    fresh = {"nickname": "新買家", "sku": "MASK-01", "qty": 2, "amount": 19.8, "ts": now + 5}
+    stream.write([set_op(["ticker"], [fresh, *rows])])
     page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 4")
     page.wait_for_timeout(150)  # mid-animation of the new row
     seen = page.evaluate("""() => [...document.querySelectorAll('.ticker-list li')].map((li) => (
@@ -97,7 +99,7 @@ def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: 
     assert len(old) == 3 and all(r["opacity"] >= 0.99 and not r["enter"] for r in old), seen
     assert len(new) == 1 and new[0]["enter"] and "新買家" in new[0]["text"]
     # Rows older than 45 s age out.
-    stream.write([set_op(["ticker"], [{"nickname": "很久以前", "sku": "MASK-01", "qty": 1, "amount": 9.9, "ts": now - 60_000}])])
+    stream.write([set_op(["ticker"], [{"nickname": "很久以前", "sku": "MASK-01", "qty": 1, "amount": 9.9, "ts": now - 120_000}])])
     page.wait_for_function("!document.querySelector('#w-ticker') || document.querySelector('#w-ticker').classList.contains('off')")
 
 
