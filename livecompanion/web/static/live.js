@@ -249,7 +249,8 @@
     }
     const code = typeof detail === "string" ? detail : null;
     const zh = (code && ERROR_CODES[code]) || ERROR_STATUS[status] || "操作失敗 (" + status + ")";
-    const words = (data && data.message) || (code && !ERROR_CODES[code] ? code : "");
+    if (code && ERROR_CODES[code]) return ERROR_CODES[code];  // a known code says it all, in Chinese
+    const words = (data && data.message) || code || "";
     const tail = words && !zh.includes(words) ? "（" + words.split(" / ")[0] + "）" : "";
     return zh + tail;
   }
