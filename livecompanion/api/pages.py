@@ -44,14 +44,16 @@ async def _page(request: Request, services: Services, stream_id: str, need: Role
     if have is None:
         return _problem(401, "需要權杖 Token needed",
                         f"這個頁面需要{ROLE_NAMES[need]}權杖：用服務啟動時印出的網址打開（…/{template.split('.')[0]}"
-                        f"?token=…）。 This page needs the {need} token (the URLs are printed when the service starts).")
+                        f"?token=…）。 This page needs the {need} token (the URLs are printed when the service "
+                        "starts).")
     if not allowed(have, need):
-        return _problem(403, "權限不足 Not allowed", f"這個頁面需要{ROLE_NAMES[need]}權杖，不是{ROLE_NAMES[have]}權杖。 "
+        return _problem(403, "權限不足 Not allowed",
+                        f"這個頁面需要{ROLE_NAMES[need]}權杖，不是{ROLE_NAMES[have]}權杖。 "
                                                    f"This page needs the {need} token, not the {have} token.")
     try:
         stream = await repo.get_stream(services.db, stream_id)
     except NotFound:
-        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 There is no stream '{stream_id}'.")
+        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 No stream '{stream_id}'.")
     page = templates.get_template(template).render(stream_id=stream.id, title=stream.title, role=have)
     return HTMLResponse(page, headers=NO_CACHE)
 
@@ -87,5 +89,5 @@ async def overlay(stream_id: str, request: Request, services: Services = Depends
     try:
         await repo.get_stream(services.db, stream_id)
     except NotFound:
-        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 There is no stream '{stream_id}'.")
+        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 No stream '{stream_id}'.")
     return FileResponse(OVERLAY_PAGE, media_type="text/html", headers=NO_CACHE)

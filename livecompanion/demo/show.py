@@ -190,7 +190,8 @@ class ShowPlayer:
         if moved is not None and moved.status_code == 200:
             # The host's teleprompter scrolls the new segment, as a phone remote would start it; in
             # the background, so that the press never makes the show slip.
-            play = asyncio.create_task(self._operator("POST", "/prompter", {"action": "play"}, "starting the teleprompter"))
+            press = self._operator("POST", "/prompter", {"action": "play"}, "starting the teleprompter")
+            play = asyncio.create_task(press)
             self._presses.add(play)
             play.add_done_callback(self._presses.discard)
 

@@ -14,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from livecompanion.clock import now_ms
 from livecompanion.core import Core
 from livecompanion.errors import Invalid
 from livecompanion.ingest.comments import classify_comment, display_text, question_key
 from livecompanion.realtime import set_op
 from livecompanion.storage.db import Database
-from livecompanion.storage.tables import EventRow
+from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import locked_stream
 
 MAX_FEED = 500
@@ -61,13 +59,9 @@ async def chat_feed(db: Database, stream_id: str, *, after_seq: int = 0, since_m
     """Comments newer than `after_seq` (and, if given, sent at or after `since_ms`), newest first."""
     if not 1 <= limit <= MAX_FEED:
         raise Invalid(f"limit 必須在 1 到 {MAX_FEED} 之間 / limit must be 1 to {MAX_FEED}", loc=("query", "limit"))
-    query = (select(EventRow.seq, EventRow.ts_ms, EventRow.user_id, EventRow.body)
-             .where(EventRow.stream_id == stream_id, EventRow.type == "comment", EventRow.seq > after_seq)
-             .order_by(EventRow.seq.desc()).limit(limit))
-    if since_ms is not None:
-        query = query.where(EventRow.ts_ms >= since_ms)
     async with db.session() as session:
-        rows = (await session.execute(query)).all()
+        rows = await StreamRepository(session).comments(stream_id, after_seq=after_seq, since_ms=since_ms,
+                                                        limit=limit)
     lines = (chat_line(seq, ts, user, body) for seq, ts, user, body in rows)
     return [line for line in lines if line is not None]
 

@@ -86,3 +86,15 @@ class StreamRepository:
             stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
             body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
         ))
+
+    async def comments(self, stream_id: str, *, after_seq: int, since_ms: int | None,
+                       limit: int) -> list[tuple[int, int, str | None, dict[str, Any]]]:
+        """(seq, ts_ms, user_id, body) of the stream's stored comments after `after_seq` (and sent at
+        or after `since_ms`), newest first: the console's chat feed."""
+        query = (select(EventRow.seq, EventRow.ts_ms, EventRow.user_id, EventRow.body)
+                 .where(EventRow.stream_id == stream_id, EventRow.type == "comment", EventRow.seq > after_seq)
+                 .order_by(EventRow.seq.desc()).limit(limit))
+        if since_ms is not None:
+            query = query.where(EventRow.ts_ms >= since_ms)
+        rows = (await self.session.execute(query)).all()
+        return [(row.seq, row.ts_ms, row.user_id, row.body) for row in rows]

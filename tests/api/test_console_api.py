@@ -37,7 +37,8 @@ def test_chat_feed_answered_and_notes(server: ServerProcess) -> None:
     now = int(time.time() * 1000)
     events = [
         {"type": "comment", "id": "c1", "ts": now - 700_000, "user_id": "u1", "nickname": "小美", "text": "幾號鏈接"},
-        {"type": "comment", "id": "c2", "ts": now - 5_000, "user_id": "u2", "nickname": "阿珍", "text": "孕婦可以用嗎？"},
+        {"type": "comment", "id": "c2", "ts": now - 5_000, "user_id": "u2", "nickname": "阿珍",
+         "text": "孕婦可以用嗎？"},
         {"type": "comment", "id": "c3", "ts": now - 4_000, "user_id": "u3", "nickname": "<b>x</b>", "text": "想要想要"},
         {"type": "comment", "id": "c4", "ts": now - 3_000, "user_id": "u4", "text": "加微信 abc123456 領優惠"},
     ]

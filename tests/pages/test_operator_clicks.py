@@ -27,7 +27,8 @@ def console(browser: Any, stream: Stream, answers: list[bool] | None = None) -> 
 
 
 def listed(stream: Stream, what: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stream.server.base_url}/api/streams/{stream.id}/{what}", headers=stream.server.headers("viewer"))
+    response = httpx.get(f"{stream.server.base_url}/api/streams/{stream.id}/{what}",
+                         headers=stream.server.headers("viewer"))
     assert response.status_code == 200, response.text
     return list(response.json())
 

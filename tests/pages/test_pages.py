@@ -72,7 +72,8 @@ def test_console_drives_the_show(browser, stream: Stream) -> None:  # type: igno
     assert page.locator("#intent").inner_text().startswith("想要 ×132")
     page.click("#questions-panel .tab[data-window=all]")  # the whole stream's board (default: last 10 minutes)
     first = page.locator("#questions li").first
-    assert first.locator(".count").inner_text() == "×40" and first.locator(".text").inner_text() == "<i>孕婦可以用嗎</i>"
+    assert first.locator(".count").inner_text() == "×40"
+    assert first.locator(".text").inner_text() == "<i>孕婦可以用嗎</i>"
     assert page.locator("#questions i").count() == 0  # text, never markup
     assert "庫存緊張" in page.locator("#alerts").inner_text()
 

@@ -82,7 +82,8 @@ def test_winners_of_any_count_fit(browser, stream: Stream, count: int) -> None: 
 def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: Stream) -> None:  # type: ignore[no-untyped-def]
     # Order times 30 s ahead: a slow (loaded) machine cannot age the rows out (45 s) mid-test.
     now = int(time.time() * 1000) + 30_000
-    rows = [{"nickname": f"買家{i}", "sku": "SERUM-02", "qty": 1, "amount": 199, "ts": now - 1000 * i} for i in range(3)]
+    rows = [{"nickname": f"買家{i}", "sku": "SERUM-02", "qty": 1, "amount": 199, "ts": now - 1000 * i}
+            for i in range(3)]
     stream.write([set_op(["ticker"], rows)])
     page = overlay(browser, stream)
     page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 3")
@@ -93,19 +94,22 @@ def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: 
     page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 4")
     page.wait_for_timeout(150)  # mid-animation of the new row
     seen = page.evaluate("""() => [...document.querySelectorAll('.ticker-list li')].map((li) => (
-        {text: li.textContent, opacity: Number(getComputedStyle(li).opacity), enter: li.classList.contains('enter')}))""")
+        {text: li.textContent, opacity: Number(getComputedStyle(li).opacity),
+         enter: li.classList.contains('enter')}))""")
     old = [r for r in seen if r["text"] in before]
     new = [r for r in seen if r["text"] not in before]
     assert len(old) == 3 and all(r["opacity"] >= 0.99 and not r["enter"] for r in old), seen
     assert len(new) == 1 and new[0]["enter"] and "新買家" in new[0]["text"]
     # Rows older than 45 s age out.
-    stream.write([set_op(["ticker"], [{"nickname": "很久以前", "sku": "MASK-01", "qty": 1, "amount": 9.9, "ts": now - 120_000}])])
-    page.wait_for_function("!document.querySelector('#w-ticker') || document.querySelector('#w-ticker').classList.contains('off')")
+    old = {"nickname": "很久以前", "sku": "MASK-01", "qty": 1, "amount": 9.9, "ts": now - 120_000}
+    stream.write([set_op(["ticker"], [old])])
+    page.wait_for_function("document.querySelector('#w-ticker').classList.contains('off')")
 
 
 def test_pin_wraps_stamp_clear_of_the_name_and_all_clear_at_end(browser, stream: Stream) -> None:  # type: ignore[no-untyped-def]
     stream.post("/segments/next")
-    question = "請問這款面膜敏感肌可以用嗎？我之前用別家的會泛紅，孕婦哺乳期能不能用，還有保質期多久，開封後要多久用完呢"
+    question = ("請問這款面膜敏感肌可以用嗎？我之前用別家的會泛紅，"
+                "孕婦哺乳期能不能用，還有保質期多久，開封後要多久用完呢")
     stream.post("/pins", {"text": question, "nickname": "小美"})
     long_name = "玻尿酸補水面膜 5片裝 秋冬限定加量版 再送化妝棉與收納袋"
     stream.write([set_op(["flash_sales", "fs1"], {**_sale(), "name": long_name, "remaining": 0, "status": "sold_out",
@@ -171,7 +175,8 @@ def test_teleprompter_scales_mirrors_and_marks(browser, live_server, redis_url: 
     page.goto(stream.url("teleprompter"))
     page.wait_for_selector("#conn.live")
     page.wait_for_function("document.querySelector('#note').textContent.includes('講一下贈品')")
-    sizes = """() => Object.fromEntries(['#seg-clock', '#seg-left', '#cue', '#stock', '#questions li', '#note', '#text p']
+    sizes = """() => Object.fromEntries(
+        ['#seg-clock', '#seg-left', '#cue', '#stock', '#questions li', '#note', '#text p']
         .map((s) => [s, parseFloat(getComputedStyle(document.querySelector(s)).fontSize)]))"""
     small = page.evaluate(sizes)
     assert page.locator("#seg-left").inner_text().startswith("剩 ")
