@@ -39,17 +39,17 @@ def test_chat_feed_answered_and_notes(server: ServerProcess) -> None:
         {"type": "comment", "id": "c1", "ts": now - 700_000, "user_id": "u1", "nickname": "小美", "text": "幾號鏈接"},
         {"type": "comment", "id": "c2", "ts": now - 5_000, "user_id": "u2", "nickname": "阿珍",
          "text": "孕婦可以用嗎？"},
-        {"type": "comment", "id": "c3", "ts": now - 4_000, "user_id": "u3", "nickname": "<b>x</b>", "text": "想要想要"},
+        {"type": "comment", "id": "c3", "ts": now - 4_000, "user_id": "u3", "nickname": "<b>x</b>", "text": "已拍"},
         {"type": "comment", "id": "c4", "ts": now - 3_000, "user_id": "u4", "text": "加微信 abc123456 領優惠"},
     ]
     sent = call(server, "POST", f"{base}/events", "ingest", json=events)
     assert sent.status_code == 200 and sent.json()["accepted"] == 4, sent.text
     feed = call(server, "GET", f"{base}/comments", "viewer").json()
-    assert [c["text"] for c in feed] == ["想要想要", "孕婦可以用嗎？", "幾號鏈接"]  # newest first, no spam
+    assert [c["text"] for c in feed] == ["已拍", "孕婦可以用嗎？", "幾號鏈接"]  # newest first, no spam
     assert feed[1]["kind"] == "question" and feed[1]["question_key"] and feed[0]["intents"]
     assert feed[0]["nickname"] == "<b>x</b>"  # as sent: the page shows it as text
     recent = call(server, "GET", f"{base}/comments", "viewer", params={"since_ms": now - 600_000}).json()
-    assert [c["text"] for c in recent] == ["想要想要", "孕婦可以用嗎？"]
+    assert [c["text"] for c in recent] == ["已拍", "孕婦可以用嗎？"]
     later = call(server, "GET", f"{base}/comments", "viewer", params={"after": feed[0]["seq"]}).json()
     assert later == []
     assert call(server, "GET", f"{base}/comments", "viewer", params={"limit": 0}).status_code == 422
