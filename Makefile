@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Serves on http://127.0.0.1:8000 (PORT=8010 make run for another port).
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/livecompanion serve --script examples/autumn-hydration.yaml
+	$(BIN)/livecompanion serve --script examples/autumn-hydration.yaml --port $(PORT)
 
 demo: $(STAMP)
 	$(BIN)/livecompanion demo

@@ -66,7 +66,7 @@ async def stream_report(services: Core, stream_id: str, *, with_history: bool = 
     async with services.db.session() as session:
         repo = StreamRepository(session)
         row = await repo.get(stream_id)
-        ids = await repo.ids() if with_history else []
+        ids = await repo.ids(archived=False) if with_history else []  # archived ones are no history
     if row is None:
         raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
@@ -90,5 +90,5 @@ async def stream_report(services: Core, stream_id: str, *, with_history: bool = 
 
 async def all_reports(services: Core) -> list[dict[str, Any]]:
     async with services.db.session() as session:
-        ids = await StreamRepository(session).ids()
+        ids = await StreamRepository(session).ids(archived=False)  # archived ones stay out of comparisons
     return [await stream_report(services, stream_id, with_history=False) for stream_id in ids]

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from livecompanion import __version__, wiring
 from livecompanion.api import (
+    console,
     errors,
     explain,
     health,
@@ -25,11 +26,12 @@ from livecompanion.api import (
     streams,
     webhooks,
 )
+from livecompanion.api.idempotency import IdempotencyMiddleware
 from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
-ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, shop_webhooks, lotteries, reports,
-           explain)
+ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
+           reports, explain)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"
@@ -54,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)  # Idempotency-Key on the operator's POSTs
     for module in ROUTERS:
         app.include_router(module.router)
     sales.document_claims(app)

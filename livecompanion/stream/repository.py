@@ -32,9 +32,30 @@ class StreamRepository:
     async def exists(self, stream_id: str) -> bool:
         return await self.session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id)) is not None
 
-    async def ids(self) -> list[str]:
-        """Every stream, oldest first."""
-        return list(await self.session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
+    async def ids(self, *, archived: bool = True) -> list[str]:
+        """Every stream, oldest first (`archived=False`: without the archived ones)."""
+        query = select(StreamRow.id).order_by(StreamRow.created_ms)
+        if not archived:
+            query = query.where(StreamRow.archived_ms.is_(None))
+        return list(await self.session.scalars(query))
+
+    async def lock_status(self, stream_id: str) -> str | None:
+        """The stream's status, read by a write that locks its row until the transaction ends
+        (PostgreSQL: the row lock; SQLite: the database's write lock), so that checks made after it
+        (one running sale per sku) see every start committed before and none can slip in between.
+        None: no such stream."""
+        status = (await self.session.execute(
+            update(StreamRow).where(StreamRow.id == stream_id).values(status=StreamRow.status)
+            .returning(StreamRow.status)
+        )).scalar()
+        return None if status is None else str(status)
+
+    async def cancel_running_countdowns(self, stream_id: str, now: int) -> list[str]:
+        """Cancel the stream's countdowns still running (the show ended); their ids."""
+        running = [c.id for c in await self.running_countdowns(stream_id, now)]
+        if running:
+            await self.session.execute(update(CountdownRow).where(CountdownRow.id.in_(running)).values(cancelled=True))
+        return running
 
     async def running_countdowns(self, stream_id: str, now: int) -> list[CountdownRow]:
         return list(await self.session.scalars(select(CountdownRow).where(
@@ -71,3 +92,15 @@ class StreamRepository:
             stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
             body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
         ))
+
+    async def comments(self, stream_id: str, *, after_seq: int, since_ms: int | None,
+                       limit: int) -> list[tuple[int, int, str | None, dict[str, Any]]]:
+        """(seq, ts_ms, user_id, body) of the stream's stored comments after `after_seq` (and sent at
+        or after `since_ms`), newest first: the console's chat feed."""
+        query = (select(EventRow.seq, EventRow.ts_ms, EventRow.user_id, EventRow.body)
+                 .where(EventRow.stream_id == stream_id, EventRow.type == "comment", EventRow.seq > after_seq)
+                 .order_by(EventRow.seq.desc()).limit(limit))
+        if since_ms is not None:
+            query = query.where(EventRow.ts_ms >= since_ms)
+        rows = (await self.session.execute(query)).all()
+        return [(row.seq, row.ts_ms, row.user_id, row.body) for row in rows]
