@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from livecompanion.bridge.cli import bridge_app
 from livecompanion.config import Settings
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(bridge_app, name="bridge")
 
 
 class ReportFormat(str, Enum):

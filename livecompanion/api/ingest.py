@@ -30,6 +30,7 @@ from livecompanion.ingest.service import (
     ingest_of,
 )
 from livecompanion.ingest.socket import serve_ingest
+from livecompanion.ingest.sources import SourceSession
 
 router = APIRouter(tags=["ingest"])
 
@@ -170,7 +171,14 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
     async def send(data: bytes) -> None:
         await websocket.send_text(data.decode())
 
+    async def publish_source(stream: str, key: str, entry: dict[str, Any] | None) -> None:
+        from livecompanion.realtime import del_op, set_op
+        from livecompanion.stream import service as stream_service
+
+        op = set_op(["sources", key], entry) if entry is not None else del_op(["sources", key])
+        await stream_service.apply(services, stream, [op])
+
     try:
-        await serve_ingest(ingest, stream_id, receive, send)
+        await serve_ingest(ingest, stream_id, receive, send, source=SourceSession(stream_id, publish_source))
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away; what was acknowledged is stored
