@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test browser setup clean
+.PHONY: run demo test browser irc setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ browser:
 			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
-test: $(STAMP) browser
+# Debian's ngircd, the real IRC server the Twitch bridge's IRC transport is tested against.
+irc:
+	@if ! command -v ngircd >/dev/null 2>&1 && [ ! -x /usr/sbin/ngircd ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngircd; \
+	fi
+
+test: $(STAMP) browser irc
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     public_url: str | None = None  # how screens reach us (for printed URLs), e.g. http://192.168.1.5:8000
     shopify_secret: str | None = None  # verifies X-Shopify-Hmac-Sha256 on the order webhooks
     pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
+    # Ingest refuses an event whose ts is further than this from the server's clock; 0 turns the
+    # check off (to back-fill an old recorded stream with its own times).
+    max_ts_skew_hours: float = 24.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

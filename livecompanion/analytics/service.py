@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
+from livecompanion.analytics.sources import source_silence
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import EventRow, StreamRow
 
@@ -46,6 +47,7 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
     report = await asyncio.to_thread(
         compute_report, events, script, pseudonymizer=pseudonymizer, **records,
     )
+    report["source_silence"] = await asyncio.to_thread(source_silence, events)
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)
     return report

@@ -163,11 +163,15 @@ class Runner:
 
     async def _read(self) -> None:
         assert self.pusher is not None
+        flushed = 0
         async for message in self.source:
             read_ms = now_ms()
             events = self.handle(message, read_ms)
             if events:
                 self.pusher.add(events, read_ms)
+            if self.record is not None and read_ms - flushed > 500:
+                self.record.flush()  # a recording is readable while the bridge runs
+                flushed = read_ms
             if self.messages % 512 == 0:
                 await asyncio.sleep(0)  # a fast replay must not starve the pusher
 

@@ -105,6 +105,8 @@ def make_live(services: Any) -> tuple[LiveCounters, PublishGate]:
 class IngestService:
     def __init__(self, services: Any, *, writer_options: dict[str, Any] | None = None) -> None:
         self.services = services
+        hours = getattr(getattr(services, "settings", None), "max_ts_skew_hours", 24.0)
+        self.max_ts_skew_ms: int | None = int(hours * 3_600_000) if hours and hours > 0 else None
         counters, gate = make_live(services)
         self.live = LiveNumbers(services, counters, gate=gate)
         self.writer = GroupCommitWriter(
@@ -157,7 +159,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
-        records = records_of_values(stream_id, values, now_ms(), errors)
+        records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
         return IngestResult(written.accepted, written.duplicates, [_rejection(e) for e in errors])

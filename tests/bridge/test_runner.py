@@ -60,6 +60,9 @@ def test_replay_of_real_recording_lands_as_printed(server: ServerProcess, tmp_pa
     assert asyncio.run(stored_ids(sqlite_url_of(tmp_path), sid)) == expected
     assert "dup 12" in run.stderr.splitlines()[-1]
     assert "dropping messages of room 7004347458255899428" in run.stderr
+    report = httpx.get(f"{server.base_url}/api/streams/{sid}/report", headers=server.headers("operator"))
+    assert report.status_code == 200, report.text
+    assert report.json()["source_silence"]["douyin"]["events"] == 12
 
 
 def test_service_killed_and_restarted_mid_replay_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
