@@ -99,14 +99,14 @@ class Pusher:
 
     def _cut(self) -> None:
         if self._pending:
-            self.backlog.push(Batch(self._pending, self._pending_since))
+            self.backlog.push(Batch.of(self._pending, self._pending_since))
             self._pending, self._pending_bytes = [], 0
             self._wake.set()
 
     @property
     def waiting(self) -> int:
         """Events read and not yet acknowledged."""
-        inflight = sum(len(b.events) for b in self._inflight.values())
+        inflight = sum(b.count for b in self._inflight.values())
         return len(self._pending) + self.backlog.events + inflight
 
     # -- the connection --------------------------------------------------------------------
@@ -175,9 +175,9 @@ class Pusher:
                     if batch is not None:
                         self._seq += 1
                         self._inflight[self._seq] = batch
-                        body = b'{"seq":%d,"events":[%s]}' % (self._seq, b",".join(batch.events))
-                        await ws.send(body.decode())
-                        self.stats.sent_events += len(batch.events)
+                        body = b'{"seq":%d,"events":[%s]}' % (self._seq, batch.body)
+                        await ws.send(body)  # binary frame: no decode, the service takes both
+                        self.stats.sent_events += batch.count
                         continue
                 self._wake.clear()
                 try:
@@ -195,7 +195,7 @@ class Pusher:
             seq = message.get("seq")
             if kind == "ack" and seq in self._inflight:
                 batch = self._inflight.pop(seq)
-                self.stats.acked_events += len(batch.events)
+                self.stats.acked_events += batch.count
                 self.stats.accepted += int(message.get("accepted", 0))
                 self.stats.duplicates += int(message.get("duplicates", 0))
                 rejected = message.get("rejected") or []

@@ -138,6 +138,14 @@ class Runner:
             self.pusher.backlog.close()
             if self.record is not None:
                 self.record.flush()
+        latencies = sorted(self.pusher.stats.latencies_ms)
+        if latencies:
+            def pct(q: float) -> int:
+                return latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+
+            print(f"{self.messages:,} messages read, {self.events:,} events; push latency (read to "
+                  f"acknowledged, per batch) p50 {pct(0.5)} ms, p99 {pct(0.99)} ms, max {latencies[-1]} ms",
+                  file=self.err)  # fmt: skip
         if waiting:
             print(f"{waiting:,} events not yet acknowledged are saved in {self.pusher.backlog.directory}; "
                   "the next run with the same --spool sends them first", file=self.err)  # fmt: skip
@@ -163,15 +171,11 @@ class Runner:
 
     async def _read(self) -> None:
         assert self.pusher is not None
-        flushed = 0
         async for message in self.source:
             read_ms = now_ms()
             events = self.handle(message, read_ms)
             if events:
                 self.pusher.add(events, read_ms)
-            if self.record is not None and read_ms - flushed > 500:
-                self.record.flush()  # a recording is readable while the bridge runs
-                flushed = read_ms
             if self.messages % 512 == 0:
                 await asyncio.sleep(0)  # a fast replay must not starve the pusher
 
@@ -205,9 +209,14 @@ class Runner:
 
     async def _status(self, stop: asyncio.Event) -> None:
         every = self.status_every_s if self.err.isatty() else max(self.status_every_s, 10.0)
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(every)
-            self._print_status()
+            await asyncio.sleep(0.5)
+            if self.record is not None:
+                self.record.flush()  # a recording is readable while the bridge runs
+            if time.monotonic() - last >= every:
+                last = time.monotonic()
+                self._print_status()
 
 
 async def reconnecting(

@@ -1,9 +1,9 @@
-"""Recordings for runner tests and the benchmark, generated from the shape of real messages.
+"""Recordings for the runner tests, generated from the shape of a real message.
 
 The lines are the real Twitch IRC line of tests/ingest/fixtures/real/twitch.ndjson (Twitch docs)
-and the real Douyin envelopes of douyin.ndjson with their ids, users, texts and times replaced, so
-that a recording can be long, current (the service refuses times more than a day off) and have a
-known set of ids. They are generated, not recorded: only the shape is real.
+with its ids, users, texts and times replaced, so that a recording can be long, current (the
+service refuses times more than a day off) and have a known set of ids. They are generated, not
+recorded: only the shape is real.
 """
 
 from __future__ import annotations
@@ -45,25 +45,3 @@ def write_twitch(path: Path, count: int, **kwargs: int) -> set[str]:
     return ids
 
 
-def douyin_room(count: int, seed: int = 7) -> Iterator[bytes]:
-    """A big Douyin room's mix (by message count: ~45% enters, 30% likes, 20% chat, 3% follows,
-    2% gifts that give no event), in the fetcher envelope shape, as NDJSON lines."""
-    rng = random.Random(seed)
-    now = time.time_ns() // 1_000_000
-    kinds = ["WebcastMemberMessage"] * 45 + ["WebcastLikeMessage"] * 30 + ["WebcastChatMessage"] * 20
-    kinds += ["WebcastSocialMessage"] * 3 + ["WebcastGiftMessage"] * 2
-    for i in range(count):
-        method = rng.choice(kinds)
-        uid = 50_000_000_000 + rng.randrange(200_000)
-        payload: dict[str, object] = {
-            "common": {"method": method, "msgId": str(7_300_000_000_000_000_000 + i), "roomId": "7004347458255899428",
-                       "createTime": str(now + i // 20)},
-            "user": {"id": str(uid), "nickName": f"用户{uid % 100000}"},
-        }
-        if method == "WebcastChatMessage":
-            payload["content"] = rng.choice(TEXTS)
-        elif method == "WebcastLikeMessage":
-            payload["count"] = rng.randint(1, 15)
-        elif method == "WebcastSocialMessage":
-            payload["action"] = 1
-        yield orjson.dumps({"method": method, "payload": payload}) + b"\n"

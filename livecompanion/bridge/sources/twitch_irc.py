@@ -25,25 +25,41 @@ from livecompanion.ingest.bridges.twitch import split_line
 TWITCH_IRC_WS = "wss://irc-ws.chat.twitch.tv:443"
 
 
-def login_lines(channel: str, nick: str | None = None) -> list[str]:
+def login_lines(channel: str, password: str | None = None, nick: str | None = None) -> list[str]:
     nick = nick or f"justinfan{random.randint(10_000, 99_999)}"
     return [
         "CAP REQ :twitch.tv/tags twitch.tv/commands",
-        "PASS SCHMOOPIIE",  # any password is accepted for the anonymous nick
+        *([f"PASS {password}"] if password else []),
         f"NICK {nick}",
         f"USER {nick} 8 * :{nick}",  # ignored by Twitch, required by standard IRC servers
-        f"JOIN #{channel.lower().lstrip('#')}",
     ]
 
 
-def _reply(line: str) -> str | None:
-    """The line to send back for a server line (PONG for PING), if any."""
+def _reply(line: str, channel: str) -> str | None:
+    """The line to send back for a server line, if any: PONG for PING; CAP END once the server
+    answered the capability request (standard IRC servers hold the login until then; Twitch does
+    not need it and ignores it); JOIN once the login is welcomed (001)."""
     _, _, command, params = split_line(line)
-    return f"PONG {params}" if command == "PING" else None
+    if command == "PING":
+        return f"PONG {params}"
+    if command == "CAP" and (" ACK " in f" {params} " or " NAK " in f" {params} "):
+        return "CAP END"
+    if command == "001":
+        return f"JOIN #{channel.lower().lstrip('#')}"
+    return None
 
 
 def _ends_session(line: str) -> bool:
     return split_line(line)[2] == "RECONNECT"
+
+
+def _password(url: str) -> str | None:
+    """The URL's password (`irc://:secret@host`); for Twitch's own hosts the placeholder its
+    anonymous login accepts (tmi.js sends the same); none for other servers."""
+    parts = urlsplit(url)
+    if parts.password:
+        return parts.password
+    return "SCHMOOPIIE" if (parts.hostname or "").endswith("twitch.tv") else None
 
 
 async def irc_lines(url: str, channel: str) -> AsyncIterator[str]:
@@ -61,20 +77,20 @@ async def irc_lines(url: str, channel: str) -> AsyncIterator[str]:
 
 async def _websocket(url: str, channel: str) -> AsyncIterator[str]:
     async with connect(url, open_timeout=10, ping_interval=60) as ws:
-        for line in login_lines(channel):
+        for line in login_lines(channel, _password(url)):
             await ws.send(line)
         async for frame in ws:
             text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
             for line in text.split("\r\n"):
                 if not line:
                     continue
-                reply = _reply(line)
+                reply = _reply(line, channel)
                 if reply:
                     await ws.send(reply)
-                    continue
                 if _ends_session(line):
                     return
-                yield line
+                if not line.startswith("PING"):
+                    yield line
 
 
 async def _tcp(url: str, channel: str) -> AsyncIterator[str]:
@@ -86,7 +102,7 @@ async def _tcp(url: str, channel: str) -> AsyncIterator[str]:
         asyncio.open_connection(parts.hostname or "localhost", port, ssl=context), 10
     )
     try:
-        for line in login_lines(channel):
+        for line in login_lines(channel, _password(url)):
             writer.write(line.encode() + b"\r\n")
         await writer.drain()
         while True:
@@ -96,13 +112,13 @@ async def _tcp(url: str, channel: str) -> AsyncIterator[str]:
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line:
                 continue
-            reply = _reply(line)
+            reply = _reply(line, channel)
             if reply:
                 writer.write(reply.encode() + b"\r\n")
                 await writer.drain()
-                continue
             if _ends_session(line):
                 return
-            yield line
+            if not line.startswith("PING"):
+                yield line
     finally:
         writer.close()
