@@ -14,10 +14,12 @@ names, the current protobuf-JSON shape the mapper reads.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 EVENT_NAMES = {
+    "QuestionNewEvent": "questionNew",
     "CommentEvent": "chat",
     "JoinEvent": "member",
     "LikeEvent": "like",
@@ -27,6 +29,44 @@ EVENT_NAMES = {
     "RoomUserSeqEvent": "roomUser",
     "GiftEvent": "gift",
 }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def event_dict(message: Any) -> Any:
+    """A TikTokLive event (a betterproto2 message) as protobuf JSON: `to_dict()`, and where that
+    raises (TikTokLive 7.0's `ExtendedUser` and `User` do: a type hint names `typing` their module
+    does not import) the same walk done here: camelCase keys, default values left out, enums as
+    numbers, int64 as text like protobuf JSON."""
+    try:
+        return message.to_dict()
+    except Exception:  # noqa: BLE001 - fall back to walking the fields ourselves
+        pass
+    out: dict[str, Any] = {}
+    for item in dataclasses.fields(message):
+        value = _plain(getattr(message, item.name, None))
+        if value not in (None, "", 0, False, [], {}):
+            out[_camel(item.name)] = value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return event_dict(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, bool) or value is None or isinstance(value, (str, float)):
+        return value
+    if isinstance(value, int):  # also IntEnum
+        return str(int(value)) if abs(int(value)) > 2**31 else int(value)
+    if isinstance(value, bytes):
+        return None
+    return str(value)
 
 
 def library_version() -> str:
@@ -53,8 +93,7 @@ async def tiktok_messages(user: str, sign_api_key: str | None = None) -> AsyncIt
             continue
 
         async def forward(event: Any, name: str = name) -> None:
-            data = event.to_dict() if hasattr(event, "to_dict") else dict(vars(event))
-            await queue.put({"event": name, "data": data})
+            await queue.put({"event": name, "data": event_dict(event)})
 
         client.on(event_class, forward)
     session = asyncio.create_task(client.connect())
