@@ -2,10 +2,10 @@
 
 TikTokLive connects to TikTok's Webcast push service by username. TikTok signs that connection;
 TikTokLive asks the Euler Stream signing service for the signature (a third-party service,
-https://www.eulerstream.com; it needs no key for light use and rate-limits per IP, with an API key
-`--sign-api-key` / `SIGN_API_KEY` for more). Expect a connection to fail now and then when the
-signer is busy or TikTok changes its protocol: the runner reconnects with backoff, and an update
-of TikTokLive is the usual fix. The room must be live.
+https://www.eulerstream.com, which rate-limits signature requests; an API key, `--sign-api-key` /
+`SIGN_API_KEY`, raises the limits). Every connect costs one signature. Expect a connection to fail
+now and then when the signer is busy or TikTok changes its protocol: the runner reconnects with
+backoff, and an update of TikTokLive is the usual fix. The room must be live.
 
 Each event is recorded as `{"event": NAME, "data": <event.to_dict()>}` with the connector's event
 names, the current protobuf-JSON shape the mapper reads.
