@@ -20,9 +20,10 @@ from collections.abc import Iterator
 import httpx
 import uvicorn
 
+from livecompanion.clock import now_ms
 from livecompanion.config import Settings
 from livecompanion.demo import SAMPLE_SCRIPT, load_script
-from livecompanion.demo.show import ShowPlayer, now_ms
+from livecompanion.demo.show import ShowPlayer
 from livecompanion.demo.simulator import MAX_ROOM, MIN_ROOM, Simulator
 from livecompanion.scripts.durations import format_seconds
 
@@ -92,15 +93,11 @@ class _Demo:
 
     async def main(self) -> int:
         from livecompanion.api.app import create_app
-        from livecompanion.api.services import stream_urls
-        from livecompanion.server import print_urls
+        from livecompanion.api.urls import stream_urls
+        from livecompanion.server import print_urls, uvicorn_config
 
         settings = self.settings
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level=self.log_level,
-            ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
-        )
-        server = _Server(config)
+        server = _Server(uvicorn_config(create_app(settings), settings, self.log_level))
         self._on_signals(server)
         serving = asyncio.create_task(server.serve())
         while not server.started:
@@ -117,8 +114,7 @@ class _Demo:
         print_urls(settings, self.stream_id)
         tokens = {"operator": settings.operator_token or "", "ingest": settings.ingest_token or ""}
         base = f"http://{_local_host(settings.host)}:{settings.port}"
-        dashboard = stream_urls(settings, {"viewer": settings.viewer_token, "operator": tokens["operator"]},
-                                self.stream_id)["dashboard"]
+        dashboard = stream_urls(settings, self.stream_id)["dashboard"]
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             player = self._player(client, tokens)
             playing = asyncio.create_task(player.run())

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from livecompanion.events import parse_event
-from livecompanion.events.models import MAX_TS_SKEW_MS, event_to_dict
+from livecompanion.events.limits import MAX_TS_SKEW_MS
+from livecompanion.events.models import event_to_dict
 from livecompanion.events.plain import plain_event
 from tests.conftest import start_server
 from tests.ingest.ingest_client import create_stream

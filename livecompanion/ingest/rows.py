@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from livecompanion.events import Event, EventError, parse_event
-from livecompanion.events.models import MAX_TS_SKEW_MS
+from livecompanion.events.limits import MAX_TS_SKEW_MS
 from livecompanion.events.plain import plain_event
 
 if TYPE_CHECKING:
