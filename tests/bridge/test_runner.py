@@ -58,7 +58,7 @@ def test_replay_of_real_recording_lands_as_printed(server: ServerProcess, tmp_pa
         )
         assert run.returncode == 0, run.stderr
     assert asyncio.run(stored_ids(sqlite_url_of(tmp_path), sid)) == expected
-    assert "dup 12" in run.stderr.splitlines()[-1]
+    assert "dup 12" in run.stderr.splitlines()[-2]  # the final status line, before the latency line
     assert "dropping messages of room 7004347458255899428" in run.stderr
     report = httpx.get(f"{server.base_url}/api/streams/{sid}/report", headers=server.headers("operator"))
     assert report.status_code == 200, report.text
