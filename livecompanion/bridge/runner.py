@@ -29,7 +29,6 @@ from typing import IO, Any
 
 import orjson
 
-from livecompanion.bridge.backlog import Backlog
 from livecompanion.bridge.pusher import Pusher, backoff_delays, now_ms
 from livecompanion.ingest.bridges.recorded import PLATFORMS, RoomGuard
 

@@ -17,6 +17,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from livecompanion.bridge.sources import from_callbacks
+
 
 def library_version() -> str:
     from importlib.metadata import version
@@ -46,26 +48,12 @@ async def bilibili_messages(room: int, cookie: str | None) -> AsyncIterator[Any]
     queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=100_000)
     danmaku = live.LiveDanmaku(room, credential=credential)
 
-    @danmaku.on("ALL")  # type: ignore[misc]
     async def forward(info: dict[str, Any]) -> None:
         command = info.get("data")
         if isinstance(command, dict) and "cmd" in command:
             await queue.put(command)
 
-    session = asyncio.create_task(danmaku.connect())
-    try:
-        while True:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, session}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                yield getter.result()
-                continue
-            getter.cancel()
-            session.result()
-            return
-    finally:
-        session.cancel()
-        try:
-            await danmaku.disconnect()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+    danmaku.add_event_listener("ALL", forward)
+
+    async for message in from_callbacks(queue, danmaku.connect(), danmaku.disconnect):
+        yield message

@@ -18,6 +18,8 @@ import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
+from livecompanion.bridge.sources import from_callbacks
+
 EVENT_NAMES = {
     "QuestionNewEvent": "questionNew",
     "CommentEvent": "chat",
@@ -78,7 +80,7 @@ def library_version() -> str:
 async def tiktok_messages(user: str, sign_api_key: str | None = None) -> AsyncIterator[Any]:
     try:
         from TikTokLive import TikTokLiveClient  # type: ignore[import-not-found]
-        from TikTokLive import events as tiktok_events  # type: ignore[import-not-found]
+        from TikTokLive import events as tiktok_events
     except ImportError:
         raise SystemExit("the tiktok bridge needs TikTokLive: pip install 'livecompanion[tiktok]'") from None
     if sign_api_key:
@@ -96,20 +98,5 @@ async def tiktok_messages(user: str, sign_api_key: str | None = None) -> AsyncIt
             await queue.put({"event": name, "data": event_dict(event)})
 
         client.on(event_class, forward)
-    session = asyncio.create_task(client.connect())
-    try:
-        while True:
-            getter = asyncio.create_task(queue.get())
-            done, _ = await asyncio.wait({getter, session}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                yield getter.result()
-                continue
-            getter.cancel()
-            session.result()  # raises why the connection ended
-            return
-    finally:
-        session.cancel()
-        try:
-            await client.disconnect()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
+    async for message in from_callbacks(queue, client.connect(), client.disconnect):
+        yield message

@@ -44,7 +44,7 @@ def as_id(value: Any, where: str, *, required: bool = True) -> str | None:
         raise ValueError(f"{where}: expected an id (text or number), got {type(value).__name__}")
     if value is None and required:
         raise ValueError(f"{where}: missing")
-    return value
+    return value if isinstance(value, str) else None
 
 
 def need_id(value: Any, where: str) -> str:
