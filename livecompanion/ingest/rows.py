@@ -83,7 +83,7 @@ def records_of_values(
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
     `errors` with its index and reason. A `ts` more than `max_skew_ms` from `received_ms` (the
     server's clock) is refused; None accepts any time."""
-    records = []
+    records: list[EventRecord] = []
     append = records.append
     dumps = orjson.dumps
     for index, raw in values:
@@ -116,7 +116,7 @@ class StreamCommit:
 
     stream_id: str
     events: list[EventRecord] = field(default_factory=list)
-    order_changes: list["OrderChange"] = field(default_factory=list)
+    order_changes: list[OrderChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
