@@ -184,7 +184,8 @@ def main() -> None:
         cpu_us: list[float] = []
         try:
             for run in range(args.runs):
-                http_rates.append(asyncio.run(http_baseline(server.base_url, token, create_stream(server.base_url, operator), bodies)))
+                baseline_stream = create_stream(server.base_url, operator)
+                http_rates.append(asyncio.run(http_baseline(server.base_url, token, baseline_stream, bodies)))
                 result = run_bridge(recording, server.base_url, token, create_stream(server.base_url, operator),
                                     tmp / f"spool-{run}")  # fmt: skip
                 bridge_rates.append(args.messages / result["wall"])
@@ -197,7 +198,8 @@ def main() -> None:
                 print(f"run {run + 1}: service HTTP ingest {http_rates[-1]:,.0f} events/s | bridge "
                       f"{bridge_rates[-1]:,.0f} messages/s end to end ({result['wall']:.1f} s, "
                       f"{cpu_us[-1]:.1f} us CPU a message, unpaced latency p99 {result['p99']:.0f} ms) | "
-                      f"paced at {args.rate:,.0f}/s: push latency p50 {paced['p50']:.0f} ms p99 {paced['p99']:.0f} ms")  # fmt: skip
+                      f"paced at {args.rate:,.0f}/s: push latency p50 {paced['p50']:.0f} ms "
+                      f"p99 {paced['p99']:.0f} ms")  # fmt: skip
             # The backlog case: the service is away while the whole recording is read.
             stream = create_stream(server.base_url, operator)
             port = int(server.base_url.rsplit(":", 1)[1])
@@ -211,7 +213,8 @@ def main() -> None:
             empty.write_text("")
             resent = run_bridge(empty, server.base_url, token, stream, tmp / "spool-away")
             stored = httpx.get(f"{server.base_url}/api/streams/{stream}/report",
-                               headers={"Authorization": f"Bearer {operator}"}, timeout=120).json()["events"]  # fmt: skip
+                               headers={"Authorization": f"Bearer {operator}"},
+                               timeout=120).json()["events"]  # fmt: skip
         finally:
             server.stop()
     ratio = [b / h for b, h in zip(bridge_rates, http_rates, strict=True)]

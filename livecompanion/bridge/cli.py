@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import IO, Any
 
 import typer
 
@@ -51,7 +51,7 @@ DRAIN = typer.Option(30.0, "--drain-timeout", help="Seconds to wait for acknowle
 RATE = typer.Option(None, "--rate", help="With --from: replay at most this many messages a second.")
 
 
-def _spool_dir(spool: Optional[Path], platform: str, stream: str) -> Path:
+def _spool_dir(spool: Path | None, platform: str, stream: str) -> Path:
     if spool is not None:
         return spool
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -62,16 +62,16 @@ def _run(
     platform: str,
     *,
     label: str,
-    stream: Optional[str],
-    url: Optional[str],
-    token: Optional[str],
-    record: Optional[Path],
-    from_file: Optional[Path],
+    stream: str | None,
+    url: str | None,
+    token: str | None,
+    record: Path | None,
+    from_file: Path | None,
     print_only: bool,
-    spool: Optional[Path],
-    room: Optional[str],
+    spool: Path | None,
+    room: str | None,
     drain: float,
-    rate: Optional[float] = None,
+    rate: float | None = None,
     live: Callable[[IO[str]], AsyncIterator[Any]] | None,
     library: Callable[[], str] = lambda: "",
 ) -> None:
@@ -85,7 +85,11 @@ def _run(
         raise typer.BadParameter("which stream? give --stream ID (the live script's id)", param_hint="--stream")
     if from_file is None and live is None:
         raise typer.BadParameter(f"{platform} has no live connection here: give --from FILE", param_hint="--from")
-    source: AsyncIterator[Any] = read_recording(from_file, sys.stderr, rate) if from_file is not None else live(sys.stderr)  # type: ignore[misc]
+    if from_file is not None:
+        source: AsyncIterator[Any] = read_recording(from_file, sys.stderr, rate)
+    else:
+        assert live is not None
+        source = live(sys.stderr)
     try:
         version = library() if from_file is None else f"recording {from_file.name}"
     except Exception:  # noqa: BLE001 - a version we cannot tell is not a reason to stop
@@ -119,8 +123,8 @@ def _open_input(path: Path) -> IO[bytes]:
 
 @bridge_app.command()
 def twitch(
-    channel: Optional[str] = typer.Option(None, "--channel", help="The channel's login name, e.g. shop_tv."),
-    twitch_token: Optional[str] = typer.Option(
+    channel: str | None = typer.Option(None, "--channel", help="The channel's login name, e.g. shop_tv."),
+    twitch_token: str | None = typer.Option(
         None,
         "--twitch-token",
         envvar="TWITCH_USER_TOKEN",
@@ -130,16 +134,16 @@ def twitch(
     irc_url: str = typer.Option(
         "wss://irc-ws.chat.twitch.tv:443", "--irc-url", help="IRC server: wss://, ws://, ircs:// or irc://."
     ),
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
-    room: Optional[str] = ROOM,
+    spool: Path | None = SPOOL,
+    room: str | None = ROOM,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """Twitch chat: anonymous IRC with IRCv3 tags, or EventSub (chat, follows) with --twitch-token."""
     from livecompanion.bridge.sources.twitch_eventsub import eventsub_messages
@@ -164,19 +168,19 @@ def twitch(
 @bridge_app.command()
 def douyin(
     stdin: bool = typer.Option(False, "--stdin", help="Read decoded messages, one JSON a line, from standard input."),
-    listen: Optional[str] = typer.Option(
+    listen: str | None = typer.Option(
         None, "--listen", help="HOST:PORT of a local WebSocket endpoint a fetcher pushes decoded messages to."
     ),
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
-    room: Optional[str] = ROOM,
+    spool: Path | None = SPOOL,
+    room: str | None = ROOM,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """Douyin: decoded Webcast messages from any open-source fetcher (stdin or a local WebSocket)."""
     from livecompanion.bridge.sources.douyin import listen_messages, stdin_messages
@@ -198,21 +202,21 @@ def douyin(
 
 @bridge_app.command()
 def bilibili(
-    room_id: Optional[int] = typer.Option(None, "--room", help="The live room number (live.bilibili.com/NNN)."),
-    cookie: Optional[str] = typer.Option(
+    room_id: int | None = typer.Option(None, "--room", help="The live room number (live.bilibili.com/NNN)."),
+    cookie: str | None = typer.Option(
         None, "--cookie", envvar="BILIBILI_COOKIE", help="Login cookie: SESSDATA=...; bili_jct=...; buvid3=..."
     ),
-    cookie_file: Optional[Path] = typer.Option(None, "--cookie-file", help="Read the login cookie from this file."),
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    cookie_file: Path | None = typer.Option(None, "--cookie-file", help="Read the login cookie from this file."),
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
-    room: Optional[str] = ROOM,
+    spool: Path | None = SPOOL,
+    room: str | None = ROOM,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """bilibili live danmaku (bilibili-api-python). Without a login cookie names are masked and uids are 0."""
     from livecompanion.bridge.sources.bilibili import bilibili_messages, library_version
@@ -234,20 +238,20 @@ def bilibili(
 
 @bridge_app.command()
 def youtube(
-    video: Optional[str] = typer.Option(None, "--video", help="The live video's id (youtube.com/watch?v=ID)."),
-    api_key: Optional[str] = typer.Option(
+    video: str | None = typer.Option(None, "--video", help="The live video's id (youtube.com/watch?v=ID)."),
+    api_key: str | None = typer.Option(
         None, "--api-key", envvar="YOUTUBE_API_KEY", help="A Data API v3 key; without one, pytchat-ng is used."
     ),
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
-    room: Optional[str] = ROOM,
+    spool: Path | None = SPOOL,
+    room: str | None = ROOM,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """YouTube live chat: the Data API with --api-key, else pytchat-ng (no key)."""
     from livecompanion.bridge.sources.youtube import data_api_messages, library_version, pytchat_messages
@@ -267,20 +271,20 @@ def youtube(
 
 @bridge_app.command()
 def tiktok(
-    user: Optional[str] = typer.Option(None, "--user", help="The streamer's @username."),
-    sign_api_key: Optional[str] = typer.Option(
+    user: str | None = typer.Option(None, "--user", help="The streamer's @username."),
+    sign_api_key: str | None = typer.Option(
         None, "--sign-api-key", envvar="SIGN_API_KEY", help="Euler Stream signing key (higher rate limits)."
     ),
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
-    room: Optional[str] = ROOM,
+    spool: Path | None = SPOOL,
+    room: str | None = ROOM,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """TikTok LIVE through TikTokLive (the tiktok extra); the room must be live."""
     from livecompanion.bridge.sources.tiktok import library_version, tiktok_messages
@@ -298,15 +302,15 @@ def tiktok(
 
 @bridge_app.command()
 def shopify(
-    stream: Optional[str] = STREAM,
-    url: Optional[str] = URL,
-    token: Optional[str] = TOKEN,
-    record: Optional[Path] = RECORD,
-    from_file: Optional[Path] = FROM,
+    stream: str | None = STREAM,
+    url: str | None = URL,
+    token: str | None = TOKEN,
+    record: Path | None = RECORD,
+    from_file: Path | None = FROM,
     print_only: bool = PRINT,
-    spool: Optional[Path] = SPOOL,
+    spool: Path | None = SPOOL,
     drain: float = DRAIN,
-    rate: Optional[float] = RATE,
+    rate: float | None = RATE,
 ) -> None:
     """Shopify order webhooks: replay recorded ones with --from (live orders arrive at the service's
     webhook endpoint, POST /api/streams/ID/webhooks/shopify; see docs/bridges.md)."""

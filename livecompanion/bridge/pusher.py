@@ -80,6 +80,7 @@ class Pusher:
     _inflight: dict[int, Batch] = field(default_factory=dict)
     _seq: int = 0
     _closing: bool = False
+    _closed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.batch_ms = min(self.batch_ms, 250)
@@ -133,16 +134,18 @@ class Pusher:
                         delays = backoff_delays()
                         await ws.send(orjson.dumps({"type": "source", **self.source}).decode())
                         await self._session(ws, stop)
-                except (OSError, websockets.exceptions.WebSocketException, asyncio.TimeoutError) as exc:
+                except (TimeoutError, OSError, websockets.exceptions.WebSocketException) as exc:
                     self.stats.last_error = f"{exc.__class__.__name__}: {exc}"[:200]
                 self.stats.connected = False
                 self._requeue()
                 if self._done(stop):
                     return
                 self.stats.reconnects += 1
-                deadline = time.monotonic() + next(delays)
-                while time.monotonic() < deadline and not self._closing:
-                    await asyncio.sleep(0.05)
+                self._closed.clear()
+                try:  # the backoff, cut short by finish()
+                    await asyncio.wait_for(self._closed.wait(), next(delays))
+                except TimeoutError:
+                    pass
         finally:
             self.stats.connected = False
             ticker.cancel()
@@ -182,7 +185,7 @@ class Pusher:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), 0.1)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             beat.cancel()
@@ -227,4 +230,5 @@ class Pusher:
         disk with `backlog.close()`)."""
         self._cut()
         self._closing = True
+        self._closed.set()
         self._wake.set()

@@ -234,7 +234,7 @@ async def reconnecting(
                 delivered = True
                 yield message
             reason = "the connection ended"
-        except (OSError, asyncio.TimeoutError, ConnectionError, ValueError) as exc:
+        except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
             reason = f"{exc.__class__.__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001 - a client library's own error: reconnect, say why
             reason = f"{exc.__class__.__name__}: {exc}"

@@ -6,7 +6,7 @@ it was received, which the caller passes in (`received_ms`).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -186,7 +186,7 @@ def _reason(exc: ValidationError) -> str:
 
 def _iso(ms: int) -> str:
     try:
-        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):
         return f"{ms} ms"
 

@@ -37,4 +37,5 @@ def test_tiktoklive_events_through_the_adapter() -> None:
          "user": {"id": "6900000000000000000", "nickname": "Ann", "displayId": "ann"}, "content": "size M?"}
     )  # fmt: skip
     (chat,) = map_tiktok("chat", event_dict(comment))
-    assert (chat["text"], chat["user_id"], chat["id"]) == ("size M?", "6900000000000000000", "tiktok:7600000000000000001")
+    expected = ("size M?", "6900000000000000000", "tiktok:7600000000000000001")
+    assert (chat["text"], chat["user_id"], chat["id"]) == expected

@@ -83,7 +83,7 @@ def test_service_killed_and_restarted_mid_replay_loses_nothing_and_doubles_nothi
         server.process.wait(10)
         time.sleep(1.5)  # the replay keeps reading; the runner backs off and keeps the rest
         server = start_server(tmp_path, tokens=server.tokens, port=port)
-        out, err = replay.communicate(timeout=120)
+        _, err = replay.communicate(timeout=120)
         assert replay.returncode == 0, err
         stored = asyncio.run(stored_ids(url, sid))
         assert stored == ids  # nothing lost

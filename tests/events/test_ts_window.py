@@ -26,7 +26,8 @@ def comment(ts: object) -> dict[str, object]:
 
 
 def test_the_year_2286_is_refused_with_a_reason() -> None:
-    with pytest.raises(ValueError, match=r"ts: 2286-11-20T17:46:40\+00:00 is more than 24 hours from the server's clock"):
+    far = r"ts: 2286-11-20T17:46:40\+00:00 is more than 24 hours from the server's clock"
+    with pytest.raises(ValueError, match=far):
         parse_event(comment(10**13), NOW, max_skew_ms=MAX_TS_SKEW_MS)
     with pytest.raises(ValueError, match="more than 24 hours"):
         parse_event(comment("2025-01-01T00:00:00+08:00"), NOW, max_skew_ms=MAX_TS_SKEW_MS)

@@ -138,10 +138,10 @@ def test_bilibili_refusals_say_why() -> None:
     masked = {"cmd": "DANMU_MSG", "info": [[0, 1, 25, 0, 1705563611817], "1秒1卡", [0, "江***"]]}
     with pytest.raises(ValueError, match="login cookie"):
         PLATFORMS["bilibili"].events(masked)
-    with pytest.raises(ValueError, match="data.pb: not base64"):
+    with pytest.raises(ValueError, match=r"data\.pb: not base64"):
         PLATFORMS["bilibili"].events({"cmd": "INTERACT_WORD_V2", "data": {"pb": "!!"}})
     truncated = lines("bilibili")[2]["data"]["pb"][:40]
-    with pytest.raises(ValueError, match="data.pb"):
+    with pytest.raises(ValueError, match=r"data\.pb"):
         PLATFORMS["bilibili"].events({"cmd": "INTERACT_WORD_V2", "data": {"pb": truncated}})
 
 

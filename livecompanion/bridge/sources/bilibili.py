@@ -40,7 +40,9 @@ async def bilibili_messages(room: int, cookie: str | None) -> AsyncIterator[Any]
     try:
         from bilibili_api import Credential, live  # type: ignore[import-not-found]
     except ImportError:
-        raise SystemExit("the bilibili bridge needs bilibili-api-python: pip install 'livecompanion[bilibili]'") from None
+        raise SystemExit(
+            "the bilibili bridge needs bilibili-api-python: pip install 'livecompanion[bilibili]'"
+        ) from None
     parts = parse_cookie(cookie or "")
     credential = Credential(
         sessdata=parts.get("SESSDATA"), bili_jct=parts.get("bili_jct"), buvid3=parts.get("buvid3")
