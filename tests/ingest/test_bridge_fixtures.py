@@ -96,35 +96,26 @@ def test_douyin_fetcher_envelopes() -> None:
 def test_bilibili_danmaku_and_interact_word_v2() -> None:
     got = {n: summary("bilibili", m) for n, m in enumerate(lines("bilibili"), start=1)}
     assert got[1] == [
-        (
-            "comment",
-            "bilibili:6a6a6b38920b23116f8ee8706767e6ea4351",
-            "130728",
-            "结婚考虑的现实因素更多",
-            1743186488891,
-        )
+        ("comment", "bilibili:6a6a6b38920b23116f8ee8706767e6ea4351", "130728", "结婚考虑的现实因素更多", 1743186488891)
     ]
     assert got[2] == [
-        (
-            "comment",
-            "bilibili:4cb34f12a7677da80c4ec94a73685fea565",
-            "1566785056",
-            "[舰长_挥手]",
-            1751116494922,
-        )
+        ("comment", "bilibili:4cb34f12a7677da80c4ec94a73685fea565", "1566785056", "[舰长_挥手]", 1751116494922)
     ]
-    assert [(r[0][0], r[0][2], r[0][4]) for r in (got[3], got[4], got[5], got[6])] == [
+    assert got[3] == [
+        ("comment", "bilibili:068f8aa8c817677f44bf2f4eff67e6ea4262", "413340509", "还不睡吗", 1743186597724)
+    ]
+    assert [(r[0][0], r[0][2], r[0][4]) for r in (got[4], got[5], got[6], got[7])] == [
         ("enter", "439367700", 1751716523239),
         ("enter", "8268713", 1785560243311),
         ("enter", "12677205", 1788425933406),
         ("enter", "295083322", 1786116093433),
     ]
-    assert got[7] == got[8] == got[9] == []  # WATCHED_CHANGE
+    assert got[8] == got[9] == got[10] == []  # WATCHED_CHANGE
 
 
 def test_interact_word_v2_decoding_agrees_with_bilibili_api() -> None:
     # bilibili-api-python printed its own decoding of line 6's pb in the same guide.
-    wrapped = lines("bilibili")[5]
+    wrapped = lines("bilibili")[6]
     decoded = decode_interact_word_v2(wrapped["data"]["data"]["pb"])
     assert decoded == {
         "uid": 295083322, "uname": "楠木Hotaru", "msg_type": 1, "room_id": 33989,
@@ -140,7 +131,7 @@ def test_bilibili_refusals_say_why() -> None:
         PLATFORMS["bilibili"].events(masked)
     with pytest.raises(ValueError, match=r"data\.pb: not base64"):
         PLATFORMS["bilibili"].events({"cmd": "INTERACT_WORD_V2", "data": {"pb": "!!"}})
-    truncated = lines("bilibili")[2]["data"]["pb"][:40]
+    truncated = lines("bilibili")[3]["data"]["pb"][:40]
     with pytest.raises(ValueError, match=r"data\.pb"):
         PLATFORMS["bilibili"].events({"cmd": "INTERACT_WORD_V2", "data": {"pb": truncated}})
 
