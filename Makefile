@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint typecheck browser setup clean
+.PHONY: run demo test lint typecheck browser irc setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ browser:
 			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
+# Debian's ngircd, the real IRC server the Twitch bridge's IRC transport is tested against.
+irc:
+	@if ! command -v ngircd >/dev/null 2>&1 && [ ! -x /usr/sbin/ngircd ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngircd; \
+	fi
+
 # The linter and the type checker run first, and each says which of them failed, so CI fails on
 # either before any test runs.
 lint: $(STAMP)
@@ -45,7 +51,7 @@ typecheck: $(STAMP)
 	@$(BIN)/mypy livecompanion \
 		|| { echo 'make test: FAILED at mypy (types); fix the errors above.'; exit 1; }
 
-test: $(STAMP) browser lint typecheck
+test: $(STAMP) browser irc lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

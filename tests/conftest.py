@@ -141,9 +141,11 @@ def start_server(
     tokens: dict[str, str] | None = None,
     extra_env: dict[str, str] | None = None,
     args: list[str] | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
-    """Start `python -m livecompanion serve` on a free port and wait until it answers."""
-    port = free_port()
+    """Start `python -m livecompanion serve` on a free port (or `port`, to restart one) and wait
+    until it answers."""
+    port = port or free_port()
     tokens = tokens or {role: f"{role}-{secrets.token_hex(6)}" for role in ("operator", "ingest", "viewer")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
     env.update({
@@ -153,6 +155,9 @@ def start_server(
         "LIVECOMPANION_VIEWER_TOKEN": tokens["viewer"],
         "PYTHONUNBUFFERED": "1",
     })
+    # Tests post fixed, historic timestamps (deterministic reports): the server's window on event
+    # times (24 h by default) is off unless a test turns it on through extra_env.
+    env["LIVECOMPANION_MAX_TS_SKEW_HOURS"] = "0"
     if database_url:
         env["LIVECOMPANION_DATABASE_URL"] = database_url
     if redis_url:

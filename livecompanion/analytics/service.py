@@ -17,6 +17,7 @@ from livecompanion.analytics.markers import cue_markers
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
 from livecompanion.analytics.repository import ReportRepository
+from livecompanion.analytics.silence import source_silence
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
@@ -83,6 +84,7 @@ async def stream_report(services: Core, stream_id: str, *, with_history: bool = 
                 flash_sales=records["flash_sales"], lotteries=records["lotteries"],
                 markers=cue_markers(row.fired_cues or {}, script), history=earlier),
     )
+    report["source_silence"] = await asyncio.to_thread(source_silence, events)
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)
     return report

@@ -407,6 +407,21 @@
       else if (status === "running" && s.remaining != null && s.stock && s.remaining / s.stock <= 0.1) alerts.push(["warn", "庫存緊張：剩 " + s.remaining]);
     }
     for (const a of state.alerts || []) alerts.push([a.level || "info", a.text]);
+    // Bridges (livecompanion bridge ...): each with the age of its last event; one silent for 30 s
+    // while the show is live is an alert (a dead bridge looks like a quiet room otherwise).
+    const live = st.started_ms && !st.ended_ms;
+    const sourceRows = [];
+    for (const src of Object.values(state.sources || {})) {
+      const last = src.last_event_ms || src.since_ms || now;
+      const age = Math.max(0, (now - last) / 1000);
+      const name = src.platform + (src.room ? " " + src.room : "");
+      const silent = src.connected && age > 30;
+      if (silent && live) alerts.push(["warn", "來源無訊息 source silent " + L.clock(age) + ": " + name]);
+      const state_ = !src.connected ? "離線 gone" : silent ? "無訊息 silent " + L.clock(age)
+        : src.last_event_ms ? L.clock(age) + " ago" : "connected";
+      sourceRows.push(el("li", { class: silent || !src.connected ? "warn" : "" }, name + " — " + state_));
+    }
+    $("sources").replaceChildren(...(sourceRows.length ? sourceRows : [el("li", { class: "dim" }, "—")]));
     $("alerts").replaceChildren(...(alerts.length ? alerts.map(([level, text]) => el("li", { class: level }, text))
       : [el("li", { class: "dim" }, "—")]));
     for (const li of $("running").querySelectorAll("[data-ends]")) {
