@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test browser setup clean
+.PHONY: run demo test browser obs setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,13 @@ browser:
 			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
-test: $(STAMP) browser
+# Debian's OBS Studio (29.x: obs-websocket 5 built in) and Xvfb, for the tests that drive a real OBS.
+obs:
+	@if ! command -v obs >/dev/null || ! command -v Xvfb >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq obs-studio xvfb; \
+	fi
+
+test: $(STAMP) browser obs
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

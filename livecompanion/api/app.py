@@ -28,6 +28,7 @@ ROUTERS = [
     "livecompanion.api.webhooks",
     "livecompanion.api.lotteries",
     "livecompanion.api.reports",
+    "livecompanion.api.obs",
 ]
 
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -184,7 +184,23 @@ async def _transition(services: Any, stream_id: str, step: Step, from_index: int
                 body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
             ))
         locked.ops = transition_ops(script, new)
+    await _tell_show_listeners(services, stream_id, script, new)  # issue 16 hook, see below
     return _show_result(script, new) | {"rev": locked.rev}
+
+
+# ---- issue 16 (OBS follows the show): TEMPORARY hook, to become an explicitly registered
+# listener in the composition root. Runs after the record committed; never raises, never waits on OBS.
+async def _tell_show_listeners(services: Any, stream_id: str, script: Script, show: Show,
+                               cue_key: str | None = None, cue_action: str | None = None) -> None:
+    if script.obs is None:
+        return
+    from livecompanion.obs.mapping import ShowMove
+    from livecompanion.obs.service import show_moved
+
+    segment = None
+    if show.status == "live" and show.segment_index is not None:
+        segment = script.segments[show.segment_index]
+    await show_moved(services, stream_id, script, ShowMove(show.status, segment, cue_key, cue_action))
 
 
 def _show_result(script: Script, show: Show) -> dict[str, Any]:
@@ -349,6 +365,8 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
                 row.fired_cues = fired
         raise
     await apply(services, stream_id, [set_op(["cues", key, "fired_ms"], now)])
+    script = script_of(row)
+    await _tell_show_listeners(services, stream_id, script, show_of(row), key, cue.action)  # issue 16 hook
     return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
 
 
