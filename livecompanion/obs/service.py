@@ -81,12 +81,14 @@ class ObsService:
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.links: dict[str, ObsLink] = {}  # streams whose lease this instance holds now
         self._scan: asyncio.Task[None] | None = None
+        self._closed = False
 
     def start(self) -> None:
-        if self._scan is None:
+        if self._scan is None and not self._closed:
             self._scan = asyncio.create_task(self._run_scan(), name="obs scan")
 
     async def close(self) -> None:
+        self._closed = True
         await cancel_and_wait(self._scan)
         self._scan = None
         for task in list(self.workers.values()):
@@ -155,6 +157,8 @@ class ObsService:
     # ---- workers: one per stream with `obs:`; the lease holder's talks to OBS ----
 
     def follow(self, stream_id: str, config: ObsSection) -> None:
+        if self._closed:
+            return
         task = self.workers.get(stream_id)
         if task is None or task.done():
             self.workers[stream_id] = asyncio.create_task(self._worker(stream_id, config),

@@ -101,10 +101,17 @@ class ObsStudio:
         )
         sources: list[dict[str, object]] = [_scene(name, i + 1) for i, name in enumerate(self.scenes)]
         if self.overlay:
-            # Debian's OBS has no browser source (no obs-browser): OBS keeps the input, without its kind.
-            sources.append({"name": self.overlay, "uuid": "00000000-0000-4000-8000-000000000099",
-                            "id": "browser_source", "versioned_id": "browser_source",
-                            "settings": {"url": "http://127.0.0.1:1/overlay", "width": 320, "height": 180}})
+            # Debian's OBS has no browser source (no obs-browser plugin; OBS drops inputs of unknown
+            # kinds at load), so the overlay is a colour source: the refresh request then reaches a
+            # real input and OBS itself answers for the button it lacks.
+            uuid = "00000000-0000-4000-8000-000000000099"
+            sources.append({"name": self.overlay, "uuid": uuid, "id": "color_source_v3",
+                            "versioned_id": "color_source_v3", "settings": {"width": 320, "height": 180}})
+            first = sources[0]["settings"]
+            assert isinstance(first, dict)
+            first["items"] = [{"name": self.overlay, "source_uuid": uuid, "id": 1, "visible": True,
+                               "locked": False, "pos": {"x": 0.0, "y": 0.0}, "scale": {"x": 1.0, "y": 1.0}}]
+            first["id_counter"] = 1
         (config / "basic" / "scenes" / f"{COLLECTION}.json").write_text(json.dumps({
             "name": COLLECTION, "current_scene": self.scenes[0], "current_program_scene": self.scenes[0],
             "scene_order": [{"name": name} for name in self.scenes], "sources": sources, "groups": [],

@@ -195,12 +195,14 @@ async def test_unmapped_scene_and_refresh_are_answered_with_obs_words(
     wanted = await obs.switch_now(stream_id, script, segment_id="mask-close")
     await eventually(lambda: on_program(obs_studio, "促單雙機位"))
 
-    # Debian's OBS has no browser source plugin, so OBS itself answers the refresh: the request
-    # reaches it, names the overlay input, and its refusal is shown as OBS said it.
+    # Debian's OBS has no browser source plugin: the overlay here is a colour source, so the
+    # request reaches a real input by the script's name and OBS answers for the button it lacks
+    # (a wrong input name would get "No source was found by the name of ..." instead).
     refresh = await obs.refresh_overlay(stream_id, script)
     section = await eventually(lambda: _refreshed(services, stream_id, refresh["id"]))
-    assert section["refreshed"]["source"] == OVERLAY
-    assert section["refreshed"]["ok"] is False and "PressInputPropertiesButton" in section["refreshed"]["error"]
+    assert section["refreshed"]["source"] == OVERLAY and section["refreshed"]["ok"] is False
+    assert section["refreshed"]["error"] == ("OBS refused PressInputPropertiesButton: "
+                                             "Unable to find a property by that name. (code 600)")
 
 
 async def _detail_has(services: Services, stream_id: str, words: str) -> dict[str, Any] | None:
@@ -222,3 +224,38 @@ async def _applied(services: Services, stream_id: str, wanted_id: str) -> dict[s
 async def _refreshed(services: Services, stream_id: str, refresh_id: str) -> dict[str, Any] | None:
     section = await obs_section(services, stream_id)
     return section if (section.get("refreshed") or {}).get("id") == refresh_id else None
+
+
+@pytest.mark.redis
+async def test_two_instances_one_talks_to_obs_and_the_other_takes_over(
+        sqlite_url: str, redis_url: str, redis_prefix: str, obs_studio: ObsStudio,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from livecompanion.realtime.redis_hub import RedisHub
+
+    monkeypatch.setenv("LC_TEST_OBS_PASSWORD", obs_studio.password)
+    instances = []
+    for _ in range(2):
+        made = await make_services(sqlite_url, hub=RedisHub.from_url(redis_url, prefix=redis_prefix))
+        made.extras["obs"] = ObsService(made, retry_min=0.2, retry_max=0.5, scan_every=0.3, lease_ms=900)
+        made.extras["obs"].start()
+        instances.append(made)
+    a, b = instances
+    try:
+        stream_id = await start_stream(a, obs_studio.address, "LC_TEST_OBS_PASSWORD")
+        await eventually(lambda: link_is(a, stream_id, "connected"))
+        holders = [s for s in instances if stream_id in s.extras["obs"].links]
+        assert len(holders) == 1  # the other instance waits on the lease
+        other = b if holders[0] is a else a
+        await service.next_segment(other, stream_id)  # the move is made where the holder is not
+        await eventually(lambda: on_program(obs_studio, "開場全景"))
+
+        await holders[0].extras["obs"].close()  # the holder goes away (its lease is given up)
+        await service.next_segment(holders[0], stream_id)  # its record and hub still work
+        await eventually(lambda: on_program(obs_studio, "產品特寫"))
+        link = await eventually(lambda: link_is(other, stream_id, "connected"))
+        assert link["instance"] == other.extras["obs"].instance
+    finally:
+        for made in instances:
+            await made.extras["obs"].close()
+            await made.hub.close()
+            await made.db.dispose()
