@@ -19,6 +19,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from websockets.exceptions import WebSocketException
+
 log = logging.getLogger(__name__)
 
 EVENTS_SCENES = 1 << 2  # obs-websocket EventSubscription::Scenes: carries CurrentProgramSceneChanged
@@ -40,7 +42,7 @@ class ObsRefused(Exception):
 def client_missing() -> str | None:
     """Why no OBS session can be opened here (the extra is not installed), or None."""
     try:
-        import simpleobsws  # type: ignore[import-untyped]  # noqa: F401
+        import simpleobsws  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
     except ImportError:
         return INSTALL_HINT
     return None
@@ -70,9 +72,9 @@ class ObsSession:
         )
         try:
             await asyncio.wait_for(client.connect(), timeout)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:
             raise ObsUnreachable(f"nothing answered at {address} ({_why(exc)})") from None
-        except Exception as exc:  # websockets' handshake errors: something answered, not obs-websocket
+        except WebSocketException as exc:  # a handshake refused: something answered, not obs-websocket
             raise ObsUnreachable(f"{address} did not accept a websocket: {_why(exc)}") from None
         session = cls(client, timeout)
         await session._identified(address, timeout)
@@ -116,7 +118,7 @@ class ObsSession:
             raise ObsUnreachable(f"OBS did not answer {request_type} in {self._timeout:g} s") from None
         except simpleobsws.NotIdentifiedError:
             raise ObsUnreachable("the session with OBS is not identified") from None
-        except Exception as exc:  # the socket closed under the send
+        except WebSocketException as exc:  # the socket closed under the send
             raise ObsUnreachable(f"the connection to OBS dropped ({_why(exc)})") from None
         if not response.ok():
             status = response.requestStatus

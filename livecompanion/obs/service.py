@@ -80,6 +80,7 @@ class ObsService:
         self.lease_ms = lease_ms
         self.workers: dict[str, asyncio.Task[None]] = {}
         self.links: dict[str, ObsLink] = {}  # streams whose lease this instance holds now
+        self._without_obs: set[str] = set()  # streams the scan found without `obs:` (scripts never change)
         self._scan: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -170,7 +171,7 @@ class ObsService:
                 await self._scan_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("OBS: scanning the streams failed")
             await asyncio.sleep(self.scan_every)
 
@@ -181,10 +182,13 @@ class ObsService:
         async with self.services.db.session() as session:
             current = set(await session.scalars(select(StreamRow.id).where(
                 or_(StreamRow.status != "ended", StreamRow.ended_ms > cutoff))))
-            for stream_id in current - set(self.workers):
+            for stream_id in current - set(self.workers) - self._without_obs:
                 row = await session.get(StreamRow, stream_id)
-                if row is not None and row.script and row.script.get("obs"):
-                    self.follow(stream_id, script_of(row).obs)  # type: ignore[arg-type]
+                config = script_of(row).obs if row is not None else None
+                if config is None:
+                    self._without_obs.add(stream_id)
+                else:
+                    self.follow(stream_id, config)
         for stream_id in set(self.workers) - current:
             await cancel_and_wait(self.workers.pop(stream_id))
 
@@ -198,7 +202,7 @@ class ObsService:
             except asyncio.CancelledError:
                 await lease.give_up()
                 raise
-            except Exception:  # noqa: BLE001 - Redis away, say: try again, the show goes on
+            except Exception:  # Redis away, say: try again, the show goes on
                 log.exception("OBS for stream %s: the worker failed; trying again", stream_id)
             await asyncio.sleep(lease.renew_every)
 
@@ -277,7 +281,7 @@ async def show_moved(services: Any, stream_id: str, script: Script, move: ShowMo
         return
     try:
         await obs_of(services).on_show_moved(stream_id, script, move)
-    except Exception:  # noqa: BLE001 - OBS must never fail the show
+    except Exception:  # OBS must never fail the show
         log.exception("OBS for stream %s: could not ask for the scene of this move", stream_id)
 
 

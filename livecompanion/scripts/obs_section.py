@@ -52,7 +52,6 @@ class ObsSection(BaseModel):
         if value is not None:
             raise ValueError("the password itself does not go in a script: put it in an environment "
                              "variable and give that variable's name as password_env")
-        return None
 
     @field_validator("address")
     @classmethod

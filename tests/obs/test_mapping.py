@@ -42,10 +42,10 @@ def test_a_good_section_is_read() -> None:
 def test_unknown_segment_ids_are_errors_at_their_key() -> None:
     text = BASE + "obs:\n  scenes:\n    open: A\n    product-2: B\n    closing: C\n    opnening: D\n"
     assert findings(text) == [
-        "s.yaml:11:5: error: obs.scenes: 'product-2' is neither a segment id (open, product-1, product) "
-        "nor a segment kind (opening, product, value, closing, wrapup)",
-        "s.yaml:13:5: error: obs.scenes: 'opnening' is neither a segment id (open, product-1, product) "
-        "nor a segment kind (opening, product, value, closing, wrapup)",
+        ("s.yaml:11:5: error: obs.scenes: 'product-2' is neither a segment id (open, product-1, product) "
+         "nor a segment kind (opening, product, value, closing, wrapup)"),
+        ("s.yaml:13:5: error: obs.scenes: 'opnening' is neither a segment id (open, product-1, product) "
+         "nor a segment kind (opening, product, value, closing, wrapup)"),
     ]
     assert not check_text(text).ok
 
@@ -61,13 +61,13 @@ def test_bad_values_say_what_and_where() -> None:
     text = BASE + ("obs:\n  address: http://obs.local\n  password: hunter2\n  password_env: 'OBS PW'\n"
                    "  cues:\n    giveaway: G\n  scenes:\n    open: ''\n")
     assert findings(text) == [
-        "s.yaml:9:12: error: obs.address: 'http://obs.local' is not a websocket address such as "
-        "ws://127.0.0.1:4455",
-        "s.yaml:10:13: error: obs.password: the password itself does not go in a script: put it in an "
-        "environment variable and give that variable's name as password_env",
+        ("s.yaml:9:12: error: obs.address: 'http://obs.local' is not a websocket address such as "
+         "ws://127.0.0.1:4455"),
+        ("s.yaml:10:13: error: obs.password: the password itself does not go in a script: put it in an "
+         "environment variable and give that variable's name as password_env"),
         "s.yaml:11:17: error: obs.password_env: 'OBS PW' is not an environment variable name (letters, digits, _)",
-        "s.yaml:13:5: error: obs.cues: unknown cue action 'giveaway' (one of: countdown, flash_sale, lottery, "
-        "pin, note)",
+        ("s.yaml:13:5: error: obs.cues: unknown cue action 'giveaway' (one of: countdown, flash_sale, lottery, "
+         "pin, note)"),
         "s.yaml:15:11: error: obs.scenes.open: String should have at least 1 character",
     ]
 

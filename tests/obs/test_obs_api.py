@@ -77,7 +77,7 @@ async def test_operator_drives_obs_through_the_api(server: ServerProcess, obs_st
         await eventually(lambda: _on(obs_studio, "下播畫面"))
 
 
-async def test_a_stream_without_obs_says_so(server: ServerProcess) -> None:
+def test_a_stream_without_obs_says_so(server: ServerProcess) -> None:
     op = server.headers("operator")
     created = httpx.post(f"{server.base_url}/api/streams", headers=op,
                          content=b"title: t\nsegments:\n  - kind: opening\n")

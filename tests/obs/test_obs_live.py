@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from livecompanion.api.services import Services
 import livecompanion.sales.service  # noqa: F401 - registers the flash_sale cue runner (until issue 11 wires it)
+from livecompanion.api.services import Services
 from livecompanion.obs.service import ObsService
 from livecompanion.scripts import check_text
 from livecompanion.storage.streams import create_stream
