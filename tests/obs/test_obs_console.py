@@ -65,9 +65,8 @@ def test_console_shows_scenes_and_switches_obs(browser: Any, server: ServerProce
     page.click("#next")  # go live: OBS follows
     page.locator("#runsheet > li.live .obs-scene.on-air").wait_for()
     page.click("#next")
-    page.locator(".obs-wanted.ok").wait_for()
+    panel.locator(".obs-wanted.ok", has_text="產品特寫 (segment mask-intro) ✓").wait_for()
     assert run_async(lambda: program_scene(obs_studio)) == "產品特寫"
-    assert "產品特寫 (segment mask-intro) ✓" in panel.locator(".obs-wanted").inner_text()
 
     rows.nth(3).locator(".obs-switch").click()  # "switch now" on mask-close, while mask-intro is live
     page.wait_for_function("document.querySelector('#obs-panel .obs-live').textContent === '促單雙機位'")
@@ -87,6 +86,6 @@ def test_console_shows_scenes_and_switches_obs(browser: Any, server: ServerProce
     shot(page, "console-obs-disconnected")
     obs_studio.start()
     page.locator(".obs-status.connected").wait_for(timeout=20_000)
-    page.locator(".obs-wanted.ok").wait_for()
+    panel.locator(".obs-wanted.ok", has_text="(segment mask-value) ✓").wait_for()
     assert run_async(lambda: program_scene(obs_studio)) == "產品特寫"  # mask-value's scene, asked while OBS was away
     assert errors == []
