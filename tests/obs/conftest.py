@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import IN_CI, free_port
+from tests.conftest import IN_CI, ServerProcess, free_port, start_server
 
 from .obs_studio import OBS, XVFB, ObsStudio, Xvfb
 
@@ -45,6 +45,14 @@ def obs_studio(display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     studio.start()
     yield studio
     studio.stop()
+
+
+@pytest.fixture
+def obs_server(tmp_path: Path, obs_studio: ObsStudio) -> Iterator[ServerProcess]:
+    """A real server process that has the OBS password in SHOW_OBS_PASSWORD."""
+    proc = start_server(tmp_path, extra_env={"SHOW_OBS_PASSWORD": obs_studio.password})
+    yield proc
+    proc.stop()
 
 
 async def program_scene(studio: ObsStudio) -> str | None:

@@ -49,11 +49,9 @@ class Xvfb:
         self.display = f":{number}"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        from tests.conftest import stop_process
+
+        stop_process(self.process)  # type: ignore[arg-type]
 
 
 def _scene(name: str, uuid_tail: int) -> dict[str, object]:
@@ -146,10 +144,7 @@ class ObsStudio:
             self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        from tests.conftest import stop_process
+
+        if self.process is not None:
+            stop_process(self.process)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.conftest import ServerProcess, start_server
+from tests.conftest import ServerProcess
 
 from .conftest import eventually, program_scene
 from .obs_studio import ObsStudio
@@ -32,16 +29,9 @@ obs:
 """
 
 
-@pytest.fixture
-def server(tmp_path: Path, obs_studio: ObsStudio) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path, extra_env={"SHOW_OBS_PASSWORD": obs_studio.password})
-    yield proc
-    proc.stop()
-
-
-async def test_operator_drives_obs_through_the_api(server: ServerProcess, obs_studio: ObsStudio) -> None:
-    op, viewer = server.headers("operator"), server.headers("viewer")
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as client:
+async def test_operator_drives_obs_through_the_api(obs_server: ServerProcess, obs_studio: ObsStudio) -> None:
+    op, viewer = obs_server.headers("operator"), obs_server.headers("viewer")
+    async with httpx.AsyncClient(base_url=obs_server.base_url, timeout=10) as client:
         created = await client.post("/api/streams", headers=op,
                                     content=SCRIPT.format(address=obs_studio.address).encode())
         assert created.status_code == 201, created.text
@@ -77,14 +67,14 @@ async def test_operator_drives_obs_through_the_api(server: ServerProcess, obs_st
         await eventually(lambda: _on(obs_studio, "下播畫面"))
 
 
-def test_a_stream_without_obs_says_so(server: ServerProcess) -> None:
-    op = server.headers("operator")
-    created = httpx.post(f"{server.base_url}/api/streams", headers=op,
+def test_a_stream_without_obs_says_so(obs_server: ServerProcess) -> None:
+    op = obs_server.headers("operator")
+    created = httpx.post(f"{obs_server.base_url}/api/streams", headers=op,
                          content=b"title: t\nsegments:\n  - kind: opening\n")
     stream_id = created.json()["id"]
-    answer = httpx.get(f"{server.base_url}/api/streams/{stream_id}/obs", headers=op)
+    answer = httpx.get(f"{obs_server.base_url}/api/streams/{stream_id}/obs", headers=op)
     assert answer.status_code == 409 and answer.json()["detail"] == "no_obs"
-    assert httpx.post(f"{server.base_url}/api/streams/{stream_id}/segments/next", headers=op).status_code == 200
+    assert httpx.post(f"{obs_server.base_url}/api/streams/{stream_id}/segments/next", headers=op).status_code == 200
 
 
 async def _on(studio: ObsStudio, scene: str) -> bool:

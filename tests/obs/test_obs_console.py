@@ -5,14 +5,12 @@ Screenshots go to $LIVECOMPANION_SCREENSHOTS (default /tmp/livecompanion-screens
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLE_SCRIPT, ServerProcess, start_server
+from tests.conftest import EXAMPLE_SCRIPT, ServerProcess
 from tests.pages.conftest import browser, run_async, shot, watch_errors  # noqa: F401 - `browser` is a fixture
 
 from .conftest import OVERLAY, program_scene
@@ -36,23 +34,16 @@ obs:
 """
 
 
-@pytest.fixture
-def server(tmp_path: Path, obs_studio: ObsStudio) -> Iterator[ServerProcess]:
-    proc = start_server(tmp_path, extra_env={"SHOW_OBS_PASSWORD": obs_studio.password})
-    yield proc
-    proc.stop()
-
-
-def test_console_shows_scenes_and_switches_obs(browser: Any, server: ServerProcess,  # noqa: F811
+def test_console_shows_scenes_and_switches_obs(browser: Any, obs_server: ServerProcess,  # noqa: F811
                                                obs_studio: ObsStudio) -> None:
     text = EXAMPLE_SCRIPT.read_text("utf-8") + OBS_SECTION.format(address=obs_studio.address,
                                                                   overlay=f'"{OVERLAY}"')
-    created = httpx.post(f"{server.base_url}/api/streams", content=text.encode(), headers=server.headers("operator"))
+    created = httpx.post(f"{obs_server.base_url}/api/streams", content=text.encode(), headers=obs_server.headers("operator"))
     assert created.status_code == 201, created.text
     stream_id = created.json()["id"]
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     errors = watch_errors(page)
-    page.goto(f"{server.base_url}/streams/{stream_id}/console?token={server.tokens['operator']}")
+    page.goto(f"{obs_server.base_url}/streams/{stream_id}/console?token={obs_server.tokens['operator']}")
     panel = page.locator("#obs-panel")
     panel.locator(".obs-status.connected").wait_for(timeout=15_000)
     assert panel.locator(".obs-live").inner_text() == "開場全景"  # what OBS has on program
