@@ -259,3 +259,21 @@ async def test_two_instances_one_talks_to_obs_and_the_other_takes_over(
             await made.extras["obs"].close()
             await made.hub.close()
             await made.db.dispose()
+
+
+async def test_unset_password_variable_and_missing_extra_are_unavailable(
+        services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.delenv("LC_TEST_OBS_UNSET", raising=False)
+    stream_id = await start_stream(services, "ws://127.0.0.1:4455", "LC_TEST_OBS_UNSET")
+    link = await eventually(lambda: link_is(services, stream_id, "unavailable"))
+    assert "LC_TEST_OBS_UNSET" in link["detail"] and "not set" in link["detail"]
+    assert (await service.next_segment(services, stream_id))["status"] == "live"
+
+    monkeypatch.setitem(sys.modules, "simpleobsws", None)  # as if `livecompanion[obs]` were not installed
+    monkeypatch.setenv("LC_TEST_OBS_PASSWORD", "x")
+    stream_id = await start_stream(services, "ws://127.0.0.1:4455", "LC_TEST_OBS_PASSWORD")
+    link = await eventually(lambda: link_is(services, stream_id, "unavailable"))
+    assert link["detail"] == "the OBS client is not installed (pip install 'livecompanion[obs]')"
+    assert (await service.next_segment(services, stream_id))["status"] == "live"
