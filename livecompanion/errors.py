@@ -4,16 +4,18 @@ Domain code raises these and nothing HTTP-shaped; a router never catches them to
 Anything else that escapes (a `KeyError` bug, a `ValueError` from a bad stored row) is a 500 with a
 log line, never a 404 or a 422 that blames the caller.
 
+    Unauthorized("...") / Forbidden("...")                 401 (+ WWW-Authenticate) / 403 {"detail": ...}
     NotFound("no stream 'x'")                              404 {"detail": ...}
     Conflict("sold_out", "...", remaining=0)               409 {"detail": code, "message": ..., **extra}
     Gone("ended", "...")                                   410 {"detail": code, "message": ...}
     Invalid("...", loc=("body", "qty"))                    422 {"detail": [{"loc", "msg", "type"}]}
     TooLarge("...")                                        413 {"detail": ...}
+    Unsupported("...")                                     501 {"detail": ...}
     Unavailable("...", retry_after=1)                      503 {"detail": ...} + Retry-After
 
 `Conflict` and `Gone` put their machine-readable code in `detail` (contract section 5: "409
-`sold_out`", "409 `ended`"), the sentence for people in `message`. `Invalid` answers in FastAPI's
-own 422 shape so that /docs describes every 422 alike.
+`sold_out`", "409 `ended`"), the sentence for people in `message` (left out when there is none).
+`Invalid` answers in FastAPI's own 422 shape so that /docs describes every 422 alike.
 """
 
 from __future__ import annotations
@@ -37,8 +39,24 @@ class DomainError(Exception):
         return None
 
 
-class NotFound(DomainError):
-    """The thing named does not exist (a stream, a sale, a lottery)."""
+class Unauthorized(DomainError):
+    """No token, or a token of no role."""
+
+    status = 401
+
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(DomainError):
+    """A token of a role that may not do this."""
+
+    status = 403
+
+
+class NotFound(DomainError, LookupError):
+    """The thing named does not exist (a stream, a sale, a lottery). A `LookupError` too, so that
+    callers written against the built-in keep working; only `NotFound` itself answers 404."""
 
     status = 404
 
@@ -54,7 +72,10 @@ class Conflict(DomainError):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {"detail": self.code, "message": self.message, **self.extra}
+        body: dict[str, Any] = {"detail": self.code, **self.extra}
+        if self.message != self.code:
+            body["message"] = self.message
+        return body
 
 
 class Gone(Conflict):
@@ -63,8 +84,9 @@ class Gone(Conflict):
     status = 410
 
 
-class Invalid(DomainError):
-    """The caller sent something the domain refuses; `loc` points at it (FastAPI's 422 shape)."""
+class Invalid(DomainError, ValueError):
+    """The caller sent something the domain refuses; `loc` points at it (FastAPI's 422 shape).
+    A `ValueError` too, for pure code that validates; only `Invalid` itself answers 422."""
 
     status = 422
 
@@ -81,6 +103,12 @@ class TooLarge(DomainError):
     """A request or message over the limits."""
 
     status = 413
+
+
+class Unsupported(DomainError):
+    """This service cannot do that at all (a feature not installed or not configured)."""
+
+    status = 501
 
 
 class Unavailable(DomainError):

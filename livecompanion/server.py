@@ -35,10 +35,9 @@ def print_urls(settings: Settings, stream_id: str | None) -> None:
     print(f"LiveCompanion on {base}  (API docs: {base}/docs)")
     print(f"  streams:      {base}/?token={settings.operator_token}")
     if stream_id:
-        from livecompanion.api.services import stream_urls
+        from livecompanion.api.urls import stream_urls
 
-        tokens = {"operator": settings.operator_token, "viewer": settings.viewer_token}
-        for name, url in stream_urls(settings, tokens, stream_id).items():
+        for name, url in stream_urls(settings, stream_id).items():
             print(f"  {name + ':':<13} {url}")
     print(f"  tokens: operator={settings.operator_token} ingest={settings.ingest_token} viewer={settings.viewer_token}")
     sys.stdout.flush()

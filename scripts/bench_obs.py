@@ -35,13 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import simpleobsws  # noqa: E402
 
-from livecompanion.obs.service import ObsService  # noqa: E402
+from livecompanion import wiring  # noqa: E402
 from livecompanion.scripts import check_text  # noqa: E402
 from livecompanion.storage.streams import create_stream  # noqa: E402
 from livecompanion.stream import service  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
+from tests.obs.conftest import make_obs_services  # noqa: E402
 from tests.obs.obs_studio import ObsStudio, Xvfb  # noqa: E402
-from tests.stream.conftest import make_services  # noqa: E402
 
 SCENES = ["A", "B", "Spare"]
 # OBS switches scenes on its next video frame; the harness runs OBS at 10 fps (a small canvas to
@@ -109,9 +109,7 @@ async def main(moves: int) -> None:
     studio.start()
     print(f"OBS started in {time.perf_counter() - started:.2f} s")
     os.environ["BENCH_OBS_PASSWORD"] = studio.password
-    services = await make_services(f"sqlite+aiosqlite:///{root / 'bench.sqlite3'}")
-    services.extras["obs"] = obs = ObsService(services)
-    obs.start()
+    services = await make_obs_services(f"sqlite+aiosqlite:///{root / 'bench.sqlite3'}")
     observer = Observer(studio)
     await observer.open()
     direct = simpleobsws.WebSocketClient(url=studio.address, password=studio.password)
@@ -121,8 +119,8 @@ async def main(moves: int) -> None:
         plain = await stream(services, None)
         followed = await stream(services, studio.address)
         absent = await stream(services, f"ws://127.0.0.1:{free_port()}")
-        while (services.extras["obs"].links.get(followed) is None
-               or services.extras["obs"].links[followed].link["status"] != "connected"):
+        while (services.obs.links.get(followed) is None
+               or services.obs.links[followed].link["status"] != "connected"):
             await asyncio.sleep(0.05)
         await asyncio.sleep(1.0)  # the absent stream's link has failed at least once
         results: dict[str, list[float]] = {k: [] for k in ("direct", "show", "move_plain", "move_obs", "move_absent")}
@@ -159,9 +157,7 @@ async def main(moves: int) -> None:
     finally:
         await direct.disconnect()
         await observer.client.disconnect()
-        await obs.close()
-        await services.hub.close()
-        await services.db.dispose()
+        await wiring.close(services)
         studio.stop()
         xvfb.stop()
 

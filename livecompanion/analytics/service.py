@@ -6,19 +6,23 @@ The one place where the analytics touch the database; the maths stays in `report
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
+from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import EventRow, StreamRow
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 BATCH = 5_000
 
 
-async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:
+async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
     """Every event of the stream in arrival order (the report's "input order" for ties)."""
     bodies: list[dict[str, Any]] = []
     async with services.db.session() as session:
@@ -31,16 +35,16 @@ async def stored_events(services: Any, stream_id: str) -> list[dict[str, Any]]:
     return bodies
 
 
-async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
+async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
         row = await session.get(StreamRow, stream_id)
     if row is None:
-        raise LookupError(f"no stream '{stream_id}'")
+        raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
     events = await stored_events(services, stream_id)
-    records = await report_records(services, stream_id)
+    records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
@@ -51,7 +55,7 @@ async def stream_report(services: Any, stream_id: str) -> dict[str, Any]:
     return report
 
 
-async def all_reports(services: Any) -> list[dict[str, Any]]:
+async def all_reports(services: Core) -> list[dict[str, Any]]:
     async with services.db.session() as session:
         ids = list(await session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
     return [await stream_report(services, stream_id) for stream_id in ids]

@@ -7,33 +7,42 @@ A token comes as `Authorization: Bearer TOKEN` or `?token=` for browser sources.
 from __future__ import annotations
 
 import secrets
-from typing import Callable, Literal
+from collections.abc import Awaitable, Callable, Mapping
 
-from fastapi import Depends, HTTPException, Request, WebSocket, status
+from fastapi import Depends, Request, WebSocket, status
 
-from livecompanion.api.services import Services
+from livecompanion.core import ROLES, Role
+from livecompanion.errors import Forbidden, Unauthorized
+from livecompanion.wiring import Services
 
-Role = Literal["operator", "ingest", "viewer"]
+__all__ = ["Role", "allowed", "authorize", "authorize_ws", "get_services", "require", "role_of", "services_of",
+           "token_of"]
+
+
+def services_of(app_state: object) -> Services:
+    services: Services = app_state.services  # type: ignore[attr-defined]  # set by the lifespan
+    return services
 
 
 async def get_services(request: Request) -> Services:
     # async: a plain def would run in a worker thread on every request
-    return request.app.state.services
+    return services_of(request.app.state)
 
 
-def _token(headers: object, query: object) -> str | None:
-    auth = headers.get("authorization")  # type: ignore[attr-defined]
-    if auth and auth.lower().startswith("bearer "):
+def token_of(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
+    """The token of a request: `Authorization: Bearer TOKEN`, else `?token=`."""
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
         return auth[7:].strip()
-    return query.get("token")  # type: ignore[attr-defined]
+    return query.get("token")
 
 
-def role_of(token: str | None, tokens: dict[str, str]) -> Role | None:
+def role_of(token: str | None, tokens: Mapping[Role, str]) -> Role | None:
     if not token:
         return None
-    for role in ("operator", "ingest", "viewer"):
+    for role in ROLES:
         if secrets.compare_digest(token.encode(), tokens[role].encode()):
-            return role  # type: ignore[return-value]
+            return role
     return None
 
 
@@ -41,26 +50,27 @@ def allowed(have: Role | None, need: Role) -> bool:
     return have == "operator" or have == need
 
 
-def require(role: Role) -> Callable[..., Role]:
+def authorize(request: Request, tokens: Mapping[Role, str], need: Role) -> Role:
+    """The caller's role if it may act as `need`; `Unauthorized` or `Forbidden` otherwise."""
+    have = role_of(token_of(request.headers, request.query_params), tokens)
+    if have is None:
+        raise Unauthorized("a token is required: Authorization: Bearer TOKEN or ?token=")
+    if not allowed(have, need):
+        raise Forbidden(f"this needs the {need} token")
+    return have
+
+
+def require(role: Role) -> Callable[..., Awaitable[Role]]:
     async def dependency(request: Request, services: Services = Depends(get_services)) -> Role:
-        have = role_of(_token(request.headers, request.query_params), services.tokens)
-        if have is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "a token is required: Authorization: Bearer TOKEN or ?token=",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if not allowed(have, role):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role} token")
-        return have
+        return authorize(request, services.tokens, role)
 
     return dependency
 
 
 async def authorize_ws(websocket: WebSocket, role: Role) -> bool:
     """Check a socket's token before accepting it; close with 1008 (policy violation) if it fails."""
-    services: Services = websocket.app.state.services
-    have = role_of(_token(websocket.headers, websocket.query_params), services.tokens)
+    services = services_of(websocket.app.state)
+    have = role_of(token_of(websocket.headers, websocket.query_params), services.tokens)
     if not allowed(have, role):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=f"this needs the {role} token")
         return False

@@ -1,17 +1,28 @@
-"""Domain errors and their HTTP form, so routers can stay one line per call."""
+"""The domains' errors (`livecompanion.errors`) in their HTTP form: one handler for all of them.
+
+Anything else a handler lets escape is a bug, answered 500 by Starlette and logged with its
+traceback: a `KeyError` is never a 404, a `ValueError` from a bad stored row never a 422.
+"""
 
 from __future__ import annotations
 
+import orjson
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
+
+from livecompanion.errors import DomainError
+
+
+def response_of(exc: DomainError) -> Response:
+    return Response(orjson.dumps(exc.body()), status_code=exc.status, media_type="application/json",
+                    headers=exc.headers())
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(LookupError)
-    async def not_found(_: Request, exc: LookupError) -> JSONResponse:
-        message = exc.args[0] if exc.args else "not found"
-        return JSONResponse({"detail": message}, status_code=404)
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> Response:
+        return response_of(exc)
 
     @app.exception_handler(ClientDisconnect)
     async def client_gone(_: Request, __: ClientDisconnect) -> Response:

@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
 from livecompanion.storage import streams as repo
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["pages"])
 templates = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "web" / "templates")

@@ -17,19 +17,13 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
 
-from livecompanion.api.deps import authorize_ws, get_services, require
-from livecompanion.api.services import Services
-from livecompanion.ingest.service import (
-    MAX_BODY_BYTES,
-    IngestService,
-    Overloaded,
-    TooLarge,
-    WriterClosed,
-    ingest_of,
-)
+from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
+from livecompanion.errors import DomainError, TooLarge
+from livecompanion.ingest.service import MAX_BODY_BYTES
 from livecompanion.ingest.socket import serve_ingest
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["ingest"])
 
@@ -66,78 +60,37 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-async def on_startup(services: Services) -> None:
-    from livecompanion.stream.sections import register_section_loader
-
-    tune_gc()
-    ingest = IngestService(services)
-    services.extras["ingest"] = ingest
-    await ingest.start()
-    for section in ("metrics", "questions", "ticker"):
-        register_section_loader(section, _loader(section))
-
-
-async def on_shutdown(services: Services) -> None:
-    ingest = services.extras.pop("ingest", None)
-    if ingest is not None:
-        await ingest.close()
-
-
-def _loader(section: str) -> Any:
-    async def load(services: Any, stream_id: str, _now_ms: int) -> Any:
-        return (await ingest_of(services).live.sections(stream_id))[section]
-
-    return load
-
-
-class _TooLargeBody(Exception):
-    pass
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int, what: str = "a request") -> bytes:
+    """The body, refused with `TooLarge` as soon as it is over `limit` bytes (declared or sent)."""
+    too_large = TooLarge(f"{what} may carry at most {limit:,} bytes")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLargeBody()
+        raise too_large
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _TooLargeBody()
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 
 
-def unavailable(exc: Exception) -> JSONResponse:
-    retry = getattr(exc, "retry_after", 1.0)
-    return JSONResponse(
-        {"detail": str(exc)}, status_code=503, headers={"Retry-After": str(max(1, round(retry)))}
-    )
-
-
 @router.post(
-    "/api/streams/{stream_id}/events", openapi_extra=EVENTS_BODY, dependencies=[Depends(require("ingest"))]
+    "/api/streams/{stream_id}/events", openapi_extra=EVENTS_BODY, dependencies=[Depends(require("ingest"))],
+    response_model=IngestAnswer, responses=answers(400, 404, 413, 503)
 )
 async def post_events(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Any:
-    try:
-        ingest = ingest_of(services)
-        await ingest.ensure_stream(stream_id)
-        body = await read_limited(request, MAX_BODY_BYTES)
-        result = await ingest.ingest_body(stream_id, body, request.headers.get("content-type"))
-    except _TooLargeBody:
-        return JSONResponse(
-            {"detail": f"a request may carry at most {MAX_BODY_BYTES:,} bytes"}, status_code=413
-        )
-    except TooLarge as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=413)
-    except (Overloaded, WriterClosed) as exc:
-        return unavailable(exc)
+    await services.ingest.ensure_stream(stream_id)
+    body = await read_limited(request, MAX_BODY_BYTES)
+    result = await services.ingest.ingest_body(stream_id, body, request.headers.get("content-type"))
     return result.as_dict()
 
 
-@router.get("/api/ingest/stats", dependencies=[Depends(require("operator"))])
+@router.get("/api/ingest/stats", dependencies=[Depends(require("operator"))], response_model=IngestStats,
+            responses=answers())
 async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, Any]:
     """How this instance's ingest is doing (for operators and benchmarks): writer and live numbers."""
-    ingest = ingest_of(services)
+    ingest = services.ingest
     return {
         "writer": asdict(ingest.writer.stats),
         "pending_events": ingest.writer.pending_events,
@@ -149,15 +102,13 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
 async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
     if not await authorize_ws(websocket, "ingest"):
         return
-    services: Services = websocket.app.state.services
+    ingest = services_of(websocket.app.state).ingest
     await websocket.accept()
     try:
-        ingest = ingest_of(services)
         await ingest.ensure_stream(stream_id)
-    except (LookupError, WriterClosed) as exc:
-        status = 404 if isinstance(exc, LookupError) else 503
-        await websocket.send_json({"type": "error", "status": status, "detail": str(exc.args[0])})
-        await websocket.close(code=4000 + status, reason=str(exc.args[0])[:120])
+    except DomainError as exc:  # an unknown stream (404), or shutting down (503)
+        await websocket.send_json({"type": "error", "status": exc.status, "detail": exc.message})
+        await websocket.close(code=4000 + exc.status, reason=exc.message[:120])
         return
 
     async def receive() -> str | bytes:

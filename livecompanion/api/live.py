@@ -6,38 +6,23 @@ Thin: each route validates its body and calls one function of `livecompanion.str
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from livecompanion.api.deps import authorize_ws, get_services, require
-from livecompanion.api.services import Services
+from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
+from livecompanion.errors import NotFound
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import service
-from livecompanion.stream.cues import MAX_TIME_SCALE, NoCueRunner
-from livecompanion.stream.machine import ShowError
+from livecompanion.stream.cues import MAX_TIME_SCALE
+from livecompanion.wiring import Services
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["show control"])
 operator = [Depends(require("operator"))]
-
-
-@contextmanager
-def _domain_errors() -> Iterator[None]:
-    try:
-        yield
-    except NoCueRunner as exc:
-        raise HTTPException(501, str(exc)) from None
-    except ShowError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except LookupError as exc:
-        raise HTTPException(404, exc.args[0] if exc.args else "not found") from None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
 
 
 class _Body(BaseModel):
@@ -80,79 +65,79 @@ class PrompterIn(_Body):
     value: float | None = None
 
 
-@router.post("/api/streams/{stream_id}/segments/next", dependencies=operator)
+@router.post("/api/streams/{stream_id}/segments/next", dependencies=operator, response_model=ShowMoved,
+             responses=answers(404, 409, 422))
 async def next_segment(stream_id: str, body: Step | None = None,
                        services: Services = Depends(get_services)) -> dict[str, Any]:
     """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
-    with _domain_errors():
-        return await service.next_segment(services, stream_id, body.from_index if body else None)
+    return await service.next_segment(services, stream_id, body.from_index if body else None)
 
 
-@router.post("/api/streams/{stream_id}/segments/previous", dependencies=operator)
+@router.post("/api/streams/{stream_id}/segments/previous", dependencies=operator, response_model=ShowMoved,
+             responses=answers(404, 409, 422))
 async def previous_segment(stream_id: str, body: Step | None = None,
                            services: Services = Depends(get_services)) -> dict[str, Any]:
-    with _domain_errors():
-        return await service.previous_segment(services, stream_id, body.from_index if body else None)
+    return await service.previous_segment(services, stream_id, body.from_index if body else None)
 
 
-@router.post("/api/streams/{stream_id}/segments/goto", dependencies=operator)
+@router.post("/api/streams/{stream_id}/segments/goto", dependencies=operator, response_model=ShowMoved,
+             responses=answers(404, 409, 422))
 async def goto_segment(stream_id: str, body: Goto, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Go live with any segment: `{"index": 3}` or `{"id": "mask-close"}`."""
-    with _domain_errors():
-        return await service.goto_segment(services, stream_id, body.index, body.id, body.from_index)
+    return await service.goto_segment(services, stream_id, body.index, body.id, body.from_index)
 
 
-@router.post("/api/streams/{stream_id}/end", dependencies=operator)
+@router.post("/api/streams/{stream_id}/end", dependencies=operator, response_model=ShowMoved,
+             responses=answers(404, 409))
 async def end_stream(stream_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
-    with _domain_errors():
-        return await service.end_stream(services, stream_id)
+    return await service.end_stream(services, stream_id)
 
 
-@router.post("/api/streams/{stream_id}/countdowns", status_code=201, dependencies=operator)
+@router.post("/api/streams/{stream_id}/countdowns", status_code=201, dependencies=operator,
+             response_model=CountdownStarted, responses=answers(404, 422))
 async def start_countdown(stream_id: str, body: CountdownIn,
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Start a countdown: 201 with its `id` and `ends_at` (epoch ms), the same second on every screen."""
-    with _domain_errors():
-        return await service.start_countdown(services, stream_id, body.seconds, body.label)
+    return await service.start_countdown(services, stream_id, body.seconds, body.label)
 
 
-@router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator)
+@router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator,
+               responses=answers(404))
 async def cancel_countdown(stream_id: str, countdown_id: str,
                            services: Services = Depends(get_services)) -> Response:
-    with _domain_errors():
-        await service.cancel_countdown(services, stream_id, countdown_id)
+    await service.cancel_countdown(services, stream_id, countdown_id)
     return Response(status_code=204)
 
 
-@router.post("/api/streams/{stream_id}/pins", dependencies=operator)
+@router.post("/api/streams/{stream_id}/pins", dependencies=operator, response_model=Pinned,
+             responses=answers(404, 422))
 async def pin(stream_id: str, body: PinIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Pin a comment on the overlay (it replaces the pinned one)."""
-    with _domain_errors():
-        return await service.pin(services, stream_id, body.text, body.nickname)
+    return await service.pin(services, stream_id, body.text, body.nickname)
 
 
-@router.delete("/api/streams/{stream_id}/pins", status_code=204, dependencies=operator)
+@router.delete("/api/streams/{stream_id}/pins", status_code=204, dependencies=operator,
+               responses=answers(404))
 async def unpin(stream_id: str, services: Services = Depends(get_services)) -> Response:
-    with _domain_errors():
-        await service.unpin(services, stream_id)
+    await service.unpin(services, stream_id)
     return Response(status_code=204)
 
 
-@router.post("/api/streams/{stream_id}/cues/{segment_id}/{cue_index}/fire", dependencies=operator)
+@router.post("/api/streams/{stream_id}/cues/{segment_id}/{cue_index}/fire", dependencies=operator,
+             response_model=CueFired, responses=answers(404, 409, 422, 501, 503))
 async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool = False,
                    body: FireIn | None = None, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Run a cue of the script now. A cue fires once; `?force=true` fires it again. An optional body
     `{"time_scale": N}` (N > 0, default 1) runs its countdown, sale or lottery N times faster."""
-    with _domain_errors():
-        return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force,
-                                      body.time_scale if body else 1.0)
+    return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force,
+                                  body.time_scale if body else 1.0)
 
 
-@router.post("/api/streams/{stream_id}/prompter", dependencies=operator)
+@router.post("/api/streams/{stream_id}/prompter", dependencies=operator, response_model=PrompterCommand,
+             responses=answers(404, 422))
 async def prompter(stream_id: str, body: PrompterIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Remote control for the stream's teleprompters (play, pause, speed 1-9, back, forward, ...)."""
-    with _domain_errors():
-        return await service.prompter_command(services, stream_id, body.action, body.value)
+    return await service.prompter_command(services, stream_id, body.action, body.value)
 
 
 @router.websocket("/ws/streams/{stream_id}")
@@ -160,7 +145,7 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
     """First a snapshot, then every change as a patch with the next rev (contract section 5)."""
     if not await authorize_ws(websocket, "viewer"):
         return
-    services: Services = websocket.app.state.services
+    services = services_of(websocket.app.state)
     await websocket.accept()  # an unknown stream is found out on the first snapshot: closed with 4404
 
     async def receive() -> str:
@@ -172,7 +157,7 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
     try:
         ended = await serve_feed(services.hub, stream_id, websocket.send_text, receive,
                                  lambda: service.load_state(services, stream_id))
-    except LookupError:
+    except NotFound:
         await _close(websocket, 4404, f"no stream '{stream_id}'")
     except SlowClient:
         await _close(websocket, 1013, "too slow to keep up: reconnect")

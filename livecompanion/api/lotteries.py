@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
-from livecompanion.lottery.service import lotteries_of
+from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
+from livecompanion.lottery.records import lottery_rows
+from livecompanion.storage.streams import get_stream
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])
 
@@ -37,47 +38,33 @@ class LotteryIn(BaseModel):
 OPERATOR = [Depends(require("operator"))]
 
 
-@router.post("/api/streams/{stream_id}/lotteries", status_code=201, dependencies=OPERATOR)
+@router.post("/api/streams/{stream_id}/lotteries", status_code=201, dependencies=OPERATOR,
+             response_model=LotteryScreen, responses=answers(404, 422))
 async def start_lottery(stream_id: str, body: LotteryIn, services: Services = Depends(get_services)) -> Any:
-    try:
-        return await lotteries_of(services).create(stream_id, **body.model_dump())
-    except ValueError as exc:
-        return JSONResponse({"detail": str(exc)}, 422)
+    return await services.lottery.create(stream_id, **body.model_dump())
 
 
-@router.post("/api/streams/{stream_id}/lotteries/{lottery_id}/draw", dependencies=OPERATOR)
+@router.post("/api/streams/{stream_id}/lotteries/{lottery_id}/draw", dependencies=OPERATOR,
+             response_model=LotteryView, responses=answers(404))
 async def draw_lottery(stream_id: str, lottery_id: str, services: Services = Depends(get_services)) -> Any:
-    return await lotteries_of(services).draw(stream_id, lottery_id)
+    return await services.lottery.draw(stream_id, lottery_id)
 
 
-@router.get("/api/streams/{stream_id}/lotteries", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}/lotteries", dependencies=[Depends(require("viewer"))],
+            response_model=list[LotteryView], responses=answers(404))
 async def list_lotteries(stream_id: str, services: Services = Depends(get_services)) -> Any:
-    from livecompanion.lottery.records import lottery_rows
-    from livecompanion.storage.streams import get_stream
-
     await get_stream(services.db, stream_id)  # 404 for an unknown stream
-    service = lotteries_of(services)
-    return [await service.view(stream_id, row.id) for row in await lottery_rows(services.db, stream_id)]
+    rows = await lottery_rows(services.db, stream_id)
+    return [await services.lottery.view(stream_id, row.id) for row in rows]
 
 
-@router.get("/api/streams/{stream_id}/lotteries/{lottery_id}", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}/lotteries/{lottery_id}", dependencies=[Depends(require("viewer"))],
+            response_model=LotteryView, responses=answers(404))
 async def get_lottery(stream_id: str, lottery_id: str, services: Services = Depends(get_services)) -> Any:
-    return await lotteries_of(services).view(stream_id, lottery_id)
+    return await services.lottery.view(stream_id, lottery_id)
 
 
-@router.get("/api/streams/{stream_id}/lotteries/{lottery_id}/verify", dependencies=OPERATOR)
+@router.get("/api/streams/{stream_id}/lotteries/{lottery_id}/verify", dependencies=OPERATOR,
+            response_model=LotteryCheck, responses=answers(404, 409))
 async def verify_lottery(stream_id: str, lottery_id: str, services: Services = Depends(get_services)) -> Any:
-    try:
-        return await lotteries_of(services).verify(stream_id, lottery_id)
-    except ValueError as exc:
-        return JSONResponse({"detail": str(exc)}, 409)
-
-
-async def on_startup(services: Services) -> None:
-    lotteries_of(services)  # starts the draw timer and the screen pusher
-
-
-async def on_shutdown(services: Services) -> None:
-    service = services.extras.pop("lottery", None)
-    if service is not None:
-        await service.close()
+    return await services.lottery.verify(stream_id, lottery_id)

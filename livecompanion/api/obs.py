@@ -7,25 +7,23 @@
 
 Both POSTs answer at once (202) with what was asked; the instance that talks to OBS does it and
 the result shows in the section (`applied`, `refreshed`) and on every console through the feed.
+A stream whose script has no `obs:` section answers 409 `no_obs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
-from livecompanion.errors import DomainError
-from livecompanion.obs.service import obs_of
+from livecompanion.api.schemas import Answer, answers
 from livecompanion.storage.streams import get_script
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["obs"])
-T = TypeVar("T")
+OPERATOR = [Depends(require("operator"))]
 
 
 class SwitchIn(BaseModel):
@@ -35,38 +33,52 @@ class SwitchIn(BaseModel):
     scene: str | None = Field(None, min_length=1, max_length=200, description="or to this OBS scene by name")
 
 
-async def _answer(call: Awaitable[T], status: int = 200) -> Any:
-    # Until api/errors.py maps domain errors in one place (issue 11), this router maps its own.
-    try:
-        result = await call
-    except DomainError as exc:
-        return JSONResponse(exc.body(), exc.status, headers=exc.headers())
-    return JSONResponse(result, status) if status != 200 else result
+class ObsWanted(Answer):
+    id: str
+    scene: str
+    reason: str = Field(description="e.g. 'segment mask-close', 'cue mask-close/0 (flash_sale)', 'end'")
+    at_ms: int
 
 
-@router.get("/api/streams/{stream_id}/obs", dependencies=[Depends(require("viewer"))])
+class ObsRefreshAsked(Answer):
+    id: str
+    source: str = Field(description="the browser source OBS is asked to reload")
+    at_ms: int
+
+
+class ObsLinkState(Answer):
+    status: str = Field(description="connected | disconnected | refused | unavailable")
+    detail: str | None
+    live_scene: str | None = Field(description="the scene OBS reports on program (when connected)")
+    since_ms: int
+    instance: str | None
+
+
+class ObsSectionOut(Answer):
+    config: dict[str, Any] = Field(description="address, password_env, overlay_source, segments: {id: scene}, "
+                                               "cues: {action: scene}, end")
+    link: ObsLinkState
+    wanted: ObsWanted | None
+    applied: dict[str, Any] | None = Field(description="{id, scene, ok, error, at_ms}: the last switch OBS did "
+                                                       "or refused")
+    refresh: ObsRefreshAsked | None
+    refreshed: dict[str, Any] | None = Field(description="{id, ok, error, source, at_ms}")
+
+
+@router.get("/api/streams/{stream_id}/obs", dependencies=[Depends(require("viewer"))],
+            response_model=ObsSectionOut, responses=answers(404, 409))
 async def obs_status(stream_id: str, services: Services = Depends(get_services)) -> Any:
-    script = await get_script(services.db, stream_id)
-    return await _answer(obs_of(services).section(stream_id, script))
+    return await services.obs.section(stream_id, await get_script(services.db, stream_id))
 
 
-@router.post("/api/streams/{stream_id}/obs/switch", dependencies=[Depends(require("operator"))])
+@router.post("/api/streams/{stream_id}/obs/switch", status_code=202, dependencies=OPERATOR,
+             response_model=ObsWanted, responses=answers(404, 409, 422))
 async def switch_now(stream_id: str, body: SwitchIn, services: Services = Depends(get_services)) -> Any:
     script = await get_script(services.db, stream_id)
-    return await _answer(obs_of(services).switch_now(stream_id, script, body.segment_id, body.scene), 202)
+    return await services.obs.switch_now(stream_id, script, body.segment_id, body.scene)
 
 
-@router.post("/api/streams/{stream_id}/obs/refresh-overlay", dependencies=[Depends(require("operator"))])
+@router.post("/api/streams/{stream_id}/obs/refresh-overlay", status_code=202, dependencies=OPERATOR,
+             response_model=ObsRefreshAsked, responses=answers(404, 409, 422))
 async def refresh_overlay(stream_id: str, services: Services = Depends(get_services)) -> Any:
-    script = await get_script(services.db, stream_id)
-    return await _answer(obs_of(services).refresh_overlay(stream_id, script), 202)
-
-
-async def on_startup(services: Services) -> None:
-    obs_of(services)  # starts the scan: streams with `obs:` get their worker without waiting for a move
-
-
-async def on_shutdown(services: Services) -> None:
-    service = services.extras.pop("obs", None)
-    if service is not None:
-        await service.close()
+    return await services.obs.refresh_overlay(stream_id, await get_script(services.db, stream_id))

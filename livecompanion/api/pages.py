@@ -14,8 +14,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from livecompanion.api.deps import Role, allowed, get_services, role_of
-from livecompanion.api.services import Services
+from livecompanion.errors import NotFound
 from livecompanion.storage import streams as repo
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -45,7 +46,7 @@ async def _page(request: Request, services: Services, stream_id: str, need: Role
         return _problem(403, "權限不足 Not allowed", f"This page needs the {need} token, not the {have} token.")
     try:
         stream = await repo.get_stream(services.db, stream_id)
-    except LookupError:
+    except NotFound:
         return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
     page = templates.get_template(template).render(stream_id=stream.id, title=stream.title, role=have)
     return HTMLResponse(page, headers=NO_CACHE)
@@ -75,6 +76,6 @@ async def overlay(stream_id: str, request: Request, services: Services = Depends
                         "The overlay needs the viewer token: …/overlay?token=TOKEN")
     try:
         await repo.get_stream(services.db, stream_id)
-    except LookupError:
+    except NotFound:
         return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
     return FileResponse(OVERLAY_PAGE, media_type="text/html", headers=NO_CACHE)

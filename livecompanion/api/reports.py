@@ -11,12 +11,13 @@ from livecompanion.analytics import exports
 from livecompanion.analytics.dashboard import render_comparison_html, render_dashboard_html
 from livecompanion.analytics.service import all_reports, stream_report
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
+from livecompanion.api.schemas import answers
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["reports"], dependencies=[Depends(require("viewer"))])
 
 
-@router.get("/api/streams/{stream_id}/report", response_model=None)
+@router.get("/api/streams/{stream_id}/report", response_model=None, responses=answers(404, 422))
 async def report(
     stream_id: str,
     format: str = Query("json", pattern="^(json|html|csv-minutes|csv-segments)$"),

@@ -11,8 +11,8 @@
     POST /api/streams/{id}/flash-sales/{sale}/stop         operator  the sale, stopped
     GET  /api/streams/{id}/flash-sales[/{sale}]            viewer    sale(s) with the record's claims
 
-The claim handler is the hot path of a sell-out: it parses its small body itself and answers with
-ready JSON bytes (no model round trips).
+The claim handler is the hot path of a sell-out: a plain Starlette route that checks the role
+itself (`deps.authorize`), parses its small body with `ClaimIn` and answers with ready JSON bytes.
 """
 
 from __future__ import annotations
@@ -21,15 +21,17 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
-from livecompanion.api.deps import allowed, get_services, require, role_of
-from livecompanion.api.services import Services
+from livecompanion.api.deps import authorize, get_services, require, services_of
+from livecompanion.api.errors import response_of
+from livecompanion.api.schemas import FlashSaleScreen, FlashSaleView, answers
+from livecompanion.errors import DomainError, Invalid
 from livecompanion.sales.base import NotRecorded, StoreUnavailable
-from livecompanion.sales.rules import ENDED, GRANTED, REPLAYED, check_qty
-from livecompanion.sales.service import sales_of
+from livecompanion.sales.rules import ENDED, GRANTED, MAX_QTY, REPLAYED
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["flash sales"])
 
@@ -49,109 +51,61 @@ class FlashSaleIn(BaseModel):
     per_user_limit: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
-CLAIM_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {
-            "type": "object", "required": ["user_id"], "additionalProperties": False,
-            "properties": {
-                "user_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
-                "qty": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1},
-                "order_id": {"type": "string", "minLength": 1, "maxLength": MAX_ID,
-                             "description": "idempotency key: the same order_id always gets the same claim"},
-            },
-        }}},
-    }
-}
+class ClaimIn(BaseModel):
+    """A buyer's claim. Numeric ids are ids: platforms send them as numbers, they are kept as text."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
+
+    user_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+    qty: Annotated[StrictInt, Field(ge=1, le=MAX_QTY)] = 1
+    order_id: Annotated[str, Field(
+        min_length=1, max_length=MAX_ID,
+        description="idempotency key: the same order_id always gets the same claim")] | None = None
+
+
+def parse_claim(raw: bytes) -> ClaimIn:
+    """The claim body, or `Invalid` pointing at the field that is wrong."""
+    try:
+        return ClaimIn.model_validate_json(raw)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise Invalid(f"{where}: {first['msg']}", ("body", *first["loc"]), first["type"]) from None
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
 
 
-def _id(body: dict[str, Any], name: str, required: bool) -> str | None:
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise ValueError(f"'{name}' is required")
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # platforms send numeric ids
-    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID:
-        raise ValueError(f"'{name}' must be a string of 1 to {MAX_ID} characters")
-    return value
-
-
-def parse_claim(raw: bytes) -> tuple[str, int, str | None]:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValueError(f"the body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ValueError("the body must be a JSON object")
-    unknown = set(body) - {"user_id", "qty", "order_id"}
-    if unknown:
-        raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
-    user_id = _id(body, "user_id", True)
-    qty = check_qty(body.get("qty", 1))
-    return user_id, qty, _id(body, "order_id", False)  # type: ignore[return-value]
-
-
 @router.post("/api/streams/{stream_id}/flash-sales", status_code=201,
-             dependencies=[Depends(require("operator"))])
+             dependencies=[Depends(require("operator"))], response_model=FlashSaleScreen, responses=answers(404, 409, 422))
 async def start_flash_sale(stream_id: str, body: FlashSaleIn,
                            services: Services = Depends(get_services)) -> Any:
-    try:
-        return await sales_of(services).create_sale(stream_id, **body.model_dump())
-    except ValueError as exc:
-        return JSONResponse({"detail": str(exc)}, 422)
-
-
-def _refused(request: Request, tokens: dict[str, str]) -> Response | None:
-    """The ingest role check of deps.require, inline: FastAPI runs a sync dependency in a worker
-    thread, which on this path cost more than the claim itself."""
-    auth = request.headers.get("authorization")
-    token = auth[7:].strip() if auth and auth[:7].lower() == "bearer " else request.query_params.get("token")
-    have = role_of(token, tokens)
-    if have is None:
-        return _json(401, {"detail": "a token is required: Authorization: Bearer TOKEN or ?token="},
-                     {"WWW-Authenticate": "Bearer"})
-    if not allowed(have, "ingest"):
-        return _json(403, {"detail": "this needs the ingest token"})
-    return None
+    return await services.sales.create_sale(stream_id, **body.model_dump())
 
 
 CLAIMS_PATH = "/api/streams/{stream_id}/flash-sales/{sale_id}/claims"
 
 
-async def claim_endpoint(request: Request) -> Response:
-    """The claim, as a plain Starlette endpoint: no FastAPI parameter solving on the hottest path."""
-    return await claim(request.path_params["stream_id"], request.path_params["sale_id"], request)
-
-
-# Served by this first route; the FastAPI route below it only documents the endpoint in /docs.
-router.add_route(CLAIMS_PATH, claim_endpoint, methods=["POST"], include_in_schema=False)
-
-
-@router.post(CLAIMS_PATH, status_code=201, openapi_extra=CLAIM_BODY,
-             description="Role: ingest (or operator).")
-async def claim(stream_id: str, sale_id: str, request: Request) -> Response:
-    services: Services = request.app.state.services
-    refused = _refused(request, services.tokens)
-    if refused is not None:
-        return refused
+async def claim(request: Request) -> Response:
+    """The claim, as a plain Starlette endpoint: no FastAPI parameter or dependency solving on the
+    hottest path of a sell-out (a dependency cost more than the claim itself). `document_claims`
+    describes it in the OpenAPI schema from the same `ClaimIn` model that parses it."""
+    services = services_of(request.app.state)
+    stream_id, sale_id = request.path_params["stream_id"], request.path_params["sale_id"]
     try:
-        user_id, qty, order_id = parse_claim(await request.body())
-    except ValueError as exc:
-        return _json(422, {"detail": str(exc)})
-    try:
-        reply = await sales_of(services).claim(stream_id, sale_id, user_id, qty, order_id)
+        authorize(request, services.tokens, "ingest")
+        body = parse_claim(await request.body())
+        reply = await services.sales.claim(stream_id, sale_id, body.user_id, body.qty, body.order_id)
     except StoreUnavailable:
         return _json(503, {"detail": "flash-sale stock is unreachable; nothing was claimed: retry"},
                      {"Retry-After": str(RETRY_AFTER_SECONDS)})
     except NotRecorded:
         return _json(503, {"detail": "the claim is not recorded yet: retry with the same order_id"},
                      {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except DomainError as exc:
+        return response_of(exc)
+    order_id = body.order_id
     if reply.code in (GRANTED, REPLAYED) and reply.claim is not None:
         c = reply.claim
         return _json(201, {"rank": c.rank, "bonus": c.bonus, "remaining": reply.remaining, "qty": c.qty,
@@ -161,34 +115,64 @@ async def claim(stream_id: str, sale_id: str, request: Request) -> Response:
     return _json(409, {"detail": reply.code, "remaining": reply.remaining})
 
 
+router.add_route(CLAIMS_PATH, claim, methods=["POST"], include_in_schema=False)
+
+CLAIM_ANSWERS = {
+    "201": {"description": "granted (or replayed for a known order_id): `rank`, `bonus` (true for the "
+                           "first N units), `remaining`, `qty`, `order_id`, `status`, `replayed`"},
+    "401": {"description": "no token"}, "403": {"description": "not the ingest or operator token"},
+    "404": {"description": "no such stream or flash sale"},
+    "409": {"description": "`sold_out`, `limit_reached` or `order_id_conflict`, with `remaining`"},
+    "410": {"description": "the sale has ended"},
+    "422": {"description": "the body is not a claim: `detail` says where"},
+    "503": {"description": "stock unreachable (nothing claimed), or the claim not recorded yet "
+                           "(retry with the same order_id); Retry-After"},
+}
+
+
+def document_claims(app: FastAPI) -> None:
+    """Describe the claim route in /docs: its body is `ClaimIn`'s schema, its answers above."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["ClaimIn"] = ClaimIn.model_json_schema()
+            schema["paths"][CLAIMS_PATH] = {"post": {
+                "tags": ["flash sales"], "summary": "Claim", "operationId": "claim",
+                "description": "Role: ingest (or operator).",
+                "parameters": [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                               for n in ("stream_id", "sale_id")],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ClaimIn"}}}},
+                "responses": CLAIM_ANSWERS,
+            }}
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 @router.post("/api/streams/{stream_id}/flash-sales/{sale_id}/stop",
-             dependencies=[Depends(require("operator"))])
+             dependencies=[Depends(require("operator"))], response_model=FlashSaleView, responses=answers(404, 503))
 async def stop_flash_sale(stream_id: str, sale_id: str, services: Services = Depends(get_services)) -> Any:
     try:
-        return await sales_of(services).stop(stream_id, sale_id)
+        return await services.sales.stop(stream_id, sale_id)
     except StoreUnavailable:
         return _json(503, {"detail": "flash-sale stock is unreachable; the sale was not stopped: retry"},
                      {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-@router.get("/api/streams/{stream_id}/flash-sales", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}/flash-sales", dependencies=[Depends(require("viewer"))],
+            response_model=list[FlashSaleView], responses=answers(404))
 async def list_flash_sales(stream_id: str, services: Services = Depends(get_services)) -> Any:
     from livecompanion.storage.streams import get_stream
 
     await get_stream(services.db, stream_id)  # 404 for an unknown stream
-    return await sales_of(services).list_sales(stream_id)
+    return await services.sales.list_sales(stream_id)
 
 
-@router.get("/api/streams/{stream_id}/flash-sales/{sale_id}", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}/flash-sales/{sale_id}", dependencies=[Depends(require("viewer"))],
+            response_model=FlashSaleView, responses=answers(404))
 async def get_flash_sale(stream_id: str, sale_id: str, services: Services = Depends(get_services)) -> Any:
-    return await sales_of(services).view(stream_id, sale_id)
-
-
-async def on_startup(services: Services) -> None:
-    sales_of(services)  # starts the timer, the screen pusher and (with Redis) the drainer
-
-
-async def on_shutdown(services: Services) -> None:
-    service = services.extras.pop("sales", None)
-    if service is not None:
-        await service.close()
+    return await services.sales.view(stream_id, sale_id)

@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.services import Services
+from livecompanion.api.schemas import StreamCreated, StreamState, StreamSummary, answers
+from livecompanion.api.urls import stream_urls
 from livecompanion.scripts import check_text
 from livecompanion.storage import streams as repo
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["streams"])
 
@@ -31,7 +33,7 @@ SCRIPT_BODY = {
 
 
 @router.post("/api/streams", status_code=201, openapi_extra=SCRIPT_BODY,
-             dependencies=[Depends(require("operator"))])
+             dependencies=[Depends(require("operator"))], response_model=StreamCreated, responses=answers(413, 422))
 async def create_stream(request: Request, services: Services = Depends(get_services)) -> Any:
     body = await request.body()
     if len(body) > MAX_SCRIPT_BYTES:
@@ -41,15 +43,18 @@ async def create_stream(request: Request, services: Services = Depends(get_servi
     if not result.ok or result.script is None:
         return JSONResponse({"detail": "the script has errors", "findings": findings}, 422)
     stream_id = await repo.create_stream(services.db, result.script, body.decode("utf-8-sig"))
-    return {"id": stream_id, "title": result.script.title, "findings": findings, "urls": services.urls(stream_id)}
+    return {"id": stream_id, "title": result.script.title, "findings": findings,
+            "urls": stream_urls(services.settings, stream_id)}
 
 
-@router.get("/api/streams", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams", dependencies=[Depends(require("viewer"))], response_model=list[StreamSummary],
+            responses=answers())
 async def list_streams(services: Services = Depends(get_services)) -> list[dict[str, Any]]:
     return [asdict(s) for s in await repo.list_streams(services.db)]
 
 
-@router.get("/api/streams/{stream_id}", dependencies=[Depends(require("viewer"))])
+@router.get("/api/streams/{stream_id}", dependencies=[Depends(require("viewer"))], response_model=StreamState,
+            responses=answers(404))
 async def get_stream(stream_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
     from livecompanion.stream.service import load_state
 

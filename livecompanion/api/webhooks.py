@@ -19,25 +19,18 @@ subscription, is a duplicate in the event log and changes nothing.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 
 from livecompanion.api.deps import get_services
-from livecompanion.api.ingest import _TooLargeBody, read_limited, unavailable
-from livecompanion.api.services import Services
+from livecompanion.api.ingest import read_limited
+from livecompanion.api.schemas import answers
+from livecompanion.errors import Unauthorized, Unavailable
 from livecompanion.ingest.bridges import map_shopify_order, verify_shopify_hmac
-from livecompanion.ingest.service import (
-    MAX_BODY_BYTES,
-    IngestResult,
-    Overloaded,
-    TooLarge,
-    WriterClosed,
-    ingest_of,
-)
+from livecompanion.ingest.service import MAX_BODY_BYTES, IngestResult
+from livecompanion.wiring import Services
 
 router = APIRouter(tags=["webhooks"])
 
@@ -45,39 +38,26 @@ SECRET_ENV = "LIVECOMPANION_SHOPIFY_SECRET"
 
 
 def shopify_secret(services: Services) -> str | None:
-    # A Settings field would be the tidy home; until there is one, the environment is read here.
-    return getattr(services.settings, "shopify_secret", None) or os.environ.get(SECRET_ENV) or None
+    return services.settings.shopify_secret or None
 
 
-@router.post("/api/streams/{stream_id}/webhooks/shopify")
+@router.post("/api/streams/{stream_id}/webhooks/shopify",
+             responses=answers(400, 401, 404, 413, 503, auth=False))
 async def shopify_webhook(
     stream_id: str, request: Request, services: Services = Depends(get_services)
 ) -> Any:
     secret = shopify_secret(services)
     if not secret:
-        return JSONResponse(
-            {"detail": f"Shopify webhooks are not configured: set {SECRET_ENV}"}, status_code=503
-        )
-    try:
-        body = await read_limited(request, MAX_BODY_BYTES)
-    except _TooLargeBody:
-        return JSONResponse(
-            {"detail": f"a webhook may carry at most {MAX_BODY_BYTES:,} bytes"}, status_code=413
-        )
+        raise Unavailable(f"Shopify webhooks are not configured: set {SECRET_ENV}")
+    body = await read_limited(request, MAX_BODY_BYTES, "a webhook")
     if not verify_shopify_hmac(body, request.headers.get("x-shopify-hmac-sha256", ""), secret):
-        return JSONResponse({"detail": "X-Shopify-Hmac-Sha256 does not match the body"}, status_code=401)
+        raise Unauthorized("X-Shopify-Hmac-Sha256 does not match the body")
     topic = request.headers.get("x-shopify-topic", "")
     answer = {"topic": topic, "webhook_id": request.headers.get("x-shopify-webhook-id")}
+    await services.ingest.ensure_stream(stream_id)
     try:
-        ingest = ingest_of(services)
-        await ingest.ensure_stream(stream_id)
-        try:
-            events = map_shopify_order(topic, orjson.loads(body))
-        except (ValueError, orjson.JSONDecodeError) as exc:
-            return answer | IngestResult(rejected=[{"index": 0, "reason": str(exc)}]).as_dict()
-        result = await ingest.ingest_events(stream_id, events)
-    except TooLarge as exc:
-        return JSONResponse({"detail": str(exc)}, status_code=413)
-    except (Overloaded, WriterClosed) as exc:
-        return unavailable(exc)
+        events = map_shopify_order(topic, orjson.loads(body))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        return answer | IngestResult(rejected=[{"index": 0, "reason": str(exc)}]).as_dict()
+    result = await services.ingest.ingest_events(stream_id, events)
     return answer | result.as_dict()

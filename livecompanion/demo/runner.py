@@ -92,7 +92,7 @@ class _Demo:
 
     async def main(self) -> int:
         from livecompanion.api.app import create_app
-        from livecompanion.api.services import stream_urls
+        from livecompanion.api.urls import stream_urls
         from livecompanion.server import print_urls
 
         settings = self.settings
@@ -117,8 +117,7 @@ class _Demo:
         print_urls(settings, self.stream_id)
         tokens = {"operator": settings.operator_token or "", "ingest": settings.ingest_token or ""}
         base = f"http://{_local_host(settings.host)}:{settings.port}"
-        dashboard = stream_urls(settings, {"viewer": settings.viewer_token, "operator": tokens["operator"]},
-                                self.stream_id)["dashboard"]
+        dashboard = stream_urls(settings, self.stream_id)["dashboard"]
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             player = self._player(client, tokens)
             playing = asyncio.create_task(player.run())

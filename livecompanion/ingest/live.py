@@ -35,7 +35,7 @@ import logging
 import os
 import time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -45,6 +45,9 @@ from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.records import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -119,18 +122,18 @@ def _digest(value: Any) -> str:
 
 
 class LiveNumbers:
-    """One per process. `services` must have `db`, `hub`; publishing goes through stream.service."""
+    """One per process, held by `IngestService`; publishing goes through stream.service."""
 
     def __init__(
         self,
-        services: Any,
+        core: Core,
         counters: LiveCounters,
         *,
         gate: PublishGate | None = None,
         top_questions: int = 10,
         ticker_size: int = 10,
     ) -> None:
-        self.services = services
+        self.core = core
         self.counters = counters
         self.gate = gate or MemoryGate()
         self.top_questions = top_questions
@@ -174,7 +177,7 @@ class LiveNumbers:
                     continue
                 if await self.counters.claim_seed(stream_id):
                     delta = await seed_from_record(
-                        self.services.db,
+                        self.core.db,
                         stream_id,
                         self.triage(stream_id),
                         ticker_size=self.ticker_size,
@@ -290,7 +293,7 @@ class LiveNumbers:
 
         try:
             await stream_service.apply(
-                self.services, stream_id, [set_op([name], sections[name]) for name in changed]
+                self.core, stream_id, [set_op([name], sections[name]) for name in changed]
             )
         except BaseException:
             await self.gate.forget(stream_id)

@@ -1,7 +1,8 @@
 """Ingest as the routers see it: validate, write through the group-commit writer, then tell the show.
 
-    ingest = IngestService(services); await ingest.start()      # at service start (api/ingest.py)
-    await ingest.ensure_stream(stream_id)                        # LookupError: unknown stream (404)
+    ingest = IngestService(core, order_listeners=[...], comment_listeners=[...])   # wiring.py
+    await ingest.start()
+    await ingest.ensure_stream(stream_id)                        # NotFound: unknown stream (404)
     result = await ingest.ingest_body(stream_id, body, content_type)   # HTTP batch
     result = await ingest.ingest_values(stream_id, values, errors)     # WS message, decoded
     result = await ingest.ingest_events(stream_id, dicts)               # a bridge's mapped events
@@ -11,26 +12,27 @@ events are COMMITTED. Raises `TooLarge` (413), `Overloaded` (503 + Retry-After),
 
 What happens after a commit, in this order, before the caller is answered (for every stream the
 write touched):
- 1. `livecompanion.sales.service.on_orders(services, stream_id, orders)`: the new `order` events
+ 1. The order listeners (wiring.py registers `SalesService.on_orders`): the new `order` events
     (arrival order). A cancelled order releases its claimed units; paid after release is flagged.
- 2. `livecompanion.lottery.service.on_comments(services, stream_id, comments)`: the new `comment`
-    events; comments holding a running lottery's keyword enter their authors.
+ 2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
+    events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
 Each step sees only events that were new (duplicates changed nothing). A step that fails is
-logged and does not stop the others or the answer: the events are stored either way. Steps 1 and
-2 are looked up once at start and skipped while those packages do not provide them.
+logged and does not stop the others or the answer: the events are stored either way.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
+from livecompanion.errors import NotFound, TooLarge
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
+from livecompanion.events.models import Order
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
@@ -45,13 +47,16 @@ MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
-__all__ = ["IngestResult", "IngestService", "Overloaded", "TooLarge", "WriterClosed", "now_ms"]
+if TYPE_CHECKING:
+    from livecompanion.core import Core
+    from livecompanion.events.models import Comment
 
-Hook = Callable[[Any, str, list[Any]], Awaitable[None]]
+__all__ = ["CommentListener", "IngestResult", "IngestService", "OrderListener", "Overloaded", "TooLarge",
+           "WriterClosed", "now_ms"]
 
-
-class TooLarge(Exception):
-    """A request or message over the limits (HTTP 413)."""
+# Told of the new events of a stream once they are committed (duplicates are left out).
+OrderListener = Callable[[str, list[Order]], Awaitable[None]]
+CommentListener = Callable[[str, Iterable["Comment"]], Awaitable[None]]
 
 
 def now_ms() -> int:
@@ -82,39 +87,35 @@ def is_ndjson(content_type: str | None) -> bool | None:
     return None
 
 
-def _hook(module: str, name: str) -> Hook | None:
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None  # that package is not there (yet): the step is skipped
-        raise
-    return getattr(found, name, None)
-
-
-def make_live(services: Any) -> tuple[LiveCounters, PublishGate]:
+def make_live(core: Core) -> tuple[LiveCounters, PublishGate]:
     """Tallies and publish gate in Redis when the hub is shared through Redis (several instances),
     else in this process's memory."""
-    client = getattr(services.hub, "redis", None)
+    client = core.hub.redis
     if client is not None:
-        prefix = getattr(services.hub, "prefix", "livecompanion:")
-        return RedisCounters(client, prefix, instance_id()), RedisGate(client, prefix)
+        return RedisCounters(client, core.hub.prefix, instance_id()), RedisGate(client, core.hub.prefix)
     return MemoryCounters(), MemoryGate()
 
 
 class IngestService:
-    def __init__(self, services: Any, *, writer_options: dict[str, Any] | None = None) -> None:
-        self.services = services
-        counters, gate = make_live(services)
-        self.live = LiveNumbers(services, counters, gate=gate)
+    def __init__(
+        self,
+        core: Core,
+        *,
+        order_listeners: Sequence[OrderListener] = (),
+        comment_listeners: Sequence[CommentListener] = (),
+        writer_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.core = core
+        counters, gate = make_live(core)
+        self.live = LiveNumbers(core, counters, gate=gate)
         self.writer = GroupCommitWriter(
-            make_store(services.db),
+            make_store(core.db),
             after_commit=self._after_commit,
             before_write=self.live.prepare,
             **(writer_options or {}),
         )
-        self.on_orders = _hook("livecompanion.sales.service", "on_orders")
-        self.on_comments = _hook("livecompanion.lottery.service", "on_comments")
+        self.order_listeners = tuple(order_listeners)
+        self.comment_listeners = tuple(comment_listeners)
         self._known: set[str] = set()
 
     async def start(self) -> None:
@@ -133,10 +134,10 @@ class IngestService:
 
         from livecompanion.storage.tables import StreamRow
 
-        async with self.services.db.session() as session:
+        async with self.core.db.session() as session:
             found = await session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id))
         if found is None:
-            raise LookupError(f"no stream '{stream_id}'")
+            raise NotFound(f"no stream '{stream_id}'")
         self._known.add(stream_id)
 
     # --- the ways in ------------------------------------------------------------------------------
@@ -177,26 +178,25 @@ class IngestService:
                     comments.append(r)
                 elif r.type == "order":
                     orders.append(r.event)
-            if self.on_orders is not None and orders:
-                await self._step("sales.on_orders", self.on_orders, stream_id, orders)
-            if self.on_comments is not None and comments:
-                # Typed only if a lottery is open to read them (the hook looks first).
-                typed = (r.event for r in comments)
-                await self._step("lottery.on_comments", self.on_comments, stream_id, typed)
+            if orders:
+                for on_orders in self.order_listeners:
+                    await self._step(on_orders, stream_id, orders)
+            if comments:
+                for on_comments in self.comment_listeners:
+                    # Typed only if a listener reads them (a lottery is open: the listener looks first).
+                    await self._step(on_comments, stream_id, (r.event for r in comments))
             try:
                 await self.live.record(commit)
             except Exception:  # noqa: BLE001
                 log.exception("live numbers of stream %s: recording a commit failed", stream_id)
 
-    async def _step(self, name: str, hook: Hook, stream_id: str, events: list[Any]) -> None:
+    async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:
-            await hook(self.services, stream_id, events)
+            await listener(stream_id, events)
         except Exception:  # noqa: BLE001 - stored is stored; the show catches up on the next event
-            log.exception("after-commit step %s failed for stream %s", name, stream_id)
+            log.exception("after-commit step %s failed for stream %s", getattr(listener, "__qualname__", listener),
+                          stream_id)
 
-
-def ingest_of(services: Any) -> IngestService:
-    found = services.extras.get("ingest")
-    if found is None:
-        raise WriterClosed("ingest is not running")
-    return found
+    async def load_section(self, section: str, stream_id: str) -> Any:
+        """`metrics`, `questions` or `ticker` of a document rebuilt from the record."""
+        return (await self.live.sections(stream_id))[section]

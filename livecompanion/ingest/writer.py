@@ -35,6 +35,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
+from livecompanion.errors import Unavailable
 from livecompanion.ingest.records import EventRecord, StreamCommit, WriteResult
 from livecompanion.ingest.store import EventStore
 
@@ -46,15 +47,14 @@ BeforeWrite = Callable[[set[str]], Awaitable[None]]
 RETRIES = 3
 
 
-class Overloaded(Exception):
+class Overloaded(Unavailable):
     """The writer has no room for these events now; try again after `retry_after` seconds."""
 
     def __init__(self, retry_after: float) -> None:
-        super().__init__(f"ingest is overloaded: try again in {retry_after:g} s")
-        self.retry_after = retry_after
+        super().__init__(f"ingest is overloaded: try again in {retry_after:g} s", max(1, round(retry_after)))
 
 
-class WriterClosed(Exception):
+class WriterClosed(Unavailable):
     """The service is shutting down and takes no more events."""
 
 

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import func, select, text, update
 
+from livecompanion.errors import Invalid, NotFound
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest, new_seed
 from livecompanion.sales.base import now_ms
 from livecompanion.storage.db import Database
@@ -54,16 +55,16 @@ def display_name(nickname: str | None, user_id: str) -> str:
 async def create_lottery(db: Database, stream_id: str, *, keyword: str, winners: int, duration_seconds: int,
                          prize: str | None, exclude_user_ids: Iterable[str] = ()) -> LotteryRow:
     if isinstance(winners, bool) or not isinstance(winners, int) or not 1 <= winners <= MAX_WINNERS:
-        raise ValueError(f"winners must be an integer from 1 to {MAX_WINNERS:,}, got {winners!r}")
+        raise Invalid(f"winners must be an integer from 1 to {MAX_WINNERS:,}, got {winners!r}")
     if (isinstance(duration_seconds, bool) or not isinstance(duration_seconds, int)
             or not 1 <= duration_seconds <= MAX_DURATION_SECONDS):
-        raise ValueError(f"duration_seconds must be an integer from 1 to {MAX_DURATION_SECONDS:,}, "
+        raise Invalid(f"duration_seconds must be an integer from 1 to {MAX_DURATION_SECONDS:,}, "
                          f"got {duration_seconds!r}")
     now = now_ms()
     async with db.session() as session:
         stream = await session.get(StreamRow, stream_id)
         if stream is None:
-            raise LookupError(f"no stream '{stream_id}'")
+            raise NotFound(f"no stream '{stream_id}'")
         excluded: dict[str, Any] = {"user_ids": sorted(set(exclude_user_ids))}
         if stream.host:  # the host's own comments (under the script's host name) never enter
             excluded["nicknames"] = [stream.host]
@@ -80,7 +81,7 @@ async def lottery_row(db: Database, stream_id: str, lottery_id: str) -> LotteryR
     async with db.session() as session:
         row = await session.get(LotteryRow, lottery_id)
     if row is None or row.stream_id != stream_id:
-        raise LookupError(f"no lottery '{lottery_id}' in stream '{stream_id}'")
+        raise NotFound(f"no lottery '{lottery_id}' in stream '{stream_id}'")
     return row
 
 

@@ -1,8 +1,8 @@
 """Comment lotteries (評論「想要」抽免單) as the service runs them.
 
-Seams:
-    await on_comments(services, stream_id, comments)   # ingest, after committing `comment` events
-    cue runner "lottery" and section loader "lotteries" (registered at import)
+Wired by the composition root (`livecompanion/wiring.py`), which holds one `LotteryService` and
+registers its seams: `on_comments` as a comment listener of ingest (after committing `comment`
+events), `run_cue` as the `lottery` cue runner and `load_section` as the `lotteries` loader.
 
 A comment enters its author (once) when it holds the keyword (ingest.comments.KeywordMatcher:
 folded, repeats collapsed, a negated 不想要 does not count), its `ts` falls between the lottery's
@@ -21,8 +21,9 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
+from livecompanion.errors import Conflict, Invalid
 from livecompanion.lottery import records
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest
 from livecompanion.lottery.records import Entry, display_name
@@ -30,7 +31,11 @@ from livecompanion.realtime import set_op
 from livecompanion.sales.base import now_ms
 from livecompanion.sales.coalesce import Coalescer
 from livecompanion.storage.tables import LotteryRow
+from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +45,13 @@ SCAN_EVERY = 2.0
 
 
 def matcher(keyword: str) -> Any:
-    """The lottery keyword test of ingest/comments (ValueError for a keyword with nothing to match)."""
+    """The lottery keyword test of ingest/comments (`Invalid` for a keyword with nothing to match)."""
     from livecompanion.ingest.comments import KeywordMatcher
 
-    return KeywordMatcher(keyword)
+    try:
+        return KeywordMatcher(keyword)
+    except ValueError as exc:
+        raise Invalid(str(exc), ("body", "keyword")) from None
 
 
 @dataclass
@@ -79,9 +87,9 @@ async def screen_section(db: Any, stream_id: str) -> dict[str, Any]:
 
 
 class LotteryService:
-    def __init__(self, services: Any) -> None:
-        self.services = services
-        self.db = services.db
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.db = core.db
         self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens")
         self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
@@ -181,7 +189,7 @@ class LotteryService:
         """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
         row = await records.lottery_row(self.db, stream_id, lottery_id)
         if row.drawn_ms is None or row.seed is None:
-            raise ValueError(f"lottery '{lottery_id}' has not been drawn yet")
+            raise Conflict("not_drawn", f"lottery '{lottery_id}' has not been drawn yet")
         won = row.winners or {}
         ids = [e.user_id for e in records.eligible(row, await records.entries_of(self.db, lottery_id))]
         again = draw(row.seed, ids, row.winners_wanted)
@@ -212,9 +220,7 @@ class LotteryService:
         await self._apply(stream_id, [set_op(["lotteries", key[1]], value)])
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        from livecompanion.stream.service import apply
-
-        await apply(self.services, stream_id, ops)
+        await apply(self.core, stream_id, ops)
 
     # ---- timer: draw at the end ----
 
@@ -240,43 +246,16 @@ class LotteryService:
             wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))
             await asyncio.sleep(wait)
 
+    # ---- the seams the composition root registers ----
 
-# ---- the seams ------------------------------------------------------------------------------------
+    async def run_cue(self, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        """The `lottery` cue runner."""
+        made = await self.create(
+            stream_id, keyword=cue["keyword"], winners=cue["winners"], duration_seconds=cue["duration_seconds"],
+            prize=cue.get("prize"),
+        )
+        return {"id": made["id"], "ends_at": made["ends_at"]}
 
-def lotteries_of(services: Any) -> LotteryService:
-    service = services.extras.get("lottery")
-    if service is None:
-        service = services.extras["lottery"] = LotteryService(services)
-        service.start()
-    return service
-
-
-async def on_comments(services: Any, stream_id: str, comments: Iterable[Any]) -> None:
-    """Ingest calls this after committing `comment` events: keyword comments enter open lotteries.
-    `comments` is iterated only while a lottery of the stream is open."""
-    await lotteries_of(services).on_comments(stream_id, comments)
-
-
-async def run_lottery_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    made = await lotteries_of(services).create(
-        stream_id, keyword=cue["keyword"], winners=cue["winners"], duration_seconds=cue["duration_seconds"],
-        prize=cue.get("prize"),
-    )
-    return {"id": made["id"], "ends_at": made["ends_at"]}
-
-
-async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
-    return await screen_section(services.db, stream_id)  # from the record alone: starts nothing
-
-
-def _register() -> None:
-    try:
-        from livecompanion.stream.cues import register_cue_runner
-        from livecompanion.stream.sections import register_section_loader
-    except ImportError:
-        return
-    register_cue_runner("lottery", run_lottery_cue)
-    register_section_loader("lotteries", load_section)
-
-
-_register()
+    async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
+        """The `lotteries` section loader: from the record alone."""
+        return await screen_section(self.db, stream_id)

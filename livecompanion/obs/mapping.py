@@ -8,26 +8,11 @@ scenes, cue actions to scenes, and the end to a scene; a move that maps to nothi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from livecompanion.scripts.models import Script, Segment
 from livecompanion.scripts.obs_section import ObsSection
-
-
-@dataclass(frozen=True, slots=True)
-class ShowMove:
-    """What just happened to the show, as a listener hears it (after the record committed it)."""
-
-    status: str  # ready | live | ended
-    segment: Segment | None = None  # the live segment, if any
-    cue_key: str | None = None  # "<segment id>/<cue index>" when a cue fired
-    cue_action: str | None = None
-
-
-class ShowListener(Protocol):
-    """Told after each move of the show; must return quickly and never raise into the show."""
-
-    async def on_show_moved(self, stream_id: str, script: Script, move: ShowMove) -> None: ...
+from livecompanion.stream.moves import ShowMove
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 How a move reaches OBS, on one instance or several:
 1. The show moves (next/previous/goto/end, or a cue fires) and the record commits it.
-2. `on_show_moved` (a ShowListener) maps the move to a scene and writes `obs.wanted`
+2. `on_show_moved` (a show listener, registered in wiring.py) maps the move to a scene and writes `obs.wanted`
    ({id, scene, reason, at_ms}) into the stream's live document. That is all the show waits for:
    one hub change, whatever OBS is doing.
 3. On the instance holding the stream's lease (lease.py; without Redis: the only instance), a
@@ -26,14 +26,19 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from livecompanion.core import Core
+from livecompanion.errors import Conflict, Invalid, NotFound
 from livecompanion.obs.client import client_missing
 from livecompanion.obs.lease import LEASE_MS, ObsLease
 from livecompanion.obs.link import RETRY_MAX, RETRY_MIN, ObsLink
-from livecompanion.obs.mapping import ShowMove, config_section, scene_for_move, scene_for_segment
+from livecompanion.obs.mapping import config_section, scene_for_move, scene_for_segment
 from livecompanion.realtime import set_op
 from livecompanion.scripts.models import Script
 from livecompanion.scripts.obs_section import ObsSection
+from livecompanion.storage.streams import get_script
 from livecompanion.storage.tables import StreamRow
+from livecompanion.stream.moves import ShowMove
+from livecompanion.stream.service import apply, load_state, script_of
 from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -69,12 +74,12 @@ def initial_section(script: Script) -> dict[str, Any] | None:
 
 
 class ObsService:
-    def __init__(self, services: Any, *, retry_min: float = RETRY_MIN, retry_max: float = RETRY_MAX,
+    def __init__(self, core: Core, *, retry_min: float = RETRY_MIN, retry_max: float = RETRY_MAX,
                  scan_every: float = SCAN_EVERY, lease_ms: int = LEASE_MS) -> None:
-        self.services = services
+        self.core = core
         self.instance = secrets.token_hex(6)
-        self.redis = getattr(services.hub, "redis", None)  # RedisHub's client: leases live beside the hub
-        self.prefix = getattr(services.hub, "prefix", "livecompanion:")
+        self.redis = getattr(core.hub, "redis", None)  # RedisHub's client: leases live beside the hub
+        self.prefix = getattr(core.hub, "prefix", core.settings.redis_prefix)
         self.retry_min, self.retry_max = retry_min, retry_max
         self.scan_every = scan_every
         self.lease_ms = lease_ms
@@ -116,8 +121,6 @@ class ObsService:
     async def switch_now(self, stream_id: str, script: Script, segment_id: str | None = None,
                          scene: str | None = None) -> dict[str, Any]:
         """Switch OBS to a segment's scene (or a scene by name) now, whatever the show is on."""
-        from livecompanion.errors import Invalid, NotFound
-
         config = _config(script)
         if (segment_id is None) == (scene is None):
             raise Invalid("give exactly one of 'segment_id' or 'scene'")
@@ -136,8 +139,6 @@ class ObsService:
         return await self.want(stream_id, scene, reason)
 
     async def refresh_overlay(self, stream_id: str, script: Script) -> dict[str, Any]:
-        from livecompanion.errors import Invalid
-
         config = _config(script)
         if not config.overlay_source:
             raise Invalid("the script's obs section names no overlay_source (the browser source to refresh)")
@@ -148,10 +149,8 @@ class ObsService:
 
     async def section(self, stream_id: str, script: Script) -> dict[str, Any]:
         """The stream's `obs` section as screens have it."""
-        from livecompanion.stream.service import load_state
-
         _config(script)
-        _rev, doc = await load_state(self.services, stream_id)
+        _rev, doc = await load_state(self.core, stream_id)
         section = doc.get("obs")
         return section if isinstance(section, dict) else initial_section(script) or {}
 
@@ -176,10 +175,8 @@ class ObsService:
             await asyncio.sleep(self.scan_every)
 
     async def _scan_once(self) -> None:
-        from livecompanion.stream.service import script_of
-
         cutoff = now_ms() - KEEP_AFTER_END_MS
-        async with self.services.db.session() as session:
+        async with self.core.db.session() as session:
             current = set(await session.scalars(select(StreamRow.id).where(
                 or_(StreamRow.status != "ended", StreamRow.ended_ms > cutoff))))
             for stream_id in current - set(self.workers) - self._without_obs:
@@ -231,10 +228,8 @@ class ObsService:
             await link.close()
 
     async def _follow_document(self, stream_id: str, link: ObsLink) -> None:
-        from livecompanion.stream.service import load_state
-
         async def read() -> None:
-            _rev, doc = await load_state(self.services, stream_id)
+            _rev, doc = await load_state(self.core, stream_id)
             section = doc.get("obs")
             if not isinstance(section, dict):
                 return
@@ -242,7 +237,7 @@ class ObsService:
                 await link.republish()
             link.show_wants(section)
 
-        async with self.services.hub.subscribe(stream_id) as feed:
+        async with self.core.hub.subscribe(stream_id) as feed:
             await read()  # after subscribing, so no change slips between the read and the feed
             async for message in feed:
                 if message.get("type") == "resync" or any(
@@ -252,49 +247,14 @@ class ObsService:
                     await read()
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        from livecompanion.stream.service import apply
+        await apply(self.core, stream_id, ops)
 
-        await apply(self.services, stream_id, ops)
+    async def load_section(self, stream_id: str, _now_ms: int) -> dict[str, Any] | None:
+        """The `obs` section of a document rebuilt from the record (a section loader)."""
+        return initial_section(await get_script(self.core.db, stream_id))
 
 
 def _config(script: Script) -> ObsSection:
-    from livecompanion.errors import Conflict
-
     if script.obs is None:
         raise Conflict("no_obs", "this stream's script has no obs section, so OBS is not driven from it")
     return script.obs
-
-
-# ---- the seams (until the composition root registers listeners and section loaders) -------------
-
-def obs_of(services: Any) -> ObsService:
-    service = services.extras.get("obs")
-    if service is None:
-        service = services.extras["obs"] = ObsService(services)
-        service.start()
-    return service  # type: ignore[no-any-return]
-
-
-async def show_moved(services: Any, stream_id: str, script: Script, move: ShowMove) -> None:
-    """The show's hook: never raises, never waits on OBS."""
-    if script.obs is None:
-        return
-    try:
-        await obs_of(services).on_show_moved(stream_id, script, move)
-    except Exception:  # OBS must never fail the show
-        log.exception("OBS for stream %s: could not ask for the scene of this move", stream_id)
-
-
-async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any] | None:
-    from livecompanion.storage.streams import get_script
-
-    return initial_section(await get_script(services.db, stream_id))
-
-
-def _register() -> None:
-    from livecompanion.stream.sections import register_section_loader
-
-    register_section_loader("obs", load_section)
-
-
-_register()

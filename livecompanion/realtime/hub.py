@@ -24,11 +24,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
 
 from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_copy
+
+if TYPE_CHECKING:
+    from redis import asyncio as aioredis
 
 DEFAULT_QUEUE = 256
 
@@ -144,10 +147,20 @@ class Subscription:
 
 @runtime_checkable
 class Hub(Protocol):
+    """What the domains hold: `MemoryHub` (one process) or `RedisHub` (instances share through Redis).
+
+    `redis` is the hub's capability to share more than the document: the Redis client every
+    instance talks to (None for `MemoryHub`), with `prefix` the deployment's key prefix. Domains
+    that keep shared tallies (ingest's live numbers) put them there when it is set."""
+
+    redis: aioredis.Redis | None
+    prefix: str
+
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None: ...
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int: ...
     async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int: ...
     def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
+    async def drop(self, stream_id: str) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -195,6 +208,8 @@ class MemoryHub(_HubBase):
 
     def __init__(self) -> None:
         super().__init__()
+        self.redis: aioredis.Redis | None = None  # nothing shared beyond this process
+        self.prefix = ""
         self._docs: dict[str, tuple[int, dict[str, Any]]] = {}
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None:

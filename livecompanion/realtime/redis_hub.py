@@ -150,8 +150,9 @@ def _decode(raw: bytes) -> Any:
 class RedisHub(_HubBase):
     def __init__(self, client: aioredis.Redis, prefix: str = "livecompanion:") -> None:
         super().__init__()
-        self.redis = client
+        self.redis: aioredis.Redis | None = client
         self.prefix = prefix
+        self._redis = client
         self._apply = client.register_script(APPLY_LUA)
         self._load = client.register_script(LOAD_LUA)
         self._listener: asyncio.Task[None] | None = None
@@ -175,7 +176,7 @@ class RedisHub(_HubBase):
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None:
         doc_key, rev_key = self._keys(stream_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        async with self._redis.pipeline(transaction=True) as pipe:
             pipe.get(rev_key)
             pipe.hgetall(doc_key)
             rev, fields = await pipe.execute()
@@ -194,7 +195,7 @@ class RedisHub(_HubBase):
     async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int:
         checked = check_ops(ops)
         if not checked:
-            current = await self.redis.get(self._keys(stream_id)[1])
+            current = await self._redis.get(self._keys(stream_id)[1])
             if current is None:
                 raise NotLoaded(stream_id)
             return int(current)
@@ -212,7 +213,7 @@ class RedisHub(_HubBase):
         return int(rev)
 
     async def drop(self, stream_id: str) -> None:
-        await self.redis.delete(*self._keys(stream_id))
+        await self._redis.delete(*self._keys(stream_id))
 
     # ---- fan-out: one pattern subscription per instance ----
 
@@ -234,7 +235,7 @@ class RedisHub(_HubBase):
         backoff = 0.1
         connected_before = False
         while True:
-            pubsub = self.redis.pubsub()
+            pubsub = self._redis.pubsub()
             try:
                 await pubsub.psubscribe(pattern)
                 async for message in pubsub.listen():
@@ -282,4 +283,4 @@ class RedisHub(_HubBase):
     async def close(self) -> None:
         self._close_all()
         await cancel_and_wait(self._listener)
-        await self.redis.aclose()
+        await self._redis.aclose()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from livecompanion.errors import Invalid, NotFound
 from livecompanion.sales.base import Live, now_ms
 from livecompanion.sales.rules import HOLDING, first_n_left, sale_status
 from livecompanion.storage.db import Database
@@ -41,7 +42,7 @@ def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, 
     """Bad terms -> ValueError naming the field (the API turns it into 422)."""
     def whole(name: str, value: Any, low: int, high: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
+            raise Invalid(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
 
     whole("stock", stock, 1, MAX_STOCK)
     whole("duration_seconds", duration_seconds, 1, MAX_DURATION_SECONDS)
@@ -49,7 +50,7 @@ def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, 
     if first_n is not None:
         whole("first_n", first_n, 1, MAX_STOCK)
     if not isinstance(price, Decimal) or price < 0 or price != price.quantize(Decimal("0.01")):
-        raise ValueError(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")
+        raise Invalid(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")
 
 
 async def create_sale(db: Database, stream_id: str, *, sku: str, price: Decimal, stock: int,
@@ -60,7 +61,7 @@ async def create_sale(db: Database, stream_id: str, *, sku: str, price: Decimal,
     now = now_ms()
     async with db.session() as session:
         if await session.get(StreamRow, stream_id) is None:
-            raise LookupError(f"no stream '{stream_id}'")
+            raise NotFound(f"no stream '{stream_id}'")
         row = FlashSaleRow(
             id=secrets.token_hex(6), stream_id=stream_id, sku=sku, price=price, stock=stock, sold=0,
             next_rank=1, first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,
@@ -75,7 +76,7 @@ async def sale_row(db: Database, stream_id: str, sale_id: str) -> FlashSaleRow:
     async with db.session() as session:
         row = await session.get(FlashSaleRow, sale_id)
     if row is None or row.stream_id != stream_id:
-        raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+        raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
     return row
 
 

@@ -34,6 +34,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from livecompanion.errors import Invalid
+
 # Outcomes of a claim.
 GRANTED = "granted"
 REPLAYED = "replayed"
@@ -99,7 +101,7 @@ class Outcome:
 
 def check_qty(qty: object) -> int:
     if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QTY:
-        raise ValueError(f"qty must be an integer from 1 to {MAX_QTY}, got {qty!r}")
+        raise Invalid(f"qty must be an integer from 1 to {MAX_QTY}, got {qty!r}")
     return qty
 
 

@@ -1,13 +1,14 @@
 """Flash sales as the service runs them: start, claim, stop, order events, screens, timers.
 
-Seams for other packages:
-    await on_orders(services, stream_id, orders)   # ingest, after committing `order` events
-    await report_records(services_or_db, stream_id) -> {"flash_sales": [...], "lotteries": [...]}
-    cue runner "flash_sale" and section loader "flash_sales" (registered at import)
+Wired by the composition root (`livecompanion/wiring.py`), which holds one `SalesService` and
+registers its seams: `on_orders` as an order listener of ingest, `run_cue` as the `flash_sale`
+cue runner and `load_section` as the `flash_sales` section loader. `report_records(db, stream_id)`
+gives the after-stream report what it needs.
 
 The claim store is Redis (store_redis.py, shared by every instance) when `redis_url` is set, else
-the record itself (store_sql.py). Screens get `flash_sales.<id>` (records.overlay_value), pushed
-coalesced a few times a second and at once when the sale sells out, comes back, stops or ends.
+the record itself (store_sql.py): `make_claim_store`. Screens get `flash_sales.<id>`
+(records.overlay_value), pushed coalesced a few times a second and at once when the sale sells
+out, comes back, stops or ends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from sqlalchemy import and_, or_, select
 
@@ -27,7 +28,12 @@ from livecompanion.sales.records import SaleInfo, overlay_value
 from livecompanion.sales.rules import GRANTED, HOLDING, MOVED_RELEASED, REPLAYED, UNCHANGED
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
+
+if TYPE_CHECKING:
+    from livecompanion.config import Settings
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +45,24 @@ SETTLED_MS = 60_000
 DURABLE_WAIT = 3.0  # seconds a granted claim waits for the record before the caller is told to retry
 
 
+def make_claim_store(settings: Settings, db: Database) -> ClaimStore:
+    """Redis (shared by every instance) when the deployment has it, else the record itself."""
+    from livecompanion.sales.store_redis import RedisClaimStore
+    from livecompanion.sales.store_sql import SqlClaimStore
+
+    if settings.redis_url:
+        return RedisClaimStore.from_url(db, settings.redis_url, settings.redis_prefix or "livecompanion:")
+    return SqlClaimStore(db)
+
+
 class SalesService:
-    def __init__(self, services: Any, store: ClaimStore | None = None) -> None:
+    def __init__(self, core: Core, store: ClaimStore) -> None:
         from livecompanion.sales.drain import Drainer
         from livecompanion.sales.store_redis import RedisClaimStore
-        from livecompanion.sales.store_sql import SqlClaimStore
 
-        self.services = services
-        self.db: Database = services.db
-        if store is None:
-            settings = services.settings
-            url = settings.redis_url
-            prefix = getattr(settings, "redis_prefix", None) or "livecompanion:"  # this deployment's keys
-            store = RedisClaimStore.from_url(self.db, url, prefix) if url else SqlClaimStore(self.db)
-        self.store: ClaimStore = store
+        self.core = core
+        self.db: Database = core.db
+        self.store = store
         self.drainer = Drainer(store) if isinstance(store, RedisClaimStore) else None
         self.board = Coalescer(self._read_screen, self._push_screen, name="flash-sale screens")
         self._infos: dict[str, SaleInfo] = {}
@@ -198,9 +208,7 @@ class SalesService:
         await self._apply(stream_id, [set_op(["flash_sales", sale_id, name], v) for name, v in value.items()])
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        from livecompanion.stream.service import apply
-
-        await apply(self.services, stream_id, ops)
+        await apply(self.core, stream_id, ops)
 
     # ---- timers: end of sale on every screen, and order reconciliation ----
 
@@ -260,6 +268,22 @@ class SalesService:
             await self.on_orders(stream_id, [_OrderStatus(order_id, status)])
         return len(rows)
 
+    # ---- the seams the composition root registers ----
+
+    async def run_cue(self, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        """The `flash_sale` cue runner."""
+        sale = await self.create_sale(
+            stream_id, sku=cue["sku"], price=Decimal(str(cue["price"])), stock=cue["stock"],
+            duration_seconds=cue["duration_seconds"], first_n=cue.get("first_n"),
+            first_n_bonus=cue.get("first_n_bonus"), per_user_limit=cue.get("per_user_limit") or 1,
+        )
+        return {"id": sale["id"], "ends_at": sale["ends_at"]}
+
+    async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
+        """The `flash_sales` section loader (a document rebuilt from the record)."""
+        return await self.screen_section(stream_id, now)
+
+
 
 class _OrderStatus:
     __slots__ = ("order_id", "status")
@@ -269,59 +293,10 @@ class _OrderStatus:
         self.status = status
 
 
-# ---- the seams ------------------------------------------------------------------------------------
-
-def sales_of(services: Any) -> SalesService:
-    """The process's SalesService (made and started on first use)."""
-    service = services.extras.get("sales")
-    if service is None:
-        service = services.extras["sales"] = SalesService(services)
-        service.start()
-    return service
-
-
-async def on_orders(services: Any, stream_id: str, orders: list[Any]) -> None:
-    """Ingest calls this after committing `order` events: cancels release claims, pays move them."""
-    await sales_of(services).on_orders(stream_id, orders)
-
-
-async def report_records(services_or_db: Any, stream_id: str) -> dict[str, list[dict[str, Any]]]:
+async def report_records(db: Database, stream_id: str) -> dict[str, list[dict[str, Any]]]:
     """The records the after-stream report needs (analytics.extras shapes): flash sales with their
     claims over time, lotteries with entrant count, seed and winners."""
     from livecompanion.lottery.records import report_lotteries
 
-    db = services_or_db if isinstance(services_or_db, Database) else services_or_db.db
     return {"flash_sales": await records.report_sales(db, stream_id),
             "lotteries": await report_lotteries(db, stream_id)}
-
-
-async def run_flash_sale_cue(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    sale = await sales_of(services).create_sale(
-        stream_id, sku=cue["sku"], price=Decimal(str(cue["price"])), stock=cue["stock"],
-        duration_seconds=cue["duration_seconds"], first_n=cue.get("first_n"),
-        first_n_bonus=cue.get("first_n_bonus"), per_user_limit=cue.get("per_user_limit") or 1,
-    )
-    return {"id": sale["id"], "ends_at": sale["ends_at"]}
-
-
-async def load_section(services: Any, stream_id: str, now: int) -> dict[str, Any]:
-    """`flash_sales` for a document rebuilt from the record. Without a running SalesService (a tool,
-    another package's test) the numbers come from the record alone, and nothing is started."""
-    service = services.extras.get("sales")
-    if service is not None:
-        return await service.screen_section(stream_id, now)
-    return {row.id: overlay_value(await records.sale_info(services.db, row), records.live_of(row), now)
-            for row in await records.sale_rows(services.db, stream_id)}
-
-
-def _register() -> None:
-    try:
-        from livecompanion.stream.cues import register_cue_runner
-        from livecompanion.stream.sections import register_section_loader
-    except ImportError:  # the show package is not installed: nothing fires cues or builds screens
-        return
-    register_cue_runner("flash_sale", run_flash_sale_cue)
-    register_section_loader("flash_sales", load_section)
-
-
-_register()

@@ -39,6 +39,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import select, update
 
+from livecompanion.errors import NotFound
 from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable, now_ms
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid
@@ -146,7 +147,7 @@ class RedisClaimStore:
                                FS.stopped_ms, FS.sold_out_ms)
                 )).first()
                 if sale is None:
-                    raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+                    raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
                 claims = (await conn.execute(
                     select(CL.rank, CL.qty, CL.bonus, CL.status, CL.claimed_ms, CL.user_id, CL.order_id)
                     .where(CL.sale_id == sale_id)

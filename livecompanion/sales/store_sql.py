@@ -24,6 +24,7 @@ from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from livecompanion.errors import NotFound
 from livecompanion.sales.base import ClaimReply, Live, OrderMove, now_ms
 from livecompanion.sales.rules import (
     CLAIMED,
@@ -93,7 +94,7 @@ class SqlClaimStore:
             .where(FS.id == sale_id, FS.stream_id == stream_id)
         )).first()
         if row is None:
-            raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+            raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
         return Live(row.stock, row.sold, row.next_rank, row.ends_ms, row.stopped_ms, row.sold_out_ms)
 
     async def _lookup(self, conn: AsyncConnection, sale_id: str, user_id: str,
@@ -150,7 +151,7 @@ class SqlClaimStore:
                     )).first()
                     await tx.rollback()
                     if sale is None:
-                        raise LookupError(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+                        raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
                     if sale.stopped_ms is not None or now >= sale.ends_ms:
                         code = ENDED
                     elif found.held + qty > sale.per_user_limit:

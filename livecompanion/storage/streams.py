@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import StreamRow
@@ -71,7 +72,7 @@ async def get_stream(db: Database, stream_id: str) -> StreamRow:
     async with db.session() as session:
         row = await session.get(StreamRow, stream_id)
     if row is None:
-        raise LookupError(f"no stream '{stream_id}'")
+        raise NotFound(f"no stream '{stream_id}'")
     return row
 
 

@@ -1,21 +1,16 @@
-"""The seam through which a fired cue runs: one runner per cue action.
+"""The seam through which a fired cue runs: one runner per cue action, held by `Core.cues`.
 
-Countdown, pin and note cues are run by this package (registered in `service.py`). Flash-sale and
-lottery cues are run by the packages that own those (sales, lottery), which register at import:
+The composition root (`livecompanion/wiring.py`) registers every runner once at start: the show's
+own (countdown, pin, note: `stream/service.py`) and those of the domains that own the action
+(flash_sale: `SalesService.run_cue`, lottery: `LotteryService.run_cue`):
 
-    from livecompanion.stream.cues import register_cue_runner
-
-    async def run_flash_sale_cue(services, stream_id: str, cue: dict) -> dict:
-        sale = await start_flash_sale(services, stream_id, sku=cue["sku"], price=cue["price"], ...)
-        return {"id": sale.id}
-
-    register_cue_runner("flash_sale", run_flash_sale_cue)
+    cues.register("flash_sale", sales.run_cue)      # async (stream_id, cue) -> dict | None
 
 `cue` holds the cue's fields as in the script, by their Python names (flash_sale: sku, price (a
 number), stock, duration_seconds, first_n, first_n_bonus, per_user_limit; lottery: keyword,
 winners, duration_seconds, prize) plus `key` ("<segment id>/<cue index>") and `action`. A runner
-returns a small JSON-ready dict (e.g. the new sale's id) that the fire endpoint passes back; it may
-raise LookupError (404), ValueError (422) or a ShowError (409) with a message for the operator.
+returns a small JSON-ready dict (e.g. the new sale's id) that the fire endpoint passes back; it
+raises the domain errors of `livecompanion.errors` with a message for the operator.
 
 A cue can be fired faster than the script says (`time_scale`, e.g. a demo played at 20x):
 `scale_cue` divides the one duration each timed action has before the runner sees it.
@@ -27,31 +22,37 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-CueRunner = Callable[[Any, str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+from livecompanion.errors import Invalid, Unsupported
 
-_RUNNERS: dict[str, CueRunner] = {}
+CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note")
 
-
-class NoCueRunner(LookupError):
-    """No package has registered a runner for this cue action (its feature is not installed)."""
+CueRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-def register_cue_runner(action: str, runner: CueRunner) -> None:
-    """Set the runner of a cue action (a later registration replaces an earlier one)."""
-    if action not in ("countdown", "flash_sale", "lottery", "pin", "note"):
-        raise ValueError(f"unknown cue action '{action}'")
-    _RUNNERS[action] = runner
+class NoCueRunner(Unsupported):
+    """No runner is registered for this cue action (its feature is not wired in this service)."""
 
 
-def cue_runner(action: str) -> CueRunner:
-    runner = _RUNNERS.get(action)
-    if runner is None:
-        raise NoCueRunner(f"nothing can run '{action}' cues in this service (no runner registered)")
-    return runner
+class CueRunners:
+    """The runner of each cue action, as the composition root registered them."""
 
+    def __init__(self) -> None:
+        self._runners: dict[str, CueRunner] = {}
 
-def registered_actions() -> list[str]:
-    return sorted(_RUNNERS)
+    def register(self, action: str, runner: CueRunner) -> None:
+        """Set the runner of a cue action (a later registration replaces an earlier one)."""
+        if action not in CUE_ACTIONS:
+            raise ValueError(f"unknown cue action '{action}'")
+        self._runners[action] = runner
+
+    def runner(self, action: str) -> CueRunner:
+        runner = self._runners.get(action)
+        if runner is None:
+            raise NoCueRunner(f"nothing can run '{action}' cues in this service (no runner registered)")
+        return runner
+
+    def actions(self) -> list[str]:
+        return sorted(self._runners)
 
 
 # The field holding how long a timed action lasts, in seconds.
@@ -60,11 +61,12 @@ MAX_TIME_SCALE = 10_000.0
 
 
 def check_time_scale(time_scale: Any) -> float:
-    """A time scale is a finite number > 0 (and at most MAX_TIME_SCALE); ValueError saying what is wrong."""
+    """A time scale is a finite number > 0 (and at most MAX_TIME_SCALE); `Invalid` saying what is wrong."""
     if isinstance(time_scale, bool) or not isinstance(time_scale, (int, float)):
-        raise ValueError(f"time_scale must be a number > 0, got {time_scale!r}")
+        raise Invalid(f"time_scale must be a number > 0, got {time_scale!r}", ("body", "time_scale"))
     if not math.isfinite(time_scale) or not 0 < time_scale <= MAX_TIME_SCALE:
-        raise ValueError(f"time_scale must be > 0 and at most {MAX_TIME_SCALE:g}, got {time_scale!r}")
+        raise Invalid(f"time_scale must be > 0 and at most {MAX_TIME_SCALE:g}, got {time_scale!r}",
+                      ("body", "time_scale"))
     return float(time_scale)
 
 

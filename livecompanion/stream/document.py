@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script, Segment
 
 CUE_FIELDS = {
@@ -148,7 +149,7 @@ def find_cue(script: Script, key: str) -> tuple[int, Segment, Any]:
     for index, segment in enumerate(script.segments):
         if segment.id == segment_id and raw_index.isdigit() and int(raw_index) < len(segment.cues):
             return index, segment, segment.cues[int(raw_index)]
-    raise LookupError(f"no cue '{key}' in this script (cue keys are '<segment id>/<cue index>')")
+    raise NotFound(f"no cue '{key}' in this script (cue keys are '<segment id>/<cue index>')")
 
 
 EMPTY_METRICS: dict[str, Any] = {"viewers": 0, "comments_per_min": 0, "orders": 0, "gmv": 0, "intent": {}}

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from livecompanion.errors import Conflict, NotFound
 from livecompanion.stream.document import Show
 
 
-class ShowError(ValueError):
-    """An operator action that does not fit where the show stands (HTTP 409)."""
+class ShowError(Conflict):
+    """An operator action that does not fit where the show stands (HTTP 409, code `show_state`)."""
+
+    def __init__(self, message: str, code: str = "show_state") -> None:
+        super().__init__(code, message)
 
 
 def _go_live(show: Show, index: int, now_ms: int) -> Show:
@@ -52,7 +56,7 @@ def previous_segment(show: Show, segment_count: int, now_ms: int) -> Show:
 
 def goto_segment(show: Show, index: int, segment_count: int, now_ms: int) -> Show:
     if not 0 <= index < segment_count:
-        raise LookupError(f"no segment {index}: this script has segments 0 to {segment_count - 1}")
+        raise NotFound(f"no segment {index}: this script has segments 0 to {segment_count - 1}")
     if show.status == "live" and show.segment_index == index:
         raise ShowError(f"segment {index} is already live")
     return _go_live(show, index, now_ms)

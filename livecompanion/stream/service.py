@@ -1,4 +1,4 @@
-"""The live show's service functions: plain async functions of (services, stream_id, ...).
+"""The live show's service functions: plain async functions of (core, stream_id, ...).
 
 The record (StreamRow, CountdownRow, the event log) is the truth; the hub holds the live document
 built from it. Every change is written to the record and applied to the hub while the stream's row
@@ -15,19 +15,23 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from livecompanion.errors import Invalid, NotFound
 from livecompanion.realtime import NotLoaded, del_op, set_op
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
 from livecompanion.stream import machine
-from livecompanion.stream.cues import check_time_scale, cue_runner, register_cue_runner, scale_cue
+from livecompanion.stream.cues import CueRunners, check_time_scale, scale_cue
 from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
 from livecompanion.stream.machine import ShowError
-from livecompanion.stream.sections import load_sections
+from livecompanion.stream.moves import ShowMove
+
+if TYPE_CHECKING:
+    from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ def show_of(row: StreamRow) -> Show:
 async def _row(session: AsyncSession, stream_id: str, lock: bool = False) -> StreamRow:
     row = await session.get(StreamRow, stream_id, with_for_update=lock, populate_existing=lock)
     if row is None:
-        raise LookupError(f"no stream '{stream_id}'")
+        raise NotFound(f"no stream '{stream_id}'")
     return row
 
 
@@ -74,10 +78,10 @@ def _countdown_value(row: CountdownRow) -> dict[str, Any]:
 
 # ---- the document in the hub ----------------------------------------------------------------------
 
-async def build_state(services: Any, stream_id: str) -> dict[str, Any]:
+async def build_state(core: Core, stream_id: str) -> dict[str, Any]:
     """The whole live document as the record says it is now."""
     now = now_ms()
-    async with services.db.session() as session:
+    async with core.db.session() as session:
         row = await _row(session, stream_id)
         countdowns = await session.scalars(
             select(CountdownRow).where(
@@ -86,39 +90,39 @@ async def build_state(services: Any, stream_id: str) -> dict[str, Any]:
         )
         running = {c.id: _countdown_value(c) for c in countdowns}
     doc = build_document(script_of(row), show_of(row), running, now)
-    doc.update(await load_sections(services, stream_id, now))
+    doc.update(await core.sections.load(stream_id, now))
     return doc
 
 
-async def load_state(services: Any, stream_id: str) -> tuple[int, dict[str, Any]]:
+async def load_state(core: Core, stream_id: str) -> tuple[int, dict[str, Any]]:
     """(rev, state) of the stream; rebuilt from the record into the hub if the hub lacks it.
 
-    Raises LookupError for an unknown stream.
+    Raises NotFound for an unknown stream.
     """
-    snap = await services.hub.snapshot(stream_id)
+    snap = await core.hub.snapshot(stream_id)
     if snap is not None:
         return snap
-    state = await build_state(services, stream_id)
-    rev = await services.hub.load(stream_id, state)  # not forced: another instance may have been first
-    snap = await services.hub.snapshot(stream_id)
+    state = await build_state(core, stream_id)
+    rev = await core.hub.load(stream_id, state)  # not forced: another instance may have been first
+    snap = await core.hub.snapshot(stream_id)
     return snap if snap is not None else (rev, state)
 
 
-async def reload_state(services: Any, stream_id: str) -> int:
+async def reload_state(core: Core, stream_id: str) -> int:
     """Rebuild the document from the record and replace the hub's copy (screens get a snapshot)."""
-    return await services.hub.load(stream_id, await build_state(services, stream_id), force=True)
+    return await core.hub.load(stream_id, await build_state(core, stream_id), force=True)
 
 
-async def apply(services: Any, stream_id: str, ops: list[dict[str, Any]]) -> int:
+async def apply(core: Core, stream_id: str, ops: list[dict[str, Any]]) -> int:
     """Apply a change to a stream's document, loading the document first if the hub lacks it.
 
     For other domains (ingest metrics, flash sales, lotteries) that change their own sections.
     """
     try:
-        return await services.hub.apply(stream_id, ops)
+        return await core.hub.apply(stream_id, ops)
     except NotLoaded:
-        await load_state(services, stream_id)
-        return await services.hub.apply(stream_id, ops)
+        await load_state(core, stream_id)
+        return await core.hub.apply(stream_id, ops)
 
 
 class _Locked:
@@ -134,19 +138,19 @@ class _Locked:
 
 
 @asynccontextmanager
-async def locked_stream(services: Any, stream_id: str) -> AsyncIterator[_Locked]:
+async def locked_stream(core: Core, stream_id: str) -> AsyncIterator[_Locked]:
     """A session with the stream's row locked. On exit the ops gathered in `.ops` go to the hub
     while the row is still locked (so the screens change in the record's order), then the record
     commits. If the hub lacks the document, or the commit fails after the hub changed, the document
-    is rebuilt from the committed record instead. Raises LookupError for an unknown stream."""
+    is rebuilt from the committed record instead. Raises NotFound for an unknown stream."""
     reload = False
-    async with _lock(stream_id), services.db.session() as session:
+    async with _lock(stream_id), core.db.session() as session:
         locked = _Locked(session, await _row(session, stream_id, lock=True))
         yield locked
         await session.flush()
         if locked.ops:
             try:
-                locked.rev = await services.hub.apply(stream_id, locked.ops)
+                locked.rev = await core.hub.apply(stream_id, locked.ops)
             except NotLoaded:
                 reload = True  # rebuilt below from the committed record, which has this change
         try:
@@ -154,10 +158,10 @@ async def locked_stream(services: Any, stream_id: str) -> AsyncIterator[_Locked]
         except Exception:
             await session.rollback()
             if locked.ops and not reload:
-                await reload_state(services, stream_id)
+                await reload_state(core, stream_id)
             raise
     if reload:
-        await reload_state(services, stream_id)
+        await reload_state(core, stream_id)
 
 
 # ---- segments ---------------------------------------------------------------------------------------
@@ -165,8 +169,8 @@ async def locked_stream(services: Any, stream_id: str) -> AsyncIterator[_Locked]
 Step = Callable[[Show, Script, int], Show]
 
 
-async def _transition(services: Any, stream_id: str, step: Step, from_index: int | None) -> dict[str, Any]:
-    async with locked_stream(services, stream_id) as locked:
+async def _transition(core: Core, stream_id: str, step: Step, from_index: int | None) -> dict[str, Any]:
+    async with locked_stream(core, stream_id) as locked:
         row = locked.row
         script, show = script_of(row), show_of(row)
         if from_index is not None and show.segment_index != from_index:
@@ -184,23 +188,8 @@ async def _transition(services: Any, stream_id: str, step: Step, from_index: int
                 body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
             ))
         locked.ops = transition_ops(script, new)
-    await _tell_show_listeners(services, stream_id, script, new)  # issue 16 hook, see below
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, new))  # after the commit
     return _show_result(script, new) | {"rev": locked.rev}
-
-
-# ---- issue 16 (OBS follows the show): TEMPORARY hook, to become an explicitly registered
-# listener in the composition root. Runs after the record committed; never raises, never waits on OBS.
-async def _tell_show_listeners(services: Any, stream_id: str, script: Script, show: Show,
-                               cue_key: str | None = None, cue_action: str | None = None) -> None:
-    if script.obs is None:
-        return
-    from livecompanion.obs.mapping import ShowMove
-    from livecompanion.obs.service import show_moved
-
-    segment = None
-    if show.status == "live" and show.segment_index is not None:
-        segment = script.segments[show.segment_index]
-    await show_moved(services, stream_id, script, ShowMove(show.status, segment, cue_key, cue_action))
 
 
 def _show_result(script: Script, show: Show) -> dict[str, Any]:
@@ -213,44 +202,44 @@ def _show_result(script: Script, show: Show) -> dict[str, Any]:
             "segment": segment}
 
 
-async def next_segment(services: Any, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
+async def next_segment(core: Core, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
     """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
     return await _transition(
-        services, stream_id, lambda show, script, now: machine.next_segment(show, len(script.segments), now),
+        core, stream_id, lambda show, script, now: machine.next_segment(show, len(script.segments), now),
         from_index,
     )
 
 
-async def previous_segment(services: Any, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
+async def previous_segment(core: Core, stream_id: str, from_index: int | None = None) -> dict[str, Any]:
     return await _transition(
-        services, stream_id,
+        core, stream_id,
         lambda show, script, now: machine.previous_segment(show, len(script.segments), now), from_index,
     )
 
 
 async def goto_segment(
-    services: Any, stream_id: str, index: int | None = None, segment_id: str | None = None,
+    core: Core, stream_id: str, index: int | None = None, segment_id: str | None = None,
     from_index: int | None = None,
 ) -> dict[str, Any]:
     """Go live with any segment, by index (0-based) or by its id."""
     if (index is None) == (segment_id is None):
-        raise ValueError("give exactly one of 'index' or 'id'")
+        raise Invalid("give exactly one of 'index' or 'id'", ("body",))
 
     def step(show: Show, script: Script, now: int) -> Show:
         target = index
         if segment_id is not None:
             ids = script.segment_ids()
             if segment_id not in ids:
-                raise LookupError(f"no segment '{segment_id}' in this script (ids: {', '.join(ids)})")
+                raise NotFound(f"no segment '{segment_id}' in this script (ids: {', '.join(ids)})")
             target = ids.index(segment_id)
         assert target is not None
         return machine.goto_segment(show, target, len(script.segments), now)
 
-    return await _transition(services, stream_id, step, from_index)
+    return await _transition(core, stream_id, step, from_index)
 
 
-async def end_stream(services: Any, stream_id: str) -> dict[str, Any]:
-    return await _transition(services, stream_id, lambda show, script, now: machine.end(show, now), None)
+async def end_stream(core: Core, stream_id: str) -> dict[str, Any]:
+    return await _transition(core, stream_id, lambda show, script, now: machine.end(show, now), None)
 
 
 # ---- countdowns, pins, notes, the teleprompter remote -------------------------------------------------
@@ -258,14 +247,15 @@ async def end_stream(services: Any, stream_id: str) -> dict[str, Any]:
 MAX_COUNTDOWN_SECONDS = 24 * 3600
 
 
-async def start_countdown(services: Any, stream_id: str, seconds: int, label: str | None = None) -> dict[str, Any]:
+async def start_countdown(core: Core, stream_id: str, seconds: int, label: str | None = None) -> dict[str, Any]:
     """Start a countdown; every screen counts to the same absolute `ends_at` (epoch ms)."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or not 1 <= seconds <= MAX_COUNTDOWN_SECONDS:
-        raise ValueError(f"seconds must be a whole number from 1 to {MAX_COUNTDOWN_SECONDS}, got {seconds!r}")
+        raise Invalid(f"seconds must be a whole number from 1 to {MAX_COUNTDOWN_SECONDS}, got {seconds!r}",
+                      ("body", "seconds"))
     now = now_ms()
     countdown = CountdownRow(id=secrets.token_hex(6), stream_id=stream_id, label=label, seconds=seconds,
                              started_ms=now, ends_ms=now + seconds * 1000, cancelled=False)
-    async with locked_stream(services, stream_id) as locked:
+    async with locked_stream(core, stream_id) as locked:
         ended = await locked.session.scalars(select(CountdownRow.id).where(
             CountdownRow.stream_id == stream_id, CountdownRow.ends_ms <= now, CountdownRow.ends_ms > now - 86_400_000,
         ))
@@ -275,43 +265,43 @@ async def start_countdown(services: Any, stream_id: str, seconds: int, label: st
     return {"id": countdown.id, "ends_at": countdown.ends_ms, "label": label, "seconds": seconds}
 
 
-async def cancel_countdown(services: Any, stream_id: str, countdown_id: str) -> None:
-    async with locked_stream(services, stream_id) as locked:
+async def cancel_countdown(core: Core, stream_id: str, countdown_id: str) -> None:
+    async with locked_stream(core, stream_id) as locked:
         result = await locked.session.execute(
             update(CountdownRow)
             .where(CountdownRow.id == countdown_id, CountdownRow.stream_id == stream_id)
             .values(cancelled=True)
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            raise LookupError(f"no countdown '{countdown_id}' in stream '{stream_id}'")
+            raise NotFound(f"no countdown '{countdown_id}' in stream '{stream_id}'")
         locked.ops = [del_op(["countdowns", countdown_id])]
 
 
 MAX_PIN_TEXT = 500
 
 
-async def pin(services: Any, stream_id: str, text: str, nickname: str | None = None) -> dict[str, Any]:
+async def pin(core: Core, stream_id: str, text: str, nickname: str | None = None) -> dict[str, Any]:
     """Pin a comment on the overlay (replacing any pinned one). Shown as text, never as markup."""
     text = (text or "").strip()
     if not text or len(text) > MAX_PIN_TEXT:
-        raise ValueError(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text")
+        raise Invalid(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text", ("body", "text"))
     pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
-    async with locked_stream(services, stream_id) as locked:
+    async with locked_stream(core, stream_id) as locked:
         locked.row.pinned = pinned
         locked.ops = [set_op(["pinned"], pinned)]
     return pinned
 
 
-async def unpin(services: Any, stream_id: str) -> None:
-    async with locked_stream(services, stream_id) as locked:
+async def unpin(core: Core, stream_id: str) -> None:
+    async with locked_stream(core, stream_id) as locked:
         locked.row.pinned = None
         locked.ops = [set_op(["pinned"], None)]
 
 
-async def show_note(services: Any, stream_id: str, text: str, key: str | None = None) -> dict[str, Any]:
+async def show_note(core: Core, stream_id: str, text: str, key: str | None = None) -> dict[str, Any]:
     """Show a note to the host on the teleprompter (not on the overlay) until the segment changes."""
     note = {"text": text, "key": key, "shown_ms": now_ms()}
-    await apply(services, stream_id, [set_op(["note"], note)])
+    await apply(core, stream_id, [set_op(["note"], note)])
     return note
 
 
@@ -319,21 +309,22 @@ PROMPTER_ACTIONS = ("play", "pause", "toggle", "speed", "faster", "slower", "bac
                     "bigger", "smaller", "mirror_h", "mirror_v")
 
 
-async def prompter_command(services: Any, stream_id: str, action: str, value: float | None = None) -> dict[str, Any]:
+async def prompter_command(core: Core, stream_id: str, action: str, value: float | None = None) -> dict[str, Any]:
     """A remote-control command for every teleprompter of the stream (they act on the patch)."""
     if action not in PROMPTER_ACTIONS:
-        raise ValueError(f"unknown teleprompter action '{action}' (one of: {', '.join(PROMPTER_ACTIONS)})")
+        raise Invalid(f"unknown teleprompter action '{action}' (one of: {', '.join(PROMPTER_ACTIONS)})",
+                      ("body", "action"))
     if action == "speed" and (value is None or not 1 <= value <= 9):
-        raise ValueError("'speed' needs a value from 1 to 9")
+        raise Invalid("'speed' needs a value from 1 to 9", ("body", "value"))
     command = {"action": action, "value": value, "at_ms": now_ms()}
-    await load_state(services, stream_id)  # LookupError for an unknown stream
-    await apply(services, stream_id, [set_op(["prompter"], command)])
+    await load_state(core, stream_id)  # NotFound for an unknown stream
+    await apply(core, stream_id, [set_op(["prompter"], command)])
     return command
 
 
 # ---- cues ------------------------------------------------------------------------------------------
 
-async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
+async def fire_cue(core: Core, stream_id: str, key: str, force: bool = False,
                    time_scale: float = 1.0) -> dict[str, Any]:
     """Run a cue of the script now (one click on the console). A cue fires once unless forced.
 
@@ -341,7 +332,7 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
     divided by it (whole seconds, at least 1), e.g. for a demo played at 20x."""
     time_scale = check_time_scale(time_scale)
     now = now_ms()
-    async with locked_stream(services, stream_id) as locked:
+    async with locked_stream(core, stream_id) as locked:
         row = locked.row
         _index, _segment, cue = find_cue(script_of(row), key)
         fired = dict(row.fired_cues or {})
@@ -352,9 +343,9 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
         row.fired_cues = fired
     try:
         fields = scale_cue(cue.action, cue_fields(cue), time_scale)
-        result = await cue_runner(cue.action)(services, stream_id, {"key": key, "action": cue.action, **fields})
+        result = await core.cues.runner(cue.action)(stream_id, {"key": key, "action": cue.action, **fields})
     except Exception:
-        async with locked_stream(services, stream_id) as locked:
+        async with locked_stream(core, stream_id) as locked:
             row = locked.row
             fired = dict(row.fired_cues or {})
             if fired.get(key) == now:
@@ -364,30 +355,30 @@ async def fire_cue(services: Any, stream_id: str, key: str, force: bool = False,
                     fired[key] = previous
                 row.fired_cues = fired
         raise
-    await apply(services, stream_id, [set_op(["cues", key, "fired_ms"], now)])
+    await apply(core, stream_id, [set_op(["cues", key, "fired_ms"], now)])
     script = script_of(row)
-    await _tell_show_listeners(services, stream_id, script, show_of(row), key, cue.action)  # issue 16 hook
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, show_of(row), key, cue.action))
     return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
 
 
-async def _run_countdown(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    return await start_countdown(services, stream_id, cue["seconds"], cue.get("label"))
+def register_show_cues(core: Core, cues: CueRunners) -> None:
+    """The cue actions the show runs itself: countdown, pin and note (the composition root calls this)."""
 
+    async def run_countdown(stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        return await start_countdown(core, stream_id, cue["seconds"], cue.get("label"))
 
-async def _run_pin(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    return await pin(services, stream_id, cue["text"], cue.get("nickname"))
+    async def run_pin(stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        return await pin(core, stream_id, cue["text"], cue.get("nickname"))
 
+    async def run_note(stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
+        return await show_note(core, stream_id, cue["text"], cue["key"])
 
-async def _run_note(services: Any, stream_id: str, cue: dict[str, Any]) -> dict[str, Any]:
-    return await show_note(services, stream_id, cue["text"], cue["key"])
-
-
-register_cue_runner("countdown", _run_countdown)
-register_cue_runner("pin", _run_pin)
-register_cue_runner("note", _run_note)
+    cues.register("countdown", run_countdown)
+    cues.register("pin", run_pin)
+    cues.register("note", run_note)
 
 __all__ = [
     "ShowError", "apply", "build_state", "cancel_countdown", "end_stream", "fire_cue", "goto_segment",
     "load_state", "locked_stream", "next_segment", "pin", "previous_segment", "prompter_command",
-    "reload_state", "show_note", "start_countdown", "unpin",
+    "register_show_cues", "reload_state", "show_note", "start_countdown", "unpin",
 ]

@@ -38,7 +38,7 @@ def test_a_saturated_writer_answers_503_with_retry_after(client: TestClient) -> 
         content=EXAMPLE_SCRIPT.read_bytes(),
         headers={**auth, "Content-Type": "application/yaml"},
     ).json()["id"]
-    ingest = client.app.state.services.extras["ingest"]  # type: ignore[attr-defined]
+    ingest = client.app.state.services.ingest  # type: ignore[attr-defined]
     writer = ingest.writer
     writer.max_pending_events, writer.admit_timeout = 10, 0.3
     after = writer.after_commit

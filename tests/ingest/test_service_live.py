@@ -7,13 +7,13 @@ import asyncio
 import itertools
 import time
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any, AsyncIterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from livecompanion.config import Settings
 from livecompanion.events import parse_event
 from livecompanion.ingest.counters import LiveDelta, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, mask_nickname, merge_questions
@@ -27,6 +27,7 @@ from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
 from livecompanion.storage.db import Database
 from livecompanion.storage.migrate import upgrade_async
+from livecompanion.wiring import build_core
 
 SCRIPT = Script.model_validate({"title": "t", "segments": [{"kind": "opening", "target": "5m"}]})
 
@@ -273,7 +274,7 @@ async def services(database_url: str) -> AsyncIterator[Any]:
     await upgrade_async(database_url)
     db = Database(database_url)
     hub = MemoryHub()
-    yield SimpleNamespace(db=db, hub=hub, extras={})
+    yield build_core(Settings(database_url=database_url), db, hub, {"operator": "o", "ingest": "i", "viewer": "v"})
     await hub.close()
     await db.dispose()
 
@@ -355,7 +356,7 @@ async def test_published_coalesced_and_rebuilt_after_a_restart(services: Any) ->
 
     # A new process (fresh tallies) rebuilds the same numbers from the record; only the rolling
     # comments-per-minute starts again from zero.
-    fresh = LiveNumbers(SimpleNamespace(db=services.db, hub=MemoryHub(), extras={}), MemoryCounters())
+    fresh = LiveNumbers(build_core(services.settings, services.db, MemoryHub(), services.tokens), MemoryCounters())
     rebuilt = await fresh.sections(sid)
     assert rebuilt["metrics"] == {**live_sections["metrics"], "comments_per_min": 0}
     assert rebuilt["questions"] == live_sections["questions"]

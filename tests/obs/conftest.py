@@ -13,6 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from livecompanion import wiring
+from livecompanion.config import Settings
+from livecompanion.realtime import MemoryHub
+from livecompanion.realtime.hub import Hub
+from livecompanion.storage.db import Database
+from livecompanion.storage.tables import Base
 from tests.conftest import IN_CI, ServerProcess, free_port, start_server
 
 from .obs_studio import OBS, XVFB, ObsStudio, Xvfb
@@ -53,6 +59,22 @@ def obs_server(tmp_path: Path, obs_studio: ObsStudio) -> Iterator[ServerProcess]
     proc = start_server(tmp_path, extra_env={"SHOW_OBS_PASSWORD": obs_studio.password})
     yield proc
     proc.stop()
+
+
+async def make_obs_services(url: str, hub: Hub | None = None, *, lease_ms: int | None = None,
+                            scan_every: float = 0.5) -> wiring.Services:
+    """Every service of an instance, wired as the server wires them, started; OBS retried quickly."""
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    settings = Settings(database_url=url, operator_token="op", ingest_token="in", viewer_token="vi")
+    services = wiring.build_services(settings, db=db, hub=hub or MemoryHub())
+    obs = services.obs
+    obs.retry_min, obs.retry_max, obs.scan_every = 0.2, 0.5, scan_every
+    if lease_ms is not None:
+        obs.lease_ms = lease_ms
+    await wiring.start(services)
+    return services
 
 
 async def program_scene(studio: ObsStudio) -> str | None:

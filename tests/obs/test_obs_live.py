@@ -12,16 +12,13 @@ from typing import Any
 
 import pytest
 
-import livecompanion.sales.service  # noqa: F401 - registers the flash_sale cue runner (until issue 11 wires it)
-from livecompanion.api.services import Services
-from livecompanion.obs.service import ObsService
+from livecompanion import wiring
+from livecompanion.wiring import Services
 from livecompanion.scripts import check_text
 from livecompanion.storage.streams import create_stream
 from livecompanion.stream import service
 from tests.conftest import free_port
-from tests.stream.conftest import make_services
-
-from .conftest import OVERLAY, eventually, program_scene, set_program_scene
+from .conftest import OVERLAY, eventually, make_obs_services, program_scene, set_program_scene
 from .obs_studio import ObsStudio
 
 pytestmark = pytest.mark.obs
@@ -73,13 +70,9 @@ async def start_stream(services: Services, address: str, env: str) -> str:
 
 @pytest.fixture
 async def services(sqlite_url: str) -> AsyncIterator[Services]:
-    made = await make_services(sqlite_url)
-    made.extras["obs"] = obs = ObsService(made, retry_min=0.2, retry_max=0.5, scan_every=0.5)
-    obs.start()
+    made = await make_obs_services(sqlite_url)
     yield made
-    await obs.close()
-    await made.hub.close()
-    await made.db.dispose()
+    await wiring.close(made)
 
 
 async def obs_section(services: Services, stream_id: str) -> dict[str, Any]:
@@ -187,7 +180,7 @@ async def test_unmapped_scene_and_refresh_are_answered_with_obs_words(
     monkeypatch.setenv("LC_TEST_OBS_PASSWORD", obs_studio.password)
     stream_id = await start_stream(services, obs_studio.address, "LC_TEST_OBS_PASSWORD")
     await eventually(lambda: link_is(services, stream_id, "connected"))
-    obs = services.extras["obs"]
+    obs = services.obs
     script = (await _script(services, stream_id))
     wanted = await obs.switch_now(stream_id, script, scene="No Such Scene")
     section = await eventually(lambda: _applied(services, stream_id, wanted["id"]))
@@ -233,32 +226,26 @@ async def test_two_instances_one_talks_to_obs_and_the_other_takes_over(
     from livecompanion.realtime.redis_hub import RedisHub
 
     monkeypatch.setenv("LC_TEST_OBS_PASSWORD", obs_studio.password)
-    instances = []
-    for _ in range(2):
-        made = await make_services(sqlite_url, hub=RedisHub.from_url(redis_url, prefix=redis_prefix))
-        made.extras["obs"] = ObsService(made, retry_min=0.2, retry_max=0.5, scan_every=0.3, lease_ms=900)
-        made.extras["obs"].start()
-        instances.append(made)
+    instances = [await make_obs_services(sqlite_url, RedisHub.from_url(redis_url, prefix=redis_prefix),
+                                         lease_ms=900, scan_every=0.3) for _ in range(2)]
     a, b = instances
     try:
         stream_id = await start_stream(a, obs_studio.address, "LC_TEST_OBS_PASSWORD")
         await eventually(lambda: link_is(a, stream_id, "connected"))
-        holders = [s for s in instances if stream_id in s.extras["obs"].links]
+        holders = [s for s in instances if stream_id in s.obs.links]
         assert len(holders) == 1  # the other instance waits on the lease
         other = b if holders[0] is a else a
         await service.next_segment(other, stream_id)  # the move is made where the holder is not
         await eventually(lambda: on_program(obs_studio, "開場全景"))
 
-        await holders[0].extras["obs"].close()  # the holder goes away (its lease is given up)
+        await holders[0].obs.close()  # the holder's OBS side goes away (its lease is given up)
         await service.next_segment(holders[0], stream_id)  # its record and hub still work
         await eventually(lambda: on_program(obs_studio, "產品特寫"))
         link = await eventually(lambda: link_is(other, stream_id, "connected"))
-        assert link["instance"] == other.extras["obs"].instance
+        assert link["instance"] == other.obs.instance
     finally:
         for made in instances:
-            await made.extras["obs"].close()
-            await made.hub.close()
-            await made.db.dispose()
+            await wiring.close(made)
 
 
 async def test_unset_password_variable_and_missing_extra_are_unavailable(

@@ -7,11 +7,11 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from livecompanion.api.services import Services
 from livecompanion.config import Settings
 from livecompanion.realtime import MemoryHub
 from livecompanion.sales.service import SalesService
 from livecompanion.storage.tables import OrderRow
+from livecompanion.wiring import build_core
 from tests.sales.conftest import close_store, new_stream, open_store, recorded_claims
 
 
@@ -21,8 +21,8 @@ def test_reconciliation_applies_missed_order_statuses(store_kind: dict[str, Any]
         settings = Settings(
             redis_url=store_kind.get("redis_url"), operator_token="o", ingest_token="i", viewer_token="v"
         )
-        services = Services(settings=settings, db=db, hub=MemoryHub(), tokens={})
-        service = SalesService(services, store)
+        core = build_core(settings, db, MemoryHub(), {"operator": "o", "ingest": "i", "viewer": "v"})
+        service = SalesService(core, store)
         service.start()
         try:
             stream_id = await new_stream(db)

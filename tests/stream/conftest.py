@@ -8,27 +8,29 @@ from typing import Any
 
 import pytest
 
-from livecompanion.api.services import Services
 from livecompanion.config import Settings
+from livecompanion.core import Core
 from livecompanion.realtime import MemoryHub
 from livecompanion.scripts import check_file
 from livecompanion.storage.db import Database
 from livecompanion.storage.streams import create_stream
 from livecompanion.storage.tables import Base
+from livecompanion.wiring import build_core
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "autumn-hydration.yaml"
 TOKENS = {"operator": "op", "ingest": "in", "viewer": "vi"}
 
 
-async def make_services(url: str, hub: Any = None) -> Services:
+async def make_services(url: str, hub: Any = None) -> Core:
+    """The show's core (record, hub, the show's own cue runners) without the other domains."""
     db = Database(url)
     async with db.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-    return Services(settings=Settings(database_url=url), db=db, hub=hub or MemoryHub(), tokens=TOKENS)
+    return build_core(Settings(database_url=url), db, hub or MemoryHub(), TOKENS)
 
 
 @pytest.fixture
-async def services(sqlite_url: str) -> AsyncIterator[Services]:
+async def services(sqlite_url: str) -> AsyncIterator[Core]:
     made = await make_services(sqlite_url)
     yield made
     await made.hub.close()
@@ -36,7 +38,7 @@ async def services(sqlite_url: str) -> AsyncIterator[Services]:
 
 
 @pytest.fixture
-async def stream_id(services: Services) -> str:
+async def stream_id(services: Core) -> str:
     result = check_file(EXAMPLE)
     assert result.script is not None
     return await create_stream(services.db, result.script, EXAMPLE.read_text())

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from livecompanion.realtime import MemoryHub
 from livecompanion.storage.tables import EventRow, StreamRow
-from livecompanion.stream import cues, sections, service
+from livecompanion.stream import cues, service
 from livecompanion.stream.machine import ShowError
 
 from .conftest import make_services
@@ -157,7 +157,7 @@ async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyP
     assert (await service.load_state(services, stream_id))[1]["note"] is None
 
     # Flash sale with no runner registered: refused, and the cue is not marked fired.
-    monkeypatch.delitem(cues._RUNNERS, "flash_sale", raising=False)
+    monkeypatch.delitem(services.cues._runners, "flash_sale", raising=False)
     with pytest.raises(cues.NoCueRunner):
         await service.fire_cue(services, stream_id, "mask-close/0")
     async with services.db.session() as session:
@@ -166,11 +166,11 @@ async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyP
 
     calls: list[tuple[str, dict[str, Any]]] = []
 
-    async def run_sale(svc, sid: str, cue: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def run_sale(sid: str, cue: dict[str, Any]) -> dict[str, Any]:
         calls.append((sid, cue))
         return {"id": "sale-1"}
 
-    monkeypatch.setitem(cues._RUNNERS, "flash_sale", run_sale)
+    services.cues.register("flash_sale", run_sale)
     result = await service.fire_cue(services, stream_id, "mask-close/0")
     assert result["result"] == {"id": "sale-1"}
     sid, cue = calls[0]
@@ -193,11 +193,11 @@ async def test_firing_cues_faster_divides_their_durations(services, stream_id: s
 
     calls: list[dict[str, Any]] = []
 
-    async def run(svc, sid: str, cue: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def run(sid: str, cue: dict[str, Any]) -> dict[str, Any]:
         calls.append(cue)
         return {"id": f"x{len(calls)}"}
 
-    monkeypatch.setitem(cues._RUNNERS, "flash_sale", run)
+    services.cues.register("flash_sale", run)
     await service.fire_cue(services, stream_id, "mask-close/0", time_scale=7)  # 300 s sale
     assert calls[-1]["duration_seconds"] == 43 and calls[-1]["stock"] == 200  # round(300 / 7); stock as is
     await service.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=10_000)
@@ -222,19 +222,19 @@ def test_scale_cue_touches_only_the_duration() -> None:
 
 
 async def test_section_loaders_fill_other_domains_sections(services, stream_id, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    async def metrics(svc, sid: str, now: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    async def metrics(sid: str, now: int) -> dict[str, Any]:
         return {"viewers": 321, "comments_per_min": 4, "orders": 2, "gmv": 198, "intent": {"想要": 132}}
 
-    async def broken(svc, sid: str, now: int) -> Any:  # type: ignore[no-untyped-def]
+    async def broken(sid: str, now: int) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(sections._LOADERS, "metrics", metrics)
-    monkeypatch.setitem(sections._LOADERS, "questions", broken)
+    services.sections.register("metrics", metrics)
+    services.sections.register("questions", broken)
     _, doc = await service.load_state(services, stream_id)
     assert doc["metrics"]["intent"] == {"想要": 132}
     assert doc["questions"] == []  # the broken loader's section keeps its default
     with pytest.raises(ValueError):
-        sections.register_section_loader("segment", metrics)
+        services.sections.register("segment", metrics)
 
 
 async def test_prompter_commands(services, stream_id: str) -> None:  # type: ignore[no-untyped-def]

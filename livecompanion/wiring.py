@@ -1,0 +1,118 @@
+"""The composition root: every service of a running instance, built and wired in one place.
+
+    services = build_services(settings)    # nothing runs yet
+    await start(services)                   # timers, writers, pushers
+    ...                                     # routers reach `services` through api/deps.py
+    await close(services)                   # in reverse order; everything admitted is written
+
+Domains never find each other by name or at import: what one domain tells another is registered
+here, explicitly, as in centrifuge's `Node` holding its typed `Broker`:
+
+    ingest  --order listener-->    SalesService.on_orders      (cancels release claimed units)
+    ingest  --comment listener-->  LotteryService.on_comments  (keyword comments enter lotteries)
+    show    --cue runners-->       countdown/pin/note (stream), flash_sale (sales), lottery (lottery)
+    show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest), obs
+    show    --show listeners-->    ObsService.on_show_moved    (OBS switches scenes with the show)
+
+A newcomer following a claim reads `api/sales.py` (HTTP), `sales/service.py` (the decision and the
+wait for the record) and the claim store of this deployment (`sales/store_redis.py` with its drainer
+`sales/drain.py`, or `sales/store_sql.py`): `make_claim_store` picks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from livecompanion.config import Settings
+from livecompanion.core import ROLES, Core, Role
+from livecompanion.ingest.service import IngestService
+from livecompanion.lottery.service import LotteryService
+from livecompanion.obs.service import ObsService
+from livecompanion.realtime import make_hub
+from livecompanion.realtime.hub import Hub
+from livecompanion.sales.service import SalesService, make_claim_store
+from livecompanion.storage.db import Database
+from livecompanion.stream.service import register_show_cues
+
+LIVE_SECTIONS = ("metrics", "questions", "ticker")  # ingest's sections of the live document
+
+
+@dataclass(eq=False, kw_only=True)
+class Services(Core):
+    """A `Core` with the domain services of the instance."""
+
+    ingest: IngestService
+    sales: SalesService
+    lottery: LotteryService
+    obs: ObsService
+
+
+def tokens_of(settings: Settings) -> dict[Role, str]:
+    tokens: dict[Role, str] = {
+        "operator": settings.operator_token or "",
+        "ingest": settings.ingest_token or "",
+        "viewer": settings.viewer_token or "",
+    }
+    if not all(tokens[role] for role in ROLES):
+        raise ValueError("all three tokens must be set (Settings.with_generated_tokens fills them)")
+    return tokens
+
+
+def build_core(settings: Settings, db: Database, hub: Hub, tokens: dict[Role, str]) -> Core:
+    """A core with the show's own cue runners; what the show needs without the other domains."""
+    core = Core(settings=settings, db=db, hub=hub, tokens=tokens)
+    register_show_cues(core, core.cues)
+    return core
+
+
+def build_services(settings: Settings, *, db: Database | None = None, hub: Hub | None = None,
+                   ingest_writer_options: dict[str, object] | None = None) -> Services:
+    """Every service of an instance, wired; nothing starts until `start`."""
+    db = db or Database(settings.resolved_database_url())
+    hub = hub or make_hub(settings.redis_url, prefix=settings.redis_prefix)
+    core = build_core(settings, db, hub, tokens_of(settings))
+    sales = SalesService(core, make_claim_store(settings, db))
+    lottery = LotteryService(core)
+    ingest = IngestService(
+        core,
+        order_listeners=[sales.on_orders],
+        comment_listeners=[lottery.on_comments],
+        writer_options=dict(ingest_writer_options or {}),
+    )
+    core.cues.register("flash_sale", sales.run_cue)
+    core.cues.register("lottery", lottery.run_cue)
+    core.sections.register("flash_sales", sales.load_section)
+    core.sections.register("lotteries", lottery.load_section)
+    obs = ObsService(core)
+    core.sections.register("obs", obs.load_section)
+    core.show_listeners.register(obs.on_show_moved)
+    for section in LIVE_SECTIONS:
+        core.sections.register(section, partial(_live_section, ingest, section))
+    return Services(
+        settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
+        sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
+        lottery=lottery, obs=obs,
+    )
+
+
+async def _live_section(ingest: IngestService, section: str, stream_id: str, _now_ms: int) -> object:
+    return await ingest.load_section(section, stream_id)
+
+
+async def start(services: Services) -> None:
+    services.sales.start()  # the sale timer, the screen pusher and (with Redis) the drainer
+    services.lottery.start()  # the draw timer and the screen pusher
+    await services.ingest.start()
+    services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
+
+
+async def close(services: Services) -> None:
+    """Stop in reverse order of start: ingest first (everything admitted is written and its
+    listeners told), then the domains it tells, then the hub and the record."""
+    await services.obs.close()
+    await services.ingest.close()
+    await services.lottery.close()
+    await services.sales.close()
+    await services.hub.close()
+    await services.db.dispose()
