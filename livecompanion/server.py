@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from livecompanion.config import Settings
 from livecompanion.storage.migrate import upgrade
@@ -43,6 +44,9 @@ def print_urls(settings: Settings, stream_id: str | None) -> None:
     sys.stdout.flush()
 
 
+SHUTDOWN_GRACE_SECONDS = 5
+
+
 def serve(settings: Settings, script: Path | None = None, log_level: str = "info") -> int:
     from livecompanion.api.app import create_app
 
@@ -55,12 +59,19 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
             print(f"{script}: not served: fix the errors above", file=sys.stderr)
             return 1
     print_urls(settings, stream_id)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level=log_level,
+    uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level)).run()
+    return 0
+
+
+def uvicorn_config(app: FastAPI, settings: Settings, log_level: str) -> uvicorn.Config:
+    """How the service runs under uvicorn (`serve` and the demo alike)."""
+    return uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level=log_level,
         ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
+        # On SIGTERM, open requests and sockets get this long to finish before they are cancelled;
+        # then the services close, each step bounded (wiring.CLOSE_SECONDS): a stop always ends.
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         # Per-message deflate costs ~45 KB per idle socket and a third of the fan-out CPU; state
         # patches are small, so screens do better without it (see BENCHMARKS.md, fan-out).
         ws_per_message_deflate=False,
     )
-    uvicorn.Server(config).run()
-    return 0

@@ -21,6 +21,9 @@ wait for the record) and the claim store of this deployment (`sales/store_redis.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -34,6 +37,8 @@ from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
 from livecompanion.stream.service import register_show_cues
+
+log = logging.getLogger(__name__)
 
 LIVE_SECTIONS = ("metrics", "questions", "ticker")  # ingest's sections of the live document
 
@@ -107,12 +112,24 @@ async def start(services: Services) -> None:
     services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
 
 
+# How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
+# most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
+# (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
+CLOSE_SECONDS = {"obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0, "record": 3.0}
+
+
 async def close(services: Services) -> None:
     """Stop in reverse order of start: ingest first (everything admitted is written and its
-    listeners told), then the domains it tells, then the hub and the record."""
-    await services.obs.close()
-    await services.ingest.close()
-    await services.lottery.close()
-    await services.sales.close()
-    await services.hub.close()
-    await services.db.dispose()
+    listeners told), then the domains it tells, then the hub and the record; each step bounded.
+    OBS goes before them all: it only follows the document, and stops talking to OBS at once."""
+    steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("obs", services.obs.close), ("ingest", services.ingest.close), ("lottery", services.lottery.close),
+        ("sales", services.sales.close), ("hub", services.hub.close), ("record", services.db.dispose),
+    ]
+    for name, step in steps:
+        try:
+            await asyncio.wait_for(step(), CLOSE_SECONDS[name])
+        except TimeoutError:
+            log.error("shutdown: closing %s took over %.0f s; abandoned", name, CLOSE_SECONDS[name])
+        except Exception:  # noqa: BLE001 - the next steps still run
+            log.exception("shutdown: closing %s failed", name)

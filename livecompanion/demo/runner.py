@@ -93,14 +93,10 @@ class _Demo:
     async def main(self) -> int:
         from livecompanion.api.app import create_app
         from livecompanion.api.urls import stream_urls
-        from livecompanion.server import print_urls
+        from livecompanion.server import print_urls, uvicorn_config
 
         settings = self.settings
-        config = uvicorn.Config(
-            create_app(settings), host=settings.host, port=settings.port, log_level=self.log_level,
-            ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
-        )
-        server = _Server(config)
+        server = _Server(uvicorn_config(create_app(settings), settings, self.log_level))
         self._on_signals(server)
         serving = asyncio.create_task(server.serve())
         while not server.started:
