@@ -13,11 +13,12 @@ from typing import Any
 import pytest
 
 from livecompanion import wiring
-from livecompanion.wiring import Services
 from livecompanion.scripts import check_text
 from livecompanion.storage.streams import create_stream
 from livecompanion.stream import service
+from livecompanion.wiring import Services
 from tests.conftest import free_port
+
 from .conftest import OVERLAY, eventually, make_obs_services, program_scene, set_program_scene
 from .obs_studio import ObsStudio
 
