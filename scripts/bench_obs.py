@@ -33,15 +33,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import simpleobsws  # noqa: E402
+import simpleobsws
 
-from livecompanion import wiring  # noqa: E402
-from livecompanion.scripts import check_text  # noqa: E402
-from livecompanion.storage.streams import create_stream  # noqa: E402
-from livecompanion.stream import service  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
-from tests.obs.conftest import make_obs_services  # noqa: E402
-from tests.obs.obs_studio import ObsStudio, Xvfb  # noqa: E402
+from livecompanion import wiring
+from livecompanion.scripts import check_text
+from livecompanion.storage.streams import create_stream
+from livecompanion.stream import service
+from tests.conftest import free_port
+from tests.obs.conftest import make_obs_services
+from tests.obs.obs_studio import ObsStudio, Xvfb
 
 SCENES = ["A", "B", "Spare"]
 # OBS switches scenes on its next video frame; the harness runs OBS at 10 fps (a small canvas to
