@@ -117,8 +117,9 @@ async def test_scenes_follow_the_show(services: Services, obs_studio: ObsStudio,
     await eventually(lambda: on_program(obs_studio, "下播畫面"))
 
     section = await obs_section(services, stream_id)
-    assert section["applied"]["scene"] == "下播畫面" and section["applied"]["ok"] is True
     assert section["wanted"]["reason"] == "end"
+    section = await eventually(lambda: _applied(services, stream_id, section["wanted"]["id"]))
+    assert section["applied"]["scene"] == "下播畫面" and section["applied"]["ok"] is True
     # OBS's own event keeps the live scene current when someone switches in OBS by hand
     await set_program_scene(obs_studio, "Spare")
     await eventually(lambda: _live_scene_is(services, stream_id, "Spare"))
@@ -147,10 +148,9 @@ async def test_obs_killed_mid_show_switches_after_restart(services: Services, ob
 
     obs_studio.start()
     await eventually(lambda: on_program(obs_studio, "產品特寫"), timeout=20)
-    link = await eventually(lambda: link_is(services, stream_id, "connected"))
-    assert link["live_scene"] == "產品特寫"
-    section = await obs_section(services, stream_id)
-    assert section["applied"] == {**section["applied"], "id": section["wanted"]["id"], "ok": True}
+    section = await eventually(lambda: _applied(services, stream_id, section["wanted"]["id"]))
+    assert section["applied"]["ok"] is True and section["applied"]["scene"] == "產品特寫"
+    assert section["link"]["status"] == "connected" and section["link"]["live_scene"] == "產品特寫"
 
 
 async def test_wrong_password_is_refused_and_the_show_goes_on(
