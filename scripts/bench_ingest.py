@@ -174,7 +174,7 @@ async def throughput(
 
 def copy_rows(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """The rows ingest stores for these events (the columns of `events`), for the COPY baseline."""
-    from livecompanion.ingest.records import records_of_values
+    from livecompanion.ingest.rows import records_of_values
 
     received = int(time.time() * 1000)
     records = records_of_values("bench", list(enumerate(events)), received, [])

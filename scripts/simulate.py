@@ -33,8 +33,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from livecompanion.clock import now_ms
 from livecompanion.demo import SAMPLE_SCRIPT, load_script
-from livecompanion.demo.show import ShowPlayer, now_ms
+from livecompanion.demo.show import ShowPlayer
 from livecompanion.demo.simulator import DEFAULT_START_MS, Simulator
 
 

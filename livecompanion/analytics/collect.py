@@ -1,7 +1,7 @@
 """Events collected for the report: validated, de-duplicated, in per-type columns sorted by ts.
 
 A report reads millions of events, so they go straight into the columns of an `EventTable` (see
-`records`): arrays and lists of shared strings, not an object per event. User ids, skus and common
+`columns`): arrays and lists of shared strings, not an object per event. User ids, skus and common
 comment texts are shared string objects, so a viewer's thousand events hold one copy of their id.
 
 Acceptance is exactly that of `livecompanion.events.parse_event` (the ingest rules). The loop below
@@ -26,18 +26,26 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
+from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents
 from livecompanion.analytics.dedupe import copies_to_drop, repeated_values
-from livecompanion.analytics.records import COLUMN_OF, EventTable
 from livecompanion.events import parse_event
-from livecompanion.events.models import MAX_TEXT
+from livecompanion.events.limits import (
+    MAX_COUNT,
+    MAX_ID,
+    MAX_NICKNAME,
+    MAX_PLATFORM,
+    MAX_SKU,
+    MAX_TEXT,
+    MAX_TS,
+    ORDER_STATUSES,
+)
 
 __all__ = ["Collector", "EventTable", "NotJSON", "OnError", "decode_line", "gc_paused", "repeated_values"]
 
 OnError = Callable[[int, str], None]  # (position, reason): line number or item index
 
 BATCH = 4096  # values handed to the loop at a time by `add_values` and `add_lines`
-_MAX_TS = 10**14
 _NO_TS = "ts: required in an event log (there is no receive time to fall back on)"
 _TEXT_CACHE = 200_000  # distinct comment texts remembered as valid (and shared)
 (_IMPRESSION, _ENTER, _LEAVE, _VIEWER_COUNT, _COMMENT, _LIKE, _SHARE, _FOLLOW,
@@ -45,7 +53,7 @@ _TEXT_CACHE = 200_000  # distinct comment texts remembered as valid (and shared)
 _FAST = {"impression": _IMPRESSION, "enter": _ENTER, "leave": _LEAVE, "viewer_count": _VIEWER_COUNT,
          "comment": _COMMENT, "like": _LIKE, "share": _SHARE, "follow": _FOLLOW,
          "product_impression": _PRODUCT_IMPRESSION, "product_click": _PRODUCT_CLICK, "order": _ORDER}
-_STATUSES = frozenset(("created", "paid", "cancelled", "refunded"))
+_STATUSES = frozenset(ORDER_STATUSES)
 # The columns the loop fills itself, in the order of its local "newest ts" variables.
 _FAST_COLUMNS = ("impressions", "stays", "viewer_counts", "comments", "likes", "shares", "follows",
                  "product_impressions", "product_clicks")
@@ -197,7 +205,9 @@ class Collector:
         # Each column's newest ts: an event at least as new is appended, an older one goes to the
         # column's `insert` (which says when the column stopped keeping order: then -1, append all).
         im_new, st_new, vc_new, cm_new, lk_new, sh_new, fo_new, pi_new, pc_new = self._newest()
-        max_ts = _MAX_TS
+        # The field limits (events/limits.py) as locals: no global lookup per event.
+        max_ts, max_id, max_nick, max_platform = MAX_TS, MAX_ID, MAX_NICKNAME, MAX_PLATFORM
+        max_text, max_sku, max_count = MAX_TEXT, MAX_SKU, MAX_COUNT
         last_id, last_ts = self._last
         resent = 0
         seq = self._seq - 1
@@ -222,12 +232,12 @@ class Collector:
                         ts = received
                     if (kind is not None and type(ts) is int and 0 <= ts < max_ts
                             and (eid is None
-                                 or (type(eid) is str and eid.strip() is eid and 0 < len(eid) <= 200))
-                            and (nick is None or (type(nick) is str and len(nick) <= 200))
-                            and (platform is None or (type(platform) is str and len(platform) <= 50))):
+                                 or (type(eid) is str and eid.strip() is eid and 0 < len(eid) <= max_id))
+                            and (nick is None or (type(nick) is str and len(nick) <= max_nick))
+                            and (platform is None or (type(platform) is str and len(platform) <= max_platform))):
                         if known is not None:
                             user = known
-                        elif type(user) is str and user.strip() is user and 0 < len(user) <= 200:
+                        elif type(user) is str and user.strip() is user and 0 < len(user) <= max_id:
                             users[user] = user
                         elif user is not None or kind != _VIEWER_COUNT:
                             kind = None
@@ -242,7 +252,7 @@ class Collector:
                     text = raw.get("text")
                     known = texts_get(text) if type(text) is str else None
                     if known is None:
-                        if type(text) is str and text.strip() is text and 0 < len(text) <= MAX_TEXT:
+                        if type(text) is str and text.strip() is text and 0 < len(text) <= max_text:
                             known = text
                             if len(texts) < _TEXT_CACHE:
                                 texts[text] = text
@@ -261,7 +271,7 @@ class Collector:
                             cm_new = -1
                 elif kind == _LIKE:
                     count = raw.get("count", 1)
-                    if not (type(count) is int and 1 <= count <= 1_000_000):
+                    if not (type(count) is int and 1 <= count <= max_count):
                         kind = None
                     elif again:
                         pass
@@ -302,7 +312,7 @@ class Collector:
                     sku = raw.get("sku")
                     known = skus_get(sku) if type(sku) is str else None
                     if known is None:
-                        if type(sku) is str and sku.strip() is sku and 0 < len(sku) <= 100:
+                        if type(sku) is str and sku.strip() is sku and 0 < len(sku) <= max_sku:
                             known = skus[sku] = sku
                         else:
                             kind = None
@@ -371,9 +381,9 @@ class Collector:
                     cents = plain_cents(raw.get("amount"))
                     if not (cents is not None
                             and type(order_id) is str and order_id.strip() is order_id
-                            and 0 < len(order_id) <= 200
-                            and type(sku) is str and sku.strip() is sku and 0 < len(sku) <= 100
-                            and type(qty) is int and 1 <= qty <= 1_000_000
+                            and 0 < len(order_id) <= max_id
+                            and type(sku) is str and sku.strip() is sku and 0 < len(sku) <= max_sku
+                            and type(qty) is int and 1 <= qty <= max_count
                             and type(status) is str and status in _STATUSES):
                         kind = None
                     elif not again:

@@ -14,7 +14,7 @@ from collections import Counter
 from itertools import chain, compress
 from typing import Any, Mapping, Sequence
 
-from livecompanion.analytics.records import Column
+from livecompanion.analytics.columns import Column
 
 _MORE_THAN_ONE = (1).__lt__
 

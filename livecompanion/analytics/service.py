@@ -1,6 +1,7 @@
 """The report of a stored stream: events from the record, the script, sales and lottery records.
 
-The one place where the analytics touch the database; the maths stays in `report`.
+The one place where the analytics touch the database (through `repository.py` and the stream's
+repository, on a session opened here); the maths stays in `report`.
 """
 
 from __future__ import annotations
@@ -8,38 +9,28 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
+from livecompanion.analytics.repository import ReportRepository
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
-from livecompanion.storage.tables import EventRow, StreamRow
+from livecompanion.stream.repository import StreamRepository
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
 
-BATCH = 5_000
-
 
 async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
     """Every event of the stream in arrival order (the report's "input order" for ties)."""
-    bodies: list[dict[str, Any]] = []
     async with services.db.session() as session:
-        result = await session.stream_scalars(
-            select(EventRow.body).where(EventRow.stream_id == stream_id).order_by(EventRow.seq)
-            .execution_options(yield_per=BATCH)
-        )
-        async for body in result:
-            bodies.append(body)
-    return bodies
+        return await ReportRepository(session).event_bodies(stream_id)
 
 
 async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
-        row = await session.get(StreamRow, stream_id)
+        row = await StreamRepository(session).get(stream_id)
     if row is None:
         raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
@@ -57,5 +48,5 @@ async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
 
 async def all_reports(services: Core) -> list[dict[str, Any]]:
     async with services.db.session() as session:
-        ids = list(await session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
+        ids = await StreamRepository(session).ids()
     return [await stream_report(services, stream_id) for stream_id in ids]

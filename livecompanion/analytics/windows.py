@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Iterator, Sequence
 
-from livecompanion.analytics.records import Column, EventTable
+from livecompanion.analytics.columns import Column, EventTable
 
 MINUTE_MS = 60_000
 # A stream longer than this (about 35 days) almost surely holds an event with a wrong ts; its

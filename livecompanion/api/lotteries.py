@@ -17,8 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
-from livecompanion.lottery.records import lottery_rows
-from livecompanion.storage.streams import get_stream
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])
@@ -53,9 +51,7 @@ async def draw_lottery(stream_id: str, lottery_id: str, services: Services = Dep
 @router.get("/api/streams/{stream_id}/lotteries", dependencies=[Depends(require("viewer"))],
             response_model=list[LotteryView], responses=answers(404))
 async def list_lotteries(stream_id: str, services: Services = Depends(get_services)) -> Any:
-    await get_stream(services.db, stream_id)  # 404 for an unknown stream
-    rows = await lottery_rows(services.db, stream_id)
-    return [await services.lottery.view(stream_id, row.id) for row in rows]
+    return await services.lottery.list_lotteries(stream_id)
 
 
 @router.get("/api/streams/{stream_id}/lotteries/{lottery_id}", dependencies=[Depends(require("viewer"))],

@@ -6,7 +6,6 @@ skipped, so the demo still runs on a service that lacks a feature.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -15,10 +14,6 @@ import orjson
 
 Say = Callable[[str], None]
 Role = Literal["operator", "ingest"]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class StreamApi:

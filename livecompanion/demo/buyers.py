@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from livecompanion.demo.api import StreamApi, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.demo.api import StreamApi
 from livecompanion.demo.simulator import Simulator, flash_sale_of
 
 CLAIM_CONCURRENCY = 8

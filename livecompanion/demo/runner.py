@@ -20,9 +20,10 @@ from collections.abc import Iterator
 import httpx
 import uvicorn
 
+from livecompanion.clock import now_ms
 from livecompanion.config import Settings
 from livecompanion.demo import SAMPLE_SCRIPT, load_script
-from livecompanion.demo.show import ShowPlayer, now_ms
+from livecompanion.demo.show import ShowPlayer
 from livecompanion.demo.simulator import MAX_ROOM, MIN_ROOM, Simulator
 from livecompanion.scripts.durations import format_seconds
 

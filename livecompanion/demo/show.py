@@ -26,7 +26,8 @@ from typing import Any
 
 import httpx
 
-from livecompanion.demo.api import Say, StreamApi, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.demo.api import Say, StreamApi
 from livecompanion.demo.buyers import Buyers, SaleTally, Tally
 from livecompanion.demo.simulator import Simulator
 from livecompanion.demo.timeline import PlannedCue, PlannedSegment

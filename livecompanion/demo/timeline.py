@@ -77,10 +77,6 @@ class Timeline:
     def lotteries(self) -> list[PlannedCue]:
         return [c for c in self.cues if isinstance(c.cue, LotteryCue)]
 
-    def price_of(self, sku: str) -> Decimal:
-        product = self.script.product(sku)
-        return unit_price(product)
-
 
 def unit_price(product: Product | None) -> Decimal:
     if product is None:

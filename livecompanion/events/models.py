@@ -19,9 +19,19 @@ from pydantic import (
     field_validator,
 )
 
-OrderStatus = Literal["created", "paid", "cancelled", "refunded"]
-
-MAX_TEXT = 2000  # a chat message longer than this is not a chat message
+from livecompanion.events.limits import (
+    AMOUNT_DIGITS,
+    AMOUNT_PLACES,
+    MAX_COUNT,
+    MAX_ID,
+    MAX_NICKNAME,
+    MAX_PLATFORM,
+    MAX_SEGMENT,
+    MAX_SKU,
+    MAX_TEXT,
+    MAX_TS,
+    OrderStatus,
+)
 
 
 def ts_to_ms(value: Any) -> int:
@@ -29,7 +39,7 @@ def ts_to_ms(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("ts must be ISO 8601 with an offset or integer epoch milliseconds")
     if isinstance(value, int):
-        if not 0 <= value < 10**14:
+        if not 0 <= value < MAX_TS:
             raise ValueError("ts in epoch milliseconds is out of range")
         return value
     if isinstance(value, float) and value.is_integer():
@@ -50,10 +60,10 @@ class _Base(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
     ts: int
-    id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    user_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    nickname: Annotated[str, Field(max_length=200)] | None = None
-    platform: Annotated[str, Field(max_length=50)] | None = None
+    id: Annotated[str, Field(min_length=1, max_length=MAX_ID)] | None = None
+    user_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)] | None = None
+    nickname: Annotated[str, Field(max_length=MAX_NICKNAME)] | None = None
+    platform: Annotated[str, Field(max_length=MAX_PLATFORM)] | None = None
 
     @field_validator("ts", mode="before")
     @classmethod
@@ -70,7 +80,7 @@ class _Base(BaseModel):
 
 
 class _UserEvent(_Base):
-    user_id: Annotated[str, Field(min_length=1, max_length=200)]
+    user_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
 
 
 class Impression(_UserEvent):
@@ -97,7 +107,7 @@ class Comment(_UserEvent):
 
 class Like(_UserEvent):
     type: Literal["like"]
-    count: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    count: Annotated[int, Field(ge=1, le=MAX_COUNT)] = 1
 
 
 class Share(_UserEvent):
@@ -110,20 +120,20 @@ class Follow(_UserEvent):
 
 class ProductImpression(_UserEvent):
     type: Literal["product_impression"]
-    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    sku: Annotated[str, Field(min_length=1, max_length=MAX_SKU)]
 
 
 class ProductClick(_UserEvent):
     type: Literal["product_click"]
-    sku: Annotated[str, Field(min_length=1, max_length=100)]
+    sku: Annotated[str, Field(min_length=1, max_length=MAX_SKU)]
 
 
 class Order(_UserEvent):
     type: Literal["order"]
-    order_id: Annotated[str, Field(min_length=1, max_length=200)]
-    sku: Annotated[str, Field(min_length=1, max_length=100)]
-    qty: Annotated[int, Field(ge=1, le=1_000_000)]
-    amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+    order_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+    sku: Annotated[str, Field(min_length=1, max_length=MAX_SKU)]
+    qty: Annotated[int, Field(ge=1, le=MAX_COUNT)]
+    amount: Annotated[Decimal, Field(ge=0, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES)]
     status: OrderStatus
 
     @field_validator("order_id", mode="before")
@@ -136,7 +146,7 @@ class Order(_UserEvent):
 
 class SegmentLive(_Base):
     type: Literal["segment"]
-    segment: Annotated[str, Field(min_length=1, max_length=100)]
+    segment: Annotated[str, Field(min_length=1, max_length=MAX_SEGMENT)]
 
 
 Event = Annotated[

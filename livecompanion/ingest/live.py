@@ -42,7 +42,7 @@ import orjson
 from livecompanion.ingest.comments import CommentTriage, question_key
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
-from livecompanion.ingest.records import StreamCommit
+from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.tasks import cancel_and_wait
 

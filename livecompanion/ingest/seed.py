@@ -18,14 +18,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-from sqlalchemy import func, select
-
 from livecompanion.ingest.comments import CommentTriage
 from livecompanion.ingest.counters import LiveDelta
+from livecompanion.ingest.repository import EventLogRepository
 from livecompanion.storage.db import Database
-from livecompanion.storage.tables import EventRow, OrderRow
-
-CHUNK = 2_000
 
 
 async def seed_from_record(
@@ -38,14 +34,9 @@ async def seed_from_record(
 ) -> LiveDelta:
     delta = LiveDelta()
     async with db.session() as session:
-        comments = (
-            select(EventRow.body)
-            .where(EventRow.stream_id == stream_id, EventRow.type == "comment")
-            .order_by(EventRow.seq)
-            .execution_options(yield_per=CHUNK)
-        )
+        log = EventLogRepository(session)
         intents: dict[str, int] = {}
-        async for chunk in (await session.stream_scalars(comments)).partitions(CHUNK):
+        async for chunk in log.comment_bodies(stream_id):
             for body in chunk:
                 result = triage.handle(body.get("text", ""), body.get("user_id"), int(body.get("ts", 0)))
                 for phrase in result.analysis.intents:
@@ -53,57 +44,20 @@ async def seed_from_record(
             await asyncio.sleep(0)  # a long stream must not freeze the event loop
         delta.intents = intents
 
-        paid = OrderRow.paid_ts_ms.is_not(None)
-        count, total = (
-            await session.execute(
-                select(func.count(), func.coalesce(func.sum(OrderRow.amount), 0)).where(
-                    OrderRow.stream_id == stream_id, paid
-                )
-            )
-        ).one()
-        delta.orders = int(count)
+        delta.orders, total = await log.paid_orders_total(stream_id)
         delta.gmv_cents = int(round(float(total) * 100)) if total else 0
-        latest = (
-            await session.execute(
-                select(OrderRow.order_id, OrderRow.user_id, OrderRow.sku, OrderRow.qty, OrderRow.paid_ts_ms)
-                .where(OrderRow.stream_id == stream_id, paid)
-                .order_by(OrderRow.paid_ts_ms.desc())
-                .limit(ticker_size)
-            )
-        ).all()
-        nicknames = await _order_nicknames(session, stream_id, {row.paid_ts_ms for row in latest})
+        latest = await log.latest_paid_orders(stream_id, ticker_size)
+        nicknames = await log.paid_order_nicknames(stream_id, {row.paid_ts_ms for row in latest})
         delta.ticker = [
             ticker_entry(nicknames.get(row.order_id), row.user_id, row.sku, row.qty, row.paid_ts_ms)
             for row in reversed(latest)
         ]
 
-        viewer = await session.scalar(
-            select(EventRow.body)
-            .where(EventRow.stream_id == stream_id, EventRow.type == "viewer_count")
-            .order_by(EventRow.ts_ms.desc(), EventRow.seq.desc())
-            .limit(1)
-        )
+        viewer = await log.latest_viewer_count(stream_id)
         if viewer is not None:
             delta.viewer_count = (int(viewer["ts"]), int(viewer["count"]))
-        moves = await session.stream(
-            select(EventRow.user_id, EventRow.type)
-            .where(EventRow.stream_id == stream_id, EventRow.type.in_(("enter", "leave")))
-            .order_by(EventRow.seq)
-            .execution_options(yield_per=CHUNK)
-        )
-        async for part in moves.partitions(CHUNK):
+        async for part in log.room_moves(stream_id):
             for user_id, kind in part:
                 delta.room[user_id] = kind == "enter"
         delta.room = {u: True for u, inside in delta.room.items() if inside}
     return delta
-
-
-async def _order_nicknames(session: Any, stream_id: str, paid_ts: set[int]) -> dict[str, str]:
-    if not paid_ts:
-        return {}
-    bodies = await session.scalars(
-        select(EventRow.body).where(
-            EventRow.stream_id == stream_id, EventRow.type == "order", EventRow.ts_ms.in_(sorted(paid_ts))
-        )
-    )
-    return {b["order_id"]: b["nickname"] for b in bodies if b.get("status") == "paid" and b.get("nickname")}

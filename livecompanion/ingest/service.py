@@ -24,11 +24,11 @@ logged and does not stop the others or the answer: the events are stored either 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound, TooLarge
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
@@ -36,9 +36,10 @@ from livecompanion.events.models import Order
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
-from livecompanion.ingest.records import StreamCommit, records_of_values
+from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
+from livecompanion.stream.repository import StreamRepository
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,6 @@ __all__ = ["CommentListener", "IngestResult", "IngestService", "OrderListener", 
 # Told of the new events of a stream once they are committed (duplicates are left out).
 OrderListener = Callable[[str, list[Order]], Awaitable[None]]
 CommentListener = Callable[[str, Iterable["Comment"]], Awaitable[None]]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass
@@ -130,13 +127,9 @@ class IngestService:
         """Raise LookupError unless the stream exists (known ones are remembered: streams stay)."""
         if stream_id in self._known:
             return
-        from sqlalchemy import select
-
-        from livecompanion.storage.tables import StreamRow
-
         async with self.core.db.session() as session:
-            found = await session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id))
-        if found is None:
+            found = await StreamRepository(session).exists(stream_id)
+        if not found:
             raise NotFound(f"no stream '{stream_id}'")
         self._known.add(stream_id)
 

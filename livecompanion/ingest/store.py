@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from livecompanion.ingest.orders import FoldedOrder, OrderChange, OrderState, fold, merge
-from livecompanion.ingest.records import EVENT_COLUMNS, EventRecord, StreamCommit
+from livecompanion.ingest.rows import EVENT_COLUMNS, EventRecord, StreamCommit
 from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 from livecompanion.errors import Unavailable
-from livecompanion.ingest.records import EventRecord, StreamCommit, WriteResult
+from livecompanion.ingest.rows import EventRecord, StreamCommit, WriteResult
 from livecompanion.ingest.store import EventStore
 
 log = logging.getLogger(__name__)

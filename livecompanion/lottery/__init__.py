@@ -1,4 +1,5 @@
 """Comment lotteries (評論「想要」抽免單): entry by keyword, a seeded draw anyone can re-run.
 
-`draw` (the algorithm, pure), `records` (entry and the once-only draw in the record), `service`.
+`draw` (the algorithm, pure), `rules` (who takes part, pure), `repository` (the record, on the
+service's session), `service` (the units of work: create, enter, the once-only draw; screens, timer).
 """

@@ -43,10 +43,6 @@ def check_seed(seed: str) -> bytes:
     return bytes.fromhex(seed)
 
 
-def entrant_key(seed: str, user_id: str) -> bytes:
-    return hmac.new(check_seed(seed), user_id.encode("utf-8"), hashlib.sha256).digest()
-
-
 def draw_order(seed: str, entrants: Iterable[str]) -> list[str]:
     """Every distinct entrant, in draw order."""
     key = check_seed(seed)

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
-from livecompanion.errors import Conflict, Invalid
-from livecompanion.lottery import records
-from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest
-from livecompanion.lottery.records import Entry, display_name
+from livecompanion.clock import now_ms
+from livecompanion.errors import Conflict, Invalid, NotFound
+from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest, new_seed
+from livecompanion.lottery.repository import LotteryRepository
+from livecompanion.lottery.rules import Entry, check_terms, display_name, eligible
 from livecompanion.realtime import set_op
-from livecompanion.sales.base import now_ms
-from livecompanion.sales.coalesce import Coalescer
+from livecompanion.realtime.coalesce import Coalescer
+from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryRow
+from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
 
@@ -77,13 +80,96 @@ def screen_value(row: LotteryRow, entrants: int) -> dict[str, Any]:
     }
 
 
-async def screen_section(db: Any, stream_id: str) -> dict[str, Any]:
+async def screen_section(db: Database, stream_id: str) -> dict[str, Any]:
     """`lotteries` of the live document, from the record."""
     section = {}
-    for row in await records.lottery_rows(db, stream_id):
-        count = 0 if row.winners else await records.entrant_count(db, row.id)
-        section[row.id] = screen_value(row, count)
+    async with db.session() as session:
+        lotteries = LotteryRepository(session)
+        for row in await lotteries.listed(stream_id):
+            count = 0 if row.winners else await lotteries.entrant_count(row.id)
+            section[row.id] = screen_value(row, count)
     return section
+
+
+# ---- the record: one unit of work each, on a session of its own ------------------------------------
+
+async def lottery_row(lotteries: LotteryRepository, stream_id: str, lottery_id: str) -> LotteryRow:
+    row = await lotteries.get(stream_id, lottery_id)
+    if row is None:
+        raise NotFound(f"no lottery '{lottery_id}' in stream '{stream_id}'")
+    return row
+
+
+async def record_lottery(db: Database, stream_id: str, *, keyword: str, winners: int, duration_seconds: int,
+                         prize: str | None, exclude_user_ids: Iterable[str] = ()) -> LotteryRow:
+    """A new lottery in the record (`Invalid` for bad terms, `NotFound` for an unknown stream)."""
+    check_terms(winners=winners, duration_seconds=duration_seconds)
+    now = now_ms()
+    async with db.session() as session:
+        stream = await StreamRepository(session).get(stream_id)
+        if stream is None:
+            raise NotFound(f"no stream '{stream_id}'")
+        excluded: dict[str, Any] = {"user_ids": sorted(set(exclude_user_ids))}
+        if stream.host:  # the host's own comments (under the script's host name) never enter
+            excluded["nicknames"] = [stream.host]
+        row = LotteryRow(
+            id=secrets.token_hex(6), stream_id=stream_id, keyword=keyword, winners_wanted=winners,
+            prize=prize, started_ms=now, ends_ms=now + duration_seconds * 1000, excluded=excluded,
+        )
+        LotteryRepository(session).add(row)
+        await session.commit()
+    return row
+
+
+async def enter(db: Database, lottery_id: str, entries: list[Entry]) -> None:
+    """Enter these users (once each). No-op once drawn (repository.py says why none slips in)."""
+    if not entries:
+        return
+    async with db.session() as session:
+        await LotteryRepository(session).enter(lottery_id, entries)
+        await session.commit()
+
+
+async def draw_once(db: Database, stream_id: str, lottery_id: str) -> bool:
+    """Draw now if nobody has (whichever instance gets there first); True if this call drew it."""
+    async with db.session() as session:
+        lotteries = LotteryRepository(session)
+        if not await lotteries.take_draw(stream_id, lottery_id, now_ms()):
+            await session.rollback()
+            await lottery_row(lotteries, stream_id, lottery_id)  # NotFound if there is no such lottery
+            return False
+        row = await lottery_row(lotteries, stream_id, lottery_id)
+        pool = eligible(row, await lotteries.entries(lottery_id))
+        seed = new_seed()
+        ids = [e.user_id for e in pool]
+        winners = draw(seed, ids, row.winners_wanted)
+        names = {e.user_id: e.nickname for e in pool}
+        await lotteries.record_result(lottery_id, seed, {
+            "user_ids": winners, "nicknames": [names[u] for u in winners], "entrants": len(ids),
+            "entrants_digest": entrants_digest(ids), "algorithm": ALGORITHM,
+        })
+        await session.commit()
+        return True
+
+
+async def report_lotteries(db: Database, stream_id: str) -> list[dict[str, Any]]:
+    """Lotteries in the shape analytics.extras.lottery_summary reads."""
+    out = []
+    async with db.session() as session:
+        lotteries = LotteryRepository(session)
+        for row in await lotteries.listed(stream_id):
+            won = row.winners or {}
+            entrants = won.get("entrants")
+            if entrants is None:
+                entrants = len(eligible(row, await lotteries.entries(row.id)))
+            out.append({
+                "id": row.id, "keyword": row.keyword, "prize": row.prize, "winner_count": row.winners_wanted,
+                "entrants": entrants, "seed": row.seed, "started_at": row.started_ms, "ends_at": row.ends_ms,
+                "drawn_at": row.drawn_ms, "entrants_digest": won.get("entrants_digest"),
+                "winners": [{"user_id": u, "nickname": n}
+                            for u, n in zip(won.get("user_ids") or [], won.get("nicknames") or [])],
+            })
+    return out
 
 
 class LotteryService:
@@ -110,9 +196,9 @@ class LotteryService:
     async def create(self, stream_id: str, *, keyword: str, winners: int, duration_seconds: int,
                      prize: str | None = None, exclude_user_ids: Iterable[str] = ()) -> dict[str, Any]:
         matcher(keyword)  # refuse a keyword that could never match, before anything is recorded
-        row = await records.create_lottery(self.db, stream_id, keyword=keyword, winners=winners,
-                                           duration_seconds=duration_seconds, prize=prize,
-                                           exclude_user_ids=exclude_user_ids)
+        row = await record_lottery(self.db, stream_id, keyword=keyword, winners=winners,
+                                   duration_seconds=duration_seconds, prize=prize,
+                                   exclude_user_ids=exclude_user_ids)
         self._open.pop(stream_id, None)
         self._due[(stream_id, row.id)] = row.ends_ms
         value = screen_value(row, 0)
@@ -124,10 +210,10 @@ class LotteryService:
 
     async def draw(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         """Draw now (if nobody has yet) and show the winners; the lottery as `view` gives it."""
-        if await records.draw_lottery(self.db, stream_id, lottery_id):
+        if await draw_once(self.db, stream_id, lottery_id):
             self._open.pop(stream_id, None)
             self._due.pop((stream_id, lottery_id), None)
-            row = await records.lottery_row(self.db, stream_id, lottery_id)
+            row = await self._row(stream_id, lottery_id)
             try:
                 await self._apply(stream_id, [set_op(["lotteries", lottery_id], screen_value(row, 0))])
             except Exception as exc:  # noqa: BLE001
@@ -151,7 +237,7 @@ class LotteryService:
                     continue
                 batch[user] = Entry(user, c.nickname or None, c.ts)
             if batch:
-                await records.enter(self.db, lottery.id, list(batch.values()))
+                await enter(self.db, lottery.id, list(batch.values()))
                 lottery.entered.update(batch)
                 self.board.touch((stream_id, lottery.id))
 
@@ -161,7 +247,9 @@ class LotteryService:
             return cached[1]
         old = {lot.id: lot for lot in (cached[1] if cached else [])}
         fresh = []
-        for row in await records.lottery_rows(self.db, stream_id, undrawn=True):
+        async with self.db.session() as session:
+            rows = await LotteryRepository(session).listed(stream_id, undrawn=True)
+        for row in rows:
             excluded = row.excluded or {}
             fresh.append(OpenLottery(
                 row.id, row.started_ms, row.ends_ms, matcher(row.keyword),
@@ -173,12 +261,29 @@ class LotteryService:
 
     # ---- reading ----
 
+    async def _row(self, stream_id: str, lottery_id: str) -> LotteryRow:
+        async with self.db.session() as session:
+            return await lottery_row(LotteryRepository(session), stream_id, lottery_id)
+
+    async def _row_and_entries(self, stream_id: str, lottery_id: str) -> tuple[LotteryRow, list[Entry]]:
+        async with self.db.session() as session:
+            lotteries = LotteryRepository(session)
+            return await lottery_row(lotteries, stream_id, lottery_id), await lotteries.entries(lottery_id)
+
+    async def list_lotteries(self, stream_id: str) -> list[dict[str, Any]]:
+        """Every lottery of the stream as `view` gives it (`NotFound` for an unknown stream)."""
+        async with self.db.session() as session:
+            if not await StreamRepository(session).exists(stream_id):
+                raise NotFound(f"no stream '{stream_id}'")
+            rows = await LotteryRepository(session).listed(stream_id)
+        return [await self.view(stream_id, row.id) for row in rows]
+
     async def view(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
-        row = await records.lottery_row(self.db, stream_id, lottery_id)
+        row = await self._row(stream_id, lottery_id)
         won = row.winners or {}
         count = won.get("entrants")
         if count is None:
-            count = len(records.eligible(row, await records.entries_of(self.db, lottery_id)))
+            count = len(eligible(*await self._row_and_entries(stream_id, lottery_id)))
         return {
             "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
             "seed": row.seed, "algorithm": won.get("algorithm"),
@@ -187,11 +292,11 @@ class LotteryService:
 
     async def verify(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
-        row = await records.lottery_row(self.db, stream_id, lottery_id)
+        row, entries = await self._row_and_entries(stream_id, lottery_id)
         if row.drawn_ms is None or row.seed is None:
             raise Conflict("not_drawn", f"lottery '{lottery_id}' has not been drawn yet")
         won = row.winners or {}
-        ids = [e.user_id for e in records.eligible(row, await records.entries_of(self.db, lottery_id))]
+        ids = [e.user_id for e in eligible(row, entries)]
         again = draw(row.seed, ids, row.winners_wanted)
         digest = entrants_digest(ids)
         return {
@@ -209,11 +314,12 @@ class LotteryService:
 
     async def _read_screen(self, key: tuple[str, str]) -> tuple[str, dict[str, Any]] | None:
         stream_id, lottery_id = key
-        try:
-            row = await records.lottery_row(self.db, stream_id, lottery_id)
-        except LookupError:
-            return None
-        count = 0 if row.winners else await records.entrant_count(self.db, lottery_id)
+        async with self.db.session() as session:
+            lotteries = LotteryRepository(session)
+            row = await lotteries.get(stream_id, lottery_id)
+            if row is None:
+                return None
+            count = 0 if row.winners else await lotteries.entrant_count(lottery_id)
         return stream_id, screen_value(row, count)
 
     async def _push_screen(self, stream_id: str, key: tuple[str, str], value: dict[str, Any]) -> None:
@@ -230,7 +336,9 @@ class LotteryService:
         while True:
             try:
                 if loop.time() - last_scan >= SCAN_EVERY:
-                    for row in await records.lottery_rows(self.db, undrawn=True):
+                    async with self.db.session() as session:
+                        undrawn = await LotteryRepository(session).listed(undrawn=True)
+                    for row in undrawn:
                         self._due.setdefault((row.stream_id, row.id), row.ends_ms)
                     last_scan = loop.time()
                 now = now_ms()

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from livecompanion.clock import now_ms
 from livecompanion.obs.client import ObsRefused, ObsSession, ObsUnreachable
 from livecompanion.scripts.obs_section import ObsSection
 
@@ -34,10 +34,6 @@ REFRESH_FRESH_MS = 60_000  # an overlay refresh asked for longer ago than this i
 REFRESH_BUTTON = "refreshnocache"  # the browser source's "Refresh cache of current page" button
 
 Publish = Callable[[list[dict[str, Any]]], Awaitable[None]]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class ObsLink:

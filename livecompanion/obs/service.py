@@ -21,11 +21,9 @@ import asyncio
 import logging
 import os
 import secrets
-import time
 from typing import Any
 
-from sqlalchemy import or_, select
-
+from livecompanion.clock import now_ms
 from livecompanion.core import Core
 from livecompanion.errors import Conflict, Invalid, NotFound
 from livecompanion.obs.client import client_missing
@@ -36,8 +34,8 @@ from livecompanion.realtime import set_op
 from livecompanion.scripts.models import Script
 from livecompanion.scripts.obs_section import ObsSection
 from livecompanion.storage.streams import get_script
-from livecompanion.storage.tables import StreamRow
 from livecompanion.stream.moves import ShowMove
+from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import apply, load_state, script_of
 from livecompanion.tasks import cancel_and_wait
 
@@ -45,10 +43,6 @@ log = logging.getLogger(__name__)
 
 SCAN_EVERY = 3.0
 KEEP_AFTER_END_MS = 10 * 60_000
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def password_of(config: ObsSection) -> tuple[str | None, str | None]:
@@ -175,12 +169,11 @@ class ObsService:
             await asyncio.sleep(self.scan_every)
 
     async def _scan_once(self) -> None:
-        cutoff = now_ms() - KEEP_AFTER_END_MS
         async with self.core.db.session() as session:
-            current = set(await session.scalars(select(StreamRow.id).where(
-                or_(StreamRow.status != "ended", StreamRow.ended_ms > cutoff))))
+            streams = StreamRepository(session)
+            current = set(await streams.ids_not_ended(now_ms() - KEEP_AFTER_END_MS))
             for stream_id in current - set(self.workers) - self._without_obs:
-                row = await session.get(StreamRow, stream_id)
+                row = await streams.get(stream_id)
                 config = script_of(row).obs if row is not None else None
                 if config is None:
                     self._without_obs.add(stream_id)

@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from livecompanion.realtime.hub import DEFAULT_QUEUE, Hub, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.realtime.hub import DEFAULT_QUEUE, Hub
 
 log = logging.getLogger(__name__)
 

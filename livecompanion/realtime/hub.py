@@ -22,12 +22,12 @@ never holds up the others.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
 
+from livecompanion.clock import now_ms
 from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_copy
 
 if TYPE_CHECKING:
@@ -69,10 +69,6 @@ class NotLoaded(LookupError):
     def __init__(self, stream_id: str) -> None:
         super().__init__(f"the live state of stream '{stream_id}' is not loaded")
         self.stream_id = stream_id
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class Subscription:

@@ -29,7 +29,8 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from livecompanion.realtime.hub import RESYNC, Message, NotLoaded, Subscription, _HubBase, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.realtime.hub import RESYNC, Message, NotLoaded, Subscription, _HubBase
 from livecompanion.realtime.state import PatchError, check_ops, dumps
 from livecompanion.tasks import cancel_and_wait
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from livecompanion.sales.rules import Claim
 from livecompanion.storage.tables import FlashSaleRow
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class StoreUnavailable(RuntimeError):

@@ -29,16 +29,14 @@ import asyncio
 import logging
 import secrets
 
-from sqlalchemy import select
-
-from livecompanion.sales.base import StoreUnavailable, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.sales.base import StoreUnavailable
 from livecompanion.sales.drain_write import fold, make_writer
+from livecompanion.sales.repository import SaleRepository
 from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
-from livecompanion.storage.tables import FlashSaleRow
 
 log = logging.getLogger(__name__)
 
-FS = FlashSaleRow.__table__.c
 Entry = tuple[bytes, dict[bytes, bytes]]  # (entry id, {field: value}) of a sale's log
 BATCH = 2000
 WAITING_TICK = 0.005  # while claims wait on another instance's drainer: look again this often
@@ -224,11 +222,8 @@ class Drainer:
                 self._resolve(sale_id, drained)
 
     async def recent_sales(self) -> dict[str, str]:
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(FS.id, FS.stream_id).where(FS.ends_ms > now_ms() - KEEP_AFTER_END_MS)
-            )
-            return {row.id: row.stream_id for row in rows}
+        async with self.db.session() as session:
+            return await SaleRepository(session).ended_after(now_ms() - KEEP_AFTER_END_MS)
 
     async def drain(self, sales: dict[str, str]) -> int:
         """Drain these sales' logs into the record; the number of log entries written."""

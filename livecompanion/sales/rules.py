@@ -2,7 +2,8 @@
 
 This is the specification. The two stores implement it atomically (`store_sql.py`: one conditional
 UPDATE in a transaction; `store_redis.py` + `claim.lua`: one Lua script), and the tests run the same
-sequences through the model and through each store and compare every answer.
+sequences through the in-memory reference model (`tests/sales/model.py`) and through each store
+and compare every answer.
 
 A claim asks for `qty` units for `user_id`, optionally under an `order_id` (the idempotency key).
 It is decided by these checks, in this order; the first that applies is the answer:
@@ -32,7 +33,9 @@ Order events move a claim (linked by order_id):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from livecompanion.errors import Invalid
 
@@ -136,68 +139,21 @@ def order_move(current: str, order_status: str) -> str | None:
     return None
 
 
-@dataclass
-class SaleModel:
-    """One flash sale's claims, in memory: the reference the stores are tested against."""
+# The terms a sale may be started with.
+MAX_STOCK = 1_000_000
+MAX_DURATION_SECONDS = 24 * 3600
 
-    terms: Terms
-    sold: int = 0
-    next_rank: int = 1
-    stopped_ms: int | None = None
-    held: dict[str, int] = field(default_factory=dict)  # user_id -> units held
-    by_order: dict[str, Claim] = field(default_factory=dict)
-    claims: list[Claim] = field(default_factory=list)  # in claim order (rank order)
 
-    @property
-    def remaining(self) -> int:
-        return self.terms.stock - self.sold
+def check_terms(*, price: Any, stock: Any, duration_seconds: Any, first_n: Any, per_user_limit: Any) -> None:
+    """Bad terms -> `Invalid` naming the field (422)."""
+    def whole(name: str, value: Any, low: int, high: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise Invalid(f"{name} must be an integer from {low} to {high:,}, got {value!r}")
 
-    def _outcome(self, code: str, claim: Claim | None) -> Outcome:
-        return Outcome(code, claim, self.sold, self.terms.stock)
-
-    def claim(self, user_id: str, qty: int, order_id: str | None, now_ms: int) -> Outcome:
-        check_qty(qty)
-        if order_id is not None and order_id in self.by_order:
-            prev = self.by_order[order_id]
-            same = prev.user_id == user_id and prev.qty == qty
-            return self._outcome(REPLAYED if same else ORDER_CONFLICT, prev)
-        if self.stopped_ms is not None or now_ms >= self.terms.ends_ms:
-            return self._outcome(ENDED, None)
-        if self.held.get(user_id, 0) + qty > self.terms.per_user_limit:
-            return self._outcome(LIMIT_REACHED, None)
-        if self.sold + qty > self.terms.stock:
-            return self._outcome(SOLD_OUT, None)
-        claim = Claim(self.next_rank, qty, bonus_for(self.next_rank, self.terms.first_n), user_id, order_id)
-        self.next_rank += qty
-        self.sold += qty
-        self.held[user_id] = self.held.get(user_id, 0) + qty
-        self.claims.append(claim)
-        if order_id is not None:
-            self.by_order[order_id] = claim
-        return self._outcome(GRANTED, claim)
-
-    def order_event(self, order_id: str, order_status: str) -> str:
-        """Apply an order event to the claim of that order_id; say what it did."""
-        claim = self.by_order.get(order_id)
-        if claim is None:
-            return NO_CLAIM
-        new = order_move(claim.status, order_status)
-        if new is None:
-            return UNCHANGED
-        if new == RELEASED:
-            self.sold -= claim.qty
-            self.held[claim.user_id] -= claim.qty
-        moved = Claim(claim.rank, claim.qty, claim.bonus, claim.user_id, claim.order_id, new)
-        self.by_order[order_id] = moved
-        self.claims = [moved if c.rank == claim.rank else c for c in self.claims]
-        return new
-
-    def stop(self, now_ms: int) -> bool:
-        if self.stopped_ms is not None or now_ms >= self.terms.ends_ms:
-            return False
-        self.stopped_ms = now_ms
-        return True
-
-    def status(self, now_ms: int) -> str:
-        return sale_status(stock=self.terms.stock, sold=self.sold, ends_ms=self.terms.ends_ms,
-                           stopped_ms=self.stopped_ms, now_ms=now_ms)
+    whole("stock", stock, 1, MAX_STOCK)
+    whole("duration_seconds", duration_seconds, 1, MAX_DURATION_SECONDS)
+    whole("per_user_limit", per_user_limit, 1, 1000)
+    if first_n is not None:
+        whole("first_n", first_n, 1, MAX_STOCK)
+    if not isinstance(price, Decimal) or price < 0 or price != price.quantize(Decimal("0.01")):
+        raise Invalid(f"price must be a non-negative amount with at most 2 decimals, got {price!r}")

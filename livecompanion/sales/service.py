@@ -3,31 +3,35 @@
 Wired by the composition root (`livecompanion/wiring.py`), which holds one `SalesService` and
 registers its seams: `on_orders` as an order listener of ingest, `run_cue` as the `flash_sale`
 cue runner and `load_section` as the `flash_sales` section loader. `report_records(db, stream_id)`
-gives the after-stream report what it needs.
+gives the after-stream report what it needs; `record_sale(db, stream_id, ...)` writes a new sale.
 
 The claim store is Redis (store_redis.py, shared by every instance) when `redis_url` is set, else
 the record itself (store_sql.py): `make_claim_store`. Screens get `flash_sales.<id>`
-(records.overlay_value), pushed coalesced a few times a second and at once when the sale sells
-out, comes back, stops or ends.
+(views.overlay_value), pushed coalesced a few times a second and at once when the sale sells
+out, comes back, stops or ends. The service opens a session for each unit of work and reads and
+writes the record through `SaleRepository` (repository.py) on it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable
 
-from sqlalchemy import and_, or_, select
-
+from livecompanion.clock import now_ms
+from livecompanion.errors import NotFound
 from livecompanion.realtime import set_op
-from livecompanion.sales import records
-from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable, now_ms
-from livecompanion.sales.coalesce import Coalescer
-from livecompanion.sales.records import SaleInfo, overlay_value
-from livecompanion.sales.rules import GRANTED, HOLDING, MOVED_RELEASED, REPLAYED, UNCHANGED
+from livecompanion.realtime.coalesce import Coalescer
+from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable
+from livecompanion.sales.repository import SaleRepository
+from livecompanion.sales.rules import GRANTED, MOVED_RELEASED, REPLAYED, UNCHANGED, check_terms
+from livecompanion.sales.views import SaleInfo, info_of, live_of, overlay_value, report_entry
+from livecompanion.scripts.models import Script
 from livecompanion.storage.db import Database
-from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+from livecompanion.storage.tables import FlashSaleRow
+from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
 
@@ -92,7 +96,7 @@ class SalesService:
         self, stream_id: str, *, sku: str, price: Decimal, stock: int, duration_seconds: int,
         first_n: int | None = None, first_n_bonus: str | None = None, per_user_limit: int = 1,
     ) -> dict[str, Any]:
-        row = await records.create_sale(
+        row = await record_sale(
             self.db, stream_id, sku=sku, price=price, stock=stock, duration_seconds=duration_seconds,
             first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,
         )
@@ -101,7 +105,7 @@ class SalesService:
         except StoreUnavailable as exc:  # the first claim loads it once Redis is back
             log.warning("flash sale %s started without Redis (%s)", row.id, exc)
         info = await self._info(stream_id, row.id)
-        value = overlay_value(info, records.live_of(row), now_ms())
+        value = overlay_value(info, live_of(row), now_ms())
         self._ends[(stream_id, row.id)] = row.ends_ms
         try:
             await self._apply(stream_id, [set_op(["flash_sales", row.id], value)])
@@ -155,8 +159,11 @@ class SalesService:
     async def _info(self, stream_id: str, sale_id: str) -> SaleInfo:
         info = self._infos.get(sale_id)
         if info is None or info.stream_id != stream_id:
-            info = await records.sale_info(self.db, await records.sale_row(self.db, stream_id, sale_id))
-            self._infos[sale_id] = info
+            async with self.db.session() as session:
+                row = await sale_row(SaleRepository(session), stream_id, sale_id)
+                stream = await StreamRepository(session).get(stream_id)
+            assert stream is not None  # a sale's stream is never deleted while the sale is
+            info = self._infos[sale_id] = info_of(row, Script.model_validate(stream.script))
         return info
 
     async def _live(self, row: FlashSaleRow) -> tuple[Live, str]:
@@ -164,33 +171,39 @@ class SalesService:
         events and the drain settle), from the record after that or when the store is down."""
         over = row.stopped_ms or row.ends_ms
         if now_ms() - over > SETTLED_MS:
-            return records.live_of(row), "record"
+            return live_of(row), "record"
         try:
             return await self.store.live(row.stream_id, row.id), "live"
         except StoreUnavailable:
-            return records.live_of(row), "record"  # Redis down: what the record knows
+            return live_of(row), "record"  # Redis down: what the record knows
 
     async def view(self, stream_id: str, sale_id: str) -> dict[str, Any]:
         """A sale for the API: its screen value, where its numbers come from, its claims in the record."""
-        row = await records.sale_row(self.db, stream_id, sale_id)
+        async with self.db.session() as session:
+            sales = SaleRepository(session)
+            row = await sale_row(sales, stream_id, sale_id)
+            recorded = await sales.claims_summary(sale_id)
         info = await self._info(stream_id, sale_id)
         live, source = await self._live(row)
         return {
             "id": sale_id, "stream_id": stream_id, **overlay_value(info, live, now_ms()),
-            "next_rank": live.next_rank, "numbers_from": source,
-            "record": await records.claims_summary(self.db, sale_id),
+            "next_rank": live.next_rank, "numbers_from": source, "record": recorded,
         }
 
     async def list_sales(self, stream_id: str) -> list[dict[str, Any]]:
-        return [await self.view(stream_id, row.id) for row in await records.sale_rows(self.db, stream_id)]
+        return [await self.view(stream_id, row.id) for row in await self._rows(stream_id)]
 
     async def screen_section(self, stream_id: str, now: int) -> dict[str, Any]:
         """`flash_sales` of the live document, rebuilt (numbers from the store, or the record)."""
         section = {}
-        for row in await records.sale_rows(self.db, stream_id):
+        for row in await self._rows(stream_id):
             live, _ = await self._live(row)
             section[row.id] = overlay_value(await self._info(stream_id, row.id), live, now)
         return section
+
+    async def _rows(self, stream_id: str) -> list[FlashSaleRow]:
+        async with self.db.session() as session:
+            return await SaleRepository(session).of_stream(stream_id)
 
     # ---- screens ----
 
@@ -238,14 +251,10 @@ class SalesService:
 
     async def _scan_ends(self) -> None:
         """Sales of any instance that are still running: their end is pushed by every instance."""
-        now = now_ms()
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(FlashSaleRow.id, FlashSaleRow.stream_id, FlashSaleRow.ends_ms)
-                .where(FlashSaleRow.ends_ms > now, FlashSaleRow.stopped_ms.is_(None))
-            )
-            for row in rows:
-                self._ends.setdefault((row.stream_id, row.id), row.ends_ms)
+        async with self.db.session() as session:
+            running = await SaleRepository(session).running(now_ms())
+        for stream_id, sale_id, ends_ms in running:
+            self._ends.setdefault((stream_id, sale_id), ends_ms)
 
     async def reconcile_orders(self, within_ms: int = 24 * 3600 * 1000) -> int:
         """Apply order statuses the claims have missed (e.g. a cancel that came while Redis was down).
@@ -253,17 +262,8 @@ class SalesService:
         The orders table holds each order's latest status; a claim that still holds units for a
         cancelled order, or is claimed/released for a paid one, gets that status applied now.
         """
-        c, f, o = ClaimRow, FlashSaleRow, OrderRow
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(
-                select(f.stream_id, o.order_id, o.status)
-                .select_from(c).join(f, f.id == c.sale_id)
-                .join(o, and_(o.stream_id == f.stream_id, o.order_id == c.order_id))
-                .where(f.ends_ms > now_ms() - within_ms, or_(
-                    and_(c.status.in_(HOLDING), o.status == "cancelled"),
-                    and_(c.status.in_(("claimed", "released")), o.status == "paid"),
-                ))
-            )).all()
+        async with self.db.session() as session:
+            rows = await SaleRepository(session).missed_order_statuses(now_ms() - within_ms)
         for stream_id, order_id, status in rows:
             await self.on_orders(stream_id, [_OrderStatus(order_id, status)])
         return len(rows)
@@ -284,6 +284,39 @@ class SalesService:
         return await self.screen_section(stream_id, now)
 
 
+async def sale_row(sales: SaleRepository, stream_id: str, sale_id: str) -> FlashSaleRow:
+    row = await sales.get(stream_id, sale_id)
+    if row is None:
+        raise NotFound(f"no flash sale '{sale_id}' in stream '{stream_id}'")
+    return row
+
+
+async def record_sale(db: Database, stream_id: str, *, sku: str, price: Decimal, stock: int,
+                      duration_seconds: int, first_n: int | None, first_n_bonus: str | None,
+                      per_user_limit: int) -> FlashSaleRow:
+    """A new sale in the record (`Invalid` for bad terms, `NotFound` for an unknown stream)."""
+    check_terms(price=price, stock=stock, duration_seconds=duration_seconds, first_n=first_n,
+                per_user_limit=per_user_limit)
+    now = now_ms()
+    async with db.session() as session:
+        if not await StreamRepository(session).exists(stream_id):
+            raise NotFound(f"no stream '{stream_id}'")
+        row = FlashSaleRow(
+            id=secrets.token_hex(6), stream_id=stream_id, sku=sku, price=price, stock=stock, sold=0,
+            next_rank=1, first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,
+            started_ms=now, ends_ms=now + duration_seconds * 1000,
+        )
+        SaleRepository(session).add(row)
+        await session.commit()
+    return row
+
+
+async def report_sales(db: Database, stream_id: str) -> list[dict[str, Any]]:
+    """The stream's sales in the shape analytics.extras.flash_sale_summary reads (views.report_entry)."""
+    async with db.session() as session:
+        sales = SaleRepository(session)
+        return [report_entry(row, await sales.claims(row.id)) for row in await sales.of_stream(stream_id)]
+
 
 class _OrderStatus:
     __slots__ = ("order_id", "status")
@@ -296,7 +329,7 @@ class _OrderStatus:
 async def report_records(db: Database, stream_id: str) -> dict[str, list[dict[str, Any]]]:
     """The records the after-stream report needs (analytics.extras shapes): flash sales with their
     claims over time, lotteries with entrant count, seed and winners."""
-    from livecompanion.lottery.records import report_lotteries
+    from livecompanion.lottery.service import report_lotteries
 
-    return {"flash_sales": await records.report_sales(db, stream_id),
+    return {"flash_sales": await report_sales(db, stream_id),
             "lotteries": await report_lotteries(db, stream_id)}

@@ -39,8 +39,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import select, update
 
+from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
-from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable, now_ms
+from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid
 from livecompanion.storage.db import Database

@@ -24,8 +24,9 @@ from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
-from livecompanion.sales.base import ClaimReply, Live, OrderMove, now_ms
+from livecompanion.sales.base import ClaimReply, Live, OrderMove
 from livecompanion.sales.rules import (
     CLAIMED,
     ENDED,

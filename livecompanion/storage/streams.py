@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import StreamRow
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 @dataclass(frozen=True, slots=True)

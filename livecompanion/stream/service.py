@@ -12,23 +12,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from livecompanion.clock import now_ms
 from livecompanion.errors import Invalid, NotFound
 from livecompanion.realtime import NotLoaded, del_op, set_op
 from livecompanion.scripts.models import Script
-from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
+from livecompanion.storage.tables import CountdownRow, StreamRow
 from livecompanion.stream import machine
 from livecompanion.stream.cues import CueRunners, check_time_scale, scale_cue
 from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
 from livecompanion.stream.machine import ShowError
 from livecompanion.stream.moves import ShowMove
+from livecompanion.stream.repository import StreamRepository
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
@@ -37,10 +35,6 @@ log = logging.getLogger(__name__)
 
 _locks: dict[str, asyncio.Lock] = {}
 _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _lock(stream_id: str) -> asyncio.Lock:
@@ -65,8 +59,8 @@ def show_of(row: StreamRow) -> Show:
     )
 
 
-async def _row(session: AsyncSession, stream_id: str, lock: bool = False) -> StreamRow:
-    row = await session.get(StreamRow, stream_id, with_for_update=lock, populate_existing=lock)
+async def _row(streams: StreamRepository, stream_id: str, lock: bool = False) -> StreamRow:
+    row = await streams.get(stream_id, lock=lock)
     if row is None:
         raise NotFound(f"no stream '{stream_id}'")
     return row
@@ -82,13 +76,9 @@ async def build_state(core: Core, stream_id: str) -> dict[str, Any]:
     """The whole live document as the record says it is now."""
     now = now_ms()
     async with core.db.session() as session:
-        row = await _row(session, stream_id)
-        countdowns = await session.scalars(
-            select(CountdownRow).where(
-                CountdownRow.stream_id == stream_id, CountdownRow.cancelled.is_(False), CountdownRow.ends_ms > now
-            )
-        )
-        running = {c.id: _countdown_value(c) for c in countdowns}
+        streams = StreamRepository(session)
+        row = await _row(streams, stream_id)
+        running = {c.id: _countdown_value(c) for c in await streams.running_countdowns(stream_id, now)}
     doc = build_document(script_of(row), show_of(row), running, now)
     doc.update(await core.sections.load(stream_id, now))
     return doc
@@ -126,12 +116,13 @@ async def apply(core: Core, stream_id: str, ops: list[dict[str, Any]]) -> int:
 
 
 class _Locked:
-    """What `locked_stream` yields: the session, the locked row, and the hub changes to make."""
+    """What `locked_stream` yields: the stream repository on the session, the locked row, and the hub
+    changes to make."""
 
-    __slots__ = ("ops", "rev", "row", "session")
+    __slots__ = ("ops", "rev", "row", "streams")
 
-    def __init__(self, session: AsyncSession, row: StreamRow) -> None:
-        self.session = session
+    def __init__(self, streams: StreamRepository, row: StreamRow) -> None:
+        self.streams = streams
         self.row = row
         self.ops: list[dict[str, Any]] = []
         self.rev: int | None = None  # the hub's rev after the ops (None: rebuilt instead)
@@ -145,7 +136,8 @@ async def locked_stream(core: Core, stream_id: str) -> AsyncIterator[_Locked]:
     is rebuilt from the committed record instead. Raises NotFound for an unknown stream."""
     reload = False
     async with _lock(stream_id), core.db.session() as session:
-        locked = _Locked(session, await _row(session, stream_id, lock=True))
+        streams = StreamRepository(session)
+        locked = _Locked(streams, await _row(streams, stream_id, lock=True))
         yield locked
         await session.flush()
         if locked.ops:
@@ -182,11 +174,7 @@ async def _transition(core: Core, stream_id: str, step: Step, from_index: int | 
         row.status, row.started_ms, row.ended_ms = new.status, new.started_ms, new.ended_ms
         row.segment_index, row.segment_started_ms = new.segment_index, new.segment_started_ms
         if new.status == "live" and new.segment_started_ms == now and new.segment_index is not None:
-            segment_id = script.segments[new.segment_index].id
-            locked.session.add(EventRow(
-                stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
-                body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
-            ))
+            locked.streams.add_segment_event(stream_id, script.segments[new.segment_index].id, now)
         locked.ops = transition_ops(script, new)
     await core.show_listeners.tell(stream_id, script, ShowMove.of(script, new))  # after the commit
     return _show_result(script, new) | {"rev": locked.rev}
@@ -256,10 +244,8 @@ async def start_countdown(core: Core, stream_id: str, seconds: int, label: str |
     countdown = CountdownRow(id=secrets.token_hex(6), stream_id=stream_id, label=label, seconds=seconds,
                              started_ms=now, ends_ms=now + seconds * 1000, cancelled=False)
     async with locked_stream(core, stream_id) as locked:
-        ended = await locked.session.scalars(select(CountdownRow.id).where(
-            CountdownRow.stream_id == stream_id, CountdownRow.ends_ms <= now, CountdownRow.ends_ms > now - 86_400_000,
-        ))
-        locked.session.add(countdown)
+        ended = await locked.streams.countdowns_ended_since(stream_id, now - 86_400_000, now)
+        locked.streams.add_countdown(countdown)
         locked.ops = [del_op(["countdowns", old]) for old in ended]  # tidy up the ones that are over
         locked.ops.append(set_op(["countdowns", countdown.id], _countdown_value(countdown)))
     return {"id": countdown.id, "ends_at": countdown.ends_ms, "label": label, "seconds": seconds}
@@ -267,12 +253,7 @@ async def start_countdown(core: Core, stream_id: str, seconds: int, label: str |
 
 async def cancel_countdown(core: Core, stream_id: str, countdown_id: str) -> None:
     async with locked_stream(core, stream_id) as locked:
-        result = await locked.session.execute(
-            update(CountdownRow)
-            .where(CountdownRow.id == countdown_id, CountdownRow.stream_id == stream_id)
-            .values(cancelled=True)
-        )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if not await locked.streams.cancel_countdown(stream_id, countdown_id):
             raise NotFound(f"no countdown '{countdown_id}' in stream '{stream_id}'")
         locked.ops = [del_op(["countdowns", countdown_id])]
 

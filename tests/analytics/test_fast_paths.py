@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livecompanion.analytics import eventlog, records
+from livecompanion.analytics import columns, eventlog
 from livecompanion.analytics.collect import Collector
 from livecompanion.analytics.decode import NotJSON, decode_line, decode_piece
 from livecompanion.events import parse_event
@@ -148,7 +148,7 @@ def test_columns_are_in_ts_order_without_repeats(events: list[tuple[str, int, st
             if event.id is not None:
                 seen.add(event.id)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(records, "MAX_SHIFT", max_shift)  # small: some columns get sorted at the end
+        mp.setattr(columns, "MAX_SHIFT", max_shift)  # small: some columns get sorted at the end
         collector = Collector(RECEIVED)
         collector.add_lines([orjson.dumps(r) for r in raws], lambda i, r: None)
         table = collector.finish()

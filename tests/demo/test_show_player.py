@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from livecompanion.demo.show import ShowPlayer, now_ms
+from livecompanion.clock import now_ms
+from livecompanion.demo.show import ShowPlayer
 from livecompanion.demo.simulator import Simulator
 from livecompanion.scripts import check_text
 

@@ -101,16 +101,6 @@ def test_top_orders_by_count_then_recency_and_filters_recent() -> None:
     assert [g.text for g in board.top(10, since_ms=300)] == ["是正品吗", "敷多久"]
 
 
-def test_dismissed_question_starts_afresh() -> None:
-    board = QuestionBoard()
-    first = board.add("包邮吗", "u1", 1)
-    assert board.dismiss(first.id)
-    assert board.get(first.id) is None
-    again = board.add("包邮吗", "u2", 2)
-    assert again.id != first.id and again.count == 1
-    assert not board.dismiss(9999)
-
-
 def test_memory_is_bounded_and_popular_questions_survive() -> None:
     board = QuestionBoard(max_groups=20, half_life_ms=60_000)
     for n in range(30):

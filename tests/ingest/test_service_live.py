@@ -19,7 +19,7 @@ from livecompanion.ingest.counters import LiveDelta, MemoryCounters, RedisCounte
 from livecompanion.ingest.live import LiveNumbers, mask_nickname, merge_questions
 from livecompanion.ingest.orders import fold, merge, state_of
 from livecompanion.ingest.pacing import MemoryGate, PublishPolicy, RedisGate, decide
-from livecompanion.ingest.records import StreamCommit, record_of
+from livecompanion.ingest.rows import StreamCommit, record_of
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter
 from livecompanion.realtime import MemoryHub

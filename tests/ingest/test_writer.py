@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from livecompanion.events import parse_event
-from livecompanion.ingest.records import EventRecord, StreamCommit, record_of
+from livecompanion.ingest.rows import EventRecord, StreamCommit, record_of
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded
 from livecompanion.scripts.models import Script

@@ -7,12 +7,24 @@ import asyncio
 
 import pytest
 
-from livecompanion.lottery import records
 from livecompanion.lottery.draw import draw, entrants_digest
-from livecompanion.lottery.records import Entry
+from livecompanion.lottery.repository import LotteryRepository
+from livecompanion.lottery.rules import Entry, eligible
+from livecompanion.lottery.service import draw_once, enter, lottery_row, record_lottery, report_lotteries
 from livecompanion.storage.db import Database
 from livecompanion.storage.migrate import upgrade_async
+from livecompanion.storage.tables import LotteryRow
 from tests.sales.conftest import new_stream
+
+
+async def row_of(db: Database, stream_id: str, lottery_id: str) -> LotteryRow:
+    async with db.session() as session:
+        return await lottery_row(LotteryRepository(session), stream_id, lottery_id)
+
+
+async def entries_of(db: Database, lottery_id: str) -> list[Entry]:
+    async with db.session() as session:
+        return await LotteryRepository(session).entries(lottery_id)
 
 
 def run(url: str, body) -> None:  # type: ignore[no-untyped-def]
@@ -29,7 +41,7 @@ def run(url: str, body) -> None:  # type: ignore[no-untyped-def]
 
 def test_entry_exclusion_and_one_draw(database_url: str) -> None:
     async def body(db: Database, stream_id: str) -> None:
-        lottery = await records.create_lottery(
+        lottery = await record_lottery(
             db,
             stream_id,
             keyword="想要",
@@ -39,34 +51,34 @@ def test_entry_exclusion_and_one_draw(database_url: str) -> None:
             exclude_user_ids=["blocked"],
         )
         assert lottery.excluded == {"user_ids": ["blocked"], "nicknames": ["小林"]}  # the script's host
-        await records.enter(
+        await enter(
             db,
             lottery.id,
             [Entry("a", "阿花", 1), Entry("b", None, 2), Entry("blocked", "B", 3), Entry("h", "小林", 4)],
         )
-        await records.enter(db, lottery.id, [Entry("a", "someone else", 9)])  # once per user
-        entries = await records.entries_of(db, lottery.id)
+        await enter(db, lottery.id, [Entry("a", "someone else", 9)])  # once per user
+        entries = await entries_of(db, lottery.id)
         assert [(e.user_id, e.nickname) for e in entries] == [
             ("a", "阿花"),
             ("b", None),
             ("blocked", "B"),
             ("h", "小林"),
         ]
-        row = await records.lottery_row(db, stream_id, lottery.id)
-        assert [e.user_id for e in records.eligible(row, entries)] == ["a", "b"]
+        row = await row_of(db, stream_id, lottery.id)
+        assert [e.user_id for e in eligible(row, entries)] == ["a", "b"]
 
-        results = await asyncio.gather(*(records.draw_lottery(db, stream_id, lottery.id) for _ in range(5)))
+        results = await asyncio.gather(*(draw_once(db, stream_id, lottery.id) for _ in range(5)))
         assert sorted(results) == [False] * 4 + [True]
-        await records.enter(db, lottery.id, [Entry("late", "遲到", 10)])  # after the draw: no entry
-        assert len(await records.entries_of(db, lottery.id)) == 4
-        row = await records.lottery_row(db, stream_id, lottery.id)
+        await enter(db, lottery.id, [Entry("late", "遲到", 10)])  # after the draw: no entry
+        assert len(await entries_of(db, lottery.id)) == 4
+        row = await row_of(db, stream_id, lottery.id)
         assert row.drawn_ms is not None and len(row.seed) == 32
         assert row.winners["user_ids"] == draw(row.seed, ["a", "b"], 2)
         assert row.winners["entrants"] == 2 and row.winners["entrants_digest"] == entrants_digest(["a", "b"])
         assert dict(zip(row.winners["user_ids"], row.winners["nicknames"])) == {"a": "阿花", "b": None}
         with pytest.raises(LookupError):
-            await records.draw_lottery(db, stream_id, "nope")
-        report = await records.report_lotteries(db, stream_id)
+            await draw_once(db, stream_id, "nope")
+        report = await report_lotteries(db, stream_id)
         assert report[0]["entrants"] == 2 and report[0]["seed"] == row.seed and len(report[0]["winners"]) == 2
 
     run(database_url, body)
@@ -74,22 +86,22 @@ def test_entry_exclusion_and_one_draw(database_url: str) -> None:
 
 def test_entries_racing_the_draw_are_either_drawn_from_or_not_recorded(database_url: str) -> None:
     async def body(db: Database, stream_id: str) -> None:
-        lottery = await records.create_lottery(
+        lottery = await record_lottery(
             db, stream_id, keyword="想要", winners=3, duration_seconds=60, prize=None
         )
 
         async def enter_many() -> None:
             for i in range(0, 300, 10):
-                await records.enter(db, lottery.id, [Entry(f"u{j}", None, j) for j in range(i, i + 10)])
+                await enter(db, lottery.id, [Entry(f"u{j}", None, j) for j in range(i, i + 10)])
                 await asyncio.sleep(0)
 
         async def draw_midway() -> None:
             await asyncio.sleep(0.02)
-            assert await records.draw_lottery(db, stream_id, lottery.id)
+            assert await draw_once(db, stream_id, lottery.id)
 
         await asyncio.gather(enter_many(), enter_many(), draw_midway())
-        row = await records.lottery_row(db, stream_id, lottery.id)
-        recorded = [e.user_id for e in await records.entries_of(db, lottery.id)]
+        row = await row_of(db, stream_id, lottery.id)
+        recorded = [e.user_id for e in await entries_of(db, lottery.id)]
         assert row.winners["entrants"] == len(recorded)
         assert row.winners["entrants_digest"] == entrants_digest(recorded)
         assert row.winners["user_ids"] == draw(row.seed, recorded, 3)
@@ -100,15 +112,15 @@ def test_entries_racing_the_draw_are_either_drawn_from_or_not_recorded(database_
 def test_bad_lotteries(database_url: str) -> None:
     async def body(db: Database, stream_id: str) -> None:
         with pytest.raises(ValueError, match="winners"):
-            await records.create_lottery(
+            await record_lottery(
                 db, stream_id, keyword="想要", winners=0, duration_seconds=60, prize=None
             )
         with pytest.raises(ValueError, match="duration_seconds"):
-            await records.create_lottery(
+            await record_lottery(
                 db, stream_id, keyword="想要", winners=1, duration_seconds=0, prize=None
             )
         with pytest.raises(LookupError):
-            await records.create_lottery(
+            await record_lottery(
                 db, "nope", keyword="想要", winners=1, duration_seconds=5, prize=None
             )
 

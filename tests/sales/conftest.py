@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from livecompanion.sales import records
+from livecompanion.sales.service import record_sale
 from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
 from livecompanion.storage.db import Database
@@ -64,7 +64,7 @@ async def new_sale(
     first_n: int | None = None,
     duration_seconds: int = 600,
 ) -> FlashSaleRow:
-    return await records.create_sale(
+    return await record_sale(
         db,
         stream_id,
         sku="MASK-01",

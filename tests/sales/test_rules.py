@@ -19,11 +19,11 @@ from livecompanion.sales.rules import (
     RELEASED,
     REPLAYED,
     SOLD_OUT,
-    SaleModel,
     Terms,
     first_n_left,
     sale_status,
 )
+from tests.sales.model import SaleModel
 
 USERS = [f"u{i}" for i in range(5)]
 ORDERS = [f"o{i}" for i in range(8)]

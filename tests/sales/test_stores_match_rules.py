@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from livecompanion.sales.base import ClaimStore
-from livecompanion.sales.rules import NO_CLAIM, ORDER_CONFLICT, SaleModel, Terms
+from livecompanion.sales.rules import NO_CLAIM, ORDER_CONFLICT, Terms
 from livecompanion.storage.db import Database
 from tests.sales.conftest import close_store, new_sale, new_stream, open_store, recorded_claims, recorded_sale
+from tests.sales.model import SaleModel
 
 USERS = [f"用戶{i}" for i in range(4)] + ["user with spaces"]
 ORDERS = [f"o{i}" for i in range(8)]

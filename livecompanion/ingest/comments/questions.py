@@ -196,14 +196,6 @@ class QuestionBoard:
         group = self._groups.get(group_id)
         return group.snapshot() if group else None
 
-    def dismiss(self, group_id: int) -> bool:
-        """Remove a group (the host answered it); a later ask starts it afresh."""
-        group = self._groups.get(group_id)
-        if group is None:
-            return False
-        self._remove(group)
-        return True
-
     # --- matching ------------------------------------------------------------------------------
 
     def _find(self, key: str) -> _Group | None:

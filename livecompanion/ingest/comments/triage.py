@@ -12,7 +12,6 @@ import dataclasses
 
 from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment
 from livecompanion.ingest.comments.intents import IntentCounter
-from livecompanion.ingest.comments.normalize import match_key
 from livecompanion.ingest.comments.questions import QuestionBoard
 from livecompanion.ingest.comments.spam import SpamWindow
 
@@ -35,16 +34,6 @@ class CommentTriage:
         self.questions = questions if questions is not None else QuestionBoard()
         self.intents = intents if intents is not None else IntentCounter()
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
-        self._exempt: set[str] = set()
-
-    def exempt(self, phrase: str) -> None:
-        """Never treat `phrase` as a flood (call it with the keyword when a lottery starts)."""
-        key = match_key(phrase)
-        if key:
-            self._exempt.add(key)
-
-    def unexempt(self, phrase: str) -> None:
-        self._exempt.discard(match_key(phrase))
 
     def handle(self, text: str, user_id: str | None, ts_ms: int) -> TriageResult:
         analysis = classify_comment(text)
@@ -53,7 +42,7 @@ class CommentTriage:
         # Only chit-chat is watched for floods. Many viewers typing the same 想要, the lottery keyword,
         # or one question (Douyin's 跟評 sends an identical copy with one tap) is the room working:
         # the question board already counts each viewer once.
-        watched = analysis.kind == "chitchat" and analysis.key not in self._exempt
+        watched = analysis.kind == "chitchat"
         if watched and self.spam_window.observe(analysis.key, user_id, ts_ms):
             flood = dataclasses.replace(analysis, kind="spam", intents=(), spam_reason="flood")
             return TriageResult(flood)
