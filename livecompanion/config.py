@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'livecompanion.sqlite3').resolve()}"
 
-    def with_generated_tokens(self) -> "Settings":
+    def with_generated_tokens(self) -> Settings:
         """Fill unset tokens with random ones, printed at start so people can use them.
 
         They are kept in `data_dir/tokens.json` (mode 0600), so a restart keeps the URLs that OBS

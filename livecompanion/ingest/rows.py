@@ -110,7 +110,7 @@ class StreamCommit:
 
     stream_id: str
     events: list[EventRecord] = field(default_factory=list)
-    order_changes: list["OrderChange"] = field(default_factory=list)
+    order_changes: list[OrderChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,7 +171,7 @@ class Drainer:
                 task.cancel()
                 try:
                     await task
-                except (asyncio.CancelledError, Exception):
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing: the task's own loop logged it
                     pass
         self._task = self._listener = None
         touched = dict(self.dirty) | dict(self._cursor_streams)
@@ -191,7 +191,7 @@ class Drainer:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), WAITING_TICK if self._waiters else SCAN_EVERY)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
@@ -210,7 +210,7 @@ class Drainer:
             except (StoreUnavailable, *REDIS_ERRORS) as exc:
                 log.warning("sales drainer: Redis unreachable (%s); retrying", exc)
                 await asyncio.sleep(0.5)
-            except Exception:  # noqa: BLE001 - the record may be down; keep trying
+            except Exception:  # the record may be down; keep trying
                 log.exception("sales drainer: a pass failed; retrying")
                 await asyncio.sleep(0.5)
 

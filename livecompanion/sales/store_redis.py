@@ -75,7 +75,7 @@ def connect(url: str, max_connections: int = 64) -> aioredis.Redis:
 
 
 class SaleKeys:
-    __slots__ = ("meta", "held", "orders", "log", "index", "lease")
+    __slots__ = ("held", "index", "lease", "log", "meta", "orders")
 
     def __init__(self, prefix: str, stream_id: str, sale_id: str) -> None:
         base = f"{prefix}fs:{{{stream_id}}}:"
@@ -108,7 +108,7 @@ class RedisClaimStore:
         self._calling: set[tuple[str, str]] = set()  # sales with a claim call under way
 
     @classmethod
-    def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> "RedisClaimStore":
+    def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> RedisClaimStore:
         return cls(db, connect(url), prefix)
 
     def keys(self, stream_id: str, sale_id: str) -> SaleKeys:

@@ -12,10 +12,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from livecompanion.scripts import checks
 from livecompanion.scripts.findings import Finding
 from livecompanion.scripts.models import CUE_ACTIONS, SEGMENT_KINDS, Script
 from livecompanion.scripts.yamlsource import Located, Path, SourceError, decode, load_yaml
-from livecompanion.scripts import checks
 
 
 @dataclass
