@@ -38,7 +38,8 @@ def test_console_shows_scenes_and_switches_obs(browser: Any, obs_server: ServerP
                                                obs_studio: ObsStudio) -> None:
     text = EXAMPLE_SCRIPT.read_text("utf-8") + OBS_SECTION.format(address=obs_studio.address,
                                                                   overlay=f'"{OVERLAY}"')
-    created = httpx.post(f"{obs_server.base_url}/api/streams", content=text.encode(), headers=obs_server.headers("operator"))
+    created = httpx.post(f"{obs_server.base_url}/api/streams", content=text.encode(),
+                         headers=obs_server.headers("operator"))
     assert created.status_code == 201, created.text
     stream_id = created.json()["id"]
     page = browser.new_page(viewport={"width": 1440, "height": 900})
