@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,6 +27,12 @@ class ReportFormat(str, Enum):
     csv = "csv"
 
 
+def _settings(host: str | None, port: int | None) -> Settings:
+    """Settings from the environment, with the command line's --host and --port over them."""
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    return Settings(**overrides)
+
+
 @app.command()
 def serve(
     script: Path | None = typer.Option(None, "--script", help="A live script to load as a stream."),
@@ -36,8 +43,7 @@ def serve(
     """Run the service. With no configuration it keeps everything in a local SQLite file."""
     from livecompanion.server import serve as run
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run(Settings(**overrides), script, log_level))
+    raise typer.Exit(run(_settings(host, port), script, log_level))
 
 
 @app.command()
@@ -83,8 +89,7 @@ def demo(
     """Serve a sample script with a simulated audience, so a newcomer sees everything move."""
     from livecompanion.demo import run_demo
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed, room_size=room))
+    raise typer.Exit(run_demo(_settings(host, port), speed=speed, seed=seed, room_size=room))
 
 
 @db_app.command("upgrade")

@@ -7,6 +7,7 @@ repository, on a session opened here); the maths stays in `report`.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
@@ -39,7 +40,8 @@ async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
-        compute_report, events, script, pseudonymizer=pseudonymizer, **records,
+        partial(compute_report, events, script, pseudonymizer=pseudonymizer,
+                flash_sales=records["flash_sales"], lotteries=records["lotteries"]),
     )
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)

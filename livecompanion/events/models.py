@@ -160,8 +160,9 @@ EVENT_TYPES = (
     "product_impression", "product_click", "order", "segment",
 )
 
-# mypy takes the alias of an Annotated union for a value here; pydantic reads it as the type it is.
-_adapter: TypeAdapter[Event] = TypeAdapter(Event)  # type: ignore[arg-type]
+# mypy takes the alias of an Annotated union for a value here (with a warm cache it does not, hence
+# unused-ignore); pydantic reads it as the type it is.
+_adapter: TypeAdapter[Event] = TypeAdapter(Event)  # type: ignore[arg-type, unused-ignore]
 
 
 def _reason(exc: ValidationError) -> str:

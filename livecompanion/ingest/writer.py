@@ -105,7 +105,7 @@ class GroupCommitWriter:
         self.max_flush_events = max_flush_events
         self.admit_timeout = admit_timeout
         # PostgreSQL works on two transactions at once (one per core), SQLite on one at a time.
-        self.concurrent_flushes = concurrent_flushes or getattr(store, "concurrent_writes", 1)
+        self.concurrent_flushes = concurrent_flushes or int(getattr(store, "concurrent_writes", 1))
         self.stats = WriterStats()
         self._queue: deque[_Job] = deque()
         self._queued_events = 0  # in the queue, not yet taken by a flush

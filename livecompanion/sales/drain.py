@@ -104,7 +104,7 @@ class Drainer:
         if reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
-        timer = loop.call_later(timeout, lambda: future.done() or future.set_result(False))
+        timer = loop.call_later(timeout, _settle, future, False)
         try:
             return await future
         finally:
@@ -328,3 +328,8 @@ class Drainer:
                      entries: list[Entry]) -> bool:
         """Write one batch exactly once; False if another drainer moved the position first."""
         return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -198,3 +199,15 @@ class LotteryEntryRow(Base):
     user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     nickname: Mapped[str | None] = mapped_column(String(200))
     entered_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (the ORM types `__table__` as a generic FromClause), for
+    the hot paths that write with Core statements on a bare connection."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+FLASH_SALES = table_of(FlashSaleRow)
+CLAIMS = table_of(ClaimRow)
