@@ -42,7 +42,7 @@ class ObsRefused(Exception):
 def client_missing() -> str | None:
     """Why no OBS session can be opened here (the extra is not installed), or None."""
     try:
-        import simpleobsws  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+        import simpleobsws  # noqa: F401
     except ImportError:
         return INSTALL_HINT
     return None
