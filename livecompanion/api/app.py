@@ -19,6 +19,7 @@ from livecompanion.api import (
     ingest,
     live,
     lotteries,
+    obs,
     pages,
     reports,
     sales,
@@ -31,7 +32,7 @@ from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
 ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
-           reports, explain)
+           reports, explain, obs)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from livecompanion.scripts.durations import TargetRange, parse_duration, parse_target
+from livecompanion.scripts.obs_section import ObsSection
 
 SEGMENT_KINDS = ("opening", "product", "value", "closing", "wrapup")
 SegmentKind = Literal["opening", "product", "value", "closing", "wrapup"]
@@ -176,6 +177,7 @@ class Script(_Model):
     targets: dict[str, float] = Field(default_factory=dict)
     products: list[Product] = Field(default_factory=list)
     segments: Annotated[list[Segment], Field(min_length=1)]
+    obs: ObsSection | None = None  # optional: OBS Studio scenes that follow the show (scripts/obs_section.py)
 
     _duration_ok = field_validator("duration", mode="before")(
         classmethod(lambda cls, v: Segment._target(v))  # same forms as a segment's target

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
@@ -56,6 +56,11 @@ class StreamRepository:
         if running:
             await self.session.execute(update(CountdownRow).where(CountdownRow.id.in_(running)).values(cancelled=True))
         return running
+
+    async def ids_not_ended(self, ended_since: int) -> list[str]:
+        """Streams that are ready or live, or ended at `ended_since` (epoch ms) or later."""
+        return list(await self.session.scalars(select(StreamRow.id).where(
+            or_(StreamRow.status != "ended", StreamRow.ended_ms >= ended_since))))
 
     async def running_countdowns(self, stream_id: str, now: int) -> list[CountdownRow]:
         return list(await self.session.scalars(select(CountdownRow).where(

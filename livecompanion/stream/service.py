@@ -25,6 +25,7 @@ from livecompanion.stream import machine
 from livecompanion.stream.cues import CueRunners, check_time_scale, scale_cue
 from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
 from livecompanion.stream.machine import ShowError
+from livecompanion.stream.moves import ShowMove
 from livecompanion.stream.repository import StreamRepository
 
 if TYPE_CHECKING:
@@ -180,6 +181,7 @@ async def _transition(core: Core, stream_id: str, step: Step, from_index: int | 
         locked.ops = transition_ops(script, new)
         if new.status == "ended" and show.status != "ended":
             await _clear_for_end(locked, stream_id, now)
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, new))  # after the commit
     return _show_result(script, new) | {"rev": locked.rev}
 
 
@@ -366,6 +368,8 @@ async def fire_cue(core: Core, stream_id: str, key: str, force: bool = False,
                 row.fired_cues = fired
         raise
     await apply(core, stream_id, [set_op(["cues", key, "fired_ms"], now)])
+    script = script_of(row)
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, show_of(row), key, cue.action))
     return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
 
 
