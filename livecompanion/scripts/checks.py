@@ -12,6 +12,7 @@ from typing import Any
 from livecompanion.scripts.durations import TargetRange, format_seconds, parse_duration, parse_target
 from livecompanion.scripts.findings import Finding
 from livecompanion.scripts.models import SEGMENT_KINDS
+from livecompanion.scripts.obs_section import obs_errors, obs_warnings
 from livecompanion.scripts.yamlsource import Located, Path, text_position
 
 # Seed 000's typical target per kind (seconds); a target far outside gets a `pacing` warning.
@@ -59,6 +60,28 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
                 findings.append(_error(located, file, ("products", i, "sku"), f"duplicate sku '{sku}'"))
             skus.add(sku)
 
+    # A shop product id names one sku: the same id under two products (or twice) would make an
+    # order's sku depend on which came first.
+    shop_ids: dict[tuple[str, str], str] = {}
+    for i, product in _dicts(data.get("products")):
+        mapping = product.get("shop_ids")
+        if not isinstance(mapping, dict):
+            continue
+        for shop, listed in mapping.items():
+            for j, shop_id in enumerate(_list(listed)):
+                if not isinstance(shop_id, (str, int)) or isinstance(shop_id, bool):
+                    continue
+                key = (str(shop), str(shop_id))
+                if key in shop_ids:
+                    findings.append(
+                        _error(
+                            located, file, ("products", i, "shop_ids", shop, j),
+                            f"duplicate {shop} id '{shop_id}' (also on {shop_ids[key]})",
+                        )
+                    )
+                else:
+                    shop_ids[key] = f"products[{i}]"
+
     def known_sku(path: Path, sku: Any, what: str) -> None:
         if isinstance(sku, str) and sku not in skus:
             hint = f" (products: {', '.join(sorted(skus))})" if skus else " (the script lists no products)"
@@ -86,8 +109,8 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
         target = _target(segment.get("target"))
         for j, cue in _dicts(segment.get("cues")):
             cue_path = ("segments", i, "cues", j)
-            if cue.get("action") == "flash_sale":
-                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] (flash_sale)")
+            if cue.get("action") in ("flash_sale", "product_explain"):
+                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] ({cue['action']})")
             try:
                 at = parse_duration(cue["at"]) if cue.get("at") not in (None, 0, "0") else 0
             except ValueError:
@@ -98,6 +121,7 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
                     f"segments[{i}].cues[{j}].at: {format_seconds(at)} is beyond the segment's target "
                     f"of {target}",
                 ))
+    findings.extend(obs_errors(located, file))
     return findings
 
 
@@ -178,4 +202,4 @@ def length_warnings(located: Located, file: str) -> list[Finding]:
 
 
 def warnings(located: Located, file: str) -> list[Finding]:
-    return ad_law_warnings(located, file) + length_warnings(located, file)
+    return ad_law_warnings(located, file) + length_warnings(located, file) + obs_warnings(located, file)
