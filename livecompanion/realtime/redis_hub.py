@@ -43,7 +43,7 @@ EMPTY = "\x00[]"
 _EMPTY_JSON = b"\\u0000[]"  # how both orjson and cjson spell EMPTY inside JSON text
 READY_TIMEOUT = 5.0
 DOC_IDLE_TTL_S = 24 * 3600
-POOL_CONNECTIONS = 64  # Redis connections of an instance's hub (documents, tallies, pacing, leases)
+POOL_CONNECTIONS = 100  # Redis connections of an instance's hub (documents, tallies, pacing, leases)
 POOL_WAIT_S = 5.0
 
 # KEYS: doc, rev. ARGV: ops JSON, server_time, channel, ttl seconds.
