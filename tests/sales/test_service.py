@@ -15,22 +15,27 @@ from livecompanion.wiring import build_core
 from tests.sales.conftest import close_store, new_stream, open_store, recorded_claims
 
 
+async def three_claims(store_kind: dict[str, Any], stock: int) -> tuple[Any, Any, SalesService, str, dict[str, Any]]:
+    """A started service on the store kind, a sale of `stock` units, and claims A-1, B-1, C-1 on it."""
+    db, store, _ = await open_store(store_kind)
+    settings = Settings(
+        redis_url=store_kind.get("redis_url"), operator_token="o", ingest_token="i", viewer_token="v"
+    )
+    core = build_core(settings, db, MemoryHub(), {"operator": "o", "ingest": "i", "viewer": "v"})
+    service = SalesService(core, store)
+    service.start()
+    stream_id = await new_stream(db)
+    sale = await service.create_sale(stream_id, sku="MASK-01", price=Decimal("79"), stock=stock,
+                                     duration_seconds=600)
+    for user, order in (("a", "A-1"), ("b", "B-1"), ("c", "C-1")):
+        await service.claim(stream_id, sale["id"], user, 1, order)
+    return db, store, service, stream_id, sale
+
+
 def test_reconciliation_applies_missed_order_statuses(store_kind: dict[str, Any]) -> None:
     async def main() -> None:
-        db, store, _ = await open_store(store_kind)
-        settings = Settings(
-            redis_url=store_kind.get("redis_url"), operator_token="o", ingest_token="i", viewer_token="v"
-        )
-        core = build_core(settings, db, MemoryHub(), {"operator": "o", "ingest": "i", "viewer": "v"})
-        service = SalesService(core, store)
-        service.start()
+        db, store, service, stream_id, sale = await three_claims(store_kind, stock=2)
         try:
-            stream_id = await new_stream(db)
-            sale = await service.create_sale(
-                stream_id, sku="MASK-01", price=Decimal("79"), stock=2, duration_seconds=600
-            )
-            for user, order in (("a", "A-1"), ("b", "B-1"), ("c", "C-1")):
-                await service.claim(stream_id, sale["id"], user, 1, order)
             # Ingest stored these statuses, but the claims never heard of them (Redis was down, say).
             async with db.session() as session:
                 for order, user, status in (("A-1", "a", "cancelled"), ("B-1", "b", "paid")):
@@ -72,20 +77,8 @@ def test_a_batch_of_order_events_moves_each_claim_as_one_at_a_time_would(store_k
     from livecompanion.sales.rules import MOVED_LATE_PAID, MOVED_PAID, MOVED_RELEASED, UNCHANGED
 
     async def main() -> None:
-        db, store, _ = await open_store(store_kind)
-        settings = Settings(
-            redis_url=store_kind.get("redis_url"), operator_token="o", ingest_token="i", viewer_token="v"
-        )
-        core = build_core(settings, db, MemoryHub(), {"operator": "o", "ingest": "i", "viewer": "v"})
-        service = SalesService(core, store)
-        service.start()
+        db, store, service, stream_id, sale = await three_claims(store_kind, stock=3)
         try:
-            stream_id = await new_stream(db)
-            sale = await service.create_sale(
-                stream_id, sku="MASK-01", price=Decimal("79"), stock=3, duration_seconds=600
-            )
-            for user, order in (("a", "A-1"), ("b", "B-1"), ("c", "C-1")):
-                await service.claim(stream_id, sale["id"], user, 1, order)
             batch = [(f"X-{i}", "paid") for i in range(700)]  # not claims: more than one IN chunk
             batch[10:10] = [("A-1", "cancelled"), ("B-1", "paid"), ("A-1", "paid"), ("C-1", "created")]
             moves = [(o, None if m is None else m.move)
