@@ -9,7 +9,7 @@ import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from livecompanion.api.deps import authorize_ws, get_services, require, services_of
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
@@ -17,6 +17,7 @@ from livecompanion.errors import NotFound
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import service
 from livecompanion.stream.cues import MAX_TIME_SCALE
+from livecompanion.text import refuse_controls
 from livecompanion.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ operator = [Depends(require("operator"))]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # The text rule (livecompanion/text.py): no control characters in any string from outside.
+    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
 
 class Step(_Body):

@@ -30,8 +30,10 @@ from livecompanion.events.limits import (
     MAX_SKU,
     MAX_TEXT,
     MAX_TS,
+    MAX_VIEWERS,
     OrderStatus,
 )
+from livecompanion.text import refuse_controls
 
 
 def ts_to_ms(value: Any) -> int:
@@ -78,6 +80,9 @@ class _Base(BaseModel):
             return str(value)
         return value
 
+    # The text rule (livecompanion/text.py) on every string field of every event type.
+    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
+
 
 class _UserEvent(_Base):
     user_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
@@ -97,7 +102,7 @@ class Leave(_UserEvent):
 
 class ViewerCount(_Base):
     type: Literal["viewer_count"]
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[int, Field(ge=0, le=MAX_VIEWERS)]
 
 
 class Comment(_UserEvent):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from livecompanion.scripts.durations import TargetRange, parse_duration, parse_target
+from livecompanion.text import refuse_controls
 
 SEGMENT_KINDS = ("opening", "product", "value", "closing", "wrapup")
 SegmentKind = Literal["opening", "product", "value", "closing", "wrapup"]
@@ -34,6 +35,8 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # The text rule (livecompanion/text.py): no control characters in any string from outside.
+    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
 
 def _seconds(value: Any) -> int:
