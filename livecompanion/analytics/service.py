@@ -7,6 +7,7 @@ repository, on a session opened here); the maths stays in `report`.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.analytics.pseudonym import default_pseudonymizer
@@ -26,7 +27,26 @@ async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
         return await ReportRepository(session).event_bodies(stream_id)
 
 
-async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a stream's report is computed from, read from the record (`report_inputs`)."""
+
+    stream_id: str
+    title: str
+    script: Script
+    events: list[dict[str, Any]]
+    records: dict[str, list[dict[str, Any]]]
+    pseudonymizer: Any
+
+    def compute(self) -> dict[str, Any]:
+        """The report (CPU-bound, seconds on a big stream: run it off the event loop)."""
+        report = compute_report(self.events, self.script, pseudonymizer=self.pseudonymizer, **self.records)
+        report["stream_id"] = self.stream_id
+        report.setdefault("title", self.title)
+        return report
+
+
+async def report_inputs(services: Core, stream_id: str) -> ReportInputs:
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
@@ -37,13 +57,12 @@ async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
     events = await stored_events(services, stream_id)
     records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
+    return ReportInputs(stream_id, row.title, script, events, records, pseudonymizer)
+
+
+async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
-    report = await asyncio.to_thread(
-        compute_report, events, script, pseudonymizer=pseudonymizer, **records,
-    )
-    report["stream_id"] = stream_id
-    report.setdefault("title", row.title)
-    return report
+    return await asyncio.to_thread((await report_inputs(services, stream_id)).compute)
 
 
 async def all_reports(services: Core) -> list[dict[str, Any]]:

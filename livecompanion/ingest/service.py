@@ -37,8 +37,10 @@ from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCou
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
 from livecompanion.ingest.rows import StreamCommit, records_of_values
+from livecompanion.ingest.segments import unknown_segments
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
+from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
 
 log = logging.getLogger(__name__)
@@ -113,7 +115,7 @@ class IngestService:
         )
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
-        self._known: set[str] = set()
+        self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
 
     async def start(self) -> None:
         await self.writer.start()
@@ -124,14 +126,20 @@ class IngestService:
         await self.live.close()
 
     async def ensure_stream(self, stream_id: str) -> None:
-        """Raise LookupError unless the stream exists (known ones are remembered: streams stay)."""
-        if stream_id in self._known:
-            return
-        async with self.core.db.session() as session:
-            found = await StreamRepository(session).exists(stream_id)
-        if not found:
-            raise NotFound(f"no stream '{stream_id}'")
-        self._known.add(stream_id)
+        """Raise NotFound unless the stream exists (known ones are remembered: streams stay)."""
+        await self._segment_ids(stream_id)
+
+    async def _segment_ids(self, stream_id: str) -> frozenset[str]:
+        known = self._segments.get(stream_id)
+        if known is None:
+            async with self.core.db.session() as session:
+                row = await StreamRepository(session).get(stream_id)
+            if row is None:
+                raise NotFound(f"no stream '{stream_id}'")
+            known = frozenset(segment.id for segment in Script.model_validate(row.script).segments
+                              if segment.id is not None)
+            self._segments[stream_id] = known
+        return known
 
     # --- the ways in ------------------------------------------------------------------------------
 
@@ -151,6 +159,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
+        values = unknown_segments(values, await self._segment_ids(stream_id), errors)
         records = records_of_values(stream_id, values, now_ms(), errors)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
