@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from livecompanion import __version__, wiring
 from livecompanion.api import (
     errors,
+    guards,
     health,
     home,
     ingest,
@@ -51,6 +52,9 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(guards.Guard, limits=guards.Limits(
+        ws_per_address=settings.ws_per_address, ws_per_token=settings.ws_per_token,
+        body_seconds=settings.body_timeout, header_seconds=settings.header_timeout))
     for module in ROUTERS:
         app.include_router(module.router)
     sales.document_claims(app)
