@@ -10,16 +10,16 @@ import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
-from livecompanion.api.guards import Limits, abort_socket
 from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.guards import Limits, abort_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
+from livecompanion.inputs import FromOutside
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import service
 from livecompanion.stream.cues import MAX_TIME_SCALE
-from livecompanion.text import refuse_controls
 from livecompanion.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,8 @@ router = APIRouter(tags=["show control"])
 operator = [Depends(require("operator"))]
 
 
-class _Body(BaseModel):
+class _Body(FromOutside):
     model_config = ConfigDict(extra="forbid")
-    # The text rule (livecompanion/text.py): no control characters in any string from outside.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
 
 class Step(_Body):

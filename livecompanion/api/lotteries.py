@@ -13,20 +13,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
-from livecompanion.text import refuse_controls
+from livecompanion.inputs import FromOutside
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])
 
 
-class LotteryIn(BaseModel):
+class LotteryIn(FromOutside):
     model_config = ConfigDict(extra="forbid")
-    # The text rule (livecompanion/text.py): no control characters in any string from outside.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
     keyword: Annotated[str, Field(min_length=1, max_length=100)]
     winners: Annotated[int, Field(ge=1, le=10_000)]

@@ -23,15 +23,15 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import ConfigDict, Field, StrictInt, ValidationError
 
 from livecompanion.api.deps import authorize, get_services, require, services_of
 from livecompanion.api.errors import response_of
 from livecompanion.api.schemas import FlashSaleScreen, FlashSaleView, answers
 from livecompanion.errors import DomainError, Invalid
+from livecompanion.inputs import FromOutside
 from livecompanion.sales.base import NotRecorded, StoreUnavailable
 from livecompanion.sales.rules import ENDED, GRANTED, MAX_QTY, REPLAYED
-from livecompanion.text import refuse_controls
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["flash sales"])
@@ -40,10 +40,8 @@ RETRY_AFTER_SECONDS = 1
 MAX_ID = 200
 
 
-class FlashSaleIn(BaseModel):
+class FlashSaleIn(FromOutside):
     model_config = ConfigDict(extra="forbid")
-    # The text rule (livecompanion/text.py): no control characters in any string from outside.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
     sku: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
     price: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -54,12 +52,10 @@ class FlashSaleIn(BaseModel):
     per_user_limit: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(FromOutside):
     """A buyer's claim. Numeric ids are ids: platforms send them as numbers, they are kept as text."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
-    # The text rule (livecompanion/text.py): no control characters in any string from outside.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
     user_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
     qty: Annotated[StrictInt, Field(ge=1, le=MAX_QTY)] = 1

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -33,7 +32,7 @@ from livecompanion.events.limits import (
     MAX_VIEWERS,
     OrderStatus,
 )
-from livecompanion.text import refuse_controls
+from livecompanion.inputs import FromOutside
 
 
 def ts_to_ms(value: Any) -> int:
@@ -57,7 +56,7 @@ def ts_to_ms(value: Any) -> int:
     raise ValueError("ts must be ISO 8601 with an offset or integer epoch milliseconds")
 
 
-class _Base(BaseModel):
+class _Base(FromOutside):  # the text rule, no true/false for numbers
     # Platforms send more than we need; unknown fields are ignored, not errors.
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
@@ -79,9 +78,6 @@ class _Base(BaseModel):
         if isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         return value
-
-    # The text rule (livecompanion/text.py) on every string field of every event type.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
 
 class _UserEvent(_Base):

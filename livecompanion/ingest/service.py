@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
-from livecompanion.errors import NotFound, TooLarge
+from livecompanion.errors import Invalid, NotFound, TooLarge
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.events.models import Order
@@ -147,6 +147,9 @@ class IngestService:
         """An HTTP batch: a JSON array, one object, or NDJSON (by content type, or sniffed)."""
         if len(body) > MAX_BODY_BYTES:
             raise TooLarge(f"a request may carry at most {MAX_BODY_BYTES:,} bytes")
+        if not body.strip():  # nothing to accept or reject one by one: the request itself is wrong
+            raise Invalid("the body is empty: send a JSON array of events, one event, or NDJSON", ("body",),
+                          "missing")
         values, errors = decode_body(body, is_ndjson(content_type))
         return await self.ingest_values(stream_id, values, errors)
 

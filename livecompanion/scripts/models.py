@@ -10,10 +10,10 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from livecompanion.inputs import FromOutside
 from livecompanion.scripts.durations import TargetRange, parse_duration, parse_target
-from livecompanion.text import refuse_controls
 
 SEGMENT_KINDS = ("opening", "product", "value", "closing", "wrapup")
 SegmentKind = Literal["opening", "product", "value", "closing", "wrapup"]
@@ -33,10 +33,8 @@ Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
-class _Model(BaseModel):
+class _Model(FromOutside):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-    # The text rule (livecompanion/text.py): no control characters in any string from outside.
-    _text_rule = field_validator("*", mode="after")(classmethod(lambda cls, value: refuse_controls(value)))
 
 
 def _seconds(value: Any) -> int:
