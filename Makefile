@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test browser setup clean
+.PHONY: run demo test lint typecheck browser setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,17 @@ browser:
 			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
-test: $(STAMP) browser
+# The linter and the type checker run first, and each says which of them failed, so CI fails on
+# either before any test runs.
+lint: $(STAMP)
+	@$(BIN)/ruff check livecompanion tests scripts \
+		|| { echo 'make test: FAILED at ruff (lint); fix the findings above (`ruff check --fix` fixes some).'; exit 1; }
+
+typecheck: $(STAMP)
+	@$(BIN)/mypy livecompanion \
+		|| { echo 'make test: FAILED at mypy (types); fix the errors above.'; exit 1; }
+
+test: $(STAMP) browser lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

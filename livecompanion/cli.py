@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any
 
 import typer
 
@@ -27,18 +27,23 @@ class ReportFormat(str, Enum):
     csv = "csv"
 
 
+def _settings(host: str | None, port: int | None) -> Settings:
+    """Settings from the environment, with the command line's --host and --port over them."""
+    overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    return Settings(**overrides)
+
+
 @app.command()
 def serve(
-    script: Optional[Path] = typer.Option(None, "--script", help="A live script to load as a stream."),
-    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8000)."),
+    script: Path | None = typer.Option(None, "--script", help="A live script to load as a stream."),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port (default 8000)."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run the service. With no configuration it keeps everything in a local SQLite file."""
     from livecompanion.server import serve as run
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run(Settings(**overrides), script, log_level))
+    raise typer.Exit(run(_settings(host, port), script, log_level))
 
 
 @app.command()
@@ -58,9 +63,12 @@ def validate(files: list[Path] = typer.Argument(..., help="Live script files (YA
 @app.command()
 def report(
     events: Path = typer.Option(..., "--events", help="Event log: NDJSON (one event a line) or a JSON array."),
-    script: Optional[Path] = typer.Option(None, "--script", help="The stream's live script."),
+    script: Path | None = typer.Option(None, "--script", help="The stream's live script."),
     format: ReportFormat = typer.Option(ReportFormat.json, "--format"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here instead of stdout (csv: writes OUT-minutes.csv and OUT-segments.csv)."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output",
+        help="Write here instead of stdout (csv: writes OUT-minutes.csv and OUT-segments.csv).",
+    ),
 ) -> None:
     """The after-stream report from an event log alone; no server needed."""
     from livecompanion.analytics.cli import run_report
@@ -74,15 +82,14 @@ def demo(
         20.0, "--speed", help="How much faster than real time the show runs (20: the 2-hour sample in 6 minutes)."
     ),
     room: int = typer.Option(600, "--room", help="Peak number of simulated viewers in the room."),
-    host: Optional[str] = typer.Option(None, "--host"),
-    port: Optional[int] = typer.Option(None, "--port"),
+    host: str | None = typer.Option(None, "--host"),
+    port: int | None = typer.Option(None, "--port"),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated audience."),
 ) -> None:
     """Serve a sample script with a simulated audience, so a newcomer sees everything move."""
     from livecompanion.demo import run_demo
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    raise typer.Exit(run_demo(Settings(**overrides), speed=speed, seed=seed, room_size=room))
+    raise typer.Exit(run_demo(_settings(host, port), speed=speed, seed=seed, room_size=room))
 
 
 @db_app.command("upgrade")

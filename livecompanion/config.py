@@ -65,7 +65,7 @@ class Settings(BaseSettings):
                 private_file(path.with_name(path.name + companion))
         return f"sqlite+aiosqlite:///{path}"
 
-    def with_generated_tokens(self) -> "Settings":
+    def with_generated_tokens(self) -> Settings:
         """Fill unset tokens with random ones, printed at start so people can use them.
 
         They are kept in `data_dir/tokens.json` (mode 0600), so a restart keeps the URLs that OBS

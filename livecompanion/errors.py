@@ -20,7 +20,8 @@ log line, never a 404 or a 422 that blames the caller.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 class DomainError(Exception):

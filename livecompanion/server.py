@@ -23,7 +23,7 @@ async def _stream_from_script(settings: Settings, script_path: Path) -> str | No
         print(finding.format(), file=sys.stderr)
     if not result.ok or result.script is None:
         return None
-    source = script_path.read_bytes().decode("utf-8-sig")
+    source = script_path.read_bytes().decode("utf-8-sig")  # noqa: ASYNC240 - once, before serving
     db = Database(settings.resolved_database_url())
     try:
         return await streams.find_reusable(db, source) or await streams.create_stream(db, result.script, source)

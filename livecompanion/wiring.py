@@ -122,5 +122,5 @@ async def close(services: Services) -> None:
             await asyncio.wait_for(step(), CLOSE_SECONDS[name])
         except TimeoutError:
             log.error("shutdown: closing %s took over %.0f s; abandoned", name, CLOSE_SECONDS[name])
-        except Exception:  # noqa: BLE001 - the next steps still run
+        except Exception:  # the next steps still run
             log.exception("shutdown: closing %s failed", name)

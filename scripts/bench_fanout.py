@@ -36,7 +36,7 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import (
+from tests.conftest import (  # noqa: E402
     EXAMPLE_SCRIPT,
     PG_HOST,
     PG_PORT,
@@ -84,7 +84,7 @@ def start_no_deflate(tmp: Path) -> ServerProcess:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def summary(name: str, ms: list[float]) -> dict[str, Any]:
@@ -187,7 +187,9 @@ class Screens:
         await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
 
 
-async def fanout(operator: ServerProcess, stream_id: str, screens: Screens, trials: int) -> tuple[list[float], list[float]]:
+async def fanout(
+    operator: ServerProcess, stream_id: str, screens: Screens, trials: int
+) -> tuple[list[float], list[float]]:
     """(latency of every screen, latency of the last screen) per operator action, in ms."""
     every, last = [], []
     async with httpx.AsyncClient(base_url=operator.base_url, headers=operator.headers("operator")) as client:
@@ -276,7 +278,8 @@ async def two_instances(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await hub.drop(stream_id)
         await hub.close()
         return {"fanout": summary(f"2 instances over Redis, {args.screens} screens (half on each)", every),
-                "server_cpu_ms_per_action": {"a (operator + screens)": round(cpu[0], 2), "b (screens)": round(cpu[1], 2)},
+                "server_cpu_ms_per_action": {"a (operator + screens)": round(cpu[0], 2),
+                                             "b (screens)": round(cpu[1], 2)},
                 "last_screen": summary("slowest screen per action", last)}
     finally:
         for server in servers:

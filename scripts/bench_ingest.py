@@ -101,7 +101,7 @@ def start_server(
     )
     if redis_url:
         env["LIVECOMPANION_REDIS_URL"] = redis_url
-    log = open(tmp / "server.log", "wb")
+    log = open(tmp / "server.log", "wb")  # noqa: SIM115 - the server process writes it until stopped
     proc = subprocess.Popen(
         [sys.executable, "-m", "livecompanion", "serve", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
@@ -157,7 +157,7 @@ async def throughput(
         try:
             while queue:
                 raw = queue.pop()
-                status, head, answer = await conn.send(raw)
+                status, _head, answer = await conn.send(raw)
                 if status == 200:
                     stored += orjson.loads(answer)["accepted"]
                 else:
@@ -399,7 +399,7 @@ def print_stats(base: str, tokens: dict[str, str]) -> None:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def new_stream(base: str, tokens: dict[str, str]) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livecompanion.ingest.comments import (
+from livecompanion.ingest.comments import (  # noqa: E402
     COMMENT_KINDS,
     CommentTriage,
     QuestionBoard,

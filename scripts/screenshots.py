@@ -70,7 +70,8 @@ class Demo:
     def _wait_for_urls(self) -> dict[str, str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            urls = dict(re.findall(r"^\s+(console|teleprompter|overlay|dashboard):\s+(\S+)$", "".join(self.lines), re.MULTILINE))
+            urls = dict(re.findall(r"^\s+(console|teleprompter|overlay|dashboard):\s+(\S+)$", "".join(self.lines),
+                                   re.MULTILINE))
             if len(urls) == 4:
                 return urls
             if self.process.poll() is not None:

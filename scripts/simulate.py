@@ -33,10 +33,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livecompanion.clock import now_ms
-from livecompanion.demo import SAMPLE_SCRIPT, load_script
-from livecompanion.demo.show import ShowPlayer
-from livecompanion.demo.simulator import DEFAULT_START_MS, Simulator
+from livecompanion.clock import now_ms  # noqa: E402
+from livecompanion.demo import SAMPLE_SCRIPT, load_script  # noqa: E402
+from livecompanion.demo.show import ShowPlayer  # noqa: E402
+from livecompanion.demo.simulator import DEFAULT_START_MS, Simulator  # noqa: E402
 
 
 def write_log(args: argparse.Namespace) -> int:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 
@@ -52,8 +53,8 @@ def build_report_from_file(
     pseudonymizer: Pseudonymizer | None = None,
     on_error: Callable[[int, str], None] | None = None,
     progress: bool = False,
-    flash_sales: Iterable[dict] | None = None,
-    lotteries: Iterable[dict] | None = None,
+    flash_sales: Iterable[dict[str, Any]] | None = None,
+    lotteries: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Read the log and compute its report. `on_error(line, reason)` hears of each bad line.
     Raises ReportError when no line was valid."""
@@ -66,10 +67,7 @@ def build_report_from_file(
             on_error(line, reason)
 
     with gc_paused():  # for the whole build: see report.compute_report
-        if progress:
-            table = _read_with_progress(events, note)
-        else:
-            table = read_event_log(events, note)
+        table = _read_with_progress(events, note) if progress else read_event_log(events, note)
         if not len(table):
             raise ReportError(f"{events}: error: no valid event in the file"
                               + (f" ({errors} bad)" if errors else " (it is empty)"))

@@ -22,9 +22,10 @@ id of every input position and the input position of every row.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents

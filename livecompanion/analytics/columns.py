@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
+from collections.abc import Iterator
 from operator import itemgetter
-from typing import Any, Iterator
+from typing import Any
 
 # name -> (has users, kind of values): "list" any objects, "flag" a bytearray of 0/1, None no values.
 VALUES: dict[str, tuple[bool, str | None]] = {
@@ -73,12 +74,12 @@ def _without(seq: Any, rows: list[int]) -> Any:
 class Column:
     """The events of one type, kept in ts order (ties: arrival order)."""
 
-    __slots__ = ("ts", "users", "values", "flag", "spread", "seq", "late", "unsorted")
+    __slots__ = ("flag", "late", "seq", "spread", "ts", "unsorted", "users", "values")
 
     def __init__(self, name: str) -> None:
         has_users, values = VALUES[name]
         self.ts = array("q")
-        self.users: list | None = [] if has_users else None
+        self.users: list[str] | None = [] if has_users else None
         self.values: Any = _empty_values(values)
         self.flag = values == "flag"
         self.spread = name == "orders"  # rows() spreads the value tuple
@@ -95,7 +96,7 @@ class Column:
         return (isinstance(other, Column) and self.ts == other.ts and self.users == other.users
                 and self.values == other.values)
 
-    def rows(self) -> list[tuple]:
+    def rows(self) -> list[tuple[Any, ...]]:
         """The events as tuples: (ts, user, value), without the parts the type has not; orders
         spread out as (ts, user, order_id, sku, qty, cents, status), stays' flag as a bool."""
         parts: list[Any] = [self.ts]
@@ -111,8 +112,8 @@ class Column:
         ts_col = self.ts
         if not ts_col or ts >= ts_col[-1]:
             ts_col.append(ts)
-            if self.users is not None:
-                self.users.append(user)
+            if self.users is not None:  # then the type has users: `user` is a str
+                self.users.append(user)  # type: ignore[arg-type]
             if self.values is not None:
                 self.values.append(value)
             self.seq.append(seq)
@@ -143,8 +144,8 @@ class Column:
 
     def _put(self, pos: int, ts: int, user: str | None, value: Any, seq: int) -> None:
         self.ts.insert(pos, ts)
-        if self.users is not None:
-            self.users.insert(pos, user)
+        if self.users is not None:  # then the type has users: `user` is a str
+            self.users.insert(pos, user)  # type: ignore[arg-type]
         if self.values is not None:
             self.values.insert(pos, value)
         self.seq.insert(pos, seq)

@@ -66,7 +66,7 @@ def fmt(value: Any, kind: str = "auto", key: str | None = None) -> str:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    s = int(round(seconds))
+    s = round(seconds)
     h, rest = divmod(s, 3600)
     m, sec = divmod(rest, 60)
     if h:

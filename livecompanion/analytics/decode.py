@@ -73,7 +73,7 @@ def _bracket_free(lines: bytes) -> list[Any]:
     body = lines.replace(b"\n", b",0,\n")
     n = (len(body) - len(lines)) // 3 + 1  # each newline became 3 bytes longer
     try:
-        values = orjson.loads(b"".join((b"[", body, b"]")))
+        values: list[Any] = orjson.loads(b"".join((b"[", body, b"]")))
     except orjson.JSONDecodeError:
         pass
     else:

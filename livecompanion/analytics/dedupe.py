@@ -11,8 +11,9 @@ be repeated; only those are counted and their events looked up.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from itertools import chain, compress
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from livecompanion.analytics.columns import Column
 
@@ -25,9 +26,9 @@ def copies_to_drop(columns: Mapping[str, Column], ids: list[str | None]) -> dict
     repeated = repeated_values(list(filter(None, ids)))  # None aside (an empty id is invalid)
     if not repeated:
         return {}
-    same_id: dict[str, list[int]] = {}  # id -> input positions of its events
+    same_id: dict[str | None, list[int]] = {}  # id (never None: not repeated) -> input positions
     for p in compress(range(len(ids)), map(repeated.__contains__, ids)):
-        same_id.setdefault(ids[p], []).append(p)  # type: ignore[arg-type]
+        same_id.setdefault(ids[p], []).append(p)
     involved = set(chain.from_iterable(same_id.values()))
     found: dict[int, tuple[int, int, str, int]] = {}  # input position -> (ts, position, column, row)
     for name, c in columns.items():

@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 import mmap
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -72,8 +73,8 @@ def decoded_pieces(f: BinaryIO, on_progress: OnProgress | None = None) -> Iterat
     try:
         data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError, io.UnsupportedOperation):  # empty, a pipe, not a file
-        for data, start, end in _line_spans(f, on_progress):
-            yield from _pieces(data, start, end)
+        for block, start, end in _line_spans(f, on_progress):
+            yield from _pieces(block, start, end)
         return
     with data:
         pos = len(_BOM) if data[:len(_BOM)] == _BOM else 0

@@ -23,12 +23,13 @@ Viewer identities come out pseudonymised, nicknames masked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
-from livecompanion.events.models import ts_to_ms
 from livecompanion.analytics.pseudonym import mask_nickname
+from livecompanion.events.models import ts_to_ms
 
 CURVE_POINTS = 120  # enough for a smooth sell-through line, small enough for the page
 FIRST_BUYERS_SHOWN = 10
@@ -93,7 +94,7 @@ def flash_sale_summary(sale: dict[str, Any], *, alias: Callable[[str | None], st
     buyers: set[str] = set()
     bonus_units = 0
     has_bonus_flags = False
-    first_buyers = []
+    first_buyers: list[dict[str, Any]] = []
     for ts, claim in claims:
         qty = int(claim.get("qty") or 1)
         sold += qty

@@ -47,7 +47,8 @@ def _layout(fig: go.Figure, height: int, **kw: Any) -> dict[str, Any]:
     kw.setdefault("margin", dict(l=60, r=20, t=40, b=40))
     fig.update_layout(height=height, font=dict(family=_FONT, size=13), paper_bgcolor="white",
                       plot_bgcolor="white", **kw)
-    return fig.to_plotly_json()
+    spec: dict[str, Any] = fig.to_plotly_json()  # Plotly is untyped
+    return spec
 
 
 def funnel_figure(report: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ A figure whose denominator is zero is None (JSON null). Presentation rounding: m
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from livecompanion.analytics.windows import Window
 

@@ -12,10 +12,10 @@ passed as `grouper=` (distinct texts with their counts in, questions as groups o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
-from typing import Callable, Mapping, Sequence
 
 from livecompanion.ingest.comments import QuestionBoard, classify_comment
 
@@ -48,9 +48,10 @@ class Question:
     askers: list[str]  # the first few distinct authors (raw ids: pseudonymise before showing)
 
 
-def top_questions(counts: Mapping[str, int], comments: Sequence[tuple[int, str, str]], limit: int = 20,
+def top_questions(counts: Mapping[str, int], comments: Iterable[tuple[int, str, str]], limit: int = 20,
                   grouper: Grouper | None = None) -> list[Question]:
-    """Most asked first; ties: the first asked first. `comments` are (ts, user, text) in ts order."""
+    """Most asked first; ties: the first asked first. `comments` are (ts, user, text) in ts order,
+    iterated twice side by side (a list, or the report's `windows.Rows`)."""
     groups = (grouper or group_questions)(counts)
     if not groups:
         return []
@@ -70,9 +71,9 @@ def top_questions(counts: Mapping[str, int], comments: Sequence[tuple[int, str, 
                 unsettled -= 1
                 if not unsettled:
                     break
-    asked = [i for i in range(len(groups)) if first_ts[i] is not None]
-    asked.sort(key=lambda i: (-totals[i], first_ts[i]))
+    shown = [(i, ts) for i, ts in enumerate(first_ts) if ts is not None]
+    shown.sort(key=lambda it: (-totals[it[0]], it[1]))
     return [
-        Question(max(groups[i], key=lambda t: counts.get(t, 0)), totals[i], first_ts[i], askers[i])  # type: ignore[arg-type]
-        for i in asked[:limit]
+        Question(max(groups[i], key=lambda t: counts.get(t, 0)), totals[i], ts, askers[i])
+        for i, ts in shown[:limit]
     ]

@@ -15,8 +15,9 @@ last viewer_count) and `segment`, `products` (per-sku funnel), `repeat_buyers` a
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
@@ -31,7 +32,7 @@ class _Clock:
     """Epoch ms to ISO 8601 in the script's time zone."""
 
     def __init__(self, tz_name: str) -> None:
-        self.tz = timezone.utc if tz_name == "UTC" else ZoneInfo(tz_name)
+        self.tz = UTC if tz_name == "UTC" else ZoneInfo(tz_name)
 
     def iso(self, ms: int) -> str:
         # Whole seconds, then the milliseconds: ms / 1000 as a float can land a hair below.
@@ -93,8 +94,8 @@ def report_from_table(
 
 
 def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, events: int,
-            duplicates: int, flash_sales: list[dict], lotteries: list[dict], grouper: Grouper | None,
-            questions_limit: int) -> dict[str, Any]:
+            duplicates: int, flash_sales: list[dict[str, Any]], lotteries: list[dict[str, Any]],
+            grouper: Grouper | None, questions_limit: int) -> dict[str, Any]:
     warnings: list[str] = []
     report: dict[str, Any] = {
         "title": getattr(script, "title", None),
@@ -102,14 +103,12 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
         "timezone": str(getattr(script, "timezone", None) or "UTC"),
         "start": clock.iso(sc.start) if sc.start is not None else None,
         "end": clock.iso(sc.end) if sc.end is not None else None,
-        "duration_seconds": (sc.end - sc.start) / 1000 if sc.start is not None else 0,
+        "duration_seconds": (sc.end - sc.start) / 1000 if sc.start is not None and sc.end is not None else 0,
         "events": events,
         "duplicates": duplicates,
     }
-    if sc.start is None:
-        whole = Window(0, 0)
-    else:
-        whole = merge(sc.windows, sc.start, sc.end)  # type: ignore[arg-type]
+    # The scan sets start and end together: both or neither.
+    whole = Window(0, 0) if sc.start is None or sc.end is None else merge(sc.windows, sc.start, sc.end)
     report.update(window_metrics(whole))
 
     by_id = {s.id: s for s in getattr(script, "segments", None) or ()}

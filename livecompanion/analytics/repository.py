@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
 
 from livecompanion.storage.tables import EventRow
 
@@ -24,7 +24,7 @@ class ReportRepository:
     async def event_bodies(self, stream_id: str) -> list[dict[str, Any]]:
         """Every event of the stream in arrival order (the report's "input order" for ties)."""
         bodies: list[dict[str, Any]] = []
-        result = await self.session.stream_scalars(
+        result: AsyncScalarResult[dict[str, Any]] = await self.session.stream_scalars(
             select(EventRow.body).where(EventRow.stream_id == stream_id).order_by(EventRow.seq)
             .execution_options(yield_per=BATCH)
         )

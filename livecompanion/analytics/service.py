@@ -40,7 +40,8 @@ class ReportInputs:
 
     def compute(self) -> dict[str, Any]:
         """The report (CPU-bound, seconds on a big stream: run it off the event loop)."""
-        report = compute_report(self.events, self.script, pseudonymizer=self.pseudonymizer, **self.records)
+        report = compute_report(self.events, self.script, pseudonymizer=self.pseudonymizer,
+                                flash_sales=self.records["flash_sales"], lotteries=self.records["lotteries"])
         report["stream_id"] = self.stream_id
         report.setdefault("title", self.title)
         return report

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from livecompanion.analytics.columns import Column, EventTable
 
@@ -37,13 +38,13 @@ class Window:
     start: int
     end: int
     segment: str | None = None  # the segment id; None for the time before the first segment
-    exposure: set = field(default_factory=set)
-    viewers: set = field(default_factory=set)
-    product_exposure: set = field(default_factory=set)
-    clickers: set = field(default_factory=set)
-    buyers: set = field(default_factory=set)
-    interacting: set = field(default_factory=set)
-    followers: set = field(default_factory=set)
+    exposure: set[str] = field(default_factory=set)
+    viewers: set[str] = field(default_factory=set)
+    product_exposure: set[str] = field(default_factory=set)
+    clickers: set[str] = field(default_factory=set)
+    buyers: set[str] = field(default_factory=set)
+    interacting: set[str] = field(default_factory=set)
+    followers: set[str] = field(default_factory=set)
     views: int = 0
     comments: int = 0
     likes: int = 0
@@ -87,10 +88,10 @@ class Scan:
     windows: list[Window]
     minutes: Minutes
     paid: list[PaidOrder]
-    comment_counts: Counter  # text -> comments with exactly that text
-    comments: Sequence[tuple[int, str, str]]  # (ts, user, text), for details of the questions
-    sku_exposure: dict[str, set]
-    sku_clickers: dict[str, set]
+    comment_counts: Counter[str]  # text -> comments with exactly that text
+    comments: Rows  # (ts, user, text), for details of the questions
+    sku_exposure: dict[str, set[str]]
+    sku_clickers: dict[str, set[str]]
 
     def window_at(self, ts: int) -> int:
         return bisect_right([w.start for w in self.windows], ts) - 1
@@ -101,24 +102,32 @@ def _cuts(ts: Sequence[int], bounds: list[int]) -> list[int]:
     return [0, *(bisect_left(ts, b) for b in bounds), len(ts)]
 
 
+def _users(column: Column) -> list[str]:
+    """The users of a column whose event type has them (`records.VALUES`)."""
+    users = column.users
+    assert users is not None, "an event type without users"
+    return users
+
+
 class Rows:
-    """A column's events as (ts, user, value) tuples, made while iterating, not stored."""
+    """The comments as (ts, user, text) tuples, made while iterating, not stored."""
 
     __slots__ = ("column",)
 
     def __init__(self, column: Column) -> None:
         self.column = column
 
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[tuple[int, str, str]]:
         c = self.column
-        return zip(c.ts, c.users, c.values)
+        return zip(c.ts, _users(c), c.values)
 
     def __len__(self) -> int:
         return len(self.column)
 
 
 def _empty_scan() -> Scan:
-    return Scan(None, None, [], Minutes(0, [], [], [], [], [], [], []), [], Counter(), [], {}, {})
+    return Scan(None, None, [], Minutes(0, [], [], [], [], [], [], []), [], Counter(), Rows(Column("comments")),
+                {}, {})
 
 
 def scan(t: EventTable) -> Scan:
@@ -144,7 +153,7 @@ def scan(t: EventTable) -> Scan:
     exposure, product_exposure = parts("impressions"), parts("product_impressions")
     clickers, followers = parts("product_clicks"), parts("follows")
     commenters, likers, sharers = parts("comments"), parts("likes"), parts("shares")
-    likes, stays = parts("likes", "values"), parts("stays", "values")
+    like_counts, enters = parts("likes", "values"), parts("stays", "values")
     for j, w in enumerate(windows):
         w.exposure = set(exposure[j])
         w.product_exposure = set(product_exposure[j])
@@ -153,8 +162,8 @@ def scan(t: EventTable) -> Scan:
         w.comments = len(commenters[j])
         w.interacting = set(commenters[j])
         w.interacting.update(likers[j], sharers[j], w.followers)
-        w.likes = sum(likes[j])
-        w.views = sum(stays[j])  # 1 for an enter
+        w.likes = sum(like_counts[j])
+        w.views = sum(enters[j])  # 1 for an enter
 
     n_min = max(1, -(-(end - start) // MINUTE_MS))
     if n_min > MAX_MINUTES:
@@ -181,11 +190,11 @@ def scan(t: EventTable) -> Scan:
         [viewer_counts.values[v_cut[k + 1] - 1] if v_cut[k + 1] > v_cut[k] else None for k in range(n_min)],
     )
 
-    sku_exposure: dict[str, set] = {}
-    for user, sku in zip(c["product_impressions"].users, c["product_impressions"].values):
+    sku_exposure: dict[str, set[str]] = {}
+    for user, sku in zip(_users(c["product_impressions"]), c["product_impressions"].values):
         sku_exposure.setdefault(sku, set()).add(user)
-    sku_clickers: dict[str, set] = {}
-    for user, sku in zip(c["product_clicks"].users, c["product_clicks"].values):
+    sku_clickers: dict[str, set[str]] = {}
+    for user, sku in zip(_users(c["product_clicks"]), c["product_clicks"].values):
         sku_clickers.setdefault(sku, set()).add(user)
     comments = c["comments"]
     return Scan(start, end, windows, minutes, paid, Counter(comments.values), Rows(comments),
@@ -237,7 +246,7 @@ def _stays(stays: Column, windows: list[Window], starts: list[int], ends: list[i
     w = windows[wi]
     w_start, viewers_add, peak, watch = w.start, w.viewers.add, w.peak, 0
     next_b = starts[wi + 1] if wi + 1 < n_w else end + 1
-    for ts, user, entered in zip(stays.ts, stays.users, stays.values):
+    for ts, user, entered in zip(stays.ts, _users(stays), stays.values):
         if ts != prev_t:
             if ts < next_b and ts <= next_snap:
                 count = len(in_room)  # holds on [prev_t, ts), all inside window wi
@@ -278,7 +287,7 @@ def _orders(orders: Column, windows: list[Window], starts: list[int], start: int
             ) -> list[PaidOrder]:
     """Each order's latest status and first paid event; the paid ones counted in their window."""
     state: dict[str, list[Any]] = {}  # order_id -> [latest status, paid event or None]
-    for rec in zip(orders.ts, orders.users, orders.values):
+    for rec in zip(orders.ts, _users(orders), orders.values):
         order_id, status = rec[2][0], rec[2][4]
         o = state.get(order_id)
         if o is None:

@@ -79,7 +79,8 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 
 @router.post("/api/streams/{stream_id}/flash-sales", status_code=201,
-             dependencies=[Depends(require("operator"))], response_model=FlashSaleScreen, responses=answers(404, 409, 422))
+             dependencies=[Depends(require("operator"))], response_model=FlashSaleScreen,
+             responses=answers(404, 409, 422))
 async def start_flash_sale(stream_id: str, body: FlashSaleIn,
                            services: Services = Depends(get_services)) -> Any:
     return await services.sales.create_sale(stream_id, **body.model_dump())

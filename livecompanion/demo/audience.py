@@ -9,6 +9,7 @@ product impression in ten is clicked and one click in ten buys, and a flash sale
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Share of comments by category in each kind of segment: (question, intent, chat, spam).
@@ -88,7 +89,7 @@ def attempt_share(price: float, list_price: float | None) -> float:
     return min(0.45, max(0.05, 0.06 + 0.45 * discount))
 
 
-def poisson(rng_random, lam: float) -> int:
+def poisson(rng_random: Callable[[], float], lam: float) -> int:
     """A Poisson count (Knuth's method for small means, a rounded normal for large ones)."""
     if lam <= 0:
         return 0

@@ -44,6 +44,10 @@ class Sale:
 
 Event = dict[str, Any]
 Order = tuple[str, int, str, int, float]  # order_id, user, sku, qty, amount
+# Something a viewer does at a later second, tagged by its first item: ("click", user, sku, p_order),
+# ("sale_click", user, sale), ("order", user, sku), ("sale_order", user, sale), and
+# ("paid" | "cancelled" | "refunded" | "release", Order). `_run_action` takes them apart.
+Action = tuple[Any, ...]
 
 
 class ViewerActions:
@@ -59,7 +63,12 @@ class ViewerActions:
     skus: list[str]
     next_order: int
     simplified: Callable[[str], str]
-    # and, from the run: _user_event(kind, user, **fields) -> Event, _at(second, action)
+    actions: dict[int, list[Action]]  # second -> what happens then
+
+    if TYPE_CHECKING:  # what the run (simulator._Run) provides
+        def _user_event(self, kind: str, user: int, **extra: Any) -> Event: ...
+
+        def _at(self, t: int, action: Action) -> None: ...
 
     # ---- one second of activity ------------------------------------------------------------------
 
@@ -91,8 +100,8 @@ class ViewerActions:
             self._run_action(out, t, action)
         return out
 
-    def actions_due(self, t: int) -> list[tuple]:
-        return self.actions.pop(t, [])  # type: ignore[attr-defined]
+    def actions_due(self, t: int) -> list[Action]:
+        return self.actions.pop(t, [])
 
     def _pick(self, percent: int) -> int:
         """A viewer in the room, most likely one of the `percent` of viewers who do this kind of thing."""
@@ -182,7 +191,7 @@ class ViewerActions:
                 self._at(t + 1 + int(rng.expovariate(1 / 3)), ("sale_click", user, index))
         return out
 
-    def _run_action(self, out: list[Event], t: int, action: tuple) -> None:
+    def _run_action(self, out: list[Event], t: int, action: Action) -> None:
         kind, rng = action[0], self.rng
         if kind == "release":
             self._release(action[1], t)

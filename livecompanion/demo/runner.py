@@ -154,7 +154,7 @@ class _Demo:
         return ShowPlayer(client, self.stream_id, sim, tokens, say)
 
     @staticmethod
-    def _check(playing: asyncio.Task) -> None:
+    def _check(playing: asyncio.Task[None]) -> None:
         error = playing.exception()
         if error is not None:
             say(f"the show stopped early: {type(error).__name__}: {error}")

@@ -32,6 +32,7 @@ from livecompanion.demo.buyers import Buyers, SaleTally, Tally
 from livecompanion.demo.simulator import Simulator
 from livecompanion.demo.timeline import PlannedCue, PlannedSegment
 from livecompanion.scripts.durations import format_seconds
+from livecompanion.scripts.models import FlashSaleCue
 
 MAX_BATCH = 2000  # events a request
 MAX_LAG_MS = 500  # events sent later than this after their time make the show slip instead
@@ -153,7 +154,8 @@ class ShowPlayer:
         return int((self.position_ms - self.shift - self.sim.start_ms) * self.speed)
 
     def _due(self, event: dict[str, Any]) -> int:
-        return event["ts"] + self.shift
+        ts: int = event["ts"]
+        return ts + self.shift
 
     def _status(self) -> None:
         t = self.tally
@@ -206,7 +208,8 @@ class ShowPlayer:
         elif cue.action == "flash_sale":
             if result and "id" in result:
                 self.buyers.sale_opened(planned.sale_index or 0, str(result["id"]), planned.at_ms, cue.price, cue.sku)
-            self.say(f"    ⚡ flash sale {cue.sku} ¥{cue.price} × {cue.stock} for {format_seconds(cue.duration_seconds)}")
+            self.say(f"    ⚡ flash sale {cue.sku} ¥{cue.price} × {cue.stock}"
+                     f" for {format_seconds(cue.duration_seconds)}")
         elif cue.action == "lottery":
             if result and "id" in result:
                 self.lottery_ids[planned.key] = str(result["id"])
@@ -249,6 +252,7 @@ class ShowPlayer:
         sale_id = self.buyers.sale_ids[planned.sale_index or 0]
         response = await self._operator("POST", f"/flash-sales/{sale_id}/stop", None, "stopping flash sales")
         cue = planned.cue
+        assert isinstance(cue, FlashSaleCue)  # sale_index is set on flash sales only
         sold = sale.units  # what the buyers were granted; cancelled orders gave some of it back
         if response is not None and response.status_code == 200:
             sold = response.json().get("sold", sold)
@@ -271,5 +275,5 @@ class ShowPlayer:
         lottery = response.json()
         winners = "、".join(str(w.get("nickname") or w.get("user_id") or w) if isinstance(w, dict) else str(w)
                            for w in lottery.get("winners") or [])
-        self.say(f"    🎁 lottery 「{lottery.get('keyword')}」 {lottery.get('status')}: {lottery.get('entrants')} entrants,"
-                 f" winners: {winners or '(not drawn yet)'}")
+        self.say(f"    🎁 lottery 「{lottery.get('keyword')}」 {lottery.get('status')}:"
+                 f" {lottery.get('entrants')} entrants, winners: {winners or '(not drawn yet)'}")

@@ -25,7 +25,8 @@ from typing import Any
 
 from livecompanion.demo import audience as A
 from livecompanion.demo import phrases as P
-from livecompanion.demo.behaviour import Sale, ViewerActions, flash_sale_of  # noqa: F401 (re-exported)
+from livecompanion.demo.behaviour import Action, Sale, ViewerActions
+from livecompanion.demo.behaviour import flash_sale_of as flash_sale_of  # re-exported
 from livecompanion.demo.timeline import PlannedSegment, Timeline, plan_timeline
 from livecompanion.scripts.models import CountdownCue, FlashSaleCue, LotteryCue, Script
 from livecompanion.textnorm import to_simplified
@@ -105,7 +106,7 @@ class _Run(ViewerActions):
         self.next_user = 1
         self.next_event = 0
         self.next_order = 0
-        self.actions: dict[int, list[tuple]] = {}  # second -> things that happen then
+        self.actions: dict[int, list[Action]] = {}  # second -> things that happen then
         self.leaves: dict[int, list[int]] = {}  # second -> viewers whose stay ends then
         self.sales: list[Sale] = []
         self.inv_speed = 1.0 / sim.speed
@@ -277,5 +278,5 @@ class _Run(ViewerActions):
         yield from self._phase(t, out, 0, 999)
         yield self._stamp({"type": "viewer_count", "ts": 0, "id": "", **self.base, "count": 0}, t * 1000 + 999)
 
-    def _at(self, t: int, action: tuple) -> None:
+    def _at(self, t: int, action: Action) -> None:
         self.actions.setdefault(t, []).append(action)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from livecompanion.scripts.models import FlashSaleCue, LotteryCue, Product, Script, Segment
+from livecompanion.scripts.models import Cue, FlashSaleCue, LotteryCue, Product, Script, Segment
 
 DEFAULT_SEGMENT_SECONDS = 10 * 60  # a segment without a target
 CUE_TAIL_SECONDS = 30  # a segment runs at least this long past its last cue
@@ -49,7 +48,7 @@ class PlannedCue:
     at_ms: int  # show time at which the cue is due
     key: str  # "<segment id>/<cue index>", as the show names cues
     segment: PlannedSegment
-    cue: Any  # one of the cue models of livecompanion.scripts.models
+    cue: Cue
     sale_index: int | None = None  # flash sales: their position among the script's flash sales
 
     @property
@@ -91,11 +90,14 @@ def plan_timeline(script: Script) -> Timeline:
     for index, segment in enumerate(script.segments):
         planned = PlannedSegment(index, segment, start, start + planned_seconds(segment) * 1000)
         segments.append(planned)
-        for cue_index, cue in enumerate(segment.cues):
-            cues.append(PlannedCue(start + cue.at_seconds * 1000, f"{planned.id}/{cue_index}", planned, cue))
+        for cue_index, script_cue in enumerate(segment.cues):
+            cues.append(
+                PlannedCue(start + script_cue.at_seconds * 1000, f"{planned.id}/{cue_index}", planned, script_cue)
+            )
         start = planned.end_ms
     cues.sort(key=lambda c: c.at_ms)  # stable: cues due at once keep their script order
-    numbered, sales = [], 0
+    numbered: list[PlannedCue] = []
+    sales = 0
     for cue in cues:
         if isinstance(cue.cue, FlashSaleCue):
             cue = PlannedCue(cue.at_ms, cue.key, cue.segment, cue.cue, sales)

@@ -205,9 +205,10 @@ class LiveNumbers:
                 for phrase in result.analysis.intents:
                     delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
                 questions = questions or result.question_group is not None
-            elif kind == "viewer_count":
-                if delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]:
-                    delta.viewer_count = (record.ts_ms, record.data["count"])
+            elif kind == "viewer_count" and (
+                delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]
+            ):
+                delta.viewer_count = (record.ts_ms, record.data["count"])
         paid = sorted(
             (c for c in commit.order_changes if c.became_paid), key=lambda c: c.after.paid_ts_ms or 0
         )
@@ -266,7 +267,7 @@ class LiveNumbers:
                 self._dirty.discard(stream_id)
                 try:
                     await self._publish(stream_id)
-                except Exception:  # noqa: BLE001 - the next change retries
+                except Exception:  # the next change retries
                     log.exception("publishing live numbers of stream %s failed", stream_id)
                     self._not_before[stream_id] = loop.time() + RETRY_AFTER_FAILURE
             waits = [self._not_before.get(s, 0.0) - loop.time() for s in self._dirty]
@@ -275,7 +276,7 @@ class LiveNumbers:
             if timeout > 0:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _publish(self, stream_id: str) -> None:

@@ -10,9 +10,9 @@ was already applied changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable
 
 from livecompanion.events.models import Order
 

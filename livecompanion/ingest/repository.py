@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ScalarResult, func, select
+from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
 
 from livecompanion.storage.tables import EventRow, OrderRow
 
@@ -28,7 +28,7 @@ class EventLogRepository:
 
     async def comment_bodies(self, stream_id: str) -> AsyncIterator[list[dict[str, Any]]]:
         """The stream's comments in arrival order, in chunks of CHUNK."""
-        result = await self.session.stream_scalars(
+        result: AsyncScalarResult[dict[str, Any]] = await self.session.stream_scalars(
             select(EventRow.body)
             .where(EventRow.stream_id == stream_id, EventRow.type == "comment")
             .order_by(EventRow.seq)
@@ -78,7 +78,7 @@ class EventLogRepository:
         """order_id -> the buyer's nickname, from the `paid` order events at these ts."""
         if not paid_ts:
             return {}
-        bodies = await self.session.scalars(
+        bodies: ScalarResult[dict[str, Any]] = await self.session.scalars(
             select(EventRow.body).where(
                 EventRow.stream_id == stream_id, EventRow.type == "order", EventRow.ts_ms.in_(sorted(paid_ts))
             )

@@ -77,7 +77,7 @@ def records_of_values(
 ) -> list[EventRecord]:
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
     `errors` with its index and reason."""
-    records = []
+    records: list[EventRecord] = []
     append = records.append
     dumps = orjson.dumps
     for index, raw in values:
@@ -110,7 +110,7 @@ class StreamCommit:
 
     stream_id: str
     events: list[EventRecord] = field(default_factory=list)
-    order_changes: list["OrderChange"] = field(default_factory=list)
+    order_changes: list[OrderChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,8 @@ so a board refilled from the record would count those questions twice.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from livecompanion.ingest.comments import CommentTriage
 from livecompanion.ingest.counters import LiveDelta
@@ -45,7 +46,7 @@ async def seed_from_record(
         delta.intents = intents
 
         delta.orders, total = await log.paid_orders_total(stream_id)
-        delta.gmv_cents = int(round(float(total) * 100)) if total else 0
+        delta.gmv_cents = round(float(total) * 100) if total else 0
         latest = await log.latest_paid_orders(stream_id, ticker_size)
         nicknames = await log.paid_order_nicknames(stream_id, {row.paid_ts_ms for row in latest})
         delta.ticker = [

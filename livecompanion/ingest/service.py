@@ -192,13 +192,13 @@ class IngestService:
                     await self._step(on_comments, stream_id, (r.event for r in comments))
             try:
                 await self.live.record(commit)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("live numbers of stream %s: recording a commit failed", stream_id)
 
     async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:
             await listener(stream_id, events)
-        except Exception:  # noqa: BLE001 - stored is stored; the show catches up on the next event
+        except Exception:  # stored is stored; the show catches up on the next event
             log.exception("after-commit step %s failed for stream %s", getattr(listener, "__qualname__", listener),
                           stream_id)
 

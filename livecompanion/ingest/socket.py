@@ -20,7 +20,8 @@ fast sender is slowed down by TCP instead of filling memory.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 

@@ -332,7 +332,7 @@ class SqliteStore(_OrderUpserts):
         return found
 
     async def _insert_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> set[str]:
-        inserted = set()
+        inserted: set[str] = set()
         for oid, s in states.items():
             result = await conn.exec_driver_sql(
                 f"INSERT INTO orders (stream_id, {ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "

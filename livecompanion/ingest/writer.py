@@ -32,8 +32,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from livecompanion.errors import Unavailable
 from livecompanion.ingest.rows import EventRecord, StreamCommit, WriteResult
@@ -105,7 +105,7 @@ class GroupCommitWriter:
         self.max_flush_events = max_flush_events
         self.admit_timeout = admit_timeout
         # PostgreSQL works on two transactions at once (one per core), SQLite on one at a time.
-        self.concurrent_flushes = concurrent_flushes or getattr(store, "concurrent_writes", 1)
+        self.concurrent_flushes = concurrent_flushes or int(getattr(store, "concurrent_writes", 1))
         self.stats = WriterStats()
         self._queue: deque[_Job] = deque()
         self._queued_events = 0  # in the queue, not yet taken by a flush
@@ -162,7 +162,7 @@ class GroupCommitWriter:
             self._freed.clear()  # no await between the check above and here: no lost wake-up
             try:
                 await asyncio.wait_for(self._freed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         self._pending += n
 
@@ -213,14 +213,14 @@ class GroupCommitWriter:
         if self.before_write is not None:
             try:
                 await self.before_write({r.stream_id for r in records})
-            except Exception:  # noqa: BLE001 - preparing live numbers must not stop the record
+            except Exception:  # preparing live numbers must not stop the record
                 log.exception("ingest: before_write hook failed")
         loop = asyncio.get_running_loop()
         for attempt in range(1, RETRIES + 1):
             started = loop.time()
             try:
                 new, commits = await self.store.write(records)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the error goes back to the request that sent it
                 if self.store.is_retryable(exc) and attempt < RETRIES:
                     self.stats.retries += 1
                     log.warning("ingest flush: %s; retrying", exc)
@@ -274,7 +274,7 @@ class GroupCommitWriter:
                 started = loop.time()
                 try:
                     await self.after_commit(flushed.commits)
-                except Exception:  # noqa: BLE001 - the events are stored; the ack must still go out
+                except Exception:  # the events are stored; the ack must still go out
                     log.exception("ingest: after-commit step failed")
                 took = loop.time() - started
                 self.stats.seconds_after_commit += took

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from typing import Iterable
+from collections.abc import Iterable
 
 ALGORITHM = "hmac-sha256-order/v1"
 SEED_RE = re.compile(r"^[0-9a-f]{32}$")

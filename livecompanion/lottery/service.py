@@ -21,8 +21,9 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
 from livecompanion.errors import Conflict, Invalid, NotFound
@@ -348,7 +349,7 @@ class LotteryService:
                         await self.draw(stream_id, lottery_id)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("lottery timer: a tick failed")
             nxt = min(self._due.values(), default=None)
             wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))

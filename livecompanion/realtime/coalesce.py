@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
 
 from livecompanion.tasks import cancel_and_wait
 
@@ -63,21 +64,21 @@ class Coalescer:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval if self._verify else None)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             delay = last + self.interval - loop.time()
             if delay > 0 and not self._urgent.is_set():
                 try:  # wait out the interval, unless something urgent (a sell-out) comes up
                     await asyncio.wait_for(self._urgent.wait(), delay)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             last = loop.time()
             try:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - e.g. Redis down: keep the keys, try again later
+            except Exception:  # e.g. Redis down: keep the keys, try again later
                 log.warning("%s: push failed; will retry", self.name, exc_info=True)
                 await asyncio.sleep(self.interval)
                 self._wake.set()

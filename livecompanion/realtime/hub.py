@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 DEFAULT_QUEUE = 256
 
 
-class Message(dict):  # type: ignore[type-arg]
+class Message(dict[str, Any]):
     """A message of the feed: a plain dict that remembers its JSON text once asked for it.
 
     One patch goes to every socket of the instance, so it is encoded once, not once per socket.

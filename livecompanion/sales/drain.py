@@ -106,7 +106,7 @@ class Drainer:
         if reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
-        timer = loop.call_later(timeout, lambda: future.done() or future.set_result(False))
+        timer = loop.call_later(timeout, _settle, future, False)
         try:
             return await future
         finally:
@@ -174,7 +174,7 @@ class Drainer:
                 task.cancel()
                 try:
                     await task
-                except (asyncio.CancelledError, Exception):
+                except (asyncio.CancelledError, Exception):  # noqa: BLE001 - closing: the task's own loop logged it
                     pass
         self._task = self._listener = None
         touched = dict(self.dirty) | dict(self._cursor_streams)
@@ -194,7 +194,7 @@ class Drainer:
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), WAITING_TICK if self._waiters else SCAN_EVERY)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
@@ -213,7 +213,7 @@ class Drainer:
             except (StoreUnavailable, *REDIS_ERRORS) as exc:
                 log.warning("sales drainer: Redis unreachable (%s); retrying", exc)
                 await asyncio.sleep(0.5)
-            except Exception:  # noqa: BLE001 - the record may be down; keep trying
+            except Exception:  # the record may be down; keep trying
                 log.exception("sales drainer: a pass failed; retrying")
                 await asyncio.sleep(0.5)
 
@@ -339,3 +339,8 @@ class Drainer:
                      entries: list[Entry]) -> bool:
         """Write one batch exactly once; False if another drainer moved the position first."""
         return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))
+
+
+def _settle(future: asyncio.Future[bool], value: bool) -> None:
+    if not future.done():
+        future.set_result(value)

@@ -21,10 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from livecompanion.sales.rules import CLAIMED, RELEASED
 from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
-from livecompanion.storage.tables import ClaimRow, FlashSaleRow
+from livecompanion.storage.tables import CLAIMS, FLASH_SALES
 
-FS = FlashSaleRow.__table__.c
-CL = ClaimRow.__table__.c
+FS = FLASH_SALES.c
+CL = CLAIMS.c
 
 
 def _s(value: bytes | str) -> str:
@@ -168,7 +168,7 @@ class SqlWriter:
             tx = await conn.begin()
             try:
                 moved = await conn.execute(
-                    update(FlashSaleRow.__table__)
+                    update(FLASH_SALES)
                     .where(FS.id == sale_id, FS.drained.is_not_distinct_from(old)).values(**values)
                 )
                 if moved.rowcount != 1:
@@ -176,12 +176,12 @@ class SqlWriter:
                     return False
                 if batch.claims:
                     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                    insert = dialect.insert(ClaimRow.__table__).on_conflict_do_nothing(
+                    insert = dialect.insert(CLAIMS).on_conflict_do_nothing(
                         index_elements=["sale_id", "rank"])
                     await conn.execute(insert, batch.claims)
                 if batch.moves:
                     await conn.execute(
-                        update(ClaimRow.__table__)
+                        update(CLAIMS)
                         .where(CL.sale_id == sale_id, CL.rank == bindparam("r"))
                         .values(status=bindparam("s"),
                                 released_ms=func.coalesce(bindparam("rel"), CL.released_ms)),

@@ -18,9 +18,9 @@ from sqlalchemy import and_, case, func, or_, select
 
 from livecompanion.sales.rules import HOLDING
 from livecompanion.storage.repository import StreamRowRepository
-from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+from livecompanion.storage.tables import CLAIMS, ClaimRow, FlashSaleRow, OrderRow
 
-_CLAIMS = ClaimRow.__table__.c
+_CLAIMS = CLAIMS.c
 
 
 class SaleRepository(StreamRowRepository[FlashSaleRow]):
@@ -57,12 +57,12 @@ class SaleRepository(StreamRowRepository[FlashSaleRow]):
         buyers = await self.session.scalar(
             select(func.count(func.distinct(c.user_id))).where(c.sale_id == sale_id, c.status.in_(HOLDING))
         )
-        by_status = {status: {"claims": n, "units": int(units or 0)} for status, n, units, _ in rows}
+        by_status = {status: {"claims": n, "units": _whole(units)} for status, n, units, _ in rows}
         return {
             "claims": sum(n for _, n, _, _ in rows),
-            "units_held": sum(int(u or 0) for s, _, u, _ in rows if s in HOLDING),
-            "buyers": int(buyers or 0),
-            "bonus_claims": sum(int(b or 0) for _, _, _, b in rows),
+            "units_held": sum(_whole(u) for s, _, u, _ in rows if s in HOLDING),
+            "buyers": _whole(buyers),
+            "bonus_claims": sum(_whole(b) for _, _, _, b in rows),
             "by_status": by_status,
         }
 
@@ -90,3 +90,8 @@ class SaleRepository(StreamRowRepository[FlashSaleRow]):
             ))
         )).all()
         return [(stream_id, order_id, status) for stream_id, order_id, status in rows]
+
+
+def _whole(value: Any) -> int:
+    """A SUM or COUNT as an int (NULL over no rows is 0; some drivers give Decimal)."""
+    return int(value or 0)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
@@ -123,9 +124,11 @@ class SalesService:
         reply = await self.store.claim(stream_id, sale_id, user_id, qty, order_id)
         if reply.code == GRANTED:
             self.board.touch((stream_id, sale_id), urgent=reply.sold >= reply.stock)
-        if reply.entry is not None and self.drainer is not None and reply.code in (GRANTED, REPLAYED):
-            if not await self.drainer.recorded(stream_id, sale_id, reply.entry, DURABLE_WAIT):
-                raise NotRecorded(f"claim {reply.entry} of flash sale '{sale_id}' is not recorded yet")
+        if (
+            reply.entry is not None and self.drainer is not None and reply.code in (GRANTED, REPLAYED)
+            and not await self.drainer.recorded(stream_id, sale_id, reply.entry, DURABLE_WAIT)
+        ):
+            raise NotRecorded(f"claim {reply.entry} of flash sale '{sale_id}' is not recorded yet")
         return reply
 
     async def stop(self, stream_id: str, sale_id: str) -> dict[str, Any]:
@@ -243,7 +246,7 @@ class SalesService:
                     await self.reconcile_orders()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("flash-sale timer: a tick failed")
             nxt = min(self._ends.values(), default=None)
             wait = TIMER_TICK if nxt is None else min(TIMER_TICK, max(0.0, (nxt - now_ms()) / 1000))

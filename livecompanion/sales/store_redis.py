@@ -45,10 +45,10 @@ from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailab
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid
 from livecompanion.storage.db import Database
-from livecompanion.storage.tables import ClaimRow, FlashSaleRow
+from livecompanion.storage.tables import CLAIMS, FLASH_SALES, FlashSaleRow
 
-FS = FlashSaleRow.__table__.c
-CL = ClaimRow.__table__.c
+FS = FLASH_SALES.c
+CL = CLAIMS.c
 KEEP_AFTER_END_MS = 3 * 24 * 3600 * 1000
 MAX_BATCH = 500  # claims in one script call
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
@@ -75,7 +75,7 @@ def connect(url: str, max_connections: int = 64) -> aioredis.Redis:
 
 
 class SaleKeys:
-    __slots__ = ("meta", "held", "orders", "log", "index", "lease")
+    __slots__ = ("held", "index", "lease", "log", "meta", "orders")
 
     def __init__(self, prefix: str, stream_id: str, sale_id: str) -> None:
         base = f"{prefix}fs:{{{stream_id}}}:"
@@ -108,7 +108,7 @@ class RedisClaimStore:
         self._calling: set[tuple[str, str]] = set()  # sales with a claim call under way
 
     @classmethod
-    def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> "RedisClaimStore":
+    def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> RedisClaimStore:
         return cls(db, connect(url), prefix)
 
     def keys(self, stream_id: str, sale_id: str) -> SaleKeys:
@@ -142,7 +142,7 @@ class RedisClaimStore:
             tx = await conn.begin()
             try:
                 sale = (await conn.execute(
-                    update(FlashSaleRow.__table__).where(FS.id == sale_id, FS.stream_id == stream_id)
+                    update(FLASH_SALES).where(FS.id == sale_id, FS.stream_id == stream_id)
                     .values(drained=f"{epoch}/loading")
                     .returning(FS.stock, FS.next_rank, FS.first_n, FS.per_user_limit, FS.ends_ms,
                                FS.stopped_ms, FS.sold_out_ms)
@@ -153,7 +153,8 @@ class RedisClaimStore:
                     select(CL.rank, CL.qty, CL.bonus, CL.status, CL.claimed_ms, CL.user_id, CL.order_id)
                     .where(CL.sale_id == sale_id)
                 )).all()
-                sold, next_rank, held = 0, sale.next_rank, {}
+                held: dict[str, int] = {}
+                sold, next_rank = 0, sale.next_rank
                 orders: list[str] = []
                 for c in claims:
                     next_rank = max(next_rank, c.rank + c.qty)
@@ -174,7 +175,7 @@ class RedisClaimStore:
                 live_epoch = _text(await self._call(self._load, keys.all(), args + orders))
                 if live_epoch == epoch:
                     await conn.execute(
-                        update(FlashSaleRow.__table__).where(FS.id == sale_id).values(drained=f"{epoch}/0-0")
+                        update(FLASH_SALES).where(FS.id == sale_id).values(drained=f"{epoch}/0-0")
                     )
                     await tx.commit()
                 return live_epoch
@@ -276,7 +277,7 @@ class RedisClaimStore:
         async with self.db.engine.connect() as conn:
             return await conn.scalar(
                 select(CL.sale_id)
-                .select_from(ClaimRow.__table__.join(FlashSaleRow.__table__, FS.id == CL.sale_id))
+                .select_from(CLAIMS.join(FLASH_SALES, FS.id == CL.sale_id))
                 .where(FS.stream_id == stream_id, CL.order_id == order_id).order_by(CL.id).limit(1)
             )
 
@@ -291,7 +292,7 @@ class RedisClaimStore:
         # The drainer records it too; written now so the record says so at once.
         async with self.db.engine.begin() as conn:
             await conn.execute(
-                update(FlashSaleRow.__table__).where(FS.id == sale_id, FS.stopped_ms.is_(None))
+                update(FLASH_SALES).where(FS.id == sale_id, FS.stopped_ms.is_(None))
                 .values(stopped_ms=stopped)
             )
         return stopped

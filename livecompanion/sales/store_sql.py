@@ -44,10 +44,10 @@ from livecompanion.sales.rules import (
     order_move,
 )
 from livecompanion.storage.db import Database
-from livecompanion.storage.tables import ClaimRow, FlashSaleRow, OrderRow
+from livecompanion.storage.tables import CLAIMS, FLASH_SALES, FlashSaleRow, OrderRow
 
-FS = FlashSaleRow.__table__.c
-CL = ClaimRow.__table__.c
+FS = FLASH_SALES.c
+CL = CLAIMS.c
 FLAG_LATE_PAID = "paid after its flash-sale claim was released"
 
 # Read after the sale's row is ours (PostgreSQL: locked; SQLite: the write lock), so it sees every
@@ -130,7 +130,7 @@ class SqlClaimStore:
             tx = await conn.begin()
             try:
                 took = (await conn.execute(
-                    update(FlashSaleRow.__table__)
+                    update(FLASH_SALES)
                     .where(FS.id == sale_id, FS.stream_id == stream_id, FS.sold + qty <= FS.stock,
                            FS.stopped_ms.is_(None), FS.ends_ms > now)
                     .values(sold=FS.sold + qty, next_rank=FS.next_rank + qty,
@@ -165,7 +165,7 @@ class SqlClaimStore:
                     return ClaimReply(LIMIT_REACHED, None, took.sold - qty, took.stock, took.next_rank - qty)
                 rank = took.next_rank - qty
                 claim = Claim(rank, qty, bonus_for(rank, took.first_n), user_id, order_id)
-                await conn.execute(insert(ClaimRow.__table__).values(
+                await conn.execute(insert(CLAIMS).values(
                     sale_id=sale_id, user_id=user_id, order_id=order_id, qty=qty, rank=rank,
                     bonus=claim.bonus, status=CLAIMED, claimed_ms=now,
                 ))
@@ -180,7 +180,7 @@ class SqlClaimStore:
             async with self.db.engine.connect() as conn:
                 row = (await conn.execute(
                     select(CL.id, CL.sale_id, CL.rank, CL.qty, CL.bonus, CL.user_id, CL.status)
-                    .select_from(ClaimRow.__table__.join(FlashSaleRow.__table__, FS.id == CL.sale_id))
+                    .select_from(CLAIMS.join(FLASH_SALES, FS.id == CL.sale_id))
                     .where(FS.stream_id == stream_id, CL.order_id == order_id)
                     .order_by(CL.id).limit(1)
                 )).first()
@@ -191,7 +191,7 @@ class SqlClaimStore:
                     live = await self._live(conn, stream_id, row.sale_id)
                     return OrderMove(row.sale_id, UNCHANGED, _claim_of(row, order_id), live.sold, live.stock)
                 moved = await conn.execute(
-                    update(ClaimRow.__table__).where(CL.id == row.id, CL.status == row.status)
+                    update(CLAIMS).where(CL.id == row.id, CL.status == row.status)
                     .values(status=new, **({"released_ms": now_ms()} if new == RELEASED else {}))
                 )
                 if moved.rowcount != 1:
@@ -199,7 +199,7 @@ class SqlClaimStore:
                     continue
                 if new == RELEASED:
                     await conn.execute(
-                        update(FlashSaleRow.__table__).where(FS.id == row.sale_id)
+                        update(FLASH_SALES).where(FS.id == row.sale_id)
                         .values(sold=FS.sold - row.qty)
                     )
                 elif new == LATE_PAID:
@@ -214,7 +214,7 @@ class SqlClaimStore:
         now = now_ms()
         async with self.db.engine.begin() as conn:
             done = await conn.execute(
-                update(FlashSaleRow.__table__)
+                update(FLASH_SALES)
                 .where(FS.id == sale_id, FS.stream_id == stream_id, FS.stopped_ms.is_(None), FS.ends_ms > now)
                 .values(stopped_ms=now)
             )

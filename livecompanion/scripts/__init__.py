@@ -7,5 +7,13 @@ from livecompanion.scripts.validate import LoadResult, check_file, check_text
 load_script_file = check_file
 load_script_text = check_text
 
-__all__ = ["Finding", "Script", "Segment", "LoadResult", "check_file", "check_text", "load_script_file",
-           "load_script_text"]
+__all__ = [
+           "Finding",
+           "LoadResult",
+           "Script",
+           "Segment",
+           "check_file",
+           "check_text",
+           "load_script_file",
+           "load_script_text",
+]

@@ -6,7 +6,8 @@ one place still gets its duplicate ids and unknown skus reported in the same pas
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from livecompanion.scripts.durations import TargetRange, format_seconds, parse_duration, parse_target
 from livecompanion.scripts.findings import Finding
@@ -151,7 +152,8 @@ def length_warnings(located: Located, file: str) -> list[Finding]:
             continue
         total_min += target.min_seconds
         total_max += target.max_seconds
-        typical = TYPICAL.get(segment.get("kind"))  # type: ignore[arg-type]
+        kind = segment.get("kind")  # not yet validated: may be any YAML value, a list too
+        typical = TYPICAL.get(kind) if isinstance(kind, str) else None
         if typical and (target.max_seconds < typical[0] / 3 or target.min_seconds > typical[1] * 3):
             line, col = located.position(("segments", i, "target"))
             findings.append(Finding(

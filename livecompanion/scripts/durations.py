@@ -11,9 +11,11 @@ _SINGLE = re.compile(r"^(?:\d+(?:\.\d+)?[hms])+$")
 _RANGE_SEP = re.compile(r"\s*[-~–〜至]\s*")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 # Hosts write Chinese units too: 5分鐘, 90秒, 1小時5分.
-_CHINESE_UNITS = (("mins", "m"), ("secs", "s"), ("hrs", "h"), ("小時", "h"), ("小时", "h"), ("鐘頭", "h"), ("钟头", "h"), ("分鐘", "m"), ("分钟", "m"),
-                  ("秒鐘", "s"), ("秒钟", "s"), ("時", "h"), ("时", "h"), ("分", "m"), ("秒", "s"),
-                  ("min", "m"), ("sec", "s"), ("hr", "h"))
+_CHINESE_UNITS = (
+    ("mins", "m"), ("secs", "s"), ("hrs", "h"), ("小時", "h"), ("小时", "h"), ("鐘頭", "h"), ("钟头", "h"),
+    ("分鐘", "m"), ("分钟", "m"), ("秒鐘", "s"), ("秒钟", "s"), ("時", "h"), ("时", "h"), ("分", "m"), ("秒", "s"),
+    ("min", "m"), ("sec", "s"), ("hr", "h"),
+)
 
 
 def _ascii_units(text: str) -> str:
@@ -57,7 +59,7 @@ def parse_duration(value: object) -> int:
             units = [unit for _, unit in _PART.findall(text)]
             if len(set(units)) != len(units) or units != sorted(units, key="hms".index):
                 raise ValueError(f"'{value}' is not a duration: units go h, m, s, each once")
-            total = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _PART.findall(text))
+            total: float = sum(float(num) * _UNIT_SECONDS[unit] for num, unit in _PART.findall(text))
             if not total.is_integer():
                 raise ValueError(f"'{value}' is not a whole number of seconds")
             seconds = int(total)

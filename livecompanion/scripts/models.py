@@ -7,7 +7,7 @@ contract (`at`, `duration`) are their aliases. A stored script (`model_dump`) va
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -102,7 +102,7 @@ class NoteCue(_Cue):
 
 
 Cue = Annotated[
-    Union[CountdownCue, FlashSaleCue, LotteryCue, PinCue, NoteCue], Field(discriminator="action")
+    CountdownCue | FlashSaleCue | LotteryCue | PinCue | NoteCue, Field(discriminator="action")
 ]
 
 
@@ -169,7 +169,7 @@ class Script(_Model):
         return value
 
     @model_validator(mode="after")
-    def _default_ids(self) -> "Script":
+    def _default_ids(self) -> Script:
         # Default id "<kind>-<n>": the n-th segment of that kind, counting from 1.
         counts: dict[str, int] = {}
         segments = []

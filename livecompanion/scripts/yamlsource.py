@@ -9,8 +9,8 @@ composer runs, and a cap on the number of nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -116,7 +116,7 @@ def _prescan(text: str) -> None:
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             mark = event.start_mark
-            where = (mark.line + 1, mark.column + 1)
+            where = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
             if isinstance(event, yaml.AliasEvent):
                 raise SourceError("YAML aliases (*name) are not allowed in a live script", *where)
             if isinstance(event, yaml.NodeEvent):
@@ -164,6 +164,7 @@ def _build(node: yaml.Node, path: Path, out: Located, constructor: yaml.SafeLoad
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), out, constructor) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)  # mappings and sequences are handled above
     out.scalars[path] = ScalarSpan(node.start_mark.line, node.start_mark.column, node.style)
     try:
         return constructor.construct_object(node, deep=True)

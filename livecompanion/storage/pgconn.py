@@ -13,8 +13,9 @@ whose use was interrupted half-way) is dropped and a new one is opened on the ne
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from sqlalchemy.engine import make_url
 

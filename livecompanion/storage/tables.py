@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -41,7 +42,8 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dict[str, Any]: JSON, Decimal: Money}
+    # Read by SQLAlchemy from the class; never mutated.
+    type_annotation_map = {dict[str, Any]: JSON, Decimal: Money}  # noqa: RUF012
 
 
 class StreamRow(Base):
@@ -197,3 +199,15 @@ class LotteryEntryRow(Base):
     user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     nickname: Mapped[str | None] = mapped_column(String(200))
     entered_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, typed as one (the ORM types `__table__` as a generic FromClause), for
+    the hot paths that write with Core statements on a bare connection."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+FLASH_SALES = table_of(FlashSaleRow)
+CLAIMS = table_of(ClaimRow)

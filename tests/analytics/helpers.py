@@ -13,7 +13,7 @@ ALIAS = Pseudonymizer("test-key")
 
 def ev(kind: str, at: float, user: str | None = None, **fields: Any) -> dict[str, Any]:
     """An event `at` seconds after T0."""
-    event: dict[str, Any] = {"type": kind, "ts": T0 + int(round(at * 1000)), **fields}
+    event: dict[str, Any] = {"type": kind, "ts": T0 + round(at * 1000), **fields}
     if user is not None:
         event["user_id"] = user
     return event

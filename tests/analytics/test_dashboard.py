@@ -10,7 +10,12 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from livecompanion.analytics.dashboard import (
-    WEAKEST_RULES, render_comparison_html, render_dashboard_html, weakest_choice, weakest_segment)
+    WEAKEST_RULES,
+    render_comparison_html,
+    render_dashboard_html,
+    weakest_choice,
+    weakest_segment,
+)
 from livecompanion.scripts import load_script_file
 from tests.analytics.conftest import SHOTS
 from tests.analytics.helpers import ev, report, seg

@@ -210,7 +210,7 @@ async def _drain(screen: Screen) -> None:
     while True:
         try:
             await screen.receive(timeout=30)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
 
 

@@ -94,7 +94,7 @@ async def _drain(screen: Screen) -> None:
     while True:
         try:
             message = await screen.receive(timeout=30)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         if message["type"] == "patch":
             screen.patches += 1  # type: ignore[attr-defined]

@@ -64,7 +64,7 @@ def test_douyin_messages() -> None:
 
 def test_douyin_method_can_be_passed_and_gifts_are_ignored() -> None:
     chat = load("douyin_messages.json")[0]
-    bare = {k: v for k, v in chat.items()}
+    bare = dict(chat)
     bare["common"] = {k: v for k, v in chat["common"].items() if k != "method"}
     assert map_douyin(bare, method="ChatMessage") == map_douyin(chat)
     assert map_douyin(bare) == []  # no method anywhere: not a message we know

@@ -60,7 +60,7 @@ def test_seeds() -> None:
 def test_every_entrant_has_the_same_chance() -> None:
     """Over many seeds each of 10 entrants wins a 1-winner draw about 1/10 of the time."""
     entrants = [f"u{i}" for i in range(10)]
-    wins = {u: 0 for u in entrants}
+    wins = dict.fromkeys(entrants, 0)
     for i in range(4000):
         wins[draw(hashlib.sha256(str(i).encode()).hexdigest()[:32], entrants, 1)[0]] += 1
     assert all(320 <= n <= 480 for n in wins.values()), wins

@@ -191,7 +191,8 @@ def test_overlay_widgets_clock_skew_and_text_only(browser, stream: Stream) -> No
         set_op(["lotteries", "l1"], {"keyword": "想要", "prize": "免單", "winners_wanted": 3, "entrants": 321,
                                      "started_ms": now_ms(), "ends_at": now_ms() + 100_000, "status": "open",
                                      "winners": []}),
-        set_op(["ticker"], [{"nickname": "<script>x</script>", "sku": "MASK-01", "qty": 2, "amount": 158, "ts": now_ms()},
+        set_op(["ticker"], [{"nickname": "<script>x</script>", "sku": "MASK-01", "qty": 2, "amount": 158,
+                             "ts": now_ms()},
                             {"nickname": "阿傑", "sku": "SERUM-02", "qty": 1, "amount": 259, "ts": now_ms()}]),
     ])
     page.wait_for_selector("#w-flash_sale:not(.off)")
@@ -289,6 +290,7 @@ def test_page_rules_match_the_server_rules(browser, stream: Stream) -> None:  # 
         return doc;
     }""", changes)
     assert js == doc
-    cases = [(e, lo, hi) for e in (0, 299, 300, 479, 480, 600, 601) for lo, hi in ((300, 600), (480, 480), (None, None))]
+    cases = [(e, lo, hi) for e in (0, 299, 300, 479, 480, 600, 601)
+             for lo, hi in ((300, 600), (480, 480), (None, None))]
     got = page.evaluate("(cases) => cases.map(([e, lo, hi]) => window.LiveCompanion.pace(e, lo, hi))", cases)
     assert got == [pace(e, lo, hi) for e, lo, hi in cases]

@@ -80,7 +80,9 @@ async def test_resync_request_and_reconnect(server: ServerProcess) -> None:
 async def test_countdown_end_time_and_server_clock(server: ServerProcess) -> None:
     sid = create_stream(server)
     screen = await Screen.open(server.ws_url, sid, server.tokens["viewer"])
-    response = await asyncio.to_thread(post, server, f"/api/streams/{sid}/countdowns", {"seconds": 90, "label": "倒計時"})
+    response = await asyncio.to_thread(
+        post, server, f"/api/streams/{sid}/countdowns", {"seconds": 90, "label": "倒計時"}
+    )
     assert response.status_code == 201
     body = response.json()
     patch = await screen.until(touches("countdowns"))

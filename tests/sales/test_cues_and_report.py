@@ -4,7 +4,7 @@ after-stream report its flash sales (claims over time) and lotteries, in the sha
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -108,7 +108,7 @@ def test_cues_then_the_report_records(server: ServerProcess, tmp_path: Path) -> 
     assert lot["winners"] == [{"user_id": "a", "nickname": "阿花"}]
 
     def iso(ms: int) -> str:
-        return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat()
+        return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
     summary = flash_sale_summary(
         fs,

@@ -98,6 +98,13 @@ def test_no_segments_and_wrong_types() -> None:
     assert errors("- a\n- b\n") == ["s.yaml:1:1: error: a live script is a mapping with title and segments"]
 
 
+def test_a_kind_that_is_not_text_is_an_error_not_a_crash() -> None:
+    # The length check read the typical length by kind before validation; a list kind raised.
+    assert errors("title: x\nsegments:\n  - kind: [a]\n    text: hi\n    target: 5-10m\n") == [
+        "s.yaml:3:11: error: segments[0].kind: segment kind '['a']' is not one of opening, product, value,"
+        " closing, wrapup"]
+
+
 def test_flash_sale_cue_that_names_a_sku_without_products() -> None:
     text = ("title: x\nsegments:\n  - kind: closing\n    cues:\n      - at: 1m\n        action: flash_sale\n"
             "        sku: A\n        price: 1\n        stock: 5\n        duration: 1m\n")
@@ -116,7 +123,8 @@ def test_bad_timezone_and_target_metric() -> None:
 
 
 def test_ad_law_terms_are_warnings_at_the_characters() -> None:
-    text = "title: 全網最低價專場\nsegments:\n  - kind: product\n    text: |\n      大家好\n      這是國家級配方，效果最好\n"
+    text = ("title: 全網最低價專場\nsegments:\n  - kind: product\n    text: |\n      大家好\n"
+            "      這是國家級配方，效果最好\n")
     found = check_text(text, "s.yaml")
     assert found.ok  # warnings never block
     ad_law = [f for f in found.findings if f.rule == "ad-law"]

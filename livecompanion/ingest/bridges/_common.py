@@ -32,19 +32,20 @@ def pick(data: Mapping[str, Any], *names: str) -> Any:
 
 def as_id(value: Any, where: str, *, required: bool = True) -> str | None:
     """A platform id as text. Numbers are ids too; 0 and "" mean "not given" (protobuf defaults)."""
+    text: str | None = None
     if isinstance(value, bool):
         raise ValueError(f"{where}: an id cannot be true/false")
     if isinstance(value, int):
-        value = str(value) if value != 0 else None
+        text = str(value) if value != 0 else None
     elif isinstance(value, str):
-        value = value.strip() or None
-        if value == "0":
-            value = None
+        text = value.strip() or None
+        if text == "0":
+            text = None
     elif value is not None:
         raise ValueError(f"{where}: expected an id (text or number), got {type(value).__name__}")
-    if value is None and required:
+    if text is None and required:
         raise ValueError(f"{where}: missing")
-    return value
+    return text
 
 
 def need_id(value: Any, where: str) -> str:

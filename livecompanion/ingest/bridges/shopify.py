@@ -113,7 +113,8 @@ def map_shopify_order(topic: str, payload: Mapping[str, Any]) -> list[Event]:
     if topic == "orders/updated":
         if payload.get("financial_status") != "refunded":
             return []
-        status, ts_fields = "refunded", ("updated_at",)
+        status = "refunded"
+        ts_fields: tuple[str, ...] = ("updated_at",)
     elif topic in _STATUS:
         status = _STATUS[topic]
         ts_fields = {

@@ -15,8 +15,9 @@ different prices, and 1111 is how viewers 扣1.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache, wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from livecompanion.textnorm import fold
 
@@ -100,7 +101,8 @@ def display_text(text: str) -> str:
         while j < len(text) and dropped[j]:
             j += 1
         # What stood between two Latin words or numbers leaves a space ("how😍much"), else nothing.
-        if out and j < len(text) and out[-1].isascii() and out[-1].isalnum() and text[j].isascii() and text[j].isalnum():
+        if (out and j < len(text) and out[-1].isascii() and out[-1].isalnum()
+                and text[j].isascii() and text[j].isalnum()):
             out.append(" ")
         i = j
     shown = _SPACES.sub(" ", "".join(out)).strip()

@@ -65,8 +65,10 @@ _GENERIC = frozenset(
     "能用会要是有可以吗么什怎样多少几不没还在哪里个一下我你他她它这那款种些都也就很太和跟与或吧呢啊嘛的了着过给让把被到去来上中"
     "后前时候请问想知道说看性皮肤如果"
 ) | frozenset(
-    ("is", "it", "ok", "for", "the", "a", "an", "to", "do", "you", "can", "i", "does", "this", "that", "are")
-    + ("there", "any", "me", "my", "please", "pls", "of", "in", "on", "with", "will")
+    (
+        "is", "it", "ok", "for", "the", "a", "an", "to", "do", "you", "can", "i", "does", "this", "that", "are",
+        "there", "any", "me", "my", "please", "pls", "of", "in", "on", "with", "will",
+    )
 )
 _GENERIC_WEIGHT = 0.2
 
@@ -249,7 +251,8 @@ class QuestionBoard:
     def _evict(self, now_ms: int) -> None:
         # A tenth at once, so a stream of new questions sorts the groups once per tenth, not per question.
         def standing(g: _Group) -> float:
-            return g.count * 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms)
+            decay: float = 0.5 ** (max(0, now_ms - g.last_seen_ms) / self.half_life_ms)
+            return g.count * decay
 
         for group in heapq.nsmallest(max(1, self.max_groups // 10), self._groups.values(), key=standing):
             self._remove(group)
