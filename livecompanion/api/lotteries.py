@@ -31,7 +31,7 @@ class LotteryIn(FromOutside):
     duration_seconds: Annotated[int, Field(ge=1, le=24 * 3600)]
     prize: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     exclude_user_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                                Field(max_length=10_000)] = []
+                                Field(max_length=10_000)] = Field(default_factory=list)
 
 
 OPERATOR = [Depends(require("operator"))]

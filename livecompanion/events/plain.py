@@ -8,9 +8,9 @@ plain form of those events (string ids without surrounding blanks, integer epoch
 counts) and returns the event exactly as `parse_event` + `event_to_dict` would give it: `ts`
 filled in, unknown fields and nulls left out, a like's `count` defaulted to 1. Anything else
 (orders, segments, ISO or missing-offset `ts`, numeric ids, blanks to strip, any value out of
-range, a control character: livecompanion/text.py) returns None, and the caller goes the pydantic way, which also words the reason for a
-rejection. It never accepts what `parse_event` rejects (tests/events/test_plain.py checks the
-two agree); it only defers more often.
+range, a control character: livecompanion/text.py) returns None, and the caller goes the pydantic
+way, which also words the reason for a rejection. It never accepts what `parse_event` rejects
+(tests/events/test_plain.py checks the two agree); it only defers more often.
 """
 
 from __future__ import annotations

@@ -80,8 +80,8 @@ class LotteryRepository(StreamRowRepository[LotteryRow]):
                 .where(LotteryEntryRow.lottery_id.in_(lottery_ids))
                 .order_by(LotteryEntryRow.lottery_id, LotteryEntryRow.user_id)
             )
-            for lottery_id, *entry in rows:
-                found[lottery_id].append(Entry(*entry))
+            for lottery_id, user_id, nickname, entered_ms in rows:
+                found[lottery_id].append(Entry(user_id, nickname, entered_ms))
         return found
 
     async def take_draw(self, stream_id: str, lottery_id: str, now: int) -> bool:

@@ -281,10 +281,10 @@ class Drainer:
                 moved = await self._write(sale_id, stock, drained, new, entries)
             except (StoreUnavailable, *REDIS_ERRORS):
                 raise
-            except Exception:  # noqa: BLE001 - one entry may be poison: find it, set it aside, go on
+            except Exception:
                 log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", sale_id,
                             exc_info=True)
-                moved = await write_one_by_one(self, keys, sale_id, stock, drained, epoch, entries)
+                moved = await write_one_by_one(self, keys, sale_id, stock, drained, new.partition("/")[0], entries)
             if not moved:
                 self._cursor.pop(sale_id, None)  # another drainer was first: read the record again
                 continue

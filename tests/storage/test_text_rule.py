@@ -59,7 +59,7 @@ def test_every_string_field_of_every_type_obeys_the_rule() -> None:
     for field in ("order_id", "sku"):
         with pytest.raises(ValueError, match=f"{field}: .*U\\+0001"):
             parse_event({**order, field: "a\x01"}, 1)
-    with pytest.raises(ValueError, match="segment: .*U\\+001B"):
+    with pytest.raises(ValueError, match=r"segment: .*U\+001B"):
         parse_event({"type": "segment", "segment": "a\x1b", "ts": 1}, 1)
 
 
