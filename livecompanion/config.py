@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     public_url: str | None = None  # how screens reach us (for printed URLs), e.g. http://192.168.1.5:8000
     shopify_secret: str | None = None  # verifies X-Shopify-Hmac-Sha256 on the order webhooks
     pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
+    # Ingest refuses an event whose ts is further than this from the server's clock; 0 turns the
+    # check off (to back-fill an old recorded stream with its own times).
+    max_ts_skew_hours: float = 24.0
     # Slow and abusive clients (api/guards.py, docs/operations.md): chosen for a show's screens and
     # bridges, far above what they use; lower them on a small machine.
     ws_per_address: int = Field(500, ge=1)  # open WebSockets from one client address

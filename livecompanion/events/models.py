@@ -6,7 +6,7 @@ it was received, which the caller passes in (`received_ms`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -184,16 +184,42 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_event(raw: Any, received_ms: int) -> Event:
-    """Validate one decoded JSON value as an event. Raises ValueError with a readable reason."""
+# Ingest refuses an event whose `ts` is further than this from the server's clock: a platform time
+# in the wrong unit, or a client clock years off, would otherwise land in the wrong minute forever
+# (issue 13 item 5: a like in the year 5138 made a report span 3,112 years). The same as issue 19's.
+MAX_TS_SKEW_MS = 86_400_000
+
+
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms"
+
+
+def check_ts_window(ts: int, received_ms: int, max_skew_ms: int = MAX_TS_SKEW_MS) -> None:
+    """Raise ValueError if `ts` is more than `max_skew_ms` from the server's clock `received_ms`."""
+    if abs(ts - received_ms) > max_skew_ms:
+        raise ValueError(
+            f"ts: {_iso(ts)} is more than {max_skew_ms // 3_600_000} hours from the server's clock "
+            f"({_iso(received_ms)}); send the platform's time in epoch milliseconds, or leave ts out"
+        )
+
+
+def parse_event(raw: Any, received_ms: int, *, max_skew_ms: int | None = None) -> Event:
+    """Validate one decoded JSON value as an event. Raises ValueError with a readable reason.
+    With `max_skew_ms` (ingest), a `ts` further than that from `received_ms` is refused too."""
     if not isinstance(raw, dict):
         raise ValueError(f"an event is a JSON object, got {type(raw).__name__}")
     if raw.get("ts") is None:
         raw = {**raw, "ts": received_ms}
     try:
-        return _adapter.validate_python(raw)
+        event = _adapter.validate_python(raw)
     except ValidationError as exc:
         raise ValueError(_reason(exc)) from None
+    if max_skew_ms is not None:
+        check_ts_window(event.ts, received_ms, max_skew_ms)
+    return event
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -73,18 +73,24 @@ def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
 
 
 def records_of_values(
-    stream_id: str, values: list[tuple[int, Any]], received_ms: int, errors: list[EventError]
+    stream_id: str,
+    values: list[tuple[int, Any]],
+    received_ms: int,
+    errors: list[EventError],
+    max_skew_ms: int | None = None,
 ) -> list[EventRecord]:
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
-    `errors` with its index and reason."""
+    `errors` with its index and reason. With `max_skew_ms`, a `ts` further than that from
+    `received_ms` (the server's clock) is refused."""
     records: list[EventRecord] = []
     append = records.append
     dumps = orjson.dumps
     for index, raw in values:
-        data = plain_event(raw, received_ms)
+        data = plain_event(raw, received_ms, max_skew_ms)
         if data is None:
             try:
-                append(record_of(stream_id, parse_event(raw, received_ms), received_ms))
+                append(record_of(stream_id, parse_event(raw, received_ms, max_skew_ms=max_skew_ms),
+                                 received_ms))
             except ValueError as exc:
                 errors.append(EventError(index, str(exc)))
             continue

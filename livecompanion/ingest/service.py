@@ -115,6 +115,8 @@ class IngestService:
         )
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
+        hours = core.settings.max_ts_skew_hours
+        self.max_ts_skew_ms: int | None = int(hours * 3_600_000) if hours > 0 else None
         self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
 
     async def start(self) -> None:
@@ -163,7 +165,7 @@ class IngestService:
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
         values = unknown_segments(values, await self._segment_ids(stream_id), errors)
-        records = records_of_values(stream_id, values, now_ms(), errors)
+        records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
         return IngestResult(written.accepted, written.duplicates, [_rejection(e) for e in errors])
