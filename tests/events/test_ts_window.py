@@ -1,6 +1,6 @@
-"""(Ported from issue 19's branch, commit cdd52fc, for issue 13 item 5.) Event times more than a day from the server's clock are refused at ingest, per event, with a
-reason; the pydantic path and the plain path agree on the window."""
-
+"""Event times more than a day from the server's clock are refused at ingest, per event, with a
+reason; the pydantic path and the plain path agree on the window. (Ported from issue 19's branch,
+commit cdd52fc, for issue 13 item 5.)"""
 from __future__ import annotations
 
 from pathlib import Path
