@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BUDGET_SECONDS", "FORMATS", "rendered"]
 
-BUDGET_SECONDS = 20.0
+BUDGET_SECONDS = 8.0  # under common client timeouts (10 s): a 503 + Retry-After, not a hung request
 WORKERS = 2
 CACHE_SIZE = 32
 RETRY_AFTER = 5

@@ -46,7 +46,7 @@ async def serve_feed(
     load: Loader,
     *,
     queue: int = DEFAULT_QUEUE,
-    send_timeout: float = SEND_TIMEOUT,
+    send_timeout: float | None = None,
 ) -> str:
     """Run one viewer socket until the client leaves (receive raises ConnectionError) or the hub
     closes; raises SlowClient when the client stopped taking messages. Returns "left" (the client
@@ -58,7 +58,8 @@ async def serve_feed(
     async with hub.subscribe(stream_id, maxsize=queue) as feed:
         reader = asyncio.create_task(_read_requests(receive, feed.resync))
         try:
-            pump = asyncio.create_task(_pump(hub, stream_id, feed, send, load, send_timeout))
+            timeout = SEND_TIMEOUT if send_timeout is None else send_timeout  # read now: tests lower it
+            pump = asyncio.create_task(_pump(hub, stream_id, feed, send, load, timeout))
             done, _ = await asyncio.wait({reader, pump}, return_when=asyncio.FIRST_COMPLETED)
             for task in (reader, pump):
                 if task not in done:

@@ -148,6 +148,9 @@ def _decode(raw: bytes) -> Any:
     return unmark_empty_lists(value) if _EMPTY_JSON in raw else value
 
 
+HUB_CONNECTIONS = 100
+
+
 class RedisHub(_HubBase):
     def __init__(self, client: aioredis.Redis, prefix: str = "livecompanion:") -> None:
         super().__init__()
@@ -163,9 +166,14 @@ class RedisHub(_HubBase):
     @classmethod
     def from_url(cls, url: str, prefix: str = "livecompanion:") -> RedisHub:
         # The name lets an admin (or a test) tell the hub's connections apart in CLIENT LIST.
-        client = aioredis.from_url(
-            url, socket_keepalive=True, health_check_interval=15, client_name=f"livecompanion-hub:{prefix}"
+        # A blocking pool: when many viewer sockets ask for their snapshot at once (a reconnect storm,
+        # 200 screens at the soak's start), they wait a moment for a connection instead of failing
+        # with "Too many connections" (seen in scripts/soak.py: 31 sockets dropped with a traceback).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=HUB_CONNECTIONS, timeout=5, socket_keepalive=True, health_check_interval=15,
+            client_name=f"livecompanion-hub:{prefix}",
         )
+        client = aioredis.Redis(connection_pool=pool)
         return cls(client, prefix)
 
     def _keys(self, stream_id: str) -> list[str]:
