@@ -192,7 +192,7 @@ async def main() -> int:
         st = str(Path(PY).parent / "st")
         fuzz = subprocess.Popen([st, "run", f"{bases[1]}/openapi.json", "-H", f"Authorization: Bearer {tokens['operator']}",
                                  "--checks", "not_a_server_error", "--max-time", str(int(args.seconds)),
-                                 "--workers", "2", "--suppress-health-check", "all"],
+                                 "--workers", "1", "--suppress-health-check", "all"],
                                 cwd=ROOT, stdout=(work / "fuzz.log").open("wb"), stderr=subprocess.STDOUT)
 
     stop = asyncio.Event()

@@ -29,7 +29,7 @@ def _fuzz(tmp_path: Path, **server: str) -> None:
         run = subprocess.run(
             [st, "run", f"{proc.base_url}/openapi.json", "--checks", CHECKS,
              "-H", f"Authorization: Bearer {proc.tokens['operator']}",
-             "--max-time", str(FUZZ_SECONDS), "--workers", "2", "--seed", "13",
+             "--max-time", str(FUZZ_SECONDS), "--workers", "1", "--seed", "13",
              "--suppress-health-check", "all", "--request-timeout", "30"],
             capture_output=True, text=True, timeout=FUZZ_SECONDS + 120,
         )
