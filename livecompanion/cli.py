@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from livecompanion.config import Settings
+from livecompanion.textcli import register as register_text_commands
 
 app = typer.Typer(
     help="LiveCompanion: live scripts, teleprompter, console, overlays, ingest, flash sales, reports.",
@@ -19,6 +20,7 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+register_text_commands(app)  # lint, comments
 
 
 class ReportFormat(str, Enum):
@@ -74,6 +76,22 @@ def report(
     from livecompanion.analytics.cli import run_report
 
     raise typer.Exit(run_report(events, script, format.value, output))
+
+
+@app.command()
+def bridge(
+    shop: str = typer.Argument(..., help="doudian, wechat_shop, youzan or generic."),
+    source: Path = typer.Option(..., "--from", help="Recorded pushes, one a line (docs/bridges.md)."),
+    print_events: bool = typer.Option(False, "--print", help="Print the events as NDJSON instead of pushing."),
+    script: Path | None = typer.Option(None, "--script", help="Map shop product ids through its shop_ids."),
+) -> None:
+    """Recorded shop pushes -> events (the shops' part of the bridge command)."""
+    from livecompanion.shops.replay import print_recorded
+
+    if not print_events:
+        print("a shop pushes to the service itself (docs/bridges.md, Shops); use --print", file=sys.stderr)
+        raise typer.Exit(2)
+    raise typer.Exit(print_recorded(shop, source, script, sys.stdout, sys.stderr))
 
 
 @app.command()

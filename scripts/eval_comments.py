@@ -1,39 +1,42 @@
-"""Measure comment understanding on the labelled set: precision/recall per class, intent signals,
-question-grouping purity, and microseconds per comment.
+"""Measure comment understanding on real recorded live chat, and its cost per comment.
 
-    .venv/bin/python scripts/eval_comments.py [--data FILE] [--split dev|holdout|all] [--errors] [--bench N]
+    .venv/bin/python scripts/eval_comments.py [--split tune|holdout|all] [--errors] [--bench N]
+        [--baseline REF]
 
-The labelled set (tests/ingest/data/comments_labelled.jsonl) has a `dev` split, used while the
-rules were written, and a `holdout` split written at the same time but not looked at until the
-rules were done: the holdout figures are the honest ones.
+The set (tests/ingest/data/comments_real.jsonl, sources and labelling rules in
+docs/comments-eval.md) holds comments nobody on the project wrote, each with the repository, path
+and commit it came from. `tune` was used while the rules were written; `holdout` (other rooms and
+platforms) was labelled before any rule was changed and only scored at the end.
 
-Grouping is scored on the labelled questions of a split, fed to a `QuestionBoard` in file order:
-purity = share of questions whose predicted group's majority gold group is their own (merging
-different questions lowers it); completeness = share of questions in the largest predicted group
-of their gold group (splitting one question into several groups lowers it).
+Printed per split: precision and recall of `question` and `spam`, how many comments were called
+`intent` (the set holds no selling room, so every one is a false alarm), question grouping
+(purity: different questions kept apart; completeness: one question kept together), and chant
+detection on the timed Douyu log (the same text from many viewers within seconds).
+
+`--baseline REF` also loads the comment code as it is at git REF (default: none) into a scratch
+package and reports its figures and cost in the same run, so before/after share one machine state.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from livecompanion.ingest.comments import (  # noqa: E402
-    COMMENT_KINDS,
-    CommentTriage,
-    QuestionBoard,
-    classify_comment,
-)
-
-DEFAULT_DATA = ROOT / "tests" / "ingest" / "data" / "comments_labelled.jsonl"
+DEFAULT_DATA = ROOT / "tests" / "ingest" / "data" / "comments_real.jsonl"
+KINDS = ("question", "intent", "spam", "chat")
 
 
 def load_rows(path: Path = DEFAULT_DATA) -> list[dict[str, Any]]:
@@ -42,8 +45,8 @@ def load_rows(path: Path = DEFAULT_DATA) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         row = json.loads(line)
-        if row.get("label") not in COMMENT_KINDS or not isinstance(row.get("text"), str):
-            raise ValueError(f"{path}:{lineno}: needs text and a label among {COMMENT_KINDS}")
+        if row.get("label") not in KINDS or not isinstance(row.get("text"), str):
+            raise ValueError(f"{path}:{lineno}: needs text and a label among {KINDS}")
         if row["label"] == "question" and not row.get("group"):
             raise ValueError(f"{path}:{lineno}: a question needs its group")
         rows.append(row)
@@ -54,120 +57,165 @@ def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
 
-def classification(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _kind(module: ModuleType, text: str) -> str:
+    kind = module.classify_comment(text).kind
+    return "chat" if kind == "chitchat" else kind
+
+
+def classification(module: ModuleType, rows: list[dict[str, Any]]) -> dict[str, Any]:
     tp: Counter[str] = Counter()
     fp: Counter[str] = Counter()
     fn: Counter[str] = Counter()
-    signal = Counter()
     errors = []
     for row in rows:
-        analysis = classify_comment(row["text"])
-        if analysis.kind == row["label"]:
-            tp[analysis.kind] += 1
+        kind = _kind(module, row["text"])
+        if kind == row["label"]:
+            tp[kind] += 1
         else:
-            fp[analysis.kind] += 1
+            fp[kind] += 1
             fn[row["label"]] += 1
-            errors.append({"text": row["text"], "label": row["label"], "predicted": analysis.kind})
-        signal[(bool(row.get("intent_signal")), bool(analysis.intents))] += 1
-    per_class = {
-        kind: {
-            "precision": _ratio(tp[kind], tp[kind] + fp[kind]),
-            "recall": _ratio(tp[kind], tp[kind] + fn[kind]),
-            "support": tp[kind] + fn[kind],
-        }
-        for kind in COMMENT_KINDS
-    }
+            errors.append({"text": row["text"], "label": row["label"], "predicted": kind})
     return {
         "n": len(rows),
-        "accuracy": _ratio(sum(tp.values()), len(rows)),
-        "classes": per_class,
-        "intent_signal": {
-            "precision": _ratio(signal[(True, True)], signal[(True, True)] + signal[(False, True)]),
-            "recall": _ratio(signal[(True, True)], signal[(True, True)] + signal[(True, False)]),
+        "classes": {
+            k: {"precision": _ratio(tp[k], tp[k] + fp[k]), "recall": _ratio(tp[k], tp[k] + fn[k]),
+                "support": tp[k] + fn[k], "predicted": tp[k] + fp[k]}
+            for k in KINDS
         },
         "errors": errors,
     }
 
 
-def grouping(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    questions = [r for r in rows if r["label"] == "question"]
-    board = QuestionBoard()
-    predicted = [board.add(r["text"], f"viewer-{n}", n * 1_000).id for n, r in enumerate(questions)]
-    by_predicted: dict[int, Counter[str]] = defaultdict(Counter)
-    by_gold: dict[str, Counter[int]] = defaultdict(Counter)
-    for row, gid in zip(questions, predicted):
-        by_predicted[gid][row["group"]] += 1
-        by_gold[row["group"]][gid] += 1
-    n = len(questions)
+def grouping(module: ModuleType, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Gold questions fed to a board per source room, so groups never span rooms."""
+    by_pred: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
+    by_gold: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    boards: dict[str, Any] = {}
+    n = 0
+    for i, row in enumerate(r for r in rows if r["label"] == "question"):
+        room = row["source"].rsplit("#", 1)[0]
+        board = boards.setdefault(room, module.QuestionBoard())
+        gid = board.add(row["text"], f"viewer-{i}", i * 1000).id
+        by_pred[(room, gid)][row["group"]] += 1
+        by_gold[(room, row["group"])][gid] += 1
+        n += 1
     return {
         "questions": n,
-        "gold_groups": len(by_gold),
-        "predicted_groups": len(by_predicted),
-        "purity": _ratio(sum(c.most_common(1)[0][1] for c in by_predicted.values()), n),
+        "purity": _ratio(sum(c.most_common(1)[0][1] for c in by_pred.values()), n),
         "completeness": _ratio(sum(c.most_common(1)[0][1] for c in by_gold.values()), n),
     }
 
 
-def evaluate(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"classification": classification(rows), "grouping": grouping(rows)}
+def _ms(ts: str) -> int:
+    return int(datetime.fromisoformat(ts).timestamp() * 1000)
 
 
-def benchmark(rows: list[dict[str, Any]], comments: int) -> dict[str, float]:
-    """Microseconds per comment: `classify_comment` alone, and the full `CommentTriage.handle`."""
+# Chants in the timed Douyu log (Joxos/dytools danmu.csv), by text: what a person watching the
+# replay calls "the room chanting" (three or more viewers, same words, within seconds).
+GOLD_CHANTS = frozenset({"你会打篮球🏀么", "🤣👉🤡🤣👉🤡🤣👉🤡🤣👉🤡🤣👉🤡🤣👉🤡🤣", "前方高能", "nb", "？"})
+
+
+def chants(module: ModuleType, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    timed = [r for r in rows if "ts" in r]
+    if not timed or not hasattr(module, "CommentTriage"):
+        return None
+    triage = module.CommentTriage()
+    hit = gold = caught = 0
+    for row in timed:
+        result = triage.handle(row["text"], row.get("user"), _ms(row["ts"]))
+        flagged = bool(getattr(result, "chant", None)) or getattr(result.analysis, "spam_reason", None) == "flood"
+        in_gold = row["text"].strip().replace("@想换小鱼干：", "") in GOLD_CHANTS
+        gold += in_gold
+        caught += flagged
+        hit += flagged and in_gold
+    return {"comments": len(timed), "chant_comments": gold, "flagged": caught,
+            "recall": _ratio(hit, gold), "precision": _ratio(hit, caught)}
+
+
+def benchmark(module: ModuleType, rows: list[dict[str, Any]], comments: int) -> float:
+    """Microseconds per comment through `CommentTriage.handle`, cache cleared first."""
     texts = [r["text"] for r in rows]
-    stream = [texts[i % len(texts)] for i in range(comments)]
-    start = time.perf_counter()
-    for text in stream:
-        classify_comment(text)
-    classify_us = (time.perf_counter() - start) / comments * 1e6
-    triage = CommentTriage()
+    stream = [texts[i % len(texts)] + ("" if i < len(texts) else f" {i}") for i in range(comments)]
+    triage = module.CommentTriage()
     start = time.perf_counter()
     for i, text in enumerate(stream):
-        triage.handle(text, f"viewer-{i % 5_000}", i * 2)  # 500 comments a second, 5,000 viewers
-    triage_us = (time.perf_counter() - start) / comments * 1e6
-    return {"classify_us": classify_us, "triage_us": triage_us, "comments": comments}
+        triage.handle(text, f"viewer-{i % 5_000}", i * 2)  # 500 comments a second
+    return (time.perf_counter() - start) / comments * 1e6
+
+
+def load_baseline(ref: str) -> ModuleType:
+    """The comment package as it is at git `ref`, imported under another name."""
+    scratch = Path(tempfile.mkdtemp(prefix="comments-baseline-"))
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "-r", "--name-only", ref,
+                            "livecompanion/ingest/comments", "livecompanion/textnorm.py"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in files:
+        target = scratch / "baseline" / name.removeprefix("livecompanion/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        body = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{name}"], check=True,
+                              capture_output=True, text=True).stdout
+        target.write_text(body.replace("livecompanion.", "baseline."), "utf-8")
+    for package in (scratch / "baseline", scratch / "baseline" / "ingest"):
+        (package / "__init__.py").touch()
+    sys.path.insert(0, str(scratch))
+    return importlib.import_module("baseline.ingest.comments")
 
 
 def _fmt(value: float | None) -> str:
     return "  n/a" if value is None else f"{value:.3f}"
 
 
+def report(name: str, module: ModuleType, rows: list[dict[str, Any]], splits: list[str],
+           errors: bool) -> None:
+    for split in splits:
+        part = rows if split == "all" else [r for r in rows if r["split"] == split]
+        cls = classification(module, part)
+        grp = grouping(module, part)
+        q, s, i = (cls["classes"][k] for k in ("question", "spam", "intent"))
+        print(f"== {name} / {split}: {cls['n']} comments")
+        print(f"   question  P {_fmt(q['precision'])}  R {_fmt(q['recall'])}  (support {q['support']})")
+        print(f"   spam      P {_fmt(s['precision'])}  R {_fmt(s['recall'])}  (support {s['support']})")
+        print(f"   intent    called {i['predicted']} (none is buying intent: no selling room in the set)")
+        print(f"   grouping  {grp['questions']} questions, purity {_fmt(grp['purity'])}, "
+              f"completeness {_fmt(grp['completeness'])}")
+        if errors:
+            for err in cls["errors"]:
+                print(f"     {err['label']:>8} -> {err['predicted']:<8} {err['text']}")
+    ch = chants(module, rows)
+    if ch:
+        print(f"   chants on the timed log: {ch['chant_comments']} chant comments of {ch['comments']}, "
+              f"flagged {ch['flagged']}, recall {_fmt(ch['recall'])}, precision {_fmt(ch['precision'])}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=["dev", "holdout", "all"], default=None, help="default: each")
+    parser.add_argument("--split", choices=["tune", "holdout", "holdout2", "holdout3", "all"], default=None,
+                        help="default: each")
     parser.add_argument("--errors", action="store_true", help="list misclassified comments")
     parser.add_argument("--bench", type=int, default=50_000, help="comments to time (0: skip)")
+    parser.add_argument("--baseline", metavar="REF", help="also measure the code at this git ref")
     args = parser.parse_args(argv)
 
     rows = load_rows(args.data)
-    splits = [args.split] if args.split else ["dev", "holdout", "all"]
-    for split in splits:
-        part = rows if split == "all" else [r for r in rows if r.get("split") == split]
-        result = evaluate(part)
-        cls, grp = result["classification"], result["grouping"]
-        print(f"== {split}: {cls['n']} comments, accuracy {_fmt(cls['accuracy'])}")
-        print(f"   {'class':<10}{'precision':>10}{'recall':>8}{'support':>9}")
-        for kind, m in cls["classes"].items():
-            print(f"   {kind:<10}{_fmt(m['precision']):>10}{_fmt(m['recall']):>8}{m['support']:>9}")
-        sig = cls["intent_signal"]
-        print(f"   intent signal  precision {_fmt(sig['precision'])}  recall {_fmt(sig['recall'])}")
-        print(
-            f"   grouping: {grp['questions']} questions, {grp['gold_groups']} gold groups -> "
-            f"{grp['predicted_groups']} groups, purity {_fmt(grp['purity'])}, "
-            f"completeness {_fmt(grp['completeness'])}"
-        )
-        if args.errors:
-            for err in cls["errors"]:
-                print(f"     {err['label']:>9} -> {err['predicted']:<9} {err['text']}")
+    splits = [args.split] if args.split else ["tune", "holdout", "holdout2", "holdout3"]
+    current = importlib.import_module("livecompanion.ingest.comments")
+    modules = [("current", current)]
+    if args.baseline:
+        modules.insert(0, (f"baseline {args.baseline}", load_baseline(args.baseline)))
+    for name, module in modules:
+        report(name, module, rows, splits, args.errors)
     if args.bench > 0:
-        bench = benchmark(rows, args.bench)
-        print(
-            f"== speed over {bench['comments']} comments: classify {bench['classify_us']:.1f} µs/comment, "
-            f"full triage {bench['triage_us']:.1f} µs/comment"
-        )
+        runs: dict[str, list[float]] = {name: [] for name, _ in modules}
+        for _ in range(5):  # alternate, medians: the machine is shared
+            for name, module in modules:
+                runs[name].append(benchmark(module, rows, args.bench))
+        medians = {name: sorted(v)[len(v) // 2] for name, v in runs.items()}
+        for name, median in medians.items():
+            print(f"== cost, {name}: {median:.1f} µs/comment (median of 5 runs of {args.bench})")
+        if len(medians) == 2:
+            before, after = medians.values()
+            print(f"== cost ratio current/baseline: {after / before:.2f}")
     return 0
 
 

@@ -205,6 +205,10 @@ class LiveNumbers:
                 for phrase in result.analysis.intents:
                     delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
                 questions = questions or result.question_group is not None
+            elif kind == "product_explain" or kind == "order":
+                # Selling context for comments: room slang (扣1, 冲, 想要) counts as buying intent
+                # while a product is explained, and once orders come in.
+                triage.selling(kind == "order" or record.data.get("action") == "start")
             elif kind == "viewer_count" and (
                 delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]
             ):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import ScalarResult, func, select
-from sqlalchemy.ext.asyncio import AsyncScalarResult, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import EventRow, OrderRow
 
@@ -26,16 +26,18 @@ class EventLogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def comment_bodies(self, stream_id: str) -> AsyncIterator[list[dict[str, Any]]]:
-        """The stream's comments in arrival order, in chunks of CHUNK."""
-        result: AsyncScalarResult[dict[str, Any]] = await self.session.stream_scalars(
-            select(EventRow.body)
-            .where(EventRow.stream_id == stream_id, EventRow.type == "comment")
+    async def comments_in_context(self, stream_id: str) -> AsyncIterator[list[tuple[str, dict[str, Any]]]]:
+        """(type, body) of the stream's comments, orders and product explanations in arrival order,
+        in chunks of CHUNK: comments, and what tells whether the room was selling when they came."""
+        result = await self.session.stream(
+            select(EventRow.type, EventRow.body)
+            .where(EventRow.stream_id == stream_id,
+                   EventRow.type.in_(("comment", "order", "product_explain")))
             .order_by(EventRow.seq)
             .execution_options(yield_per=CHUNK)
         )
         async for chunk in result.partitions(CHUNK):
-            yield list(chunk)
+            yield cast(list[tuple[str, dict[str, Any]]], list(chunk))
 
     async def room_moves(self, stream_id: str) -> AsyncIterator[list[tuple[str, str]]]:
         """(user_id, "enter" | "leave") of the stream in arrival order, in chunks of CHUNK."""

@@ -4,7 +4,8 @@ After a restart (or when Redis lost the tallies) the screens must not fall back 
 `seed_from_record` reads what the record holds and returns it as one `LiveDelta`: orders and GMV
 (orders that reached paid), the last ticker entries, the latest `viewer_count`, who is in the room
 (enter/leave in arrival order), and the intent counts and question groups of the comments (run
-through the stream's `CommentTriage` as if they arrived now). Comments per minute are not rebuilt:
+through the stream's `CommentTriage` as if they arrived now, with the selling context that
+`product_explain` and `order` events gave them, as the live path does). Comments per minute are not rebuilt:
 they are a rolling minute of arrivals and refill within a minute.
 
 Only the process that finds the tallies missing seeds them (`LiveCounters.claim_seed`). With Redis,
@@ -37,8 +38,11 @@ async def seed_from_record(
     async with db.session() as session:
         log = EventLogRepository(session)
         intents: dict[str, int] = {}
-        async for chunk in log.comment_bodies(stream_id):
-            for body in chunk:
+        async for chunk in log.comments_in_context(stream_id):
+            for kind, body in chunk:
+                if kind != "comment":  # an order or a product explained: the room sells (issue 18)
+                    triage.selling(kind == "order" or body.get("action") == "start")
+                    continue
                 result = triage.handle(body.get("text", ""), body.get("user_id"), int(body.get("ts", 0)))
                 for phrase in result.analysis.intents:
                     intents[phrase] = intents.get(phrase, 0) + 1

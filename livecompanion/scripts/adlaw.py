@@ -9,7 +9,11 @@ All literal terms and allow words go into one trie, compiled to a single regular
 scanned leftmost-longest: 全网最低 is one hit, not also 最; 最后 (an allow word of 最) consumes its
 characters and yields nothing. `prefix` terms (最) only flag together with the following character.
 Regex `pattern` entries run separately; where a pattern hit and a term hit overlap, the longer wins.
-The lint flags; it never blocks.
+Hits are dropped for `unless_followed_by` (discourse 最…的是, composition 100%棉), a negation
+before them in the clause, and titles in 《》. Each entry is a clear violation (`ad-law`) or a
+risk (`ad-law-risk`). On real text (scripts/eval_adlaw.py): precision 0.88 on held-out Taobao
+product copy (0.63 before), recall 0.53 on penalty phrases gathered after the list was frozen
+(0.47 before): the lint is a first pass, not a compliance review. The lint flags; it never blocks.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ import yaml
 
 from livecompanion.textnorm import fold
 
-__all__ = ["BUILTIN_TERMS_FILE", "CATEGORIES", "AdLawHit", "AdLawTermsError", "find_ad_law_terms"]
+__all__ = ["BUILTIN_TERMS_FILE", "CATEGORIES", "LEVELS", "AdLawHit", "AdLawTermsError", "find_ad_law_terms"]
 
 BUILTIN_TERMS_FILE = Path(__file__).with_name("adlaw_terms.yaml")
 CATEGORIES = ("absolute", "state-endorsement", "efficacy", "anxiety", "price")
+# A clear violation (rule `ad-law`) or a risk worth a look that is often fine in context (`ad-law-risk`).
+LEVELS = ("violation", "risk")
 
-_ENTRY_KEYS = {"term", "pattern", "category", "reason", "allow", "prefix", "continuations", "enabled"}
+_ENTRY_KEYS = {"term", "pattern", "category", "reason", "allow", "prefix", "continuations", "enabled", "level",
+               "unless_followed_by"}
 # What may follow a prefix term for it to be a claim: a CJK ideograph or a letter (最in, 最nice).
 _PREFIX_NEXT = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffa-z]"
 
@@ -41,6 +48,12 @@ class AdLawHit:
     end: int
     category: str
     reason: str
+    level: str = "violation"
+
+    @property
+    def rule(self) -> str:
+        """The finding's rule: `ad-law` for a clear violation, `ad-law-risk` for a risk."""
+        return "ad-law" if self.level == "violation" else "ad-law-risk"
 
 
 class AdLawTermsError(ValueError):
@@ -58,6 +71,8 @@ class _Term:
     allow: tuple[str, ...] = ()  # folded
     prefix: bool = False
     continuations: tuple[str, ...] = ()  # folded, without the term itself
+    level: str = "violation"
+    unless: re.Pattern[str] | None = None  # what, right after the hit, makes it ordinary language
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,8 @@ class _Pattern:
     regex: re.Pattern[str]
     category: str
     reason: str
+    level: str = "violation"
+    unless: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,10 +168,15 @@ def _parse_entry(entry: Any, into: _Builder) -> None:
         raise _BadEntry(f"`category` must be one of {', '.join(CATEGORIES)} (got {category!r})")
     if not isinstance(reason, str) or not reason.strip():
         raise _BadEntry("`reason` must be a non-empty string (cite the article)")
+    level = entry.get("level", "violation")
+    if level not in LEVELS:
+        raise _BadEntry(f"`level` must be one of {', '.join(LEVELS)} (got {level!r})")
+    unless = _parse_pattern(entry["unless_followed_by"]) if "unless_followed_by" in entry else None
     if "pattern" in entry:
         if keys[0] in into.patterns:
             raise _BadEntry(f"pattern {keys[0]!r} is listed twice")
-        into.patterns[keys[0]] = _Pattern(_parse_pattern(entry["pattern"]), category, reason.strip())
+        into.patterns[keys[0]] = _Pattern(_parse_pattern(entry["pattern"]), category, reason.strip(), level,
+                                          unless)
         return
 
     allow = [fold(a) for a in _strings(entry["allow"], "allow")] if "allow" in entry else []
@@ -172,7 +194,7 @@ def _parse_entry(entry: Any, into: _Builder) -> None:
         if key in into.terms:
             raise _BadEntry(f"term {key!r} is listed twice")
         into.terms[key] = _Term(category, reason.strip(), tuple(a for a in allow if key in a), prefix,
-                                tuple(continuations))
+                                tuple(continuations), level, unless)
 
 
 @lru_cache(maxsize=32)
@@ -298,14 +320,32 @@ def find_ad_law_terms(text: str, extra_terms_file: Path | None = None) -> list[A
         for m in matcher.regex.finditer(folded):
             word = m.group()
             term = matcher.words[word] if word in matcher.words else matcher.prefixes[word[:-1]]
-            if term is not None:  # None: an allow word, ordinary language
-                hits.append((m.start(), m.end(), term))
+            if term is not None and not (term.unless and term.unless.match(folded, m.end())):
+                hits.append((m.start(), m.end(), term))  # term None: an allow word, ordinary language
     if matcher.patterns:
         found = [(m.start(), m.end(), p) for p in matcher.patterns for m in p.regex.finditer(folded)
-                 if m.end() > m.start()]
+                 if m.end() > m.start() and not (p.unless and p.unless.match(folded, m.end()))]
         if found:
             hits = _longest_first(hits + found)
-    return [AdLawHit(text[s:e], s, e, t.category, t.reason) for s, e, t in hits]
+    return [AdLawHit(text[s:e], s, e, t.category, t.reason, t.level) for s, e, t in hits
+            if not _in_title(folded, s) and not _negated(folded, s)]
+
+
+# A claim denied is no claim: "不会是…的首选", "并非第一". Looked for a few characters back, in the
+# same clause.
+_NEGATION = re.compile(
+    r"(?:不是|不会是|并非|并不是|不算|不敢说|不能说|谈不上|称不上|算不上|没有什么)[^,.;!?，。；！？]{0,8}$"
+)
+
+
+def _negated(folded: str, start: int) -> bool:
+    return bool(_NEGATION.search(folded, max(0, start - 14), start))
+
+
+def _in_title(folded: str, start: int) -> bool:
+    """Inside 《…》 (a book, film or song title), quoted, not claimed."""
+    opening = folded.rfind("《", 0, start)
+    return opening >= 0 and folded.find("》", opening, start) < 0 and folded.find("》", start) >= 0
 
 
 def _longest_first(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:

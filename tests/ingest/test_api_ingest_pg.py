@@ -36,13 +36,14 @@ async def test_two_instances_share_the_record_and_the_live_numbers(
             base_url=server.base_url, headers=server.headers("ingest"), timeout=30
         ) as c:
             for k in range(6):
-                batch = [
+                # Orders first: the room sells, so 想要 counts as buying intent (issue 18).
+                batch = [order(f"O{n}-{k}", "paid", now + k, amount="20", nickname="王小明")]
+                # The same order event is sent to BOTH instances: only one of them may count it.
+                batch.append(order(f"S-{k}", "paid", now + k, eid=f"shared-{k}", amount="5"))
+                batch += [
                     comment(f"c{n}-{k}-{i}", "想要" if i % 2 else "發什麼快遞？", f"u{n}-{i}")
                     for i in range(30)
                 ]
-                batch.append(order(f"O{n}-{k}", "paid", now + k, amount="20", nickname="王小明"))
-                # The same order event is sent to BOTH instances: only one of them may count it.
-                batch.append(order(f"S-{k}", "paid", now + k, eid=f"shared-{k}", amount="5"))
                 batch.append(
                     {
                         "type": "viewer_count",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from livecompanion.ingest.comments import classify_comment, clean_text, intent_signals, match_key
+from livecompanion.ingest.comments import (
+    classify_comment,
+    clean_text,
+    in_selling_context,
+    intent_signals,
+    match_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,11 +41,12 @@ def test_normalisation(text: str, cleaned: str, key: str) -> None:
         ("包邮不", "question"),
         ("偏大还是偏小", "question"),
         ("how much?", "question"),
-        ("想要！！", "intent"),
-        ("扣1", "intent"),
-        ("1111", "intent"),
+        # Room slang is intent only in a selling context (see test_slang_needs_a_selling_context).
+        ("想要！！", "chitchat"),
+        ("扣1", "chitchat"),
+        ("1111", "chitchat"),
         ("已下單", "intent"),
-        ("sold", "intent"),
+        ("sold", "chitchat"),
         ("求鏈接", "intent"),
         ("主播好美", "chitchat"),
         ("在吗", "chitchat"),  # phatic, not something to answer
@@ -66,17 +73,35 @@ def test_how_to_buy_is_a_question_carrying_an_intent_signal() -> None:
     assert analysis.intents == ("求链接",)
 
 
+def _signals(text: str) -> tuple[str, ...]:
+    """Intent phrases and slang cues together: what the comment says while something is on sale."""
+    return in_selling_context(classify_comment(text)).intents
+
+
 def test_intent_signals_are_canonical_and_negation_aware() -> None:
-    assert intent_signals(match_key("想要想要 已拍")) == ("想要", "已拍")
-    assert intent_signals(match_key("上車上車")) == ("上车",)
-    assert intent_signals(match_key("没抢到")) == ()
-    assert intent_signals(match_key("不想要")) == ()
-    assert intent_signals(match_key("谁不想要")) == ("想要",)
-    assert intent_signals(match_key("你买了吗")) == ()  # asking whether someone bought is no purchase
-    assert intent_signals(match_key("just ordered!")) == ("已拍",)
-    assert intent_signals(match_key("haven't bought yet")) == ()
-    assert intent_signals(match_key("拍一件黑色L")) == ("想要",)
-    assert intent_signals(match_key("冲洗干净")) == ()  # 冲 as in rinse, not 冲 as in go for it
+    assert _signals("想要想要 已拍") == ("已拍", "想要")
+    assert intent_signals(match_key("已下单")) == ("已拍",)
+    assert _signals("上車上車") == ("上车",)
+    assert _signals("没抢到") == ()
+    assert _signals("不想要") == ()
+    assert _signals("谁不想要") == ("想要",)
+    assert _signals("你买了吗") == ()  # asking whether someone bought is no purchase
+    assert _signals("just ordered!") == ("已拍",)
+    assert _signals("haven't bought yet") == ()
+    assert _signals("拍一件黑色L") == ("想要",)
+    assert _signals("冲洗干净") == ()  # 冲 as in rinse, not 冲 as in go for it
+
+
+@pytest.mark.parametrize("text", ["想要", "扣1", "1111", "冲冲冲", "拿下", "蹲", "抢到了", "sold"])
+def test_slang_needs_a_selling_context(text: str) -> None:
+    alone = classify_comment(text)
+    assert alone.kind == "chitchat" and alone.intents == () and alone.cues
+    assert in_selling_context(alone).kind == "intent"
+
+
+@pytest.mark.parametrize("text", ["已下单", "拍下了", "怎么买", "几号链接", "求链接", "刚付款了"])
+def test_buying_words_are_intent_anywhere(text: str) -> None:
+    assert classify_comment(text).intents
 
 
 def test_spam_reasons() -> None:
@@ -89,3 +114,55 @@ def test_spam_reasons() -> None:
     assert classify_comment("加微信怎么加").kind == "question"
     # A price is not a phone number.
     assert classify_comment("138元两盒吗").kind == "question"
+
+
+# From real rooms (issue 18): statements that hold 还是, 什么/啥 or end in 呢, rhetoric, and questions
+# with 谁 or 几 before any measure word.
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("你还是扭腰吧", "chitchat"),
+        ("感觉还是昨天那个衣服好看一点", "chitchat"),
+        ("我也在想吃啥", "chitchat"),
+        ("我也在想呢", "chitchat"),
+        ("你行不行啊", "chitchat"),
+        ("完结？", "chitchat"),
+        ("强烈的预感？！", "chitchat"),
+        ("吗的 菊花从来没有对我这么好过", "chitchat"),
+        ("穿上裤子就行了，菊花还补什么妆", "chitchat"),
+        ("对面是谁啊", "question"),
+        ("还有几台飞机", "question"),
+        ("主播玩了几遍了这么熟练", "question"),
+        ("要红色还是黑色", "question"),
+        ("马牛逼呢？", "question"),
+        ("你们也是石头门？", "question"),
+        ("价格？", "question"),
+        ("付款失败怎么办", "question"),
+    ],
+)
+def test_questions_read_the_sentence(text: str, kind: str) -> None:
+    assert classify_comment(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # Recorded in Douyu rooms (miraclestar/DouyuCrawler danmu.txt): digits dressed up, link parts.
+        ("qq☺（104 3o3ṓ➑➑➑）翘臀", "private account"),
+        ("qq爽 ２493308891", "private account"),
+        ("Ａｂ bＡ３．CỡＭ", "link"),
+        (".cc", "link"),
+        ("4891024直播", "advertising"),
+        ("喷子们，代发弹幕，一条三毛", "advertising"),
+        ("粉丝号出租，30一天", "advertising"),
+        ("加薇 看主页", "private account"),
+        ("家人们去看我主页好东西多多", "advertising"),
+    ],
+)
+def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:
+    assert classify_comment(text).spam_reason == reason
+
+
+@pytest.mark.parametrize("text", ["坐出租车来的", "1679347", "这个网站打不开", "我qq号忘了"])
+def test_ordinary_talk_is_not_spam(text: str) -> None:
+    assert classify_comment(text).kind != "spam"

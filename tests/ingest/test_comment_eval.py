@@ -1,76 +1,75 @@
-"""The labelled set keeps the classifier honest: a regression below these figures fails.
-
-Minimums sit a little under what the rules reach (see scripts/eval_comments.py for the figures), so
-that a change that loses a few percent of any class on either split is caught.
-"""
+"""The real labelled chat keeps the classifier honest (figures: scripts/eval_comments.py, sources and
+labelling rules: docs/comments-eval.md). Minimums sit a little under what the rules reach, so a change
+that loses a few percent on any part of the set fails; the author-written selling-room set guards
+intent in a selling context."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import time
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from livecompanion.ingest.comments import classify_comment, in_selling_context
+from tests.load_script import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "ingest" / "data" / "comments_labelled.jsonl"
+OWN = ROOT / "tests" / "ingest" / "data" / "comments_labelled.jsonl"
 
 
-def _load_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("eval_comments", ROOT / "scripts" / "eval_comments.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+EVAL = load_script("eval_comments")
+ROWS = EVAL.load_rows()
+COMMENTS = importlib.import_module("livecompanion.ingest.comments")
 
 
-EVAL = _load_eval()
-ROWS = EVAL.load_rows(DATA)
+def test_the_set_is_real_sourced_and_split_by_room() -> None:
+    assert len(ROWS) >= 1_500
+    assert all(r["source"].count(":") >= 1 and "#" in r["source"] for r in ROWS)
+    assert len({r["source"] for r in ROWS}) == len(ROWS)
+    splits = Counter(r["split"] for r in ROWS)
+    assert sum(v for k, v in splits.items() if k != "tune") >= 0.3 * len(ROWS)
+    assert Counter(r["label"] for r in ROWS)["question"] >= 150
 
 
-def test_labelled_set_is_big_and_varied() -> None:
-    assert len(ROWS) >= 400
-    labels = Counter(r["label"] for r in ROWS)
-    assert min(labels.values()) >= 40, labels
-    assert {r["split"] for r in ROWS} == {"dev", "holdout"}
-    texts = [r["text"] for r in ROWS]
-    assert len(texts) == len(set(texts))
-    assert any("嗎" in t or "錢" in t for t in texts)  # traditional
-    assert any(t.isascii() and t.strip() for t in texts)  # English
-    assert all(json.dumps(r, ensure_ascii=False) for r in ROWS)
+# (split, question precision, question recall, spam recall or None): a little under the figures.
+FLOORS = [("tune", 0.75, 0.78, 0.95), ("holdout", 0.75, 0.9, 0.9), ("holdout2", 0.82, 0.93, None),
+          ("holdout3", 0.76, 0.88, None)]
 
 
-@pytest.mark.parametrize("split", ["dev", "holdout"])
-def test_precision_and_recall_per_class(split: str) -> None:
-    rows = [r for r in ROWS if r["split"] == split]
-    result = EVAL.classification(rows)
-    for kind, m in result["classes"].items():
-        assert m["precision"] >= 0.93, (kind, m, result["errors"])
-        assert m["recall"] >= 0.93, (kind, m, result["errors"])
-    assert result["intent_signal"]["precision"] >= 0.93
-    assert result["intent_signal"]["recall"] >= 0.93
+@pytest.mark.parametrize(("split", "precision", "recall", "spam"), FLOORS)
+def test_figures_per_part(split: str, precision: float, recall: float, spam: float | None) -> None:
+    result = EVAL.classification(COMMENTS, [r for r in ROWS if r["split"] == split])
+    q, s, i = (result["classes"][k] for k in ("question", "spam", "intent"))
+    assert q["precision"] >= precision and q["recall"] >= recall, (q, result["errors"])
+    if spam is not None:
+        assert s["recall"] >= spam and s["precision"] == 1.0, (s, result["errors"])
+    assert i["predicted"] == 0  # no room in the set sells anything: every intent call would be wrong
 
 
-@pytest.mark.parametrize("split", ["dev", "holdout"])
-def test_grouping_quality(split: str) -> None:
-    rows = [r for r in ROWS if r["split"] == split]
-    result = EVAL.grouping(rows)
-    # Purity: different questions rarely merge. Completeness is lower by nature: the gold groups
-    # are a host's (是顺丰吗 and 发什么快递 are one question to her), character overlap cannot see all.
-    assert result["purity"] >= 0.93, result
-    assert result["completeness"] >= 0.62, result
+def test_grouping_keeps_rooms_questions_apart() -> None:
+    result = EVAL.grouping(COMMENTS, [r for r in ROWS if r["split"] != "tune"])
+    assert result["purity"] >= 0.93 and result["completeness"] >= 0.85, result
+
+
+def test_chants_on_the_timed_log_are_never_false() -> None:
+    result = EVAL.chants(COMMENTS, ROWS)
+    assert result["precision"] == 1.0 and result["flagged"] >= 6, result
+
+
+def test_author_written_selling_room_set_in_a_selling_context() -> None:
+    rows = [json.loads(line) for line in OWN.read_text("utf-8").splitlines() if line.strip()]
+    wrong = [r["text"] for r in rows if in_selling_context(classify_comment(r["text"])).kind != r["label"]]
+    assert len(wrong) <= len(rows) * 0.02, wrong
 
 
 def test_classification_is_fast() -> None:
-    from livecompanion.ingest.comments import classify_comment
-
-    texts = [r["text"] for r in ROWS] * 5
+    texts = [r["text"] for r in ROWS] * 3
     start = time.perf_counter()
-    for text in texts:
-        classify_comment(text)
+    for n, text in enumerate(texts):
+        classify_comment(f"{text}{n}")  # defeat the short-text cache: every comment is new
     per_comment_us = (time.perf_counter() - start) / len(texts) * 1e6
-    # Measured ~12 µs on the dev machine; 150 µs still allows thousands a second on a slow box.
-    assert per_comment_us < 150, per_comment_us
+    # Tens of µs on the dev machine; 300 µs still allows thousands a second on a slow, shared box.
+    assert per_comment_us < 300, per_comment_us

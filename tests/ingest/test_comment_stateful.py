@@ -91,6 +91,7 @@ def test_intent_counter() -> None:
 
 def test_triage_files_questions_counts_intent_and_hides_spam() -> None:
     triage = CommentTriage(spam_window=SpamWindow(window_ms=10_000, min_users=3))
+    triage.selling(True)  # a flash sale runs: 想要 is buying intent
     for n in range(40):
         triage.handle("想要想要想要", f"fan{n}", n)  # many identical intents: the room, not a flood
     first = triage.handle("這款面膜適合油性皮膚嗎", "u1", 100)
@@ -102,12 +103,54 @@ def test_triage_files_questions_counts_intent_and_hides_spam() -> None:
     assert triage.intents.counts() == {"想要": 40, "求链接": 1}
 
     assert triage.handle("加V：abc12345 领福利", "spammer", 400).analysis.spam_reason == "private account"
+    # Self-promotion without a link or handle is spam from the first copy on.
     verdicts = [triage.handle(AD, f"bot{n}", 500 + n).analysis for n in range(4)]
-    assert [v.kind for v in verdicts] == ["chitchat", "chitchat", "spam", "spam"]
-    assert verdicts[-1].spam_reason == "flood"
+    assert [v.spam_reason for v in verdicts] == ["advertising"] * 4
     # One question copied by many viewers (跟評) is not a flood: it is counted, once per viewer.
     copied = [triage.handle("请问这个面膜到底什么时候发货呢", f"fan{n}", 900 + n) for n in range(6)]
     assert {c.analysis.kind for c in copied} == {"question"}
     top = triage.questions.top(5)
     assert all("加v" not in g.text and "主页" not in g.text for g in top)
     assert [g.count for g in top if "发货" in g.text] == [6]
+
+
+def test_a_short_text_from_many_viewers_is_a_chant_not_spam() -> None:
+    triage = CommentTriage()
+    results = [triage.handle("评论抽免单啦", f"fan{n}", n) for n in range(20)]
+    assert [bool(r.chant) for r in results] == [False, False] + [True] * 18
+    assert {r.analysis.kind for r in results} == {"chitchat"}  # a chant is the room, not spam
+
+
+def test_chants_are_recognised_and_collapsed() -> None:
+    triage = CommentTriage()
+    # Recorded in a Douyu room (Joxos/dytools danmu.csv): six viewers in twelve seconds.
+    for n, ts in enumerate((0, 1_400, 2_200, 6_000, 7_400, 12_000)):
+        triage.handle("🤣👉🤡🤣👉🤡🤣👉🤡", f"viewer{n}", ts)
+    for n in range(4):
+        triage.handle("nb", f"fan{n}", 20_000 + n * 500)
+    assert triage.chants() == [("🤣👉🤡🤣👉🤡🤣👉🤡", 4), ("nb", 2)]
+    # A question from many viewers is not a chant: the board counts it (once per viewer).
+    for n in range(5):
+        assert triage.handle("你会打篮球么", f"q{n}", 30_000 + n).chant is None
+    assert triage.questions.top()[0].count == 5
+    # The same words from two viewers a minute apart are no chant.
+    assert triage.handle("nb", "late", 200_000).chant is None
+
+
+def test_slang_is_intent_only_while_selling_or_naming_a_product() -> None:
+    triage = CommentTriage()
+    assert triage.handle("冲冲冲", "u1", 0).analysis.kind == "chitchat"
+    triage.products(["玻尿酸補水面膜 10片", "MASK-01"])
+    assert triage.handle("面膜冲冲冲", "u2", 1).analysis.kind == "intent"
+    assert triage.handle("冲冲冲", "u3", 2).analysis.kind == "chitchat"
+    triage.selling(True)
+    assert triage.handle("冲冲冲", "u4", 3).analysis.kind == "intent"
+    assert triage.intents.counts() == {"上车": 2}
+
+
+def test_long_copy_paste_from_many_accounts_is_a_flood() -> None:
+    triage = CommentTriage(spam_window=SpamWindow(window_ms=10_000, min_users=3))
+    text = "主播是骗子大家千万别买这个东西"
+    kinds = [triage.handle(text, f"bot{n}", n).analysis for n in range(5)]
+    assert [k.kind for k in kinds] == ["chitchat", "chitchat", "spam", "spam", "spam"]
+    assert kinds[-1].spam_reason == "flood"

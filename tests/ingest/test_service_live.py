@@ -282,7 +282,10 @@ async def services(database_url: str) -> AsyncIterator[Any]:
 
 def _events(stream_id: str, n: int, now: int) -> list[Any]:
     texts = ["這款適合油性皮膚嗎？", "油皮能用嗎?", "想要", "扣1", "加v看主頁 abc12345", "666"]
-    out = []
+    # An order comes in (created, not paid): the room is selling, 想要 and 扣1 are buying intent.
+    first = {"type": "order", "id": "o-first", "order_id": "O-first", "sku": "MASK-01", "qty": 1,
+             "amount": "12.30", "status": "created", "user_id": "b-first", "ts": now}
+    out = [record_of(stream_id, parse_event(first, now), now)]
     for i in range(n):
         raw = {
             "type": "comment",

@@ -2,10 +2,11 @@
 
 - `clean_text`, `match_key`: normalisation (folded, emoji dropped; for matching, repeats collapsed);
   `display_text`: the viewer's own words without emoji or emoticon codes, for screens.
-- `classify_comment`: question, intent, spam or chitchat, with the intent signals a comment carries.
+- `classify_comment`: question, intent, spam or chitchat, with the intent signals a comment carries;
+  `in_selling_context`: the same comment while something is on sale (slang such as 扣1 counts).
 - `matches_keyword`: lottery entry test (不想要 does not enter).
 - `QuestionBoard`: near-duplicate questions grouped with counts; `IntentCounter`: 想要 ×132.
-- `SpamWindow`: the same text from many users within seconds.
+- `SpamWindow`: the same text from many users within seconds (long: a flood; short: a chant).
 - `CommentTriage`: all of the above for one stream, what ingest calls per comment.
 """
 
@@ -14,6 +15,7 @@ from livecompanion.ingest.comments.classify import (
     CommentAnalysis,
     CommentKind,
     classify_comment,
+    in_selling_context,
     intent_signals,
     is_question,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "classify_comment",
     "clean_text",
     "display_text",
+    "in_selling_context",
     "intent_signals",
     "is_question",
     "match_key",

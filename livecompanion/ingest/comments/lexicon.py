@@ -9,34 +9,37 @@ from __future__ import annotations
 
 import re
 
-# Canonical intent phrase -> pattern. Order matters only for display.
+# Canonical intent phrase -> pattern, for words that say "buying" in any room: 已下单, 求链接, 怎么买.
+# Order matters only for display.
 INTENT_PATTERNS: dict[str, str] = {
-    # wanting it
-    "想要": (
-        r"想要|想买|好想|^要$|我也?要(?!退|问|投诉|睡|走|去)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
-        r"|必须要|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
-    ),
-    # ready to buy when the link opens
-    "扣1": r"^扣?1+$|扣个?1",
-    # going for it: 上车, 冲, 拿下, add to cart
-    "上车": (
-        r"上车|冲(?!动|浪|突|洗|水|泡|调|澡)|拿下|安排|^买$|秒了|锁单|加购|购物车|来一(?:单|套|盒|个|份|件)|来[两二三]"
-        r"|给我(?:来|留|安排)|要了|take my money|i ll take|take (?:one|two|it)"
-    ),
-    # already bought
+    "想要": r"想买|(?<![a-z])(?:i )?want (?:to buy|to order)",
+    "上车": r"锁单|加购|加入购物车|take my money|i ll take (?:one|two|it)",
     "已拍": (
-        r"(?:已|刚)?拍(?:了|到|好)(?!吗|没|么|拍)|已拍|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
-        r"|(?:已|刚)?买(?:了|到)(?!吗|没|么)|已买|抢到|(?<![a-z])sold(?! out)"
-        r"|(?<![a-z])(?:ordered|bought|purchased|checked out)(?![a-z])"
+        r"(?:已|刚)拍(?:了|到|好)?(?!吗|没|么)|拍(?:下|好)了|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
+        r"|(?:已|刚)买(?:了|到)?(?!吗|没|么)|(?<![a-z])(?:ordered|purchased|checked out)(?![a-z])"
     ),
-    # asking for the link / how to buy / whether one can still buy (also counted when it is a question);
     # 连接 is the usual typo of 链接 (same pinyin)
     "求链接": (
-        r"求[链连]接|上[链连]接|[链连]接快上|^[链连]接$|[链连]接呢|[链连]接在哪|(?:几|哪)个?号?[链连]接|有[链连]接|蹲|求上架|上架|求返场"
-        r"|还能(?:拍|买)"
-        r"|怎么(?:买|购买|下单|拍(?!照))|(?:在|去)?哪(?:里|儿)?(?:买|拍)|小黄车(?:几号|哪个|里哪个)"
-        r"|how (?:do i|to|can i) (?:buy|order)|where (?:can i|to|do i) buy|(?<![a-z])link(?![a-z])"
+        r"求[链连]接|上[链连]接|[链连]接快上|^[链连]接$|[链连]接呢|[链连]接在哪|(?:几|哪)个?号?[链连]接|有[链连]接|求上架|求返场"
+        r"|还能(?:拍|买)|怎么(?:买|购买|下单|拍(?!照))|(?:在|去)哪(?:里|儿)?(?:买|拍)|小黄车(?:几号|哪个|里哪个)"
+        r"|how (?:do i|to|can i) (?:buy|order)|where (?:can i|to|do i) buy"
     ),
+}
+# Room slang that is buying intent only while something is being sold (a product on screen, a sale
+# running, the script's products named): elsewhere 冲冲冲 cheers a PK, 拿下 a won round, 抢到 a red
+# packet, 扣1 answers any poll, 想要 wants to see the rabbit costume.
+INTENT_CUES: dict[str, str] = {
+    "想要": (
+        r"想要|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
+        r"|必须要|(?:多少钱|再贵|多贵)?都(?:买|要)|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
+    ),
+    "扣1": r"^扣?1+$|^扣个?1+",
+    "上车": (
+        r"上车|冲(?!动|浪|突|洗|水|泡|调|澡)|拿下|安排|^买$|秒了|购物车|来一(?:单|套|盒|个|份|件)|来[两二三](?:单|套|盒|个|份|件)"
+        r"|给我(?:来|留|安排)|要了|take (?:one|two|it)"
+    ),
+    "已拍": r"^拍(?:了|到|好)(?!吗|没|么|拍)|^买(?:了|到)(?!吗|没|么)|抢到|(?<![a-z])(?:sold|bought)(?! out)(?![a-z])",
+    "求链接": r"蹲|上架|(?<![a-z])link(?![a-z])",
 }
 
 # A negation just before a match cancels it (不想要, 没抢到), unless it is 谁不想要 (who would not).
@@ -61,30 +64,54 @@ def negated_at(key: str, start: int) -> bool:
 
 # --- questions -------------------------------------------------------------------------------
 
-# Interrogative words and particles that make a comment a question on their own (on the key).
+# Interrogative words that make a clause a question on their own (on the key). 吗/么 count only at
+# the end of a clause (吗的 is a swear), 几 before any measure word (几台, 几遍) but not 几乎/好几/几十,
+# 谁 unless it is "anyone" (谁都, 谁也, 谁不想要).
 QUESTION_STRONG = re.compile(
-    r"怎么(?!这么|那么)|怎样|咋(?!这么|那么)|为什么|为啥|多少|多大|多高|多重|多久|多长|多宽|多钱|多厚"
-    r"|几(?:号|天|点|个|片|次|分钟|岁|码|斤|盒|套|件|色|种|折|块|毛|米|时|瓶|支|克|ml|毫升|年)"
-    r"|什么(?!鬼|都|也)|(?<!没)啥(?!都|也)|哪(?!里都|儿都|怕)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
-    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|吗|(?<!还)还是(?!.*了)"
+    r"怎么(?!这么|那么)|怎样|咋(?!这么|那么)|为什么|为啥|多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
+    r"|(?<![好没十])几(?![乎十百千万]|分像)(?=[\u4e00-\u9fffa-z])"
+    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
+    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
-# Sentence-final particles that ask (on the cleaned text, so punctuation still marks the end).
+# 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
 QUESTION_FINAL = re.compile(
-    r"(?:么|呢|(?<!还)没|(?:有|能|可以|行|是|会|用)嘛|(?:用|以|能|行|好|对|是|适合)马"
-    r"|(?<![不我才])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<!还)没|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
 )
-# Phatic or rhetorical "questions": greetings and surprise, not something the host answers.
+# 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
+# after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
+QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢$")
+# Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
-    r"|啥|什么|啊|嗯|哈|咋了|怎么了|干嘛|干啥|谁懂啊?)$"
+    r"|啥|什么|啊|嗯|哈|咋了|怎么了|干嘛|干啥|谁懂啊?|就这|又是就这)$"
     r"|(?:吃|吃饭|睡|睡觉|下班|起床|休息)了?(?:吗|没)$"
     r"|^你们(?:都|也)?(?:买|抢|拍)"
     r"|怎么(?:这么|那么)|咋(?:这么|那么)|为什么(?:这么|那么)|也太|太.{1,3}了吧|什么鬼|没什么"
+    r"|还(?:补|说|装|管|怕|图)个?什么|怎么了$|(?:行|好)不好$|可不可以闭嘴|你(?:在)?说(?:什么|啥)|(?:你|您)?行不行啊?$|你们?是(?:狗|猪|傻)"
+    r"|(?:不知道|证明|判断|看看|决定|在想|想想)(?:.{0,6})(?:是不是|有没有|会不会|能不能|可不可以|为什么|什么|怎么|啥|多少)"
+    r"|(?:难道|莫非).{0,12}(?:吗|么)?$"
+    # reproach and suggestion dressed as questions: 至于吗, 有意思吗, 没人管吗, 拿空姐开玩笑?, 头像不改下吗
+    r"|(?:至于|有必要|有意思|好意思|好玩|你配|要脸|没人管|没有人管)(?:吗|么)|凭什么|拿.{1,8}开玩笑|不.{1,2}(?:一)?下(?:吗|么)$"
+    r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"
+    r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)|我?哪(?:里|儿)?知道"
+    # "isn't it ...": 这不是我妹妹吗, 之前不是玩过嘛; surprise: 真的可以这么大吗; "already a few": 都几分钟了
+    r"|不是.{1,10}(?:嘛|吗)$|(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
 )
-# With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！
-EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)|吧$")
+# What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
+ATTRIBUTE_QUESTION = re.compile(
+    r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|价位|尺码|码数|尺寸|颜色|链接|库存|运费|邮费|身高|体重|三围|房间号|房号|"
+    r"直播间号|歌名|bgm|型号|色号|材质|面料|产地|保质期|发货时间|快递)(?:呢|多少|是多少)?[?!.。~ ]*$"
+)
+# With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！ 完结？
+EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)")
 
 COMPILED_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (phrase, re.compile(pattern)) for phrase, pattern in INTENT_PATTERNS.items()
 )
+COMPILED_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (phrase, re.compile(pattern)) for phrase, pattern in INTENT_CUES.items()
+)
+# One pass that says whether any phrase of a set can match: most chat holds none.
+ANY_INTENT = re.compile("|".join(f"(?:{p})" for p in INTENT_PATTERNS.values()))
+ANY_CUE = re.compile("|".join(f"(?:{p})" for p in INTENT_CUES.values()))

@@ -8,8 +8,10 @@ when each copy looks harmless. Its memory is bounded, whatever the stream throws
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 _URL = re.compile(
     r"https?://|www\.|t\.me/|"
@@ -30,8 +32,36 @@ _HANDLE_WITH_ID = re.compile(_HANDLE_WORD + r"[\s:：号是为]{0,3}" + _ACCOUNT
 _ADD_PRIVATE = re.compile(
     r"(?:加|\+)\s*(?:v(?![a-z])|vx|wx|微(?!信)|薇|威|q(?![a-z])|扣扣)|" + _HANDLE_WORD + r"\s*同号"
 )
-# Recruiting and scam phrases that genuine viewers of a shopping stream do not write.
-_AD_STRONG = re.compile(r"兼职|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场")
+# Recruiting, scam and account-trade phrases that genuine viewers do not write.
+_AD_STRONG = re.compile(
+    r"兼职|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场|代发|代刷|代喷|代练|租号|卖号|收号|出租(?!车)|接单"
+    r"|私信我|私聊我|看.{0,2}私信|私我|加群|进群|福利群|网址|看我主页|主页有|点我头像|我这(?:里|边)?(?:便宜|有号|收号|卖号)"
+)
+# A private channel named near a long number, however the digits are dressed up (qq☺ 104 3o3➑➑➑).
+_CHANNEL_NEAR_NUMBER = re.compile(
+    r"(?:(?<![a-z])(?:q|qq|vx|wx|v|tg)(?![a-z])|扣扣|企鹅|微信|薇|威信|v信|群)\D{0,6}(?:\d\D?){6,}"
+)
+# Another room or channel advertised by its number: "4891024直播", "直播间1234567".
+_ROOM_AD = re.compile(r"\d{6,}\s*(?:直播|房间|频道)|(?:直播间|房间号?)\s*\d{6,}")
+# A bare domain ending, what a link looks like when its parts are sent one by one (".cc", ".com").
+_LINK_PART = re.compile(r"^\W*\.?(?:com|cn|cc|net|top|xyz|vip)\W*$")
+
+
+# Anything beyond ASCII, CJK and its punctuation: circled digits, accents, dingbats (most chat has none).
+_DRESSED = re.compile(r"[^\x00-\x7f\u3000-\u303f\u3400-\u9fff\uff00-\uffef]|\do\d")
+
+
+@lru_cache(maxsize=4096)
+def _plain(cleaned: str) -> str:
+    """Spam dresses digits and letters up (➑, ⑧, ⒎, ２, cỡm, 3o3): map every digit-like character
+    to its digit, strip accents, read o between digits as 0."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", cleaned):
+        if unicodedata.combining(ch):
+            continue
+        digit = unicodedata.digit(ch, None) if not ch.isascii() else None
+        out.append(str(digit) if digit is not None else ch)
+    return re.sub(r"(?<=\d)o(?=\d)", "0", "".join(out).lower())
 # Weaker ad signals: any two of these together.
 _AD_WEAK = re.compile(
     r"同款|低价|便宜一半|一折|全网最低|进群|福利群|领红包|私聊|私我|私信我|看我?主页|看我?头像|主页有|淘宝搜|店铺|代购"
@@ -40,12 +70,15 @@ _AD_WEAK = re.compile(
 
 def spam_reason(cleaned: str) -> str | None:
     """Why this (cleaned) comment is spam, or None. Checks links, phones, handles and ad phrases."""
-    if _URL.search(cleaned):
+    plain = _plain(cleaned) if _DRESSED.search(cleaned) else cleaned
+    if _URL.search(plain) or _LINK_PART.match(plain):
         return "link"
-    if _PHONE.search(cleaned):
+    if _PHONE.search(plain):
         return "phone number"
-    if _HANDLE_WITH_ID.search(cleaned) or _ADD_PRIVATE.search(cleaned):
+    if _HANDLE_WITH_ID.search(plain) or _ADD_PRIVATE.search(plain) or _CHANNEL_NEAR_NUMBER.search(plain):
         return "private account"
+    if _ROOM_AD.search(plain):
+        return "advertising"
     if _AD_STRONG.search(cleaned):
         return "advertising"
     weak = _AD_WEAK.findall(cleaned)

@@ -1,17 +1,29 @@
-"""The live path for one stream's comments: classify, drop spam and floods, group questions, count intent.
+"""The live path for one stream's comments: classify, drop spam and floods, group questions, count
+intent, collapse chants.
 
 `CommentTriage.handle` is what ingest calls for every `comment` event. What the host sees comes
 from `questions.top()` and `intents.counts()`; spam, whether judged on its own or as a flood, is
 never filed there. Floods are looked for among chit-chat only (coordinated copy-paste: 主播是骗子
 大家别买 from fifty fresh accounts); identical questions and intents from many viewers are normal.
+
+Chants are the room, not spam: the same short words (前方高能, nb, ？, 你会打篮球么) from three or more
+viewers within ten seconds. They are recognised (`TriageResult.chant`) and collapsed into one
+count per chant (`chants()`: 前方高能 ×40). Only chit-chat chants: the same question from many
+viewers is collapsed by the question board (with its count), the same 想要 by the intent counter.
+
+Buying intent needs a selling context: `selling(True)` while a product is explained or a sale
+runs, and `products(...)` with the script's names and skus. Outside it, room slang (扣1, 冲, 想要,
+蹲, 抢到) stays chit-chat; a comment naming one of the products is read as in context.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 
-from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment
+from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment, in_selling_context
 from livecompanion.ingest.comments.intents import IntentCounter
+from livecompanion.ingest.comments.normalize import match_key
 from livecompanion.ingest.comments.questions import QuestionBoard
 from livecompanion.ingest.comments.spam import SpamWindow
 
@@ -20,6 +32,7 @@ from livecompanion.ingest.comments.spam import SpamWindow
 class TriageResult:
     analysis: CommentAnalysis  # kind "spam" with spam_reason "flood" when the window caught it
     question_group: int | None = None  # the QuestionBoard group id a question was filed under
+    chant: str | None = None  # the chant's key when this comment is part of a chant burst
 
 
 class CommentTriage:
@@ -34,15 +47,42 @@ class CommentTriage:
         self.questions = questions if questions is not None else QuestionBoard()
         self.intents = intents if intents is not None else IntentCounter()
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
+        self.chant_window = SpamWindow(window_ms=10_000, min_users=3, min_length=1, max_texts=2_000)
+        self._chants: OrderedDict[str, int] = OrderedDict()
+        self._selling = False
+        self._product_words: frozenset[str] = frozenset()
+
+    def selling(self, on: bool) -> None:
+        """Whether something is on sale now (a product explained, a flash sale running)."""
+        self._selling = on
+
+    def products(self, words: list[str]) -> None:
+        """The script's product names and skus: a comment naming one is read as about buying."""
+        # Any two characters of a name will do: viewers say 面膜 for 玻尿酸補水面膜 10片.
+        pairs = {key[i : i + 2] for key in map(match_key, words) for i in range(len(key) - 1)}
+        self._product_words = frozenset(p for p in pairs if not p.isdigit() and not p.isascii()) | {
+            k for k in map(match_key, words) if k.isascii() and len(k) >= 3}
+
+    def chants(self, n: int = 10) -> list[tuple[str, int]]:
+        """The most chanted words since the start, with how many comments chanted them."""
+        return sorted(self._chants.items(), key=lambda kv: -kv[1])[:n]
+
 
     def handle(self, text: str, user_id: str | None, ts_ms: int) -> TriageResult:
         analysis = classify_comment(text)
         if analysis.kind == "spam":
             return TriageResult(analysis)
-        # Only chit-chat is watched for floods. Many viewers typing the same 想要, the lottery keyword,
-        # or one question (Douyin's 跟評 sends an identical copy with one tap) is the room working:
-        # the question board already counts each viewer once.
-        watched = analysis.kind == "chitchat"
+        if analysis.cues and (self._selling or self._names_a_product(analysis.key)):
+            analysis = in_selling_context(analysis)
+        chant = self._chant(analysis, text, user_id, ts_ms)
+        if chant is not None:
+            if analysis.intents:
+                self.intents.add(analysis.intents, ts_ms)
+            return TriageResult(analysis, chant=chant)
+        # Only long chit-chat is watched for floods (short words from many viewers are chants, above).
+        # Many viewers typing the same question (Douyin's 跟評 sends an identical copy with one tap)
+        # is the room working: the question board already counts each viewer once.
+        watched = analysis.kind == "chitchat" and len(analysis.key) > _CHANT_MAX
         if watched and self.spam_window.observe(analysis.key, user_id, ts_ms):
             flood = dataclasses.replace(analysis, kind="spam", intents=(), spam_reason="flood")
             return TriageResult(flood)
@@ -52,3 +92,28 @@ class CommentTriage:
             group = self.questions.add(text, user_id, ts_ms)
             return TriageResult(analysis, group.id)
         return TriageResult(analysis)
+
+    def _names_a_product(self, key: str) -> bool:
+        words = self._product_words
+        return bool(words) and (any(key[i : i + 2] in words for i in range(len(key) - 1))
+                                or any(w in key for w in words if w.isascii()))
+
+    def _chant(self, analysis: CommentAnalysis, text: str, user_id: str | None, ts_ms: int) -> str | None:
+        # Short chit-chat only: a long text from many viewers is a flood.
+        if analysis.kind != "chitchat":
+            return None
+        key = analysis.key or text.strip()
+        if len(key) > _CHANT_MAX:
+            return None
+        if not self.chant_window.observe(key, user_id, ts_ms):
+            return None
+        self._chants[key] = self._chants.get(key, 0) + 1
+        self._chants.move_to_end(key)
+        if len(self._chants) > _CHANTS_KEPT:
+            smallest = min(self._chants, key=self._chants.__getitem__)
+            del self._chants[smallest]
+        return key
+
+
+_CHANT_MAX = 10  # characters of a chant's key
+_CHANTS_KEPT = 200
