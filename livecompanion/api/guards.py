@@ -10,8 +10,9 @@
   `transport.abort()` (`abort_socket`), freeing its kernel queue and its task at once.
 - A request body must keep coming: each read of it waits at most `body_seconds`, then the request is
   treated as a client that hung up (Starlette's ClientDisconnect: 400, nothing accepted).
-- A path holding a character the text rule refuses (`%00`, control characters) is answered 404:
-  no stream, sale or lottery id can hold one, and PostgreSQL would refuse the lookup (a 500).
+- A path holding a character the text rule refuses (`%00`, control characters) is answered 400
+  (documented on every route): no stream, sale or lottery id can hold one, and PostgreSQL would
+  refuse the lookup (a 500).
 
 `guarded_http_protocol()` is uvicorn's HTTP protocol with a header deadline: a connection that has
 not sent a whole request head within `header_seconds` of its first byte is closed (uvicorn has no
@@ -69,7 +70,7 @@ class Guard:
             await self.app(scope, receive, send)
             return
         if not text_ok(scope.get("path", "")):
-            await _not_found(scope, send)
+            await _bad_path(scope, send)
             return
         if kind == "websocket":
             await self._socket(scope, receive, send)
@@ -117,12 +118,12 @@ class Guard:
         return guarded
 
 
-async def _not_found(scope: Scope, send: Send) -> None:
+async def _bad_path(scope: Scope, send: Send) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 4404, "reason": "not found"})
         return
-    body = b'{"detail":"not found: the path holds a control character"}'
-    await send({"type": "http.response.start", "status": 404,
+    body = b'{"detail":"the path holds a control character"}'
+    await send({"type": "http.response.start", "status": 400,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 

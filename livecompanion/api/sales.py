@@ -122,6 +122,7 @@ router.add_route(CLAIMS_PATH, claim, methods=["POST"], include_in_schema=False)
 CLAIM_ANSWERS = {
     "201": {"description": "granted (or replayed for a known order_id): `rank`, `bonus` (true for the "
                            "first N units), `remaining`, `qty`, `order_id`, `status`, `replayed`"},
+    "400": {"description": "the body could not be read, or the path holds a control character"},
     "401": {"description": "no token"}, "403": {"description": "not the ingest or operator token"},
     "404": {"description": "no such stream or flash sale"},
     "409": {"description": "`sold_out`, `limit_reached` or `order_id_conflict`, with `remaining`"},

@@ -35,7 +35,8 @@ class InvalidBody(BaseModel):
 
 
 _MEANING = {
-    400: "the body could not be read (not UTF-8, not JSON where JSON is meant, or not all of it arrived)",
+    400: "the body could not be read (not UTF-8, not JSON where JSON is meant, or not all of it arrived), "
+         "or the path holds a control character",
     401: "no token, or not a token of this service",
     403: "a token of a role that may not do this",
     404: "no such stream (or sale, lottery, cue, countdown)",

@@ -24,7 +24,12 @@ def _fuzz(tmp_path: Path, **server: str) -> None:
         pytest.fail("schemathesis is a test dependency: pip install -e '.[test]'")
     # With a Shopify secret the webhook route checks signatures (401) instead of asking Shopify to
     # retry until one is configured (503, by design: webhooks.py).
-    proc = start_server(tmp_path, extra_env={"LIVECOMPANION_SHOPIFY_SECRET": "fuzz"}, **server)  # type: ignore[arg-type]
+    # The same for the shops' pushes (shop_webhooks.py).
+    shops = {"SHOPIFY_SECRET": "fuzz", "DOUDIAN_APP_KEY": "fuzz", "DOUDIAN_APP_SECRET": "fuzz",
+             "YOUZAN_CLIENT_ID": "fuzz", "YOUZAN_CLIENT_SECRET": "fuzz", "WECHAT_SHOP_TOKEN": "fuzz",
+             "WECHAT_SHOP_AES_KEY": "a" * 43, "WECHAT_SHOP_APPID": "wxfuzz", "SHOP_WEBHOOK_SECRET": "fuzz"}
+    proc = start_server(tmp_path, extra_env={f"LIVECOMPANION_{k}": v for k, v in shops.items()},
+                        **server)  # type: ignore[arg-type]
     try:
         run = subprocess.run(
             [st, "run", f"{proc.base_url}/openapi.json", "--checks", CHECKS,
