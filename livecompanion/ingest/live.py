@@ -47,6 +47,7 @@ from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.tasks import cancel_and_wait
+from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
@@ -80,7 +81,7 @@ def cents(amount: Decimal) -> int:
 
 def ticker_entry(nickname: str | None, user_id: str, sku: str, qty: int, ts: int) -> dict[str, Any]:
     # Without a nickname the buyer's platform id is masked the same way: never shown whole.
-    return {"nickname": mask_nickname(nickname or user_id), "sku": sku, "qty": qty, "ts": ts}
+    return {"nickname": for_display(mask_nickname(nickname or user_id)), "sku": sku, "qty": qty, "ts": ts}
 
 
 def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[str, Any]]:
@@ -103,7 +104,8 @@ def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[st
                 if entry["count"] > seen["_best"]:
                     seen["text"], seen["_best"] = entry["text"], entry["count"]
     ranked = sorted(merged.items(), key=lambda kq: (kq[1]["count"], kq[1]["_last"]), reverse=True)[:top]
-    return [{"text": q["text"], "count": q["count"], "key": key, "last": q["_last"]} for key, q in ranked]
+    return [{"text": for_display(q["text"]), "count": q["count"], "key": key, "last": q["_last"]}
+            for key, q in ranked]
 
 
 def build_sections(tally: LiveTally, top_questions: int) -> dict[str, Any]:

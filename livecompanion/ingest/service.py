@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
-from livecompanion.errors import NotFound, TooLarge
+from livecompanion.errors import Invalid, NotFound, TooLarge
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.events.models import Order
@@ -42,8 +42,10 @@ from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCou
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
 from livecompanion.ingest.rows import StreamCommit, records_of_values
+from livecompanion.ingest.segments import unknown_segments
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
+from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
 
 log = logging.getLogger(__name__)
@@ -122,10 +124,10 @@ class IngestService:
         )
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
-        self._known: set[str] = set()
         # Commits whose live numbers are still to be recorded (after their callers were answered).
         self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
         self._recorder: asyncio.Task[None] | None = None
+        self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
 
     async def start(self) -> None:
         await self.writer.start()
@@ -142,16 +144,22 @@ class IngestService:
         await self.live.close()
 
     async def ensure_stream(self, stream_id: str) -> None:
-        """Raise LookupError unless the stream exists (known ones are remembered: streams stay)."""
-        if stream_id in self._known:
-            return
-        async with self.core.db.session() as session:
-            found = await StreamRepository(session).exists(stream_id)
-        if not found:
-            raise NotFound(f"no stream '{stream_id}'")
-        if len(self._known) >= KEEP_KNOWN:
-            self._known.clear()  # asked again once: cheaper than an ordered set
-        self._known.add(stream_id)
+        """Raise NotFound unless the stream exists (known ones are remembered: streams stay)."""
+        await self._segment_ids(stream_id)
+
+    async def _segment_ids(self, stream_id: str) -> frozenset[str]:
+        known = self._segments.get(stream_id)
+        if known is None:
+            async with self.core.db.session() as session:
+                row = await StreamRepository(session).get(stream_id)
+            if row is None:
+                raise NotFound(f"no stream '{stream_id}'")
+            known = frozenset(segment.id for segment in Script.model_validate(row.script).segments
+                              if segment.id is not None)
+            if len(self._segments) >= KEEP_KNOWN:
+                self._segments.clear()  # asked again once: cheaper than an ordered set
+            self._segments[stream_id] = known
+        return known
 
     # --- the ways in ------------------------------------------------------------------------------
 
@@ -159,6 +167,9 @@ class IngestService:
         """An HTTP batch: a JSON array, one object, or NDJSON (by content type, or sniffed)."""
         if len(body) > MAX_BODY_BYTES:
             raise TooLarge(f"a request may carry at most {MAX_BODY_BYTES:,} bytes")
+        if not body.strip():  # nothing to accept or reject one by one: the request itself is wrong
+            raise Invalid("the body is empty: send a JSON array of events, one event, or NDJSON", ("body",),
+                          "missing")
         values, errors = decode_body(body, is_ndjson(content_type))
         return await self.ingest_values(stream_id, values, errors)
 
@@ -171,6 +182,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
+        values = unknown_segments(values, await self._segment_ids(stream_id), errors)
         records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)

@@ -292,20 +292,20 @@ class LotteryService:
         async with self.db.session() as session:
             if not await StreamRepository(session).exists(stream_id):
                 raise NotFound(f"no stream '{stream_id}'")
-            rows = await LotteryRepository(session).listed(stream_id)
-        return [await self.view(stream_id, row.id) for row in rows]
+            lotteries = LotteryRepository(session)
+            rows = await lotteries.listed(stream_id)
+            # The entrants of those not drawn yet, all in one query (a query per lottery before).
+            entries = await lotteries.entries_of([row.id for row in rows if _entrants(row) is None])
+        return [_view(stream_id, row, len(eligible(row, entries[row.id])) if row.id in entries
+                      else _entrants(row) or 0) for row in rows]
 
     async def view(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         row = await self._row(stream_id, lottery_id)
-        won = row.winners or {}
-        count = won.get("entrants")
+        count = _entrants(row)
         if count is None:
             count = len(eligible(*await self._row_and_entries(stream_id, lottery_id)))
-        return {
-            "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
-            "seed": row.seed, "algorithm": won.get("algorithm"),
-            "entrants_digest": won.get("entrants_digest"),
-        }
+        return _view(stream_id, row, count)
+
 
     async def verify(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
@@ -387,3 +387,18 @@ class LotteryService:
     async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
         """The `lotteries` section loader: from the record alone."""
         return await screen_section(self.db, stream_id)
+
+
+def _entrants(row: LotteryRow) -> int | None:
+    """The entrant count recorded at the draw; None before it."""
+    count = (row.winners or {}).get("entrants")
+    return None if count is None else int(count)
+
+
+def _view(stream_id: str, row: LotteryRow, count: int) -> dict[str, Any]:
+    won = row.winners or {}
+    return {
+        "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
+        "seed": row.seed, "algorithm": won.get("algorithm"),
+        "entrants_digest": won.get("entrants_digest"),
+    }

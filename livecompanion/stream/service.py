@@ -28,6 +28,7 @@ from livecompanion.stream.document import Show, build_document, cue_fields, find
 from livecompanion.stream.machine import ShowError
 from livecompanion.stream.moves import ShowMove
 from livecompanion.stream.repository import StreamRepository
+from livecompanion.text import for_display
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
@@ -299,7 +300,9 @@ async def pin(core: Core, stream_id: str, text: str, nickname: str | None = None
     text = (text or "").strip()
     if not text or len(text) > MAX_PIN_TEXT:
         raise Invalid(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text", ("body", "text"))
-    pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
+    # Shown as typed: bidirectional overrides taken out ("abc\u202egnp.exe" must not read "abcexe.png").
+    pinned = {"text": for_display(text), "nickname": for_display((nickname or "").strip()) or None,
+              "pinned_ms": now_ms()}
     async with locked_stream(core, stream_id) as locked:
         refuse_if_ended(locked.row)
         locked.row.pinned = pinned
