@@ -103,10 +103,12 @@ def data_quality(table: EventTable, sc: Scan, method: str) -> dict[str, Any]:
         events = sum(counts.values())
         if not events and not src.rejected[name] and not src.duplicates[name]:
             continue
-        silent = (sum(1 for n in minutes.get(name, [0] * n_min) if n == 0) if n_min else None)
+        per_minute_of = minutes.get(name, [0] * n_min)
+        silent = (sum(1 for n in per_minute_of if n == 0) if n_min else None)
         platforms.append({
             "platform": name, "events": events, "types": _ordered(counts), "leaves": counts["leave"] > 0,
-            "minutes_without_events": silent, "events_without_id": no_id[name],
+            "minutes_without_events": silent, "silent_minutes": silent_ranges(per_minute_of),
+            "events_without_id": no_id[name],
             "share_without_id": ratio(no_id[name], events), "duplicates": src.duplicates[name],
             "rejected": src.rejected[name],
         })
@@ -134,3 +136,17 @@ def data_quality(table: EventTable, sc: Scan, method: str) -> dict[str, Any]:
         },
         "platforms": platforms,
     }
+
+
+def silent_ranges(per_minute: list[int]) -> list[list[int]]:
+    """The minutes (from the stream's start) in which a source sent nothing, as [first, last] ranges:
+    a bridge that dies quietly leaves a hole that looks like a quiet room."""
+    ranges: list[list[int]] = []
+    for minute, n in enumerate(per_minute):
+        if n:
+            continue
+        if ranges and ranges[-1][1] == minute - 1:
+            ranges[-1][1] = minute
+        else:
+            ranges.append([minute, minute])
+    return ranges

@@ -17,7 +17,6 @@ from livecompanion.analytics.markers import cue_markers
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
 from livecompanion.analytics.repository import ReportRepository
-from livecompanion.analytics.silence import source_silence
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
@@ -79,7 +78,6 @@ class ReportInputs:
         report = compute_report(self.events, self.script, pseudonymizer=self.pseudonymizer,
                                 flash_sales=self.records["flash_sales"], lotteries=self.records["lotteries"],
                                 markers=self.markers, history=list(self.history))
-        report["source_silence"] = source_silence(self.events)
         report["stream_id"] = self.stream_id
         report.setdefault("title", self.title)
         return report

@@ -102,6 +102,8 @@ async def end_stream(stream_id: str, services: Services = Depends(get_services))
 
 
 class ReopenIn(_Body):
+    BOOLEAN_FIELDS = frozenset({"confirm"})
+
     confirm: Literal[True] = Field(description="must be true: reopening an ended show is deliberate")
 
 
