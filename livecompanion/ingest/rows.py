@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from livecompanion.events import Event, EventError, parse_event
-from livecompanion.events.limits import MAX_TS_SKEW_MS
 from livecompanion.events.plain import plain_event
 
 if TYPE_CHECKING:
@@ -78,11 +77,12 @@ def records_of_values(
     values: list[tuple[int, Any]],
     received_ms: int,
     errors: list[EventError],
-    max_skew_ms: int | None = MAX_TS_SKEW_MS,
+    max_skew_ms: int | None = None,
 ) -> list[EventRecord]:
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
-    `errors` with its index and reason. A `ts` more than `max_skew_ms` from `received_ms` (the
-    server's clock) is refused; None accepts any time."""
+    `errors` with its index and reason. With `max_skew_ms` (the service passes its setting, by default
+    events.limits.MAX_TS_SKEW_MS), a `ts` further than that from `received_ms` (the server's clock)
+    is refused; None accepts any time."""
     records: list[EventRecord] = []
     append = records.append
     dumps = orjson.dumps

@@ -82,7 +82,7 @@ async def test_hundreds_of_short_streams_leave_nothing_behind(services: Services
             assert _held(services) == {"live": 0, "tallies": 0, "pacing": 0, "documents": 0}
     assert len(stream_service._scripts) <= stream_service.KEEP_STREAMS
     assert len(stream_service._locks) <= stream_service.KEEP_STREAMS
-    assert len(services.ingest._known) <= STREAMS
+    assert len(services.ingest._segments) <= STREAMS
 
     # A released stream that comes back is seeded from the record: its numbers go on from there.
     sid = ids[0]
