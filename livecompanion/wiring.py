@@ -10,6 +10,7 @@ here, explicitly, as in centrifuge's `Node` holding its typed `Broker`:
 
     ingest  --order listener-->    SalesService.on_orders      (cancels release claimed units)
     ingest  --comment listener-->  LotteryService.on_comments  (keyword comments enter lotteries)
+    ingest  --commit listener-->   AlertService.on_commit      (場控 alerts on the audience's events)
     show    --cue runners-->       countdown/pin/note (stream), flash_sale (sales), lottery (lottery)
     show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest)
 
@@ -26,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from livecompanion.alerts.service import AlertService
 from livecompanion.config import Settings
 from livecompanion.core import ROLES, Core, Role
 from livecompanion.ingest.service import IngestService
@@ -48,6 +50,7 @@ class Services(Core):
     ingest: IngestService
     sales: SalesService
     lottery: LotteryService
+    alerts: AlertService
 
 
 def tokens_of(settings: Settings) -> dict[Role, str]:
@@ -76,21 +79,24 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     core = build_core(settings, db, hub, tokens_of(settings))
     sales = SalesService(core, make_claim_store(settings, db))
     lottery = LotteryService(core)
+    alerts = AlertService(core)
     ingest = IngestService(
         core,
         order_listeners=[sales.on_orders],
         comment_listeners=[lottery.on_comments],
+        commit_listeners=[alerts.on_commit],
         writer_options=dict(ingest_writer_options or {}),
     )
     core.cues.register("flash_sale", sales.run_cue)
     core.cues.register("lottery", lottery.run_cue)
     core.sections.register("flash_sales", sales.load_section)
     core.sections.register("lotteries", lottery.load_section)
+    core.sections.register("alerts", alerts.load_section)
     for section in LIVE_SECTIONS:
         core.sections.register(section, partial(_live_section, ingest, section))
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
-        sections=core.sections, ingest=ingest, sales=sales, lottery=lottery,
+        sections=core.sections, ingest=ingest, sales=sales, lottery=lottery, alerts=alerts,
     )
 
 
@@ -102,19 +108,20 @@ async def start(services: Services) -> None:
     services.sales.start()  # the sale timer, the screen pusher and (with Redis) the drainer
     services.lottery.start()  # the draw timer and the screen pusher
     await services.ingest.start()
+    services.alerts.start()  # the watch loop of the live streams
 
 
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0, "record": 3.0}
+CLOSE_SECONDS = {"alerts": 2.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0, "record": 3.0}
 
 
 async def close(services: Services) -> None:
     """Stop in reverse order of start: ingest first (everything admitted is written and its
     listeners told), then the domains it tells, then the hub and the record; each step bounded."""
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("ingest", services.ingest.close), ("lottery", services.lottery.close),
+        ("alerts", services.alerts.close), ("ingest", services.ingest.close), ("lottery", services.lottery.close),
         ("sales", services.sales.close), ("hub", services.hub.close), ("record", services.db.dispose),
     ]
     for name, step in steps:

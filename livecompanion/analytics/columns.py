@@ -33,13 +33,14 @@ VALUES: dict[str, tuple[bool, str | None]] = {
     "product_clicks": (True, "list"),  # sku
     "orders": (True, "list"),  # (order_id, sku, qty, amount in cents, status)
     "segments": (False, "list"),  # segment id
+    "alerts": (False, "list"),  # (key, kind, level, text, acked): 場控 alerts, marked, never counted
 }
 KINDS = tuple(VALUES)
 COLUMN_OF = {  # event type -> its column
     "impression": "impressions", "enter": "stays", "leave": "stays", "viewer_count": "viewer_counts",
     "comment": "comments", "like": "likes", "share": "shares", "follow": "follows",
     "product_impression": "product_impressions", "product_click": "product_clicks",
-    "order": "orders", "segment": "segments",
+    "order": "orders", "segment": "segments", "alert": "alerts",
 }
 # An event that would move more rows than this to be inserted in place is put aside and merged in
 # at the end (moving them costs a memory copy per part of the column).

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from livecompanion import __version__, wiring
 from livecompanion.api import (
+    alerts,
     errors,
     health,
     home,
@@ -26,7 +27,7 @@ from livecompanion.api import (
 from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
-ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, lotteries, reports)
+ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, lotteries, reports, alerts)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"

@@ -149,15 +149,28 @@ class SegmentLive(_Base):
     segment: Annotated[str, Field(min_length=1, max_length=MAX_SEGMENT)]
 
 
+class Alert(_Base):
+    """A 場控 alert raised (or acknowledged) by the service (livecompanion/alerts), kept in the log so
+    the report can mark it. `id` is `alert:<key>` (raised) or `alert:<key>/ack`: raised once."""
+
+    type: Literal["alert"]
+    key: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    level: Literal["info", "warn", "error"] = "warn"
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    segment: Annotated[str, Field(max_length=MAX_SEGMENT)] | None = None
+    acked: bool = False
+
+
 Event = Annotated[
     Impression | Enter | Leave | ViewerCount | Comment | Like | Share | Follow | ProductImpression | ProductClick
-    | Order | SegmentLive,
+    | Order | SegmentLive | Alert,
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES = (
     "impression", "enter", "leave", "viewer_count", "comment", "like", "share", "follow",
-    "product_impression", "product_click", "order", "segment",
+    "product_impression", "product_click", "order", "segment", "alert",
 )
 
 # mypy takes the alias of an Annotated union for a value here (with a warm cache it does not, hence

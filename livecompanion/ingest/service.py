@@ -17,6 +17,7 @@ write touched):
  2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
     events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
+ 4. The commit listeners (wiring.py registers `AlertService.on_commit`): every commit.
 Each step sees only events that were new (duplicates changed nothing). A step that fails is
 logged and does not stop the others or the answer: the events are stored either way.
 """
@@ -58,6 +59,8 @@ __all__ = ["CommentListener", "IngestResult", "IngestService", "OrderListener", 
 # Told of the new events of a stream once they are committed (duplicates are left out).
 OrderListener = Callable[[str, list[Order]], Awaitable[None]]
 CommentListener = Callable[[str, Iterable["Comment"]], Awaitable[None]]
+# Told of every commit (all new events of every stream it touched), after the live numbers.
+CommitListener = Callable[[list[StreamCommit]], Awaitable[None]]
 
 
 @dataclass
@@ -100,6 +103,7 @@ class IngestService:
         *,
         order_listeners: Sequence[OrderListener] = (),
         comment_listeners: Sequence[CommentListener] = (),
+        commit_listeners: Sequence[CommitListener] = (),
         writer_options: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
@@ -113,6 +117,7 @@ class IngestService:
         )
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
+        self.commit_listeners = tuple(commit_listeners)
         self._known: set[str] = set()
 
     async def start(self) -> None:
@@ -182,6 +187,11 @@ class IngestService:
                 await self.live.record(commit)
             except Exception:
                 log.exception("live numbers of stream %s: recording a commit failed", stream_id)
+        for on_commit in self.commit_listeners:
+            try:
+                await on_commit(commits)
+            except Exception:
+                log.exception("after-commit listener %s failed", getattr(on_commit, "__qualname__", on_commit))
 
     async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:

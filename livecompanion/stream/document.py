@@ -179,7 +179,7 @@ def build_document(script: Script, show: Show, countdowns: dict[str, Any], now_m
         "metrics": dict(EMPTY_METRICS, intent={}),
         "questions": [],
         "ticker": [],
-        "alerts": [],
+        "alerts": {},
     }
 
 

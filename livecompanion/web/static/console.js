@@ -255,7 +255,29 @@
     $("running").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "—")]));
   }
 
-  // Clocks, due cues and derived alerts: once a second, no server loop needed.
+  // The service's alerts (state.alerts, open ones first, newest first) with a one-click
+  // acknowledgement, after the page's own hints. Rebuilt only when something changed, so a click
+  // never lands on a button that was just replaced.
+  let alertsShown = "";
+  function renderAlerts(hints) {
+    const open = Object.values(state.alerts || {}).filter((a) => a.acked_ms == null).sort((a, b) => b.ts - a.ts);
+    const sig = JSON.stringify([hints, open.map((a) => a.id)]);
+    if (sig === alertsShown) return;
+    alertsShown = sig;
+    const items = open.map((a) => {
+      const ack = el("button", { class: "ack", type: "button", title: "知道了 acknowledge" }, "✓ 知道了");
+      ack.addEventListener("click", async () => {
+        ack.disabled = true;
+        try { await client.streamApi("POST", "/alerts/ack", { id: a.id }); } catch (e) { ack.disabled = false; }
+      });
+      return el("li", { class: "server " + (a.level || "warn"), "data-alert": a.id },
+        el("span", { class: "time" }, L.timeOfDay(a.ts) + " "), el("span", { class: "text" }, a.text), ack);
+    });
+    for (const [level, text] of hints) items.push(el("li", { class: level }, text));
+    $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "—")]));
+  }
+
+  // Clocks, due cues and the page's own hints: once a second, no server loop needed.
   function tick() {
     if (!state) return;
     const now = client.now();
@@ -270,8 +292,8 @@
       const p = L.pace(elapsed, seg.target_min_seconds, seg.target_max_seconds);
       L.setText(clockEl, L.clock(elapsed));
       clockEl.className = "big pace-" + p;
-      if (p === "red") alerts.push(["error", "本段超時 over target by " + L.clock(elapsed - seg.target_max_seconds)]);
-      else if (p === "amber") alerts.push(["warn", "接近目標時長 near the segment's target"]);
+      // Overtime itself is a server alert (one truth for every screen); nearing it is a hint here.
+      if (p === "amber") alerts.push(["info", "接近目標時長 near the segment's target"]);
     } else {
       L.setText(clockEl, "0:00");
       clockEl.className = "big";
@@ -282,7 +304,7 @@
       if (cue.fired_ms != null) { text = "✓ " + L.timeOfDay(cue.fired_ms); cls = "fired"; }
       else if (cue.due_ms != null) {
         const left = (cue.due_ms - now) / 1000;
-        if (left <= 0) { text = "到點 due"; cls = "due"; alerts.push(["warn", "到點 cue due: " + cue.summary]); }
+        if (left <= 0) { text = "到點 due"; cls = "due"; }
         else { text = "in " + L.clock(left); cls = "soon"; }
       }
       parts.row.className = "cue " + (cue.action || "") + " " + cls;
@@ -291,14 +313,7 @@
     const cue = L.nextCue(state);
     L.setText($("next-cue"), cue ? "下一個提示 Next cue: " + cue.summary +
       (cue.due_ms != null ? (cue.due_ms <= now ? " — 現在 NOW" : " — " + L.clock((cue.due_ms - now) / 1000)) : "") : "");
-    for (const s of Object.values(state.flash_sales || {})) {
-      const status = L.saleStatus(s, now);
-      if (status === "sold_out" && now - (s.sold_out_ms || now) < 120000) alerts.push(["info", "已售罄 sold out: " + (s.name || s.sku)]);
-      else if (status === "running" && s.remaining != null && s.stock && s.remaining / s.stock <= 0.1) alerts.push(["warn", "庫存緊張 low stock: " + s.remaining + " left"]);
-    }
-    for (const a of state.alerts || []) alerts.push([a.level || "info", a.text]);
-    $("alerts").replaceChildren(...(alerts.length ? alerts.map(([level, text]) => el("li", { class: level }, text))
-      : [el("li", { class: "dim" }, "—")]));
+    renderAlerts(alerts);
     for (const li of $("running").querySelectorAll("[data-ends]")) {
       const ends = Number(li.dataset.ends);
       const r = li.querySelector(".remaining");
