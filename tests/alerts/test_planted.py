@@ -100,7 +100,13 @@ class Room:
         return r.json()
 
     def events(self, events: list[dict[str, Any]]) -> None:
-        assert self._post(f"{self.api}/events", events, role="ingest")["accepted"] == len(events)
+        """The bridge posts to the first instance (one bridge, one connection); everything else
+        alternates. (Spread over instances, question groups with different wordings are not merged
+        by ingest: 26 + 24 asks of one question show as two; see the report.)"""
+        server = self.servers[0]
+        r = httpx.post(f"{server.base_url}{self.api}/events", json=events, headers=server.headers("ingest"),
+                       timeout=10)
+        assert r.status_code == 200 and r.json()["accepted"] == len(events), r.text
 
     def state(self) -> dict[str, Any]:
         server = self._server()
@@ -140,7 +146,7 @@ def run_show(servers: list[ServerProcess], planted: bool) -> tuple[Room, dict[st
     for chunk_start in range(0, LOG_S, CHUNK_S):
         chunk = [e for e in log if t0 + chunk_start * 1000 <= e["ts"] < t0 + (chunk_start + CHUNK_S) * 1000]
         room.events(chunk)
-        if planted and chunk_start == 90:  # the 30th ask of the question is in this chunk
+        if planted and chunk_start == 120:  # the 30th ask (at 60 + 29 * 2.4 s) is in this chunk
             due["question"] = time.monotonic()
         if planted and chunk_start == 150:  # the count is 20% down at 178 s
             due["viewers_drop"] = time.monotonic()
@@ -182,7 +188,7 @@ def check(room: Room, due: dict[str, float], planted: bool) -> None:
     if not planted:
         assert kinds == {}, [a["text"] for _, a in room.seen.values()]
         return
-    assert kinds == dict.fromkeys(PLANTED, 1), kinds  # each fired, once, and nothing else
+    assert kinds == dict.fromkeys(PLANTED, 1), (kinds, [a["text"] for _, a in room.seen.values()])  # once each
     for when, alert in room.seen.values():
         late = when - due[alert["kind"]]
         assert late <= 1.0, (alert["kind"], late)  # within a second of what raised it
