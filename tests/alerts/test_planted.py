@@ -63,7 +63,7 @@ def synthetic_log(t0: int, planted: bool) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for s in range(0, LOG_S, STEP_S):
         count = 1000 + rnd.randint(-30, 30)
-        if planted and 150 <= s:
+        if planted and s >= 150:
             count = int(1000 - 300 * min(1.0, (s - 150) / 40))
         events.append({"type": "viewer_count", "count": count, "ts": t0 + s * 1000, "platform": "douyin"})
     for i in range(LOG_S // 2):  # a comment every 2 s
