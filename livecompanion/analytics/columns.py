@@ -36,6 +36,9 @@ VALUES: dict[str, tuple[bool, str | None]] = {
     "alerts": (False, "list"),  # (key, kind, level, text, acked): 場控 alerts, marked, never counted
 }
 KINDS = tuple(VALUES)
+# Columns that mark the stream (the service's alerts) without being its events: not counted, and
+# they neither start nor end it, so a log with them reports the same figures as one without.
+MARKS = frozenset({"alerts"})
 COLUMN_OF = {  # event type -> its column
     "impression": "impressions", "enter": "stays", "leave": "stays", "viewer_count": "viewer_counts",
     "comment": "comments", "like": "likes", "share": "shares", "follow": "follows",
@@ -201,7 +204,7 @@ class EventTable:
         self.duplicates = 0
 
     def __len__(self) -> int:
-        return sum(len(c) for c in self.columns.values())
+        return sum(len(c) for name, c in self.columns.items() if name not in MARKS)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, EventTable) and self.columns == other.columns
@@ -212,7 +215,7 @@ class EventTable:
 
     def span(self) -> tuple[int, int] | None:
         """(first ts, last ts) of the stream, None without events."""
-        cols = [c.ts for c in self.columns.values() if len(c)]
+        cols = [c.ts for name, c in self.columns.items() if len(c) and name not in MARKS]
         if not cols:
             return None
         return min(ts[0] for ts in cols), max(ts[-1] for ts in cols)
@@ -229,3 +232,4 @@ class EventTable:
     product_clicks = property(lambda self: self.columns["product_clicks"].rows())
     orders = property(lambda self: self.columns["orders"].rows())
     segments = property(lambda self: self.columns["segments"].rows())
+    alerts = property(lambda self: self.columns["alerts"].rows())
