@@ -79,6 +79,22 @@ def report(
 
 
 @app.command()
+def bridge(
+    shop: str = typer.Argument(..., help="doudian, wechat_shop, youzan or generic."),
+    source: Path = typer.Option(..., "--from", help="Recorded pushes, one a line (docs/bridges.md)."),
+    print_events: bool = typer.Option(False, "--print", help="Print the events as NDJSON instead of pushing."),
+    script: Path | None = typer.Option(None, "--script", help="Map shop product ids through its shop_ids."),
+) -> None:
+    """Recorded shop pushes -> events (the shops' part of the bridge command)."""
+    from livecompanion.shops.replay import print_recorded
+
+    if not print_events:
+        print("a shop pushes to the service itself (docs/bridges.md, Shops); use --print", file=sys.stderr)
+        raise typer.Exit(2)
+    raise typer.Exit(print_recorded(shop, source, script, sys.stdout, sys.stderr))
+
+
+@app.command()
 def demo(
     speed: float = typer.Option(
         20.0, "--speed", help="How much faster than real time the show runs (20: the 2-hour sample in 6 minutes)."

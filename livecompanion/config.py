@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str | None = None  # how screens reach us (for printed URLs), e.g. http://192.168.1.5:8000
     shopify_secret: str | None = None  # verifies X-Shopify-Hmac-Sha256 on the order webhooks
+    # Shop pushes (livecompanion/shops, docs/bridges.md "Shops"): each shop's app credentials.
+    doudian_app_key: str | None = None
+    doudian_app_secret: str | None = None
+    youzan_client_id: str | None = None
+    youzan_client_secret: str | None = None
+    wechat_shop_token: str | None = None
+    wechat_shop_aes_key: str | None = None
+    wechat_shop_appid: str | None = None
+    shop_webhook_secret: str | None = None  # the generic signed order webhook
     pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
 
     def resolved_database_url(self) -> str:

@@ -21,11 +21,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
-from livecompanion.analytics.extras import flash_sale_summary, lottery_summary
+from livecompanion.analytics.extras import flash_sale_summary, lottery_summary, to_ms
 from livecompanion.analytics.metrics import KEYS, merge, money, ratio, window_metrics
 from livecompanion.analytics.pseudonym import Pseudonymizer, default_pseudonymizer
 from livecompanion.analytics.questions import Grouper, top_questions
 from livecompanion.analytics.windows import MINUTE_MS, Scan, Window, scan
+from livecompanion.shops.quality import shop_orders_quality
+from livecompanion.shops.reconcile import reconcile
 
 
 class _Clock:
@@ -89,8 +91,10 @@ def report_from_table(
     clock = _Clock(getattr(script, "timezone", None) or "UTC")
     with gc_paused():
         result = scan(table)
-        return _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
-                       list(lotteries or ()), question_grouper, questions_limit)
+        report = _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
+                         list(lotteries or ()), question_grouper, questions_limit)
+        report["shop_orders"] = shop_orders_quality(table)  # livecompanion/shops/quality.py
+        return report
 
 
 def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, events: int,
@@ -152,6 +156,12 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
                            product_name=lambda sku: _product_name(script, sku))
         for s in flash_sales
     ]
+    for summary, sale in zip(report["flash_sales"], flash_sales):
+        ends = sale.get("ends_at") or sale.get("stopped_at")
+        summary["reconciliation"] = reconcile(
+            sale, to_ms(sale["started_at"], "started_at"), to_ms(ends, "ends_at") if ends is not None else None,
+            sc.paid, alias,
+        )
     report["lotteries"] = [lottery_summary(x, alias=alias, iso=clock.iso, segment_at=segment_at)
                            for x in lotteries]
     report["questions"] = [

@@ -21,13 +21,15 @@ from livecompanion.api import (
     pages,
     reports,
     sales,
+    shop_webhooks,
     streams,
     webhooks,
 )
 from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
-ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, lotteries, reports, alerts)
+ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, shop_webhooks, lotteries, reports,
+           alerts)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"

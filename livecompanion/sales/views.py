@@ -86,7 +86,8 @@ def report_entry(row: FlashSaleRow, claims: list[Any]) -> dict[str, Any]:
         "per_user_limit": row.per_user_limit, "stopped_at": row.stopped_ms,
         "sold_out_at": row.sold_out_ms,
         "claims": [{"ts": cl.claimed_ms, "user_id": cl.user_id, "qty": cl.qty, "rank": cl.rank,
-                    "bonus": bool(cl.bonus), "status": cl.status} for cl in held],
+                    "bonus": bool(cl.bonus), "status": cl.status, "order_id": cl.order_id}
+                   for cl in held],
         "released_claims": [{"ts": cl.claimed_ms, "user_id": cl.user_id, "qty": cl.qty, "rank": cl.rank,
                              "status": cl.status, "released_at": cl.released_ms}
                             for cl in claims if cl.status not in HOLDING],

@@ -59,6 +59,28 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
                 findings.append(_error(located, file, ("products", i, "sku"), f"duplicate sku '{sku}'"))
             skus.add(sku)
 
+    # A shop product id names one sku: the same id under two products (or twice) would make an
+    # order's sku depend on which came first.
+    shop_ids: dict[tuple[str, str], str] = {}
+    for i, product in _dicts(data.get("products")):
+        mapping = product.get("shop_ids")
+        if not isinstance(mapping, dict):
+            continue
+        for shop, listed in mapping.items():
+            for j, shop_id in enumerate(_list(listed)):
+                if not isinstance(shop_id, (str, int)) or isinstance(shop_id, bool):
+                    continue
+                key = (str(shop), str(shop_id))
+                if key in shop_ids:
+                    findings.append(
+                        _error(
+                            located, file, ("products", i, "shop_ids", shop, j),
+                            f"duplicate {shop} id '{shop_id}' (also on {shop_ids[key]})",
+                        )
+                    )
+                else:
+                    shop_ids[key] = f"products[{i}]"
+
     def known_sku(path: Path, sku: Any, what: str) -> None:
         if isinstance(sku, str) and sku not in skus:
             hint = f" (products: {', '.join(sorted(skus))})" if skus else " (the script lists no products)"

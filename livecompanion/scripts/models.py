@@ -105,12 +105,34 @@ Cue = Annotated[
 ]
 
 
+# A shop's product id (or item:variant id). Only the shops whose pushes name items: 有贊 and the
+# generic webhook (抖店 and 微信小店 push order ids only; see livecompanion/shops).
+ShopProductId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
+
+
 class Product(_Model):
     sku: Sku
     name: ShortText
     list_price: Money | None = None
     live_price: Money | None = None
     benefits: list[ShortText] = Field(default_factory=list)
+    # shop -> the shop's product (or product-sku) ids that are this sku, e.g. {youzan: ["920537227"]}
+    shop_ids: dict[Literal["youzan", "generic"], list[ShopProductId]] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("shop_ids", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Shop ids are often numbers in YAML (920537227); they are ids, so text.
+        if isinstance(value, dict):
+            return {
+                shop: [str(i) if isinstance(i, int) and not isinstance(i, bool) else i for i in ids]
+                if isinstance(ids, list)
+                else ids
+                for shop, ids in value.items()
+            }
+        return value
 
 
 class Segment(_Model):

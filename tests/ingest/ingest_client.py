@@ -13,10 +13,11 @@ from livecompanion.storage.tables import EventRow, OrderRow
 from tests.conftest import EXAMPLE_SCRIPT, ServerProcess
 
 
-def create_stream(server: ServerProcess) -> str:
+def create_stream(server: ServerProcess, script: bytes | None = None) -> str:
+    """A stream of `script` (YAML; default the example script)."""
     created = httpx.post(
         f"{server.base_url}/api/streams",
-        content=EXAMPLE_SCRIPT.read_bytes(),
+        content=script if script is not None else EXAMPLE_SCRIPT.read_bytes(),
         headers={**server.headers("operator"), "Content-Type": "application/yaml"},
     )
     assert created.status_code == 201, created.text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 Event = dict[str, Any]
@@ -96,6 +97,19 @@ def epoch_ms(value: Any, where: str) -> int | None:
     if number < 10**17:
         return number // 1000
     return number // 1_000_000
+
+
+def parse_amount(value: Any, where: str) -> Decimal:
+    """A non-negative amount given as a number or as text ("99.00")."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{where}: missing")
+    try:
+        found = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"{where}: {value!r} is not an amount") from None
+    if not found.is_finite() or found < 0:
+        raise ValueError(f"{where}: {value!r} is not an amount")
+    return found
 
 
 def as_text(value: Any, where: str) -> str:

@@ -28,10 +28,19 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from livecompanion.ingest.bridges._common import Event, as_id, as_int, as_mapping, epoch_ms, event, need_id
+from livecompanion.ingest.bridges._common import (
+    Event,
+    as_id,
+    as_int,
+    as_mapping,
+    epoch_ms,
+    event,
+    need_id,
+    parse_amount,
+)
 
 PLATFORM = "shopify"
 CENT = Decimal("0.01")
@@ -52,26 +61,14 @@ def verify_shopify_hmac(raw_body: bytes, header_value: str, secret: str) -> bool
     return hmac.compare_digest(expected, given)
 
 
-def _money(value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{where}: missing")
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"{where}: {value!r} is not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{where}: {value!r} is not an amount")
-    return amount
-
-
 def _line_net(line: Mapping[str, Any], where: str) -> Decimal:
     qty = as_int(line.get("quantity"), f"{where}.quantity")
-    gross = _money(line.get("price"), f"{where}.price") * qty
+    gross = parse_amount(line.get("price"), f"{where}.price") * qty
     allocations = line.get("discount_allocations")
     if isinstance(allocations, list):
         discount = sum(
             (
-                _money(
+                parse_amount(
                     as_mapping(a, f"{where}.discount_allocations[{i}]").get("amount"),
                     f"{where}.discount_allocations[{i}].amount",
                 )
@@ -80,7 +77,7 @@ def _line_net(line: Mapping[str, Any], where: str) -> Decimal:
             Decimal(0),
         )
     else:
-        discount = _money(line.get("total_discount", "0"), f"{where}.total_discount")
+        discount = parse_amount(line.get("total_discount", "0"), f"{where}.total_discount")
     return max(gross - discount, Decimal(0))
 
 
@@ -135,7 +132,7 @@ def map_shopify_order(topic: str, payload: Mapping[str, Any]) -> list[Event]:
         as_id(as_mapping(customer, "customer").get("id"), "customer.id", required=False) if customer else None
     )
     user_id = customer_id or f"shopify-guest-{order_id}"
-    total = _money(payload.get("total_price"), "total_price")
+    total = parse_amount(payload.get("total_price"), "total_price")
     lines = payload.get("line_items")
     if not isinstance(lines, list) or not lines:
         raise ValueError("line_items: expected a non-empty list")
