@@ -271,7 +271,7 @@
         try { await client.streamApi("POST", "/alerts/ack", { id: a.id }); } catch (e) { ack.disabled = false; }
       });
       return el("li", { class: "server " + (a.level || "warn"), "data-alert": a.id },
-        el("span", { class: "time" }, L.timeOfDay(a.ts) + " "), el("span", { class: "text" }, a.text), ack);
+        [el("span", { class: "time" }, L.timeOfDay(a.ts)), el("span", { class: "text" }, a.text), ack]);
     });
     for (const [level, text] of hints) items.push(el("li", { class: level }, text));
     $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "—")]));
