@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint typecheck browser setup clean
+.PHONY: run demo test lint typecheck browser irc obs setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Serves on http://127.0.0.1:8000 (PORT=8010 make run for another port).
+PORT ?= 8000
 run: $(STAMP)
-	$(BIN)/livecompanion serve --script examples/autumn-hydration.yaml
+	$(BIN)/livecompanion serve --script examples/autumn-hydration.yaml --port $(PORT)
 
 demo: $(STAMP)
 	$(BIN)/livecompanion demo
@@ -33,6 +35,18 @@ browser:
 			chromium fonts-noto-cjk fonts-noto-color-emoji; \
 	fi
 
+# Debian's ngircd, the real IRC server the Twitch bridge's IRC transport is tested against.
+irc:
+	@if ! command -v ngircd >/dev/null 2>&1 && [ ! -x /usr/sbin/ngircd ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngircd; \
+	fi
+
+# Debian's OBS Studio (29.x: obs-websocket 5 built in) and Xvfb, for the tests that drive a real OBS.
+obs:
+	@if ! command -v obs >/dev/null || ! command -v Xvfb >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq obs-studio xvfb; \
+	fi
+
 # The linter and the type checker run first, and each says which of them failed, so CI fails on
 # either before any test runs.
 lint: $(STAMP)
@@ -43,7 +57,7 @@ typecheck: $(STAMP)
 	@$(BIN)/mypy livecompanion \
 		|| { echo 'make test: FAILED at mypy (types); fix the errors above.'; exit 1; }
 
-test: $(STAMP) browser lint typecheck
+test: $(STAMP) browser irc obs lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:

@@ -9,7 +9,9 @@ from typing import Any
 
 import typer
 
+from livecompanion.bridge.cli import bridge_app
 from livecompanion.config import Settings
+from livecompanion.shops.cli import register as register_shop_bridges
 from livecompanion.textcli import register as register_text_commands
 
 app = typer.Typer(
@@ -21,6 +23,8 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 register_text_commands(app)  # lint, comments
+register_shop_bridges(bridge_app)  # doudian, wechat_shop, youzan, generic: --from --print
+app.add_typer(bridge_app, name="bridge")
 
 
 class ReportFormat(str, Enum):
@@ -71,27 +75,14 @@ def report(
         None, "-o", "--output",
         help="Write here instead of stdout (csv: writes OUT-minutes.csv and OUT-segments.csv).",
     ),
+    history: list[Path] = typer.Option(
+        [], "--history", help="Event log of an earlier stream to compare with (repeat for each).",
+    ),
 ) -> None:
     """The after-stream report from an event log alone; no server needed."""
     from livecompanion.analytics.cli import run_report
 
-    raise typer.Exit(run_report(events, script, format.value, output))
-
-
-@app.command()
-def bridge(
-    shop: str = typer.Argument(..., help="doudian, wechat_shop, youzan or generic."),
-    source: Path = typer.Option(..., "--from", help="Recorded pushes, one a line (docs/bridges.md)."),
-    print_events: bool = typer.Option(False, "--print", help="Print the events as NDJSON instead of pushing."),
-    script: Path | None = typer.Option(None, "--script", help="Map shop product ids through its shop_ids."),
-) -> None:
-    """Recorded shop pushes -> events (the shops' part of the bridge command)."""
-    from livecompanion.shops.replay import print_recorded
-
-    if not print_events:
-        print("a shop pushes to the service itself (docs/bridges.md, Shops); use --print", file=sys.stderr)
-        raise typer.Exit(2)
-    raise typer.Exit(print_recorded(shop, source, script, sys.stdout, sys.stderr))
+    raise typer.Exit(run_report(events, script, format.value, output, history=history))
 
 
 @app.command()
@@ -103,11 +94,17 @@ def demo(
     host: str | None = typer.Option(None, "--host"),
     port: int | None = typer.Option(None, "--port"),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated audience."),
+    platform_like: bool = typer.Option(
+        False, "--platform-like",
+        help="Send what real platform feeds send: no leave events, online counts at irregular times "
+             "(the report then counts presence by activity).",
+    ),
 ) -> None:
     """Serve a sample script with a simulated audience, so a newcomer sees everything move."""
     from livecompanion.demo import run_demo
 
-    raise typer.Exit(run_demo(_settings(host, port), speed=speed, seed=seed, room_size=room))
+    raise typer.Exit(run_demo(_settings(host, port), speed=speed, seed=seed, room_size=room,
+                              platform_like=platform_like))
 
 
 @db_app.command("upgrade")

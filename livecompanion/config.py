@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     wechat_shop_appid: str | None = None
     shop_webhook_secret: str | None = None  # the generic signed order webhook
     pseudonym_key: str | None = None  # key of the hash that pseudonymises viewers in exports
+    # Ingest refuses an event whose ts is further than this from the server's clock; 0 turns the
+    # check off (to back-fill an old recorded stream with its own times).
+    max_ts_skew_hours: float = 24.0
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -2,9 +2,10 @@
 
 `Core` is the part of the composition root that the domains may hold. It knows nothing of any
 domain: the composition root (`livecompanion/wiring.py`) builds it, builds the domain services on
-it, and registers their cue runners and section loaders on `cues` and `sections`. The show's own
-functions (`stream/service.py`) take a `Core`; `Services` (wiring.py) is a `Core` that also holds
-the domain services, so it can be passed wherever a `Core` is wanted.
+it, and registers their cue runners, section loaders and show listeners on `cues`, `sections` and
+`show_listeners`. The show's own functions (`stream/service.py`) take a `Core`; `Services`
+(wiring.py) is a `Core` that also holds the domain services, so it can be passed wherever a `Core`
+is wanted.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from livecompanion.config import Settings
 from livecompanion.realtime.hub import Hub
 from livecompanion.storage.db import Database
 from livecompanion.stream.cues import CueRunners
+from livecompanion.stream.moves import ShowListeners
 from livecompanion.stream.sections import SectionLoaders
 
 Role = Literal["operator", "ingest", "viewer"]
@@ -30,3 +32,4 @@ class Core:
     tokens: dict[Role, str]  # role -> its token
     cues: CueRunners = field(default_factory=CueRunners)
     sections: SectionLoaders = field(default_factory=SectionLoaders)
+    show_listeners: ShowListeners = field(default_factory=ShowListeners)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import sys
 from pathlib import Path
 
@@ -44,6 +46,22 @@ def print_urls(settings: Settings, stream_id: str | None) -> None:
     sys.stdout.flush()
 
 
+def port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served (e.g. another process has it), or None. Checked before any
+    URL is printed, so a newcomer never opens URLs of a service that did not start."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return (f"連接埠 {port} 已被其他程式佔用 / port {port} on {host} is already in use: stop the "
+                        f"other service or pick another port (--port or LIVECOMPANION_PORT)")
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 SHUTDOWN_GRACE_SECONDS = 5
 
 
@@ -51,6 +69,10 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
     from livecompanion.api.app import create_app
 
     settings = settings.with_generated_tokens()
+    taken = port_taken(settings.host, settings.port)
+    if taken is not None:
+        print(taken, file=sys.stderr)
+        return 1
     upgrade(settings.resolved_database_url())
     stream_id = None
     if script is not None:

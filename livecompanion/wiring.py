@@ -11,8 +11,10 @@ here, explicitly, as in centrifuge's `Node` holding its typed `Broker`:
     ingest  --order listener-->    SalesService.on_orders      (cancels release claimed units)
     ingest  --comment listener-->  LotteryService.on_comments  (keyword comments enter lotteries)
     ingest  --commit listener-->   AlertService.on_commit      (場控 alerts on the audience's events)
-    show    --cue runners-->       countdown/pin/note (stream), flash_sale (sales), lottery (lottery)
-    show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest)
+    show    --cue runners-->       countdown/pin/note (stream), product_explain (stream.explain),
+                                   flash_sale (sales), lottery (lottery)
+    show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest), obs, alerts
+    show    --show listeners-->    ObsService.on_show_moved    (OBS switches scenes with the show)
 
 A newcomer following a claim reads `api/sales.py` (HTTP), `sales/service.py` (the decision and the
 wait for the record) and the claim store of this deployment (`sales/store_redis.py` with its drainer
@@ -32,10 +34,12 @@ from livecompanion.config import Settings
 from livecompanion.core import ROLES, Core, Role
 from livecompanion.ingest.service import IngestService
 from livecompanion.lottery.service import LotteryService
+from livecompanion.obs.service import ObsService
 from livecompanion.realtime import make_hub
 from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
+from livecompanion.stream.explain import register_explain_cue
 from livecompanion.stream.service import register_show_cues
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,7 @@ class Services(Core):
     ingest: IngestService
     sales: SalesService
     lottery: LotteryService
+    obs: ObsService
     alerts: AlertService
 
 
@@ -68,6 +73,7 @@ def build_core(settings: Settings, db: Database, hub: Hub, tokens: dict[Role, st
     """A core with the show's own cue runners; what the show needs without the other domains."""
     core = Core(settings=settings, db=db, hub=hub, tokens=tokens)
     register_show_cues(core, core.cues)
+    register_explain_cue(core, core.cues)
     return core
 
 
@@ -92,11 +98,15 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     core.sections.register("flash_sales", sales.load_section)
     core.sections.register("lotteries", lottery.load_section)
     core.sections.register("alerts", alerts.load_section)
+    obs = ObsService(core)
+    core.sections.register("obs", obs.load_section)
+    core.show_listeners.register(obs.on_show_moved)
     for section in LIVE_SECTIONS:
         core.sections.register(section, partial(_live_section, ingest, section))
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
-        sections=core.sections, ingest=ingest, sales=sales, lottery=lottery, alerts=alerts,
+        sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
+        lottery=lottery, obs=obs, alerts=alerts,
     )
 
 
@@ -108,20 +118,24 @@ async def start(services: Services) -> None:
     services.sales.start()  # the sale timer, the screen pusher and (with Redis) the drainer
     services.lottery.start()  # the draw timer and the screen pusher
     await services.ingest.start()
+    services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
     services.alerts.start()  # the watch loop of the live streams
 
 
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"alerts": 2.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0, "record": 3.0}
+CLOSE_SECONDS = {"alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
+                 "record": 3.0}
 
 
 async def close(services: Services) -> None:
     """Stop in reverse order of start: ingest first (everything admitted is written and its
-    listeners told), then the domains it tells, then the hub and the record; each step bounded."""
+    listeners told), then the domains it tells, then the hub and the record; each step bounded.
+    OBS goes before them all: it only follows the document, and stops talking to OBS at once."""
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("alerts", services.alerts.close), ("ingest", services.ingest.close), ("lottery", services.lottery.close),
+        ("alerts", services.alerts.close), ("obs", services.obs.close), ("ingest", services.ingest.close),
+        ("lottery", services.lottery.close),
         ("sales", services.sales.close), ("hub", services.hub.close), ("record", services.db.dispose),
     ]
     for name, step in steps:

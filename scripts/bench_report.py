@@ -183,6 +183,9 @@ def main() -> int:
     where.add_argument("--keep", type=Path, help="write the log here and keep it")
     where.add_argument("--log", type=Path, help="use this log (kept before with --keep), generate none")
     ap.add_argument("--phases", action="store_true", help="also time the report's steps one by one")
+    ap.add_argument("--before", type=Path, metavar="DIR",
+                    help="also time the report of an earlier version, interleaved in this same run: DIR holds "
+                         "a copy of its package renamed livecompanion_before (see BENCHMARKS.md)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,9 +205,16 @@ def main() -> int:
             nonlocal report
             report = build_report_from_file(path, None, pseudonymizer=alias, on_error=lambda *a: None)
 
-        times = timed({"parse": lambda: parse_only(path), "report": run_report,
-                       "naive": lambda: parse_only_naive(path), "pieces": lambda: pieces_only(path)},
-                      args.runs)
+        fns = {"parse": lambda: parse_only(path), "report": run_report,
+               "naive": lambda: parse_only_naive(path), "pieces": lambda: pieces_only(path)}
+        if args.before is not None:
+            sys.path.insert(0, str(args.before))
+            from livecompanion_before.analytics.cli import build_report_from_file as before_build
+            from livecompanion_before.analytics.pseudonym import Pseudonymizer as BeforeAlias
+
+            before_alias = BeforeAlias("bench")
+            fns["before"] = lambda: before_build(path, None, pseudonymizer=before_alias, on_error=lambda *a: None)
+        times = timed(fns, args.runs)
         print(f"lines: {lines:,}  accepted: {report['events']:,}  duplicates: {report['duplicates']:,}  "
               f"viewer_uv: {report['viewer_uv']:,}  gmv: {report['gmv']:,}")
 
@@ -217,6 +227,12 @@ def main() -> int:
                             ("info: the report's reading and decoding alone", "pieces")):
             runs = ", ".join(f"{c:.3f}" for _, c in times[name])
             print(f"{label}: median wall {med(name, 0):.3f} s, cpu {med(name, 1):.3f} s  (cpu runs: {runs})")
+        if "before" in times:
+            runs = ", ".join(f"{c:.3f}" for _, c in times["before"])
+            print(f"report before (--before): median wall {med('before', 0):.3f} s, cpu {med('before', 1):.3f} s  "
+                  f"(cpu runs: {runs})")
+            print(f"ratio report-before/parse: wall {med('before', 0) / med('parse', 0):.2f}x, "
+                  f"cpu {med('before', 1) / med('parse', 1):.2f}x")
         print(f"ratio report/parse: wall {med('report', 0) / med('parse', 0):.2f}x, "
               f"cpu {med('report', 1) / med('parse', 1):.2f}x  (goal <= 3x)")
         if args.phases:

@@ -1,6 +1,7 @@
 """Screenshots of a running demo: console, teleprompter, overlay and dashboard, into docs/screenshots/.
 
     .venv/bin/python scripts/screenshots.py [--speed 40] [--out docs/screenshots] [--chromium /usr/bin/chromium]
+                                            [--sizes DIR]
 
 Starts `livecompanion demo` on a free port with its own data directory, opens the live pages in
 headless Chromium (Playwright), waits for the first flash sale to be selling (the busiest moment:
@@ -9,6 +10,10 @@ over a dark checkerboard so its transparency shows), console and teleprompter (1
 overlay again when a lottery's winners are drawn (overlay-lottery.png). When the show is over it shoots
 the dashboard (dashboard.png 1600x900, dashboard-full.png the whole page), stops the demo with Ctrl-C,
 and prints the files it wrote. Exit 0 when every shot was taken.
+
+With `--sizes DIR`, at the busy moment it also shoots the console, teleprompter and home page at
+1440x900, 1366x768, 1280x800 and 800x1280, and the phone remote at those and 390x844, into DIR as
+PAGE-WxH.png (the sizes people use: laptops, a portrait tablet, a phone).
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ OVERLAY_SIZE = {"width": 1920, "height": 1080}
 CHECKERBOARD = """
 html { background: repeating-conic-gradient(#2b2b2b 0% 25%, #3a3a3a 0% 50%) 50% / 48px 48px !important; }
 """
+SIZES = [(1440, 900), (1366, 768), (1280, 800), (800, 1280)]
+PHONE = (390, 844)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -70,9 +77,9 @@ class Demo:
     def _wait_for_urls(self) -> dict[str, str]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            urls = dict(re.findall(r"^\s+(console|teleprompter|overlay|dashboard):\s+(\S+)$", "".join(self.lines),
-                                   re.MULTILINE))
-            if len(urls) == 4:
+            urls = dict(re.findall(r"^\s+(console|teleprompter|overlay|dashboard|remote|streams):\s+(\S+)$",
+                                   "".join(self.lines), re.MULTILINE))
+            if len(urls) == 6:
                 return urls
             if self.process.poll() is not None:
                 raise SystemExit("the demo exited before printing its URLs")
@@ -117,7 +124,23 @@ def lottery_drawn(state: dict) -> bool:
     return any(lot.get("status") == "drawn" and lot.get("winners") for lot in (state.get("lotteries") or {}).values())
 
 
-def take(out: Path, speed: float, chromium: str) -> list[Path]:
+def shoot_sizes(browser, demo: Demo, out: Path) -> list[Path]:  # type: ignore[no-untyped-def]
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    urls = {"console": demo.urls["console"], "teleprompter": demo.urls["teleprompter"],
+            "remote": demo.urls["remote"], "home": demo.urls["streams"]}
+    for name, url in urls.items():
+        for width, height in SIZES + ([PHONE] if name == "remote" else []):
+            page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+            page.goto(url, wait_until="networkidle")
+            time.sleep(0.8)  # the socket's snapshot, the chat feed's first poll
+            written.append(out / f"{name}-{width}x{height}.png")
+            page.screenshot(path=str(written[-1]))
+            page.close()
+    return written
+
+
+def take(out: Path, speed: float, chromium: str, sizes: Path | None = None) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -140,13 +163,15 @@ def take(out: Path, speed: float, chromium: str) -> list[Path]:
                 for name in ("overlay", "console", "teleprompter"):  # the overlay first: the sale moves fast
                     written.append(out / f"{name}.png")
                     pages[name].screenshot(path=str(written[-1]))
+                if sizes is not None:
+                    written += shoot_sizes(browser, demo, sizes)
                 demo.wait_for("a lottery's winners", lottery_drawn, timeout=900)
                 time.sleep(0.5)
                 written.append(out / "overlay-lottery.png")
                 pages["overlay"].screenshot(path=str(written[-1]))
                 demo.wait_for("the end of the show", lambda s: s["stream"]["status"] == "ended", timeout=900)
                 page = browser.new_page(viewport=PAGE_SIZE, device_scale_factor=1)
-                page.goto(demo.urls["dashboard"], wait_until="networkidle")
+                page.goto(demo.urls["dashboard"], wait_until="networkidle", timeout=120_000)
                 time.sleep(1.0)  # charts draw after load
                 written.append(out / "dashboard.png")
                 page.screenshot(path=str(written[-1]))
@@ -165,8 +190,9 @@ def main() -> int:
     parser.add_argument("--speed", type=float, default=40.0, help="demo speed (the show lasts 2h / speed)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--sizes", type=Path, default=None, help="also shoot every page at the sizes people use, here")
     args = parser.parse_args()
-    for path in take(args.out, args.speed, args.chromium):
+    for path in take(args.out, args.speed, args.chromium, args.sizes):
         print(path)
     return 0
 

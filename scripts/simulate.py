@@ -41,7 +41,8 @@ from livecompanion.demo.simulator import DEFAULT_START_MS, Simulator  # noqa: E4
 
 def write_log(args: argparse.Namespace) -> int:
     script = load_script(args.script)
-    sim = Simulator(script, seed=args.seed, room_size=args.room, start_ms=args.start_ms, speed=args.time_scale)
+    sim = Simulator(script, seed=args.seed, room_size=args.room, start_ms=args.start_ms, speed=args.time_scale,
+                    platform_like=args.platform_like)
     events = sim.events()
     if args.events:
         events = itertools.islice(events, args.events)
@@ -80,7 +81,7 @@ async def drive(args: argparse.Namespace) -> int:
             stream_id = response.json()["id"]
         print(f"stream {stream_id}", flush=True)
         sim = Simulator(script, seed=args.seed, room_size=args.room, start_ms=now_ms() + 200, speed=args.speed,
-                        segments=False)
+                        segments=False, platform_like=args.platform_like)
         player = ShowPlayer(client, stream_id, sim, tokens, lambda line: print(line, flush=True),
                             operate=not args.audience_only)
         started = time.perf_counter()
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--script", type=Path, default=SAMPLE_SCRIPT, help="live script (default: the demo's)")
         p.add_argument("--seed", type=int, default=7)
         p.add_argument("--room", type=int, default=600, help="viewers in the room at the peak (100 to 50,000)")
+        p.add_argument("--platform-like", action="store_true",
+                       help="no leave events, online counts at irregular times, as platform feeds send")
         if name == "log":
             p.add_argument("-o", "--output", default="-", help="NDJSON file, '-' for stdout")
             p.add_argument("--events", type=int, default=0, help="stop after this many events (0: the whole show)")

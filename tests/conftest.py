@@ -125,13 +125,18 @@ class ServerProcess:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Ask a child process to stop (SIGTERM), kill it after 10 s, and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def start_server(
@@ -141,9 +146,11 @@ def start_server(
     tokens: dict[str, str] | None = None,
     extra_env: dict[str, str] | None = None,
     args: list[str] | None = None,
+    port: int | None = None,
 ) -> ServerProcess:
-    """Start `python -m livecompanion serve` on a free port and wait until it answers."""
-    port = free_port()
+    """Start `python -m livecompanion serve` on a free port (or `port`, to restart one) and wait
+    until it answers."""
+    port = port or free_port()
     tokens = tokens or {role: f"{role}-{secrets.token_hex(6)}" for role in ("operator", "ingest", "viewer")}
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
     env.update({
@@ -153,6 +160,9 @@ def start_server(
         "LIVECOMPANION_VIEWER_TOKEN": tokens["viewer"],
         "PYTHONUNBUFFERED": "1",
     })
+    # Tests post fixed, historic timestamps (deterministic reports): the server's window on event
+    # times (24 h by default) is off unless a test turns it on through extra_env.
+    env["LIVECOMPANION_MAX_TS_SKEW_HOURS"] = "0"
     if database_url:
         env["LIVECOMPANION_DATABASE_URL"] = database_url
     if redis_url:

@@ -128,7 +128,7 @@ class RoomWatch:
 
     def asked_questions(self, rules: AlertSettings, doc: dict[str, Any], now: int) -> list[Alert]:
         """Questions asked `question_count` times within `question_seconds` and not marked answered
-        (`answered` / `answered_ms` on the question, when the console marks it)."""
+        (the document's `answered`: question key -> ms; asked again after it counts again)."""
         out: list[Alert] = []
         window = rules.question_seconds * 1000
         for q in doc.get("questions") or []:
@@ -140,10 +140,12 @@ class RoomWatch:
             while len(history) > 1 and history[1][0] <= now - window:
                 history.popleft()
             base = history[0][1] if history[0][0] <= now - window else 0
-            if count - base < rules.question_count or q.get("answered") or q.get("answered_ms"):
+            key = q.get("key") or question_key(text)
+            answered_ms = (doc.get("answered") or {}).get(key)
+            if count - base < rules.question_count or (answered_ms and (q.get("last") or 0) <= answered_ms):
                 continue
             seg, title = where(doc)
-            out.append(Alert(f"question/{question_key(text)}", "question", "warn",
+            out.append(Alert(f"question/{key}", "question", "warn",
                              f"觀眾問了 {count - base} 次還沒回答：「{text}」，正在{title}", seg, now))
         return out
 

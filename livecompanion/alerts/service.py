@@ -121,7 +121,12 @@ class AlertService:
         watch = self._watch.setdefault(stream_id, RoomWatch())
         found = show_alerts(doc, rules, plan, now)
         found += watch.asked_questions(rules, doc, watch.stream_ts or now)
-        found += source_silence(await self.sources.ages(stream_id), doc, rules, now)
+        ages = await self.sources.ages(stream_id)
+        for src in (doc.get("sources") or {}).values():  # bridges that announce themselves (issue 19)
+            name = "{} {}".format(src.get("platform") or "?", src.get("room") or "").strip()
+            if src.get("connected") and src.get("last_event_ms"):
+                ages[name] = max(ages.pop(src.get("platform"), 0), int(src["last_event_ms"]))
+        found += source_silence(ages, doc, rules, now)
         return await self._raise(stream_id, found)
 
     async def ack(self, stream_id: str, key: str) -> dict[str, Any]:

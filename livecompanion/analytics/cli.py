@@ -55,6 +55,7 @@ def build_report_from_file(
     progress: bool = False,
     flash_sales: Iterable[dict[str, Any]] | None = None,
     lotteries: Iterable[dict[str, Any]] | None = None,
+    history: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Read the log and compute its report. `on_error(line, reason)` hears of each bad line.
     Raises ReportError when no line was valid."""
@@ -72,7 +73,7 @@ def build_report_from_file(
             raise ReportError(f"{events}: error: no valid event in the file"
                               + (f" ({errors} bad)" if errors else " (it is empty)"))
         return report_from_table(table, script, flash_sales=flash_sales, lotteries=lotteries,
-                                 pseudonymizer=pseudonymizer)
+                                 pseudonymizer=pseudonymizer, history=history)
 
 
 def _read_with_progress(path: Path, note: Callable[[int, str], None]) -> EventTable:
@@ -126,8 +127,9 @@ def _write_bytes(data: bytes, output: Path | None) -> None:
 
 
 def run_report(events: Path, script: Path | None, format: str = "json", output: Path | None = None,
-               *, pseudonym_key: str | None = None) -> int:
-    """The `report` command; returns the exit code."""
+               *, pseudonym_key: str | None = None, history: Iterable[Path] = ()) -> int:
+    """The `report` command; returns the exit code. `history`: logs of earlier streams (their bad
+    lines are skipped silently: they are reported when those logs are reported themselves)."""
     label = str(events)
 
     def on_error(line: int, reason: str) -> None:
@@ -140,8 +142,14 @@ def run_report(events: Path, script: Path | None, format: str = "json", output: 
             raise ReportError(f"{label}: error: no such file")
         loaded = load_script(script) if script is not None else None
         progress = sys.stderr.isatty() and events.stat().st_size >= _PROGRESS_MIN_BYTES
-        report = build_report_from_file(events, loaded, pseudonymizer=default_pseudonymizer(pseudonym_key),
-                                        on_error=on_error, progress=progress)
+        alias = default_pseudonymizer(pseudonym_key)
+        earlier = []
+        for path in history:
+            if not path.is_file():
+                raise ReportError(f"{path}: error: no such file (--history)")
+            earlier.append(build_report_from_file(path, None, pseudonymizer=alias))
+        report = build_report_from_file(events, loaded, pseudonymizer=alias, on_error=on_error, progress=progress,
+                                        history=earlier)
         write_output(report, format, output)
     except ReportError as exc:
         print(str(exc), file=sys.stderr)
@@ -158,10 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--script", type=Path, help="the stream's live script (YAML)")
     ap.add_argument("--format", choices=FORMATS, default="json")
     ap.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    ap.add_argument("--history", type=Path, action="append", default=[], metavar="FILE",
+                    help="event log of an earlier stream to compare with (repeat for each)")
     ap.add_argument("--pseudonym-key", help="key of the viewer pseudonyms (default: "
                                             "$LIVECOMPANION_PSEUDONYM_KEY, else the install's key)")
     args = ap.parse_args(argv)
-    return run_report(args.events, args.script, args.format, args.output, pseudonym_key=args.pseudonym_key)
+    return run_report(args.events, args.script, args.format, args.output, pseudonym_key=args.pseudonym_key,
+                      history=args.history)
 
 
 if __name__ == "__main__":

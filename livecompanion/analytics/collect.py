@@ -30,6 +30,7 @@ from typing import Any
 from livecompanion.analytics.columns import COLUMN_OF, EventTable
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents
 from livecompanion.analytics.dedupe import copies_to_drop, repeated_values
+from livecompanion.analytics.sources import SourceTally
 from livecompanion.events import parse_event
 from livecompanion.events.limits import (
     MAX_COUNT,
@@ -54,6 +55,7 @@ _TEXT_CACHE = 200_000  # distinct comment texts remembered as valid (and shared)
 _FAST = {"impression": _IMPRESSION, "enter": _ENTER, "leave": _LEAVE, "viewer_count": _VIEWER_COUNT,
          "comment": _COMMENT, "like": _LIKE, "share": _SHARE, "follow": _FOLLOW,
          "product_impression": _PRODUCT_IMPRESSION, "product_click": _PRODUCT_CLICK, "order": _ORDER}
+_NAMES = tuple(_FAST)  # code -> event type
 _STATUSES = frozenset(ORDER_STATUSES)
 # The columns the loop fills itself, in the order of its local "newest ts" variables.
 _FAST_COLUMNS = ("impressions", "stays", "viewer_counts", "comments", "likes", "shares", "follows",
@@ -98,6 +100,7 @@ class Collector:
         self._users: dict[str, str] = {}
         self._texts: dict[str, str] = {}
         self._skus: dict[str, str] = {}
+        self.sources = SourceTally()  # per platform, for the report's data_quality
 
     def add_lines(self, lines: Iterable[bytes], on_error: OnError, first_line: int = 1) -> None:
         """NDJSON lines (bytes, each one event or blank); positions are line numbers."""
@@ -132,6 +135,8 @@ class Collector:
             value = int(kind == "enter")
         elif kind in ("product_impression", "product_click"):
             value = self._skus.setdefault(event.sku, event.sku)
+        elif kind == "product_explain":
+            value = (self._skus.setdefault(event.sku, event.sku), event.action)
         else:
             value = None
         name = COLUMN_OF[kind]
@@ -150,9 +155,14 @@ class Collector:
             event, reason = self._parsed(raw)
         if event is None:
             self._event_ids.append(None)  # no event at this input position
+            self.sources.no_event += 1
             if reason:
                 on_error(pos, reason)
+                platform = raw.get("platform") if type(raw) is dict else None
+                self.sources.reject(platform if type(platform) is str else None)
             return False
+        if event.platform != self.sources.main:
+            self.sources.other(seq, event.type, event.ts, event.id is None, event.platform)
         return self.add_event(event, seq) in _FAST_COLUMNS
 
     def _parsed(self, raw: Any) -> tuple[Any, str | None]:
@@ -217,7 +227,10 @@ class Collector:
         shift = self._seq - first
         event_ids = self._event_ids
         event_id = event_ids.append
+        sources = self.sources
+        other = sources.other
         for batch in batches:
+            main = sources.main_of(batch)  # the usual platform: others are tallied one by one
             for raw in batch:
                 seq += 1
                 try:
@@ -230,6 +243,7 @@ class Collector:
                     known = users_get(user)
                 except (AttributeError, TypeError):  # not an object, or a list where a name should be
                     kind = None
+                    platform = main
                 else:
                     if ts is None and received is not None:
                         ts = received
@@ -399,12 +413,16 @@ class Collector:
                 elif again:
                     resent += 1  # the first one stays
                     event_id(None)
+                    sources.resent(platform if type(platform) is str else None)
                 else:
                     event_id(eid)
                     last_id, last_ts = eid, ts
+                    if platform != main:
+                        other(seq, _NAMES[kind], ts, eid is None, platform)
         self._seq = seq + 1
         self._last = (last_id, last_ts)
         self._resent += resent
+        sources.no_event += resent
 
     def finish(self) -> EventTable:
         """The table, sorted and without repeated events; the collector is spent."""
@@ -415,8 +433,10 @@ class Collector:
         if len(ids) != self._seq:
             raise AssertionError(f"{len(ids)} ids for {self._seq} input positions")
         dropped = copies_to_drop(t.columns, ids)
+        self.sources.settle(t, ids, dropped)
         del ids
         t.duplicates = self._resent + sum(map(len, dropped.values()))
         for name, column in t.columns.items():
             column.settle(dropped.get(name, set()))
+        t.sources = self.sources
         return t

@@ -33,6 +33,7 @@ VALUES: dict[str, tuple[bool, str | None]] = {
     "product_clicks": (True, "list"),  # sku
     "orders": (True, "list"),  # (order_id, sku, qty, amount in cents, status)
     "segments": (False, "list"),  # segment id
+    "explains": (True, "list"),  # (sku, action): product_explain, 講解 start or stop
     "alerts": (False, "list"),  # (key, kind, level, text, acked): 場控 alerts, marked, never counted
 }
 KINDS = tuple(VALUES)
@@ -43,7 +44,7 @@ COLUMN_OF = {  # event type -> its column
     "impression": "impressions", "enter": "stays", "leave": "stays", "viewer_count": "viewer_counts",
     "comment": "comments", "like": "likes", "share": "shares", "follow": "follows",
     "product_impression": "product_impressions", "product_click": "product_clicks",
-    "order": "orders", "segment": "segments", "alert": "alerts",
+    "order": "orders", "segment": "segments", "product_explain": "explains", "alert": "alerts",
 }
 # An event that would move more rows than this to be inserted in place is put aside and merged in
 # at the end (moving them costs a memory copy per part of the column).
@@ -197,11 +198,12 @@ class EventTable:
     """A stream's accepted events: `columns[name]` for each name of `KINDS`, each sorted by ts
     (ties in input order), and how many repeated events were left out."""
 
-    __slots__ = ("columns", "duplicates")
+    __slots__ = ("columns", "duplicates", "sources")
 
     def __init__(self) -> None:
         self.columns: dict[str, Column] = {name: Column(name) for name in KINDS}
         self.duplicates = 0
+        self.sources: Any = None  # `sources.SourceTally` of the collector, when it made the table
 
     def __len__(self) -> int:
         return sum(len(c) for name, c in self.columns.items() if name not in MARKS)
@@ -232,4 +234,5 @@ class EventTable:
     product_clicks = property(lambda self: self.columns["product_clicks"].rows())
     orders = property(lambda self: self.columns["orders"].rows())
     segments = property(lambda self: self.columns["segments"].rows())
+    explains = property(lambda self: self.columns["explains"].rows())
     alerts = property(lambda self: self.columns["alerts"].rows())

@@ -11,7 +11,8 @@ from typing import Any
 SIDE_BY_SIDE_KEYS = (
     "gmv", "orders", "buyer_uv", "viewer_uv", "views", "peak_viewers", "avg_watch_seconds", "gpm", "uv_value",
     "aov", "enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
-    "watch_conversion_rate", "interaction_rate", "follow_rate", "opm",
+    "watch_conversion_rate", "interaction_rate", "follow_rate", "opm", "product_clicks", "ctor", "watch_click_rate",
+    "pcu", "acu",
 )
 RATE_KEYS = ("enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
              "watch_conversion_rate", "interaction_rate")

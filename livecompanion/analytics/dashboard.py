@@ -24,8 +24,14 @@ CARDS = (  # (key, label, format)
     ("aov", "客單價 AOV", "money2"), ("buyer_uv", "成交人數 buyers", "int"),
     ("avg_watch_seconds", "人均觀看 avg watch", "duration"), ("peak_viewers", "最高在線 peak viewers", "int"),
     ("interaction_rate", "互動率 interaction", "pct"), ("follow_rate", "關注率 follow", "pct"),
-    ("opm", "每分鐘訂單 OPM", "num2"),
+    ("opm", "每分鐘訂單 OPM", "num2"), ("pcu", "平台最高在線 PCU", "int"), ("acu", "平均在線 ACU", "num2"),
+    ("ctor", "點擊-訂單率 CTOR", "pct"), ("watch_click_rate", "觀看-點擊率 watch→click", "pct"),
 )
+MARKER_GLYPHS = {"triangle-right": "▶", "diamond": "◆", "star": "★", "triangle-up": "▲", "x": "✕",
+                 "triangle-down": "▼", "circle": "●", "line-ns": "┃", "hexagram": "✶"}
+# How a figure was obtained, as the dashboard marks it (see docs/report.md and data_quality).
+BASIS_LABELS = {"measured": ("實測", "measured"), "estimate": ("估算", "estimate"),
+                "platform": ("平台", "platform count")}
 METRIC_LABELS = {
     "exposure_uv": "曝光人數 exposure UV", "viewer_uv": "觀看人數 viewers", "views": "觀看次數 views",
     "product_exposure_uv": "商品曝光人數", "product_click_uv": "商品點擊人數", "buyer_uv": "成交人數 buyers",
@@ -34,10 +40,12 @@ METRIC_LABELS = {
     "gmv": "成交金額 GMV", "items_sold": "成交件數 items", "refund_amount": "退款金額 refunds", "gpm": "GPM",
     "uv_value": "UV價值", "aov": "客單價 AOV", "avg_watch_seconds": "人均觀看時長", "peak_viewers": "最高在線",
     "comments": "評論數 comments", "likes": "點讚數 likes", "interaction_rate": "互動率", "follow_rate": "關注率",
-    "opm": "每分鐘訂單 OPM",
+    "opm": "每分鐘訂單 OPM", "product_clicks": "商品點擊次數 clicks", "ctor": "點擊-訂單率 CTOR",
+    "watch_click_rate": "觀看-點擊率", "pcu": "平台最高在線 PCU", "viewer_seconds": "平台在線人秒 viewer-seconds",
+    "acu": "平均在線 ACU",
 }
 PCT_KEYS = {"enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
-            "watch_conversion_rate", "interaction_rate", "follow_rate"}
+            "watch_conversion_rate", "interaction_rate", "follow_rate", "ctor", "watch_click_rate"}
 MONEY_KEYS = {"gmv", "refund_amount", "gpm", "uv_value", "aov"}
 
 
@@ -47,7 +55,7 @@ def fmt(value: Any, kind: str = "auto", key: str | None = None) -> str:
         return "—"
     if kind == "auto":
         kind = "pct" if key in PCT_KEYS else "money2" if key in MONEY_KEYS else (
-            "duration" if key == "avg_watch_seconds" else "num2" if key == "opm" else "int")
+            "duration" if key == "avg_watch_seconds" else "num2" if key in ("opm", "acu") else "int")
     if kind == "pct":
         return f"{value * 100:.1f}%"
     if kind == "money":
@@ -175,6 +183,25 @@ def _target_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _history_card(report: dict[str, Any], key: str, kind: str) -> dict[str, Any]:
+    """The card's history line: the earlier streams' median and best quarter, and where this one is."""
+    h = ((report.get("history") or {}).get("figures") or {}).get(key) or {}
+    if not h.get("n"):
+        return {"median": None}
+    return {"median": fmt(h["median"], kind), "best_quarter": fmt(h["best_quarter"], kind),
+            "in_best_quarter": h.get("in_best_quarter"), "vs_median": h.get("vs_median")}
+
+
+def basis_of(report: dict[str, Any], key: str) -> str:
+    """'estimate', 'platform' or 'measured' for a figure of the report (its data_quality says)."""
+    quality = report.get("data_quality") or {}
+    if key in (quality.get("estimated") or ()):
+        return "estimate"
+    if key in (quality.get("from_platform_count") or ()):
+        return "platform"
+    return "measured"
+
+
 def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = None) -> str:
     """The dashboard of one report (from `compute_report`), a complete HTML document."""
     segments = report.get("segments") or []
@@ -182,7 +209,9 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
     targets = report.get("targets") or {}
     cards = [{"key": k, "label": label, "value": fmt(report.get(k), f),
               "target": fmt(targets[k]["target"], f) if k in targets else None,
-              "ratio": targets[k]["ratio"] if k in targets else None} for k, label, f in CARDS]
+              "ratio": targets[k]["ratio"] if k in targets else None, "basis": basis_of(report, k),
+              **_history_card(report, k, f)}
+             for k, label, f in CARDS]
     seg_rows = [{**seg, "n": i + 1, "weakest": i == weakest, "duration_flag": _duration_flag(seg)}
                 for i, seg in enumerate(segments)]
     charts = {"funnel": figures.funnel_figure(report)}
@@ -199,6 +228,9 @@ def render_dashboard_html(report: dict[str, Any], *, page_title: str | None = No
         weakest_rule=WEAKEST_RULES.get(weakest_rule) if weakest_rule else None,
         charts=charts, targets=_target_rows(report), plotly_js=plotly_js(),
         funnel_rates=[(k, METRIC_LABELS[k]) for k in figures.FUNNEL_RATES],
+        basis=lambda key: basis_of(report, key), basis_labels=BASIS_LABELS,
+        marker_legend=[(MARKER_GLYPHS.get(symbol, "●"), colour, label)
+                       for symbol, colour, label in figures.marker_legend()],
     )
 
 

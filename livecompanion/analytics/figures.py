@@ -66,18 +66,70 @@ def funnel_figure(report: dict[str, Any]) -> dict[str, Any]:
     return _layout(fig, 360, title=dict(text="轉化漏斗 Funnel (五維四率)", x=0.01))
 
 
+# Marker kinds on the time charts: (row of the markers strip from the top, symbol, colour, label).
+MARKER_STYLES = {
+    "segment": (0, "triangle-right", "#1f2933", "環節開始 segment"),
+    "cue": (1, "diamond", "#6C5B7B", "提示 cue fired"),
+    "pin": (1, "star", "#C06C84", "置頂 pin"),
+    "flash_sale": (2, "triangle-up", "#E45756", "秒殺開始 flash sale"),
+    "sold_out": (2, "x", "#B22222", "售罄 sold out"),
+    "flash_sale_end": (2, "triangle-down", "#E45756", "秒殺結束 sale end"),
+    "lottery": (3, "circle", "#F58518", "抽獎 lottery draw"),
+    "explain": (4, "line-ns", "#54A24B", "講解 explain"),
+    "alert": (5, "hexagram", "#B9770E", "提醒 alert"),
+}
+_OTHER_MARKER = (5, "circle-open", "#555", "其他 other")
+_STRIP_ROWS = 6
+
+
+def _marker_traces(markers: list[dict[str, Any]]) -> list[go.Scatter]:
+    """One trace per marker kind (a legend entry, a colour), plus one for all 講解 spans as line pieces
+    broken by None: the count of traces does not grow with the stream, and shapes are not used (Plotly
+    lays out shapes in time quadratic in their number)."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for m in markers:
+        by_kind.setdefault(m.get("kind") or "other", []).append(m)
+    traces = []
+    span_x: list[Any] = []
+    span_y: list[Any] = []
+    for kind, items in by_kind.items():
+        level, symbol, colour, label = MARKER_STYLES.get(kind, _OTHER_MARKER)
+        y = _STRIP_ROWS - 0.5 - level
+        traces.append(go.Scatter(
+            x=[local_time(m["at"]) for m in items], y=[y] * len(items), mode="markers", name=label,
+            marker=dict(symbol=symbol, size=11, color=colour, line=dict(width=1.5, color=colour)),
+            text=[plain(m.get("label")) for m in items],
+            hovertemplate="%{x|%H:%M:%S} %{text}<extra></extra>", showlegend=False,
+        ))
+        for n, m in enumerate(items):
+            if m.get("until"):
+                # Back-to-back spans (a start of another product ends the running one) alternate
+                # between two heights, so each one's ends show.
+                lift = 0.35 if n % 2 else 0.0
+                span_x += [local_time(m["at"]), local_time(m["until"]), None]
+                span_y += [y + lift, y + lift, None]
+    if span_x:
+        traces.append(go.Scatter(x=span_x, y=span_y, mode="lines", line=dict(color="#54A24B", width=5),
+                                 hoverinfo="skip", showlegend=False, opacity=0.6))
+    return traces
+
+
 def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
-    """Per-minute curves under a timeline of the segments; each segment is also a band coloured by
-    its kind across the curves."""
+    """Per-minute curves under a timeline of the segments and a strip of markers (segment starts,
+    cues, pins, flash sales, lottery draws, 講解 spans, alerts); each segment is also a band coloured
+    by its kind across the curves. Shapes and annotations are built as lists and set once (one band
+    and one bar per segment), so the page's cost grows linearly with the segments."""
     minutes = report.get("minutes") or []
     x = [local_time(m["start"]) for m in minutes]
     end = local_time(report["end"]) if report.get("end") else None
-    rows = (("viewers", "在線 viewers in room", "#4C78A8"), ("comments", "評論 comments", "#F58518"),
+    by_activity = report.get("avg_watch_method") == "online_count"
+    in_room = "在場 present (估算 est., by activity)" if by_activity else "在線 viewers in room"
+    rows = (("viewers", in_room, "#4C78A8"), ("comments", "評論 comments", "#F58518"),
             ("orders", "訂單 orders", "#54A24B"), ("gmv", "成交額 GMV", "#E45756"))
-    fig = make_subplots(rows=5, cols=1, shared_xaxes=True, vertical_spacing=0.035,
-                        row_heights=[0.08, 0.23, 0.23, 0.23, 0.23],
-                        subplot_titles=["環節 segments", *(label for _, label, _ in rows)])
-    for i, (key, label, colour) in enumerate(rows, start=2):
+    fig = make_subplots(rows=6, cols=1, shared_xaxes=True, vertical_spacing=0.03,
+                        row_heights=[0.07, 0.11, 0.205, 0.205, 0.205, 0.205],
+                        subplot_titles=["環節 segments", "事件 markers", *(label for _, label, _ in rows)])
+    for i, (key, label, colour) in enumerate(rows, start=3):
         y = [m.get(key) for m in minutes]
         # A step holds each minute's value to the next minute; the last one to the stream's end.
         fig.add_trace(go.Scatter(x=x + ([end] if end and y else []), y=y + (y[-1:] if end else []),
@@ -86,19 +138,27 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
                       row=i, col=1)
     online = [m.get("online") for m in minutes]
     if any(v is not None for v in online):
-        fig.add_trace(go.Scatter(x=x, y=online, name="平台在線 platform count", mode="lines",
-                                 line=dict(color="#9D9D9D", width=1, dash="dot"), connectgaps=True,
+        # The count holding at each minute's start, held to the next minute (the last to the end).
+        fig.add_trace(go.Scatter(x=x + ([end] if end else []), y=online + (online[-1:] if end else []),
+                                 name="平台在線 platform count", mode="lines",
+                                 line=dict(color="#2E2E2E", width=1.5, dash="dot", shape="hv"),
                                  hovertemplate="%{x|%H:%M} 平台在線 platform: %{y:,}<extra></extra>"),
-                      row=2, col=1)
+                      row=3, col=1)
+    for trace in _marker_traces(report.get("markers") or []):
+        fig.add_trace(trace, row=2, col=1)
     segments = report.get("segments") or []
     span = (datetime.fromisoformat(report["end"]) - datetime.fromisoformat(report["start"])).total_seconds() \
         if report.get("start") else 0
+    shapes: list[dict[str, Any]] = []
+    annotations = list(fig.layout.annotations)  # the subplot titles
     for n, seg in enumerate(segments, start=1):
         colour = KIND_COLOURS.get(seg.get("kind"), KIND_COLOURS[None])
         x0, x1 = local_time(seg["start"]), local_time(seg["end"])
-        fig.add_vrect(x0=x0, x1=x1, row="all", col=1, fillcolor=colour, opacity=0.13, line_width=0, layer="below")
-        fig.add_shape(type="rect", x0=x0, x1=x1, y0=0, y1=1, row=1, col=1, fillcolor=colour,
-                      line=dict(color="white", width=1))
+        # One band behind every row (paper height), one bar in the timeline row.
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, fillcolor=colour,
+                           opacity=0.10, line_width=0, layer="below"))
+        shapes.append(dict(type="rect", xref="x", yref="y", x0=x0, x1=x1, y0=0, y1=1, fillcolor=colour,
+                           line=dict(color="white", width=1)))
         # The name fits the bar's width (about 1/110 of the chart per character).
         share = (seg.get("actual_seconds") or 0) / span if span else 0
         name = f"{n}. {seg.get('title') or seg.get('id')}"
@@ -106,12 +166,20 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
         shown = name if len(name) <= room else (name[: max(1, room - 1)] + "…" if room > 2 else str(n))
         mid = datetime.fromisoformat(seg["start"]) + (datetime.fromisoformat(seg["end"]) -
                                                        datetime.fromisoformat(seg["start"])) / 2
-        fig.add_annotation(x=mid.strftime("%Y-%m-%d %H:%M:%S.%f"), y=0.5, row=1, col=1, showarrow=False,
-                           text=plain(shown), hovertext=plain(name), font=dict(size=12, color="white"))
-    fig.update_xaxes(type="date")  # row 1 has no trace to tell Plotly its axis holds times
+        annotations.append(dict(x=mid.strftime("%Y-%m-%d %H:%M:%S.%f"), y=0.5, xref="x", yref="y",
+                                showarrow=False, text=plain(shown), hovertext=plain(name),
+                                font=dict(size=12, color="white")))
+    fig.update_xaxes(type="date")  # rows without a trace must still know their axis holds times
     fig.update_yaxes(gridcolor="#eee", rangemode="tozero")
     fig.update_yaxes(visible=False, range=[0, 1], fixedrange=True, row=1, col=1)
-    return _layout(fig, 820, showlegend=False, hovermode="x unified", margin=dict(l=60, r=20, t=30, b=40))
+    fig.update_yaxes(visible=False, range=[0, _STRIP_ROWS + 1], fixedrange=True, row=2, col=1)  # room for its title
+    return _layout(fig, 900, showlegend=False, hovermode="closest", shapes=shapes, annotations=annotations,
+                   margin=dict(l=60, r=20, t=30, b=40))
+
+
+def marker_legend() -> list[tuple[str, str, str]]:
+    """(symbol, colour, label) of each marker kind, for the page's legend."""
+    return [(symbol, colour, label) for _, symbol, colour, label in MARKER_STYLES.values()]
 
 
 def segments_gpm_figure(report: dict[str, Any], weakest: int | None) -> dict[str, Any]:

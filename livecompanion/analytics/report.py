@@ -21,10 +21,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from livecompanion.analytics.collect import Collector, EventTable, gc_paused
+from livecompanion.analytics.explains import explain_summary
 from livecompanion.analytics.extras import flash_sale_summary, lottery_summary, to_ms
-from livecompanion.analytics.metrics import KEYS, merge, money, ratio, window_metrics
+from livecompanion.analytics.history import history_of
+from livecompanion.analytics.markers import report_markers
+from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
+from livecompanion.analytics.metrics import window_metrics as metrics_of
 from livecompanion.analytics.pseudonym import Pseudonymizer, default_pseudonymizer
+from livecompanion.analytics.quality import data_quality
 from livecompanion.analytics.questions import Grouper, top_questions
+from livecompanion.analytics.summary import build_summary
 from livecompanion.analytics.windows import MINUTE_MS, Scan, Window, scan
 from livecompanion.shops.quality import shop_orders_quality
 from livecompanion.shops.reconcile import reconcile
@@ -53,6 +59,8 @@ def compute_report(
     question_grouper: Grouper | None = None,
     questions_limit: int = 20,
     errors: list[tuple[int, str]] | None = None,
+    markers: Iterable[dict[str, Any]] | None = None,
+    history: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The report of a stream, JSON-ready.
 
@@ -60,7 +68,9 @@ def compute_report(
     `errors`, listed as (index, reason)) or typed events of `livecompanion.events`, in input order.
     `script`: a `livecompanion.scripts.Script` or None. `flash_sales`, `lotteries`: the service's
     records of them (see `extras`). `received_ms`: the time given to events without `ts` (at
-    ingest, the receive time); None rejects them. `question_grouper`: see `questions`.
+    ingest, the receive time); None rejects them. `question_grouper`: see `questions`. `markers`:
+    more markers for the time charts (see `markers`), e.g. the cues fired. `history`: the reports of
+    earlier streams, for `history` (see `history`) and the summary.
     """
     collector = Collector(received_ms)
     # One pause for the whole computation: records made while the collector is paused stay in the
@@ -69,7 +79,7 @@ def compute_report(
         collector.add_values(events, (lambda i, r: errors.append((i, r))) if errors is not None else _ignore)
         return report_from_table(collector.finish(), script, flash_sales=flash_sales, lotteries=lotteries,
                                  pseudonymizer=pseudonymizer, question_grouper=question_grouper,
-                                 questions_limit=questions_limit)
+                                 questions_limit=questions_limit, markers=markers, history=history)
 
 
 def _ignore(_pos: int, _reason: str) -> None:
@@ -85,6 +95,8 @@ def report_from_table(
     pseudonymizer: Pseudonymizer | None = None,
     question_grouper: Grouper | None = None,
     questions_limit: int = 20,
+    markers: Iterable[dict[str, Any]] | None = None,
+    history: Iterable[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """As `compute_report`, from collected events (`collect.Collector.finish()`)."""
     alias = pseudonymizer or default_pseudonymizer()
@@ -94,6 +106,10 @@ def report_from_table(
         report = _layout(result, script, clock, alias, len(table), table.duplicates, list(flash_sales or ()),
                          list(lotteries or ()), question_grouper, questions_limit)
         report["shop_orders"] = shop_orders_quality(table)  # livecompanion/shops/quality.py
+        report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
+        report["markers"] = report_markers(report, markers or (), clock.iso)
+        report["history"] = history_of(report, history or ())
+        report["summary"] = build_summary(report)
         return report
 
 
@@ -113,6 +129,12 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
     }
     # The scan sets start and end together: both or neither.
     whole = Window(0, 0) if sc.start is None or sc.end is None else merge(sc.windows, sc.start, sc.end)
+    method = STAYS if sc.presence == "stays" else ONLINE_COUNT
+
+    def window_metrics(w: Window) -> dict[str, Any]:
+        return metrics_of(w, method)
+
+    report["avg_watch_method"] = method
     report.update(window_metrics(whole))
 
     by_id = {s.id: s for s in getattr(script, "segments", None) or ()}
@@ -165,12 +187,14 @@ def _layout(sc: Scan, script: Any | None, clock: _Clock, alias: Pseudonymizer, e
     report["lotteries"] = [lottery_summary(x, alias=alias, iso=clock.iso, segment_at=segment_at)
                            for x in lotteries]
     report["questions"] = [
-        {"text": q.text, "count": q.count, "first_at": clock.iso(q.first_ts),
+        {"text": q.text, "count": q.count, "asks": q.asks, "first_at": clock.iso(q.first_ts),
          "segment": segment_at(q.first_ts), "askers": [alias(a) for a in q.askers]}
         for q in top_questions(sc.comment_counts, sc.comments, questions_limit, grouper)
     ]
     report["targets"] = _targets(script, report)
     report["products"] = _products(sc, script)
+    report["explains"], report["explained_products"] = explain_summary(
+        sc, clock.iso, lambda sku: _product_name(script, sku))
     buyers = Counter(p.user for p in sc.paid)
     report["repeat_buyers"] = sum(1 for n in buyers.values() if n > 1)
     report["warnings"] = warnings

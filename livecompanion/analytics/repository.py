@@ -7,6 +7,7 @@ The stream's row and the sales and lottery records come through their own domain
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import select
@@ -23,11 +24,13 @@ class ReportRepository:
 
     async def event_bodies(self, stream_id: str) -> list[dict[str, Any]]:
         """Every event of the stream in arrival order (the report's "input order" for ties)."""
-        bodies: list[dict[str, Any]] = []
+        return [body async for body in self.streamed_bodies(stream_id)]
+
+    async def streamed_bodies(self, stream_id: str) -> AsyncIterator[dict[str, Any]]:
+        """The same, one at a time from a server-side cursor: memory holds one batch, not the log."""
         result: AsyncScalarResult[dict[str, Any]] = await self.session.stream_scalars(
             select(EventRow.body).where(EventRow.stream_id == stream_id).order_by(EventRow.seq)
             .execution_options(yield_per=BATCH)
         )
         async for body in result:
-            bodies.append(body)
-        return bodies
+            yield body

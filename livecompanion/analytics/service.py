@@ -7,18 +7,51 @@ repository, on a session opened here); the maths stays in `report`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from livecompanion.analytics.markers import cue_markers
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
 from livecompanion.analytics.repository import ReportRepository
+from livecompanion.analytics.silence import source_silence
 from livecompanion.errors import NotFound
 from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
+
+CHUNK_BYTES = 64 << 10  # NDJSON sent in pieces of about this size
+
+
+async def event_log(services: Core, stream_id: str) -> AsyncIterator[bytes]:
+    """The stream's stored event log as NDJSON (contract section 2), in the order stored, in pieces
+    of about CHUNK_BYTES: rows come from a server-side cursor a batch at a time, so memory holds one
+    batch, never the log. NotFound (before the first piece) when there is no such stream."""
+    async with services.db.session() as session:
+        if not await StreamRepository(session).exists(stream_id):
+            raise NotFound(f"no stream '{stream_id}'")
+    return _event_lines(services, stream_id)
+
+
+async def _event_lines(services: Core, stream_id: str) -> AsyncIterator[bytes]:
+    dumps = orjson.dumps
+    async with services.db.session() as session:
+        piece: list[bytes] = []
+        size = 0
+        async for body in ReportRepository(session).streamed_bodies(stream_id):
+            line = dumps(body)
+            piece.append(line)
+            size += len(line) + 1
+            if size >= CHUNK_BYTES:
+                yield b"\n".join(piece) + b"\n"
+                piece, size = [], 0
+        if piece:
+            yield b"\n".join(piece) + b"\n"
 
 
 async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
@@ -27,22 +60,31 @@ async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
         return await ReportRepository(session).event_bodies(stream_id)
 
 
-async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
+async def stream_report(services: Core, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
+    """The report of a stored stream; with `with_history`, against the streams created before it."""
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
-        row = await StreamRepository(session).get(stream_id)
+        repo = StreamRepository(session)
+        row = await repo.get(stream_id)
+        ids = await repo.ids(archived=False) if with_history else []  # archived ones are no history
     if row is None:
         raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
+    # History: the streams created before this one, each computed afresh from its events (a team's
+    # history is tens of streams; a report of a big one takes seconds).
+    before = ids[:ids.index(stream_id)] if stream_id in ids else []
+    earlier = [await stream_report(services, other, with_history=False) for other in before]
     events = await stored_events(services, stream_id)
     records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
     report = await asyncio.to_thread(
         partial(compute_report, events, script, pseudonymizer=pseudonymizer,
-                flash_sales=records["flash_sales"], lotteries=records["lotteries"]),
+                flash_sales=records["flash_sales"], lotteries=records["lotteries"],
+                markers=cue_markers(row.fired_cues or {}, script), history=earlier),
     )
+    report["source_silence"] = await asyncio.to_thread(source_silence, events)
     report["stream_id"] = stream_id
     report.setdefault("title", row.title)
     return report
@@ -50,5 +92,5 @@ async def stream_report(services: Core, stream_id: str) -> dict[str, Any]:
 
 async def all_reports(services: Core) -> list[dict[str, Any]]:
     async with services.db.session() as session:
-        ids = await StreamRepository(session).ids()
-    return [await stream_report(services, stream_id) for stream_id in ids]
+        ids = await StreamRepository(session).ids(archived=False)  # archived ones stay out of comparisons
+    return [await stream_report(services, stream_id, with_history=False) for stream_id in ids]

@@ -26,11 +26,14 @@ from itertools import pairwise
 from typing import Any
 
 from livecompanion.analytics.columns import Column, EventTable
+from livecompanion.analytics.online import Held, Steps
 
 MINUTE_MS = 60_000
 # A stream longer than this (about 35 days) almost surely holds an event with a wrong ts; its
 # per-minute table is left out rather than filling memory with empty minutes.
 MAX_MINUTES = 50_000
+# The events that put their user in the room, when presence is counted by activity (no `leave`).
+ACTIVITY_COLUMNS = ("stays", "comments", "likes", "shares", "follows", "product_impressions", "product_clicks")
 
 
 @dataclass(slots=True)
@@ -54,6 +57,8 @@ class Window:
     gmv_cents: int = 0
     items_sold: int = 0
     refund_cents: int = 0
+    product_clicks: int = 0
+    online: Held = field(default_factory=Held)  # the platform count on the window
 
 
 @dataclass(slots=True)
@@ -72,13 +77,13 @@ class PaidOrder:
 @dataclass(slots=True)
 class Minutes:
     count: int
-    viewers: list[int]  # users in the room at the minute's start
+    viewers: list[int]  # users in the room at the minute's start (by activity: users present in it)
     comments: list[int]
     likes: list[int]
     views: list[int]
     orders: list[int]
     gmv_cents: list[int]
-    online: list[int | None]  # the platform's last viewer_count in the minute
+    online: list[int | None]  # the platform count holding at the minute's start
 
 
 @dataclass(slots=True)
@@ -92,6 +97,10 @@ class Scan:
     comments: Rows  # (ts, user, text), for details of the questions
     sku_exposure: dict[str, set[str]]
     sku_clickers: dict[str, set[str]]
+    # "stays" when the log holds a `leave` event, else "activity" (see `present_by_activity`)
+    presence: str = "stays"
+    steps: Steps | None = None  # the platform count
+    columns: dict[str, Column] = field(default_factory=dict)  # the table's, for the rarer views
 
     def window_at(self, ts: int) -> int:
         return bisect_right([w.start for w in self.windows], ts) - 1
@@ -127,7 +136,7 @@ class Rows:
 
 def _empty_scan() -> Scan:
     return Scan(None, None, [], Minutes(0, [], [], [], [], [], [], []), [], Counter(), Rows(Column("comments")),
-                {}, {})
+                {}, {}, "activity")
 
 
 def scan(t: EventTable) -> Scan:
@@ -164,19 +173,26 @@ def scan(t: EventTable) -> Scan:
         w.interacting.update(likers[j], sharers[j], w.followers)
         w.likes = sum(like_counts[j])
         w.views = sum(enters[j])  # 1 for an enter
+        w.product_clicks = len(clickers[j])
 
     n_min = max(1, -(-(end - start) // MINUTE_MS))
     if n_min > MAX_MINUTES:
         n_min = 0
     stays, likes, viewer_counts = c["stays"], c["likes"], c["viewer_counts"]
     minute_viewers = _stays(stays, windows, starts, ends, start, end, n_min)
+    steps = Steps(viewer_counts.ts, viewer_counts.values, end)
+    last = len(windows) - 1
+    for j, w in enumerate(windows):
+        w.online = steps.on(w.start, w.end, j == last)
+    leaves = 0 in stays.values
+    if not leaves:
+        minute_viewers = present_by_activity(c, windows, parts("stays"), start, n_min)
     paid = _orders(c["orders"], windows, starts, start, n_min)
 
     m_bounds = [start + k * MINUTE_MS for k in range(1, n_min)]
     c_cut = _cuts(c["comments"].ts, m_bounds)
     l_cut = _cuts(likes.ts, m_bounds)
     s_cut = _cuts(stays.ts, m_bounds)
-    v_cut = _cuts(viewer_counts.ts, m_bounds)
     m_orders, m_gmv = [0] * n_min, [0] * n_min
     for p in paid if n_min else ():
         m_orders[p.minute] += 1
@@ -187,7 +203,7 @@ def scan(t: EventTable) -> Scan:
         [sum(likes.values[l_cut[k]:l_cut[k + 1]]) for k in range(n_min)],
         [sum(stays.values[s_cut[k]:s_cut[k + 1]]) for k in range(n_min)],
         m_orders, m_gmv,
-        [viewer_counts.values[v_cut[k + 1] - 1] if v_cut[k + 1] > v_cut[k] else None for k in range(n_min)],
+        [steps.at(start + k * MINUTE_MS) for k in range(n_min)],
     )
 
     sku_exposure: dict[str, set[str]] = {}
@@ -198,7 +214,33 @@ def scan(t: EventTable) -> Scan:
         sku_clickers.setdefault(sku, set()).add(user)
     comments = c["comments"]
     return Scan(start, end, windows, minutes, paid, Counter(comments.values), Rows(comments),
-                sku_exposure, sku_clickers)
+                sku_exposure, sku_clickers, "stays" if leaves else "activity", steps, c)
+
+
+def present_by_activity(c: dict[str, Column], windows: list[Window], entered: list[Any], start: int,
+                        n_min: int) -> list[int]:
+    """A log without `leave` events (docs/report.md, "Presence without leave"): a user is in the room
+    during a window or a minute when they entered or did something only a viewer in the room can do
+    in it (comment, like, share, follow, see or click a product card). Replaces each window's
+    viewers; returns the users present in each minute."""
+    for j, w in enumerate(windows):
+        present = set(entered[j])
+        present |= w.interacting
+        present |= w.product_exposure
+        present |= w.clickers
+        w.viewers = present
+    if not n_min:
+        return []
+    bounds = [start + k * MINUTE_MS for k in range(1, n_min)]
+    per_minute: list[set[str]] = [set() for _ in range(n_min)]
+    for name in ACTIVITY_COLUMNS:
+        column = c[name]
+        cut = _cuts(column.ts, bounds)
+        users = _users(column)
+        for k in range(n_min):
+            if cut[k + 1] > cut[k]:
+                per_minute[k].update(users[cut[k]:cut[k + 1]])
+    return [len(p) for p in per_minute]
 
 
 def _stays(stays: Column, windows: list[Window], starts: list[int], ends: list[int], start: int, end: int,

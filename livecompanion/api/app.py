@@ -12,12 +12,15 @@ from fastapi.staticfiles import StaticFiles
 from livecompanion import __version__, wiring
 from livecompanion.api import (
     alerts,
+    console,
     errors,
+    explain,
     health,
     home,
     ingest,
     live,
     lotteries,
+    obs,
     pages,
     reports,
     sales,
@@ -25,11 +28,12 @@ from livecompanion.api import (
     streams,
     webhooks,
 )
+from livecompanion.api.idempotency import IdempotencyMiddleware
 from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
-ROUTERS = (health, sales, streams, live, pages, home, ingest, webhooks, shop_webhooks, lotteries, reports,
-           alerts)
+ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
+           reports, explain, obs, alerts)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"
@@ -54,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)  # Idempotency-Key on the operator's POSTs
     for module in ROUTERS:
         app.include_router(module.router)
     sales.document_claims(app)

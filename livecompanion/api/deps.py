@@ -6,6 +6,8 @@ A token comes as `Authorization: Bearer TOKEN` or `?token=` for browser sources.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -15,8 +17,8 @@ from livecompanion.core import ROLES, Role
 from livecompanion.errors import Forbidden, Unauthorized
 from livecompanion.wiring import Services
 
-__all__ = ["Role", "allowed", "authorize", "authorize_ws", "get_services", "require", "role_of", "services_of",
-           "token_of"]
+__all__ = ["Role", "allowed", "authorize", "authorize_ws", "get_services", "is_remote", "remote_token", "require",
+           "require_remote", "role_of", "services_of", "token_of"]
 
 
 def services_of(app_state: object) -> Services:
@@ -46,6 +48,20 @@ def role_of(token: str | None, tokens: Mapping[Role, str]) -> Role | None:
     return None
 
 
+def remote_token(tokens: Mapping[Role, str], stream_id: str) -> str:
+    """The phone remote's token for one stream: it drives that stream's teleprompters (and ▶ next)
+    and reads its screens, nothing else. Derived from the operator token, so nothing is stored and
+    a new operator token retires every remote link."""
+    digest = hmac.new(tokens["operator"].encode(), b"remote:" + stream_id.encode(), hashlib.sha256)
+    return "r" + digest.hexdigest()[:31]
+
+
+def is_remote(token: str | None, tokens: Mapping[Role, str], stream_id: str | None) -> bool:
+    if not token or not stream_id or not token.startswith("r"):
+        return False
+    return secrets.compare_digest(token.encode(), remote_token(tokens, stream_id).encode())
+
+
 def allowed(have: Role | None, need: Role) -> bool:
     return have == "operator" or have == need
 
@@ -67,10 +83,28 @@ def require(role: Role) -> Callable[..., Awaitable[Role]]:
     return dependency
 
 
+def require_remote() -> Callable[..., Awaitable[str]]:
+    """The operator, or the phone remote of the stream named in the path."""
+    async def dependency(request: Request, services: Services = Depends(get_services)) -> str:
+        token = token_of(request.headers, request.query_params)
+        if role_of(token, services.tokens) == "operator":
+            return "operator"
+        if is_remote(token, services.tokens, request.path_params.get("stream_id")):
+            return "remote"
+        if not token:
+            raise Unauthorized("a token is required: Authorization: Bearer TOKEN or ?token=")
+        raise Forbidden("this needs the operator token or this stream's remote token")
+
+    return dependency
+
+
 async def authorize_ws(websocket: WebSocket, role: Role) -> bool:
     """Check a socket's token before accepting it; close with 1008 (policy violation) if it fails."""
     services = services_of(websocket.app.state)
-    have = role_of(token_of(websocket.headers, websocket.query_params), services.tokens)
+    token = token_of(websocket.headers, websocket.query_params)
+    have = role_of(token, services.tokens)
+    if role == "viewer" and have is None and is_remote(token, services.tokens, websocket.path_params.get("stream_id")):
+        return True  # the phone remote reads its stream's screens
     if not allowed(have, role):
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=f"this needs the {role} token")
         return False

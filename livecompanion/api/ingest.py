@@ -23,6 +23,7 @@ from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
 from livecompanion.errors import DomainError, TooLarge
 from livecompanion.ingest.service import MAX_BODY_BYTES
 from livecompanion.ingest.socket import serve_ingest
+from livecompanion.ingest.sources import SourceSession
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["ingest"])
@@ -102,7 +103,8 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
 async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
     if not await authorize_ws(websocket, "ingest"):
         return
-    ingest = services_of(websocket.app.state).ingest
+    services = services_of(websocket.app.state)
+    ingest = services.ingest
     await websocket.accept()
     try:
         await ingest.ensure_stream(stream_id)
@@ -121,7 +123,14 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
     async def send(data: bytes) -> None:
         await websocket.send_text(data.decode())
 
+    async def publish_source(stream: str, key: str, entry: dict[str, Any] | None) -> None:
+        from livecompanion.realtime import del_op, set_op
+        from livecompanion.stream import service as stream_service
+
+        op = set_op(["sources", key], entry) if entry is not None else del_op(["sources", key])
+        await stream_service.apply(services, stream, [op])
+
     try:
-        await serve_ingest(ingest, stream_id, receive, send)
+        await serve_ingest(ingest, stream_id, receive, send, source=SourceSession(stream_id, publish_source))
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away; what was acknowledged is stored

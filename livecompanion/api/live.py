@@ -11,11 +11,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
 
-from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.deps import authorize_ws, get_services, require, require_remote, services_of
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
 from livecompanion.realtime.feed import SlowClient, serve_feed
-from livecompanion.stream import service
+from livecompanion.stream import ending, service
 from livecompanion.stream.cues import MAX_TIME_SCALE
 from livecompanion.wiring import Services
 
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["show control"])
 operator = [Depends(require("operator"))]
+remote = [Depends(require_remote())]  # the operator, or the stream's phone remote
 
 
 class _Body(BaseModel):
@@ -65,12 +66,13 @@ class PrompterIn(_Body):
     value: float | None = None
 
 
-@router.post("/api/streams/{stream_id}/segments/next", dependencies=operator, response_model=ShowMoved,
+@router.post("/api/streams/{stream_id}/segments/next", dependencies=remote, response_model=ShowMoved,
              responses=answers(404, 409, 422))
 async def next_segment(stream_id: str, body: Step | None = None,
                        services: Services = Depends(get_services)) -> dict[str, Any]:
-    """Go live with the next segment; the first call starts the stream, the call after the last ends it."""
-    return await service.next_segment(services, stream_id, body.from_index if body else None)
+    """Go live with the next segment; the first call starts the stream, the call after the last ends it
+    (as End does). Allowed to the stream's phone remote too."""
+    return await ending.next_segment(services, stream_id, body.from_index if body else None)
 
 
 @router.post("/api/streams/{stream_id}/segments/previous", dependencies=operator, response_model=ShowMoved,
@@ -90,7 +92,20 @@ async def goto_segment(stream_id: str, body: Goto, services: Services = Depends(
 @router.post("/api/streams/{stream_id}/end", dependencies=operator, response_model=ShowMoved,
              responses=answers(404, 409))
 async def end_stream(stream_id: str, services: Services = Depends(get_services)) -> dict[str, Any]:
-    return await service.end_stream(services, stream_id)
+    """End the show: running sales end at once (later claims 410), countdowns and the pin are
+    cleared, running lotteries draw; later next/previous/goto get 409 `ended` until `reopen`."""
+    return await ending.end_show(services, stream_id)
+
+
+class ReopenIn(_Body):
+    confirm: Literal[True] = Field(description="must be true: reopening an ended show is deliberate")
+
+
+@router.post("/api/streams/{stream_id}/reopen", dependencies=operator, response_model=ShowMoved,
+             responses=answers(404, 409, 422))
+async def reopen_stream(stream_id: str, body: ReopenIn, services: Services = Depends(get_services)) -> dict[str, Any]:
+    """Put an ended show back on air at its last segment. The body `{"confirm": true}` is required."""
+    return await service.reopen_stream(services, stream_id)
 
 
 @router.post("/api/streams/{stream_id}/countdowns", status_code=201, dependencies=operator,
@@ -98,7 +113,8 @@ async def end_stream(stream_id: str, services: Services = Depends(get_services))
 async def start_countdown(stream_id: str, body: CountdownIn,
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Start a countdown: 201 with its `id` and `ends_at` (epoch ms), the same second on every screen."""
-    return await service.start_countdown(services, stream_id, body.seconds, body.label)
+    started = await service.start_countdown(services, stream_id, body.seconds, body.label)
+    return started | {"cue": await service.tick_matching_cue(services, stream_id, "countdown", body.seconds)}
 
 
 @router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator,
@@ -133,7 +149,7 @@ async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool 
                                   body.time_scale if body else 1.0)
 
 
-@router.post("/api/streams/{stream_id}/prompter", dependencies=operator, response_model=PrompterCommand,
+@router.post("/api/streams/{stream_id}/prompter", dependencies=remote, response_model=PrompterCommand,
              responses=answers(404, 422))
 async def prompter(stream_id: str, body: PrompterIn, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Remote control for the stream's teleprompters (play, pause, speed 1-9, back, forward, ...)."""

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
+from livecompanion.stream.service import tick_matching_cue
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])
@@ -39,7 +40,9 @@ OPERATOR = [Depends(require("operator"))]
 @router.post("/api/streams/{stream_id}/lotteries", status_code=201, dependencies=OPERATOR,
              response_model=LotteryScreen, responses=answers(404, 422))
 async def start_lottery(stream_id: str, body: LotteryIn, services: Services = Depends(get_services)) -> Any:
-    return await services.lottery.create(stream_id, **body.model_dump())
+    """Start a lottery; one that matches a due cue of the live segment ticks that cue off (`cue`)."""
+    lottery = await services.lottery.create(stream_id, **body.model_dump())
+    return lottery | {"cue": await tick_matching_cue(services, stream_id, "lottery", body.keyword)}
 
 
 @router.post("/api/streams/{stream_id}/lotteries/{lottery_id}/draw", dependencies=OPERATOR,

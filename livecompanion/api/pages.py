@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from livecompanion.api.deps import Role, allowed, get_services, role_of
+from livecompanion.api.deps import Role, allowed, get_services, is_remote, role_of
 from livecompanion.errors import NotFound
 from livecompanion.storage import streams as repo
 from livecompanion.wiring import Services
@@ -28,6 +28,7 @@ templates = Environment(
 )
 
 NO_CACHE = {"Cache-Control": "no-store"}
+ROLE_NAMES = {"operator": "場控（operator）", "ingest": "接入（ingest）", "viewer": "觀看（viewer）"}
 
 
 def _problem(status: int, title: str, text: str) -> HTMLResponse:
@@ -38,18 +39,29 @@ def _problem(status: int, title: str, text: str) -> HTMLResponse:
 async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
     token = request.query_params.get("token") or ""
     have = role_of(token, services.tokens)
+    if have is None and template == "remote.html" and is_remote(token, services.tokens, stream_id):
+        have = "operator"  # this stream's phone remote: the page may drive its teleprompter
     if have is None:
         return _problem(401, "需要權杖 Token needed",
-                        f"This page needs the {need} token: open it as …/{template.split('.')[0]}?token=TOKEN "
-                        "(the URLs are printed when the service starts).")
+                        f"這個頁面需要{ROLE_NAMES[need]}權杖：用服務啟動時印出的網址打開（…/{template.split('.')[0]}"
+                        f"?token=…）。 This page needs the {need} token (the URLs are printed when the service "
+                        "starts).")
     if not allowed(have, need):
-        return _problem(403, "權限不足 Not allowed", f"This page needs the {need} token, not the {have} token.")
+        return _problem(403, "權限不足 Not allowed",
+                        f"這個頁面需要{ROLE_NAMES[need]}權杖，不是{ROLE_NAMES[have]}權杖。 "
+                                                   f"This page needs the {need} token, not the {have} token.")
     try:
         stream = await repo.get_stream(services.db, stream_id)
     except NotFound:
-        return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
+        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 No stream '{stream_id}'.")
     page = templates.get_template(template).render(stream_id=stream.id, title=stream.title, role=have)
     return HTMLResponse(page, headers=NO_CACHE)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return FileResponse(WEB / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "max-age=86400"})
 
 
 @router.get("/streams/{stream_id}/console", response_class=HTMLResponse)
@@ -73,9 +85,9 @@ async def overlay(stream_id: str, request: Request, services: Services = Depends
     have = role_of(request.query_params.get("token") or "", services.tokens)
     if not allowed(have, "viewer"):
         return _problem(401 if have is None else 403, "需要權杖 Token needed",
-                        "The overlay needs the viewer token: …/overlay?token=TOKEN")
+                        "疊加層需要觀看權杖：…/overlay?token=… The overlay needs the viewer token.")
     try:
         await repo.get_stream(services.db, stream_id)
     except NotFound:
-        return _problem(404, "找不到場次 No such stream", f"There is no stream '{stream_id}'.")
+        return _problem(404, "找不到場次 No such stream", f"沒有場次「{stream_id}」。 No stream '{stream_id}'.")
     return FileResponse(OVERLAY_PAGE, media_type="text/html", headers=NO_CACHE)

@@ -31,6 +31,7 @@ from livecompanion.api.schemas import FlashSaleScreen, FlashSaleView, answers
 from livecompanion.errors import DomainError, Invalid
 from livecompanion.sales.base import NotRecorded, StoreUnavailable
 from livecompanion.sales.rules import ENDED, GRANTED, MAX_QTY, REPLAYED
+from livecompanion.stream.service import tick_matching_cue
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["flash sales"])
@@ -82,7 +83,10 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
              responses=answers(404, 409, 422))
 async def start_flash_sale(stream_id: str, body: FlashSaleIn,
                            services: Services = Depends(get_services)) -> Any:
-    return await services.sales.create_sale(stream_id, **body.model_dump())
+    """Start a flash sale; 409 `sale_running` while another sale of the same sku runs. A sale that
+    matches a due cue of the live segment ticks that cue off (`cue` in the answer)."""
+    sale = await services.sales.create_sale(stream_id, **body.model_dump())
+    return sale | {"cue": await tick_matching_cue(services, stream_id, "flash_sale", body.sku)}
 
 
 CLAIMS_PATH = "/api/streams/{stream_id}/flash-sales/{sale_id}/claims"

@@ -72,6 +72,7 @@ class StreamSummary(Answer):
     created_ms: int
     started_ms: int | None
     ended_ms: int | None
+    archived_ms: int | None = Field(None, description="when it was archived (hidden from lists and comparisons)")
 
 
 class StreamCreated(Answer):

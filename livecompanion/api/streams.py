@@ -49,8 +49,9 @@ async def create_stream(request: Request, services: Services = Depends(get_servi
 
 @router.get("/api/streams", dependencies=[Depends(require("viewer"))], response_model=list[StreamSummary],
             responses=answers())
-async def list_streams(services: Services = Depends(get_services)) -> list[dict[str, Any]]:
-    return [asdict(s) for s in await repo.list_streams(services.db)]
+async def list_streams(archived: bool = False, services: Services = Depends(get_services)) -> list[dict[str, Any]]:
+    """Newest first; `?archived=true` includes the archived streams."""
+    return [asdict(s) for s in await repo.list_streams(services.db, archived=archived)]
 
 
 @router.get("/api/streams/{stream_id}", dependencies=[Depends(require("viewer"))], response_model=StreamState,

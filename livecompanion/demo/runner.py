@@ -60,7 +60,7 @@ def _local_host(host: str) -> str:
 
 
 def run_demo(settings: Settings, speed: float = 1.0, seed: int = 7, room_size: int = DEFAULT_ROOM,
-             log_level: str = "warning") -> int:
+             log_level: str = "warning", platform_like: bool = False) -> int:
     if not 0 < speed <= MAX_SPEED:
         print(f"--speed must be above 0 and at most {MAX_SPEED:g}, got {speed:g}", file=sys.stderr)
         return 2
@@ -74,7 +74,7 @@ def run_demo(settings: Settings, speed: float = 1.0, seed: int = 7, room_size: i
         url = settings.resolved_database_url()
         upgrade(url)
         stream_id = asyncio.run(_create_stream(url))
-        return asyncio.run(_Demo(settings, stream_id, speed, seed, room_size, log_level).main())
+        return asyncio.run(_Demo(settings, stream_id, speed, seed, room_size, log_level, platform_like).main())
     except KeyboardInterrupt:  # a Ctrl-C that came before the demo's own handler was in place
         say("stopped.")
         return 0
@@ -82,13 +82,14 @@ def run_demo(settings: Settings, speed: float = 1.0, seed: int = 7, room_size: i
 
 class _Demo:
     def __init__(self, settings: Settings, stream_id: str, speed: float, seed: int, room_size: int,
-                 log_level: str) -> None:
+                 log_level: str, platform_like: bool = False) -> None:
         self.settings = settings
         self.stream_id = stream_id
         self.speed = speed
         self.seed = seed
         self.room_size = room_size
         self.log_level = log_level
+        self.platform_like = platform_like
         self.stop = asyncio.Event()  # set by Ctrl-C / SIGTERM
 
     async def main(self) -> int:
@@ -146,11 +147,13 @@ class _Demo:
         script = load_script()
         start = now_ms() + 300  # a moment to print the plan before the first segment
         sim = Simulator(script, seed=self.seed, room_size=self.room_size, start_ms=start, speed=self.speed,
-                        segments=False)
+                        segments=False, platform_like=self.platform_like)
         length = sim.timeline.length_ms / 1000
         say(f"Demo: 「{script.title}」, {len(script.segments)} segments, {format_seconds(int(length))} of show"
             f" played in {format_seconds(max(1, round(length / self.speed)))} at {self.speed:g}x;"
-            f" about {self.room_size:,} viewers at the peak (seed {self.seed}). Ctrl-C stops.")
+            f" about {self.room_size:,} viewers at the peak (seed {self.seed})"
+            + ("; platform-like: no leave events, online counts at irregular times" if self.platform_like else "")
+            + ". Ctrl-C stops.")
         return ShowPlayer(client, self.stream_id, sim, tokens, say)
 
     @staticmethod

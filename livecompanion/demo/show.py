@@ -83,6 +83,7 @@ class ShowPlayer:
         self.position_ms = sim.start_ms  # the time of the latest event sent
         self.shift = 0  # ms the show has slipped behind its plan (a service slower than the show)
         self.slipped_ms = 0  # of which, because events could not be sent in time
+        self._presses: set[asyncio.Task[Any]] = set()  # teleprompter "play" presses under way
 
     @property
     def tally(self) -> Tally:
@@ -147,6 +148,8 @@ class ShowPlayer:
                 await asyncio.sleep(min(TICK_S, max(0.0, (min(due) - now_ms()) / 1000)))
         if self.operate:
             await self._end()
+        if self._presses:
+            await asyncio.gather(*self._presses, return_exceptions=True)
         self.finished = True
 
     def _show_ms(self) -> int:
@@ -183,7 +186,14 @@ class ShowPlayer:
         seconds = (planned.end_ms - planned.start_ms) / 1000
         self.say(f"▶ [{planned.index + 1}/{count}] {planned.id} {segment.title or segment.kind}"
                  f" ({target}runs {format_seconds(int(seconds))} = {seconds / self.speed:.1f}s here)")
-        await self._operator("POST", "/segments/next", None, "advancing segments")
+        moved = await self._operator("POST", "/segments/next", None, "advancing segments")
+        if moved is not None and moved.status_code == 200:
+            # The host's teleprompter scrolls the new segment, as a phone remote would start it; in
+            # the background, so that the press never makes the show slip.
+            press = self._operator("POST", "/prompter", {"action": "play"}, "starting the teleprompter")
+            play = asyncio.create_task(press)
+            self._presses.add(play)
+            play.add_done_callback(self._presses.discard)
 
     async def _end(self) -> None:
         response = await self._operator("POST", "/segments/next", None, "advancing segments")
@@ -216,6 +226,8 @@ class ShowPlayer:
             self.say(f"    🎁 lottery: comment 「{cue.keyword}」, {cue.winners} winners, {cue.prize or ''}")
         elif cue.action == "pin":
             self.say(f"    📌 pinned: {cue.text}")
+        elif cue.action == "product_explain":
+            self.say(f"    🎙 講解 {cue.mode} {cue.sku}")
         else:
             self.say(f"    📝 note to the host: {cue.text}")
 

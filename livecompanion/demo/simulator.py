@@ -49,6 +49,10 @@ class Simulator:
     on_missed  called with {"sale", "user_id", "qty", "why"} for each buyer who goes for a flash
                sale that is over ("ended"), sold out ("sold_out"), or at their limit
                ("limit_reached"): no order comes of it, but a live demo still sends the claim
+    platform_like  send what real platform feeds send: no `leave` events (viewers still go), and the
+               online count at irregular times (every 2 to 40 s), as the platform pushes it, so the
+               report counts presence by activity and the platform count (docs/report.md). The
+               room itself (who comes, acts and buys) is the same as without it, for the same seed.
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class Simulator:
         segments: bool = True,
         platform: str | None = "douyin",
         on_missed: Callable[[dict[str, Any]], None] | None = None,
+        platform_like: bool = False,
     ) -> None:
         if not MIN_ROOM <= room_size <= MAX_ROOM:
             raise ValueError(f"room_size must be from {MIN_ROOM} to {MAX_ROOM:,} viewers, got {room_size}")
@@ -77,6 +82,7 @@ class Simulator:
         self.platform = platform
         self.id_prefix = f"sim{seed}-"  # event ids: sim7-1, sim7-2, ...; order ids sim7-o5, sim7-fs0-9
         self.on_missed = on_missed
+        self.platform_like = platform_like
 
     def ts_of(self, show_ms: int) -> int:
         """The event time of a moment of show time."""
@@ -116,6 +122,10 @@ class _Run(ViewerActions):
         self.arrivals_per_viewer = 1.0 / mean_stay
         self.base = {"platform": sim.platform} if sim.platform else {}
         self.simplified = functools.lru_cache(maxsize=64)(to_simplified)
+        # Its own generator, so that a platform-like run draws the room's numbers as a plain one does.
+        self.count_rng = random.Random(sim.seed * 7919 + 1)
+        self.next_count_s = 0
+        self.count_ids: set[str] = set()  # the platform-like counts (the others are left out)
 
     @staticmethod
     def _both(text: str) -> tuple[str, str]:
@@ -124,6 +134,13 @@ class _Run(ViewerActions):
     # ---- the show, second by second ------------------------------------------------------------
 
     def events(self) -> Iterator[dict[str, Any]]:
+        if not self.sim.platform_like:
+            return self._events()
+        # The same room; what a platform feed would not say is left out, its own count added.
+        return (e for e in self._events()
+                if e["type"] not in ("leave", "viewer_count") or e["id"] in self.count_ids)
+
+    def _events(self) -> Iterator[dict[str, Any]]:
         timeline = self.sim.timeline
         length_s = timeline.length_ms // 1000
         segments = list(timeline.segments)
@@ -155,6 +172,8 @@ class _Run(ViewerActions):
             yield from self._phase(t, self._arrivals(t, segment), 1, 300)
             activity = opening + self._activity(t, segment, lotteries, countdown_until >= t)
             yield from self._shuffled(t, activity, 300, 900)
+            if self.sim.platform_like:
+                yield from self._platform_count(t)
             yield from self._phase(t, self._departures(t), 900, 1000)
 
     def _phase(self, t: int, items: list[dict[str, Any]], lo: int, hi: int) -> Iterator[dict[str, Any]]:
@@ -262,6 +281,17 @@ class _Run(ViewerActions):
             out.append(self._user_event("leave", user))
         return out
 
+    def _platform_count(self, t: int) -> Iterator[dict[str, Any]]:
+        """Platform-like: the online count at irregular times (2 to 40 s apart), from its own random
+        numbers so the room's own draws stay those of a plain run."""
+        if t < self.next_count_s:
+            return
+        self.next_count_s = t + self.count_rng.randint(2, 40)
+        count = self._stamp({"type": "viewer_count", "ts": 0, "id": "", **self.base, "count": len(self.room)},
+                            t * 1000 + self.count_rng.randint(300, 899))
+        self.count_ids.add(count["id"])
+        yield count
+
     def _remove(self, user: int) -> None:
         i = self.pos.pop(user)
         last = self.room.pop()
@@ -276,7 +306,9 @@ class _Run(ViewerActions):
         for user in list(self.room):
             self._remove(user)
         yield from self._phase(t, out, 0, 999)
-        yield self._stamp({"type": "viewer_count", "ts": 0, "id": "", **self.base, "count": 0}, t * 1000 + 999)
+        final = self._stamp({"type": "viewer_count", "ts": 0, "id": "", **self.base, "count": 0}, t * 1000 + 999)
+        self.count_ids.add(final["id"])
+        yield final
 
     def _at(self, t: int, action: Action) -> None:
         self.actions.setdefault(t, []).append(action)

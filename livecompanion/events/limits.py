@@ -15,6 +15,10 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 MAX_TS = 10**14  # integer epoch-ms `ts` lies in 0 <= ts < MAX_TS (about the year 5138)
+# Ingest (not the offline report) also refuses a `ts` further than this from the server's clock
+# (Settings.max_ts_skew_hours; this is its default): a platform time in the wrong unit, or a client
+# clock years off, would otherwise land in the wrong minute forever.
+MAX_TS_SKEW_MS = 86_400_000
 MAX_ID = 200  # `id`, `user_id`, `order_id`: 1..MAX_ID characters
 MAX_NICKNAME = 200  # 0..MAX_NICKNAME characters
 MAX_PLATFORM = 50  # 0..MAX_PLATFORM characters
@@ -29,4 +33,5 @@ AMOUNT_PLACES = 2
 MAX_AMOUNT_WHOLE = 10 ** (AMOUNT_DIGITS - AMOUNT_PLACES)
 
 OrderStatus = Literal["created", "paid", "cancelled", "refunded"]
+ExplainAction = Literal["start", "stop"]  # product_explain: 講解 begins or ends
 ORDER_STATUSES: tuple[str, ...] = get_args(OrderStatus)

@@ -6,7 +6,7 @@ it was received, which the caller passes in (`received_ms`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -30,6 +30,8 @@ from livecompanion.events.limits import (
     MAX_SKU,
     MAX_TEXT,
     MAX_TS,
+    MAX_TS_SKEW_MS,
+    ExplainAction,
     OrderStatus,
 )
 
@@ -149,6 +151,16 @@ class SegmentLive(_Base):
     segment: Annotated[str, Field(min_length=1, max_length=MAX_SEGMENT)]
 
 
+class ProductExplain(_UserEvent):
+    """講解: the host began (`start`) or ended (`stop`) explaining a product. A `start` while another
+    product is being explained ends that one. `user_id` is required as for every type but
+    viewer_count and segment (contract section 2); the service's own console sends "host"."""
+
+    type: Literal["product_explain"]
+    sku: Annotated[str, Field(min_length=1, max_length=MAX_SKU)]
+    action: ExplainAction
+
+
 class Alert(_Base):
     """A 場控 alert raised (or acknowledged) by the service (livecompanion/alerts), kept in the log so
     the report can mark it. `id` is `alert:<key>` (raised) or `alert:<key>/ack`: raised once."""
@@ -164,13 +176,13 @@ class Alert(_Base):
 
 Event = Annotated[
     Impression | Enter | Leave | ViewerCount | Comment | Like | Share | Follow | ProductImpression | ProductClick
-    | Order | SegmentLive | Alert,
+    | Order | SegmentLive | ProductExplain | Alert,
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES = (
     "impression", "enter", "leave", "viewer_count", "comment", "like", "share", "follow",
-    "product_impression", "product_click", "order", "segment", "alert",
+    "product_impression", "product_click", "order", "segment", "product_explain", "alert",
 )
 
 # mypy takes the alias of an Annotated union for a value here (with a warm cache it does not, hence
@@ -196,16 +208,36 @@ def _reason(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_event(raw: Any, received_ms: int) -> Event:
-    """Validate one decoded JSON value as an event. Raises ValueError with a readable reason."""
+def _iso(ms: int) -> str:
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):
+        return f"{ms} ms"
+
+
+def check_ts_window(ts: int, received_ms: int, max_skew_ms: int = MAX_TS_SKEW_MS) -> None:
+    """Raise ValueError if `ts` is more than `max_skew_ms` from the server's clock `received_ms`."""
+    if abs(ts - received_ms) > max_skew_ms:
+        raise ValueError(
+            f"ts: {_iso(ts)} is more than {max_skew_ms // 3_600_000} hours from the server's clock "
+            f"({_iso(received_ms)}); send the platform's time in epoch milliseconds, or leave ts out"
+        )
+
+
+def parse_event(raw: Any, received_ms: int, *, max_skew_ms: int | None = None) -> Event:
+    """Validate one decoded JSON value as an event. Raises ValueError with a readable reason.
+    With `max_skew_ms` (ingest), a `ts` further than that from `received_ms` is refused too."""
     if not isinstance(raw, dict):
         raise ValueError(f"an event is a JSON object, got {type(raw).__name__}")
     if raw.get("ts") is None:
         raw = {**raw, "ts": received_ms}
     try:
-        return _adapter.validate_python(raw)
+        event = _adapter.validate_python(raw)
     except ValidationError as exc:
         raise ValueError(_reason(exc)) from None
+    if max_skew_ms is not None:
+        check_ts_window(event.ts, received_ms, max_skew_ms)
+    return event
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -47,8 +47,9 @@ PLAIN_TYPES = frozenset(_OWN_FIELD)
 _MISSING: Any = object()
 
 
-def plain_event(raw: Any, received_ms: int) -> dict[str, Any] | None:
-    """The validated event as a JSON-ready dict (possibly `raw` itself), or None to defer."""
+def plain_event(raw: Any, received_ms: int, max_skew_ms: int | None = None) -> dict[str, Any] | None:
+    """The validated event as a JSON-ready dict (possibly `raw` itself), or None to defer. With
+    `max_skew_ms`, a `ts` further than that from `received_ms` defers (parse_event refuses it)."""
     # Called for every event of a big room: the checks are inline, and `present` counts the known
     # fields that are set, so that one length comparison says "no unknown field, no null". The
     # limits are module globals (events/limits.py): measured no slower than the literals they replace.
@@ -59,6 +60,8 @@ def plain_event(raw: Any, received_ms: int) -> dict[str, Any] | None:
         return None
     ts = raw.get("ts")
     if ts is not None and (type(ts) is not int or not 0 <= ts < MAX_TS):
+        return None
+    if ts is not None and max_skew_ms is not None and abs(ts - received_ms) > max_skew_ms:
         return None
     present = 2  # type, ts
     user = raw.get("user_id")

@@ -3,7 +3,9 @@
 Sections of the live document written here (contract section 5, `WS /ws/streams/{id}`):
 
     metrics    {"viewers", "comments_per_min", "orders", "gmv", "intent": {phrase: count}}
-    questions  [{"text", "count"}]                      the most asked, spam never among them
+    questions  [{"text", "count", "key", "last"}]       the most asked, spam never among them; `key`
+                                                        the group's question key (answered marks use
+                                                        it), `last` when it was last asked (ms)
     ticker     [{"nickname", "sku", "qty", "ts"}]       the latest paid orders, newest first,
                                                         nicknames masked (小林 -> 小*, 张小林 -> 张*林)
 
@@ -98,8 +100,8 @@ def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[st
                 seen["_last"] = max(seen["_last"], entry.get("last", 0))
                 if entry["count"] > seen["_best"]:
                     seen["text"], seen["_best"] = entry["text"], entry["count"]
-    ranked = sorted(merged.values(), key=lambda q: (q["count"], q["_last"]), reverse=True)[:top]
-    return [{"text": q["text"], "count": q["count"]} for q in ranked]
+    ranked = sorted(merged.items(), key=lambda kq: (kq[1]["count"], kq[1]["_last"]), reverse=True)[:top]
+    return [{"text": q["text"], "count": q["count"], "key": key, "last": q["_last"]} for key, q in ranked]
 
 
 def build_sections(tally: LiveTally, top_questions: int) -> dict[str, Any]:

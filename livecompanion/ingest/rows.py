@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from livecompanion.events import Event, EventError, parse_event
+from livecompanion.events.limits import MAX_TS_SKEW_MS
 from livecompanion.events.plain import plain_event
 
 if TYPE_CHECKING:
@@ -73,18 +74,23 @@ def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
 
 
 def records_of_values(
-    stream_id: str, values: list[tuple[int, Any]], received_ms: int, errors: list[EventError]
+    stream_id: str,
+    values: list[tuple[int, Any]],
+    received_ms: int,
+    errors: list[EventError],
+    max_skew_ms: int | None = MAX_TS_SKEW_MS,
 ) -> list[EventRecord]:
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
-    `errors` with its index and reason."""
+    `errors` with its index and reason. A `ts` more than `max_skew_ms` from `received_ms` (the
+    server's clock) is refused; None accepts any time."""
     records: list[EventRecord] = []
     append = records.append
     dumps = orjson.dumps
     for index, raw in values:
-        data = plain_event(raw, received_ms)
+        data = plain_event(raw, received_ms, max_skew_ms)
         if data is None:
             try:
-                append(record_of(stream_id, parse_event(raw, received_ms), received_ms))
+                append(record_of(stream_id, parse_event(raw, received_ms, max_skew_ms=max_skew_ms), received_ms))
             except ValueError as exc:
                 errors.append(EventError(index, str(exc)))
             continue

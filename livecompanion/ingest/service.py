@@ -107,6 +107,8 @@ class IngestService:
         writer_options: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
+        hours = core.settings.max_ts_skew_hours
+        self.max_ts_skew_ms: int | None = int(hours * 3_600_000) if hours > 0 else None
         counters, gate = make_live(core)
         self.live = LiveNumbers(core, counters, gate=gate)
         self.writer = GroupCommitWriter(
@@ -156,7 +158,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
-        records = records_of_values(stream_id, values, now_ms(), errors)
+        records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
         return IngestResult(written.accepted, written.duplicates, [_rejection(e) for e in errors])

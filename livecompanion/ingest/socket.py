@@ -5,6 +5,8 @@ Client to server, one message at a time (text or binary, at most 1 MB, at most 1
     [{...}, {...}]                                  an array of events
     {"seq": 17, "events": [{...}, ...]}             an envelope with the client's own sequence number
     NDJSON                                          one event a line
+    {"type": "source", "platform", "room", "library"}   a bridge saying what it is (no reply)
+    {"type": "heartbeat", ...}                      a bridge saying it is alive (no reply)
 Server to client, one per message, in the order the messages came:
     {"type": "ack", "seq": S, "accepted": N, "duplicates": D, "rejected": [{"index": I, "reason": "..."}]}
     {"type": "error", "seq": S, "status": 413 | 503 | 400, "detail": "...", "retry_after": 1}
@@ -28,6 +30,7 @@ import orjson
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.ingest.service import MAX_WS_MESSAGE, IngestResult, IngestService, Overloaded, TooLarge
+from livecompanion.ingest.sources import SourceSession, is_control
 
 Receive = Callable[[], Awaitable[str | bytes]]
 Send = Callable[[bytes], Awaitable[None]]
@@ -49,17 +52,29 @@ def decode_message(data: str | bytes) -> tuple[Any, list[tuple[int, Any]], list[
 
 
 async def serve_ingest(
-    ingest: IngestService, stream_id: str, receive: Receive, send: Send, *, max_in_flight: int = 8
+    ingest: IngestService,
+    stream_id: str,
+    receive: Receive,
+    send: Send,
+    *,
+    max_in_flight: int = 8,
+    source: SourceSession | None = None,
 ) -> None:
-    """Run one ingest socket until the client goes (receive raises)."""
+    """Run one ingest socket until the client goes (receive raises). `source`, when given, hears
+    the bridge's announcement, heartbeats and committed counts (livecompanion/ingest/sources.py)."""
     in_flight: asyncio.Queue[tuple[Any, asyncio.Task[IngestResult] | dict[str, Any]]] = asyncio.Queue(
         max_in_flight
     )
-    acks = asyncio.create_task(_acknowledge(in_flight, send))
+    acks = asyncio.create_task(_acknowledge(in_flight, send, source))
     try:
         count = 0
         while True:
             data = await receive()
+            control = _control(data)
+            if control is not None:
+                if source is not None:
+                    await source.control(control)
+                continue
             count += 1
             if acks.done():
                 acks.result()  # the client stopped reading acks: raise what the sender hit
@@ -74,13 +89,30 @@ async def serve_ingest(
             await in_flight.put((seq, task))
     finally:
         acks.cancel()
+        if source is not None:
+            await source.closed()
+
+
+def _control(data: str | bytes) -> dict[str, Any] | None:
+    """The message as a control message (source announcement, heartbeat), else None. Cheap for
+    event batches: only short messages that name a control type are parsed."""
+    if len(data) > 4096:
+        return None
+    raw = data.encode() if isinstance(data, str) else data
+    if b'"source"' not in raw and b'"heartbeat"' not in raw:
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if is_control(value) else None
 
 
 def _error(status: int, detail: str, **more: Any) -> dict[str, Any]:
     return {"type": "error", "status": status, "detail": detail, **more}
 
 
-async def _acknowledge(in_flight: asyncio.Queue[Any], send: Send) -> None:
+async def _acknowledge(in_flight: asyncio.Queue[Any], send: Send, source: SourceSession | None) -> None:
     while True:
         seq, pending = await in_flight.get()
         if isinstance(pending, dict):
@@ -89,6 +121,8 @@ async def _acknowledge(in_flight: asyncio.Queue[Any], send: Send) -> None:
             try:
                 result = await pending
                 message = {"type": "ack", "seq": seq, **result.as_dict()}
+                if source is not None:
+                    await source.committed(result.accepted, result.duplicates)
             except TooLarge as exc:
                 message = _error(413, str(exc), seq=seq)
             except Overloaded as exc:

@@ -34,6 +34,7 @@ from livecompanion.realtime import set_op
 from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryRow
+from livecompanion.stream.machine import ended_error
 from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
@@ -110,6 +111,8 @@ async def record_lottery(db: Database, stream_id: str, *, keyword: str, winners:
         stream = await StreamRepository(session).get(stream_id)
         if stream is None:
             raise NotFound(f"no stream '{stream_id}'")
+        if stream.status == "ended":
+            raise ended_error()  # 409 `ended`: the show's controls are off
         excluded: dict[str, Any] = {"user_ids": sorted(set(exclude_user_ids))}
         if stream.host:  # the host's own comments (under the script's host name) never enter
             excluded["nicknames"] = [stream.host]
@@ -221,6 +224,16 @@ class LotteryService:
                 log.warning("lottery %s: winners not on the screens yet: %s", lottery_id, exc)
                 self.board.touch((stream_id, lottery_id), urgent=True)
         return await self.view(stream_id, lottery_id)
+
+    async def draw_open(self, stream_id: str) -> list[str]:
+        """Draw every lottery of the stream not drawn yet (the show ended)."""
+        drawn = []
+        async with self.db.session() as session:
+            rows = await LotteryRepository(session).listed(stream_id, undrawn=True)
+        for row in rows:
+            await self.draw(stream_id, row.id)
+            drawn.append(row.id)
+        return drawn
 
     async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
         lotteries = await self._open_lotteries(stream_id)

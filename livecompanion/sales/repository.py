@@ -32,6 +32,14 @@ class SaleRepository(StreamRowRepository[FlashSaleRow]):
             select(FlashSaleRow).where(FlashSaleRow.stream_id == stream_id).order_by(FlashSaleRow.started_ms)
         ))
 
+    async def running_of_sku(self, stream_id: str, sku: str, now: int) -> str | None:
+        """The id of a sale of this sku in the stream that is still running (not stopped, not over)."""
+        found = await self.session.scalar(select(FlashSaleRow.id).where(
+            FlashSaleRow.stream_id == stream_id, FlashSaleRow.sku == sku,
+            FlashSaleRow.stopped_ms.is_(None), FlashSaleRow.ends_ms > now,
+        ).limit(1))
+        return None if found is None else str(found)
+
     async def running(self, now: int) -> list[tuple[str, str, int]]:
         """(stream_id, sale_id, ends_ms) of every sale, of any instance, not stopped and not over."""
         rows = await self.session.execute(

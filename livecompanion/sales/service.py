@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
-from livecompanion.errors import NotFound
+from livecompanion.errors import Conflict, NotFound
 from livecompanion.realtime import set_op
 from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.sales.base import ClaimReply, ClaimStore, Live, NotRecorded, StoreUnavailable
@@ -32,6 +32,7 @@ from livecompanion.sales.views import SaleInfo, info_of, live_of, overlay_value,
 from livecompanion.scripts.models import Script
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import FlashSaleRow
+from livecompanion.stream.machine import ended_error
 from livecompanion.stream.repository import StreamRepository
 from livecompanion.stream.service import apply
 from livecompanion.tasks import cancel_and_wait
@@ -138,6 +139,18 @@ class SalesService:
                 self.drainer.touch(stream_id, sale_id)
             self.board.touch((stream_id, sale_id), urgent=True)
         return await self.view(stream_id, sale_id)
+
+    async def stop_running(self, stream_id: str) -> list[str]:
+        """Stop every sale of the stream still running (the show ended): later claims get 410."""
+        now = now_ms()
+        stopped = []
+        async with self.db.session() as session:
+            rows = await SaleRepository(session).of_stream(stream_id)
+        for row in rows:
+            if row.stopped_ms is None and row.ends_ms > now:
+                await self.stop(stream_id, row.id)
+                stopped.append(row.id)
+        return stopped
 
     async def on_orders(self, stream_id: str, orders: Iterable[Any]) -> None:
         for order in orders:
@@ -300,10 +313,22 @@ async def record_sale(db: Database, stream_id: str, *, sku: str, price: Decimal,
     """A new sale in the record (`Invalid` for bad terms, `NotFound` for an unknown stream)."""
     check_terms(price=price, stock=stock, duration_seconds=duration_seconds, first_n=first_n,
                 per_user_limit=per_user_limit)
-    now = now_ms()
     async with db.session() as session:
-        if not await StreamRepository(session).exists(stream_id):
+        # The stream's row locked first: two starts of one sku, on any instances, check for a running
+        # sale one after the other (contract section 5: never two at once, 409 `sale_running`).
+        status = await StreamRepository(session).lock_status(stream_id)
+        if status is None:
             raise NotFound(f"no stream '{stream_id}'")
+        if status == "ended":
+            raise ended_error()
+        now = now_ms()
+        running = await SaleRepository(session).running_of_sku(stream_id, sku, now)
+        if running is not None:
+            raise Conflict(
+                "sale_running",
+                f"商品 {sku} 已有一場秒殺在進行（{running}），先停止它再開新的 / a flash sale of {sku} is "
+                "already running: stop it first", sale_id=running, sku=sku,
+            )
         row = FlashSaleRow(
             id=secrets.token_hex(6), stream_id=stream_id, sku=sku, price=price, stock=stock, sold=0,
             next_rank=1, first_n=first_n, first_n_bonus=first_n_bonus, per_user_limit=per_user_limit,

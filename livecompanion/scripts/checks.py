@@ -12,6 +12,7 @@ from typing import Any
 from livecompanion.scripts.durations import TargetRange, format_seconds, parse_duration, parse_target
 from livecompanion.scripts.findings import Finding
 from livecompanion.scripts.models import SEGMENT_KINDS
+from livecompanion.scripts.obs_section import obs_errors, obs_warnings
 from livecompanion.scripts.yamlsource import Located, Path, text_position
 
 # Seed 000's typical target per kind (seconds); a target far outside gets a `pacing` warning.
@@ -108,8 +109,8 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
         target = _target(segment.get("target"))
         for j, cue in _dicts(segment.get("cues")):
             cue_path = ("segments", i, "cues", j)
-            if cue.get("action") == "flash_sale":
-                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] (flash_sale)")
+            if cue.get("action") in ("flash_sale", "product_explain"):
+                known_sku((*cue_path, "sku"), cue.get("sku"), f"segments[{i}].cues[{j}] ({cue['action']})")
             try:
                 at = parse_duration(cue["at"]) if cue.get("at") not in (None, 0, "0") else 0
             except ValueError:
@@ -120,6 +121,7 @@ def cross_checks(located: Located, file: str) -> list[Finding]:
                     f"segments[{i}].cues[{j}].at: {format_seconds(at)} is beyond the segment's target "
                     f"of {target}",
                 ))
+    findings.extend(obs_errors(located, file))
     return findings
 
 
@@ -200,4 +202,4 @@ def length_warnings(located: Located, file: str) -> list[Finding]:
 
 
 def warnings(located: Located, file: str) -> list[Finding]:
-    return ad_law_warnings(located, file) + length_warnings(located, file)
+    return ad_law_warnings(located, file) + length_warnings(located, file) + obs_warnings(located, file)

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from livecompanion.scripts.durations import TargetRange, parse_duration, parse_target
+from livecompanion.scripts.obs_section import ObsSection
 
 SEGMENT_KINDS = ("opening", "product", "value", "closing", "wrapup")
 SegmentKind = Literal["opening", "product", "value", "closing", "wrapup"]
-CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note")
+CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note", "product_explain")
 
 # Contract section 4: every name a script may set a target for.
 METRICS = (
@@ -24,6 +25,7 @@ METRICS = (
     "enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
     "watch_conversion_rate", "orders", "gmv", "items_sold", "refund_amount", "gpm", "uv_value", "aov",
     "avg_watch_seconds", "peak_viewers", "comments", "likes", "interaction_rate", "follow_rate", "opm",
+    "product_clicks", "ctor", "watch_click_rate", "pcu", "viewer_seconds", "acu",
 )
 
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -100,8 +102,16 @@ class NoteCue(_Cue):
     text: Text
 
 
+class ProductExplainCue(_Cue):
+    """講解: start (or, with `mode: stop`, end) explaining a product; the report measures each 講解."""
+
+    action: Literal["product_explain"]
+    sku: Sku
+    mode: Literal["start", "stop"] = "start"
+
+
 Cue = Annotated[
-    CountdownCue | FlashSaleCue | LotteryCue | PinCue | NoteCue, Field(discriminator="action")
+    CountdownCue | FlashSaleCue | LotteryCue | PinCue | NoteCue | ProductExplainCue, Field(discriminator="action")
 ]
 
 
@@ -193,6 +203,7 @@ class Script(_Model):
     products: list[Product] = Field(default_factory=list)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     segments: Annotated[list[Segment], Field(min_length=1)]
+    obs: ObsSection | None = None  # optional: OBS Studio scenes that follow the show (scripts/obs_section.py)
 
     _duration_ok = field_validator("duration", mode="before")(
         classmethod(lambda cls, v: Segment._target(v))  # same forms as a segment's target

@@ -23,10 +23,12 @@ class StreamSummary:
     created_ms: int
     started_ms: int | None
     ended_ms: int | None
+    archived_ms: int | None = None
 
 
 def _summary(row: StreamRow) -> StreamSummary:
-    return StreamSummary(row.id, row.title, row.host, row.status, row.created_ms, row.started_ms, row.ended_ms)
+    return StreamSummary(row.id, row.title, row.host, row.status, row.created_ms, row.started_ms, row.ended_ms,
+                         row.archived_ms)
 
 
 async def create_stream(db: Database, script: Script, source: str) -> str:
@@ -58,10 +60,30 @@ async def find_reusable(db: Database, source: str) -> str | None:
     return row
 
 
-async def list_streams(db: Database) -> list[StreamSummary]:
+async def list_streams(db: Database, archived: bool = False) -> list[StreamSummary]:
+    """Newest first; archived streams (rehearsals, tests) only when asked for."""
+    query = select(StreamRow).order_by(StreamRow.created_ms.desc())
+    if not archived:
+        query = query.where(StreamRow.archived_ms.is_(None))
     async with db.session() as session:
-        rows = await session.scalars(select(StreamRow).order_by(StreamRow.created_ms.desc()))
+        rows = await session.scalars(query)
         return [_summary(row) for row in rows]
+
+
+async def set_archived(db: Database, stream_id: str, archived: bool) -> StreamSummary:
+    """Hide a stream from the lists and the cross-stream comparison (or show it again). Nothing is
+    deleted: its pages, report and dashboard stay where they were."""
+    async with db.session() as session:
+        row = await session.get(StreamRow, stream_id)
+        if row is None:
+            raise NotFound(f"no stream '{stream_id}'")
+        if archived and row.status == "live":
+            from livecompanion.errors import Conflict
+
+            raise Conflict("live", "直播中的場次不能封存，請先結束 / a live stream cannot be archived: end it first")
+        row.archived_ms = (row.archived_ms or now_ms()) if archived else None
+        await session.commit()
+        return _summary(row)
 
 
 async def get_stream(db: Database, stream_id: str) -> StreamRow:

@@ -64,6 +64,9 @@ class StreamRow(Base):
     segment_started_ms: Mapped[int | None] = mapped_column(BigInteger)
     pinned: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"text", "nickname", "pinned_ms"}
     fired_cues: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"<segment>/<cue index>": ms}
+    archived_ms: Mapped[int | None] = mapped_column(BigInteger)  # hidden from lists and comparisons
+    # Question groups the host has answered: {question key: ms}; asked again later, they come back.
+    answered: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 # The few event types that are looked up by time (the live numbers rebuilt after a restart).
@@ -199,6 +202,24 @@ class LotteryEntryRow(Base):
     user_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     nickname: Mapped[str | None] = mapped_column(String(200))
     entered_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdempotencyRow(Base):
+    """An operator action's `Idempotency-Key`, claimed before the action runs (the primary key makes
+    the claim atomic across instances), its answer stored after. `scope` is the stream id, or
+    `service` for `POST /api/streams`. `status` is NULL while the first request is under way."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    claimed_ms: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[str | None] = mapped_column(Text)
+    answered_ms: Mapped[int | None] = mapped_column(BigInteger)
 
 
 def table_of(model: type[Base]) -> Table:

@@ -24,7 +24,7 @@ from typing import Any
 
 from livecompanion.errors import Invalid, Unsupported
 
-CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note")
+CUE_ACTIONS = ("countdown", "flash_sale", "lottery", "pin", "note", "product_explain")
 
 CueRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
 

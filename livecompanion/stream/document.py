@@ -19,6 +19,7 @@ CUE_FIELDS = {
     "lottery": ("keyword", "winners", "duration_seconds", "prize"),
     "pin": ("text", "nickname"),
     "note": ("text",),
+    "product_explain": ("sku", "mode"),
 }
 
 
@@ -56,6 +57,8 @@ def cue_summary(cue: Any) -> str:
         return f"抽獎「{cue.keyword}」{cue.winners}人" + (f" {cue.prize}" if cue.prize else "")
     if a == "pin":
         return f"置頂: {cue.text}"
+    if a == "product_explain":
+        return f"{'講解' if cue.mode == 'start' else '結束講解'} {cue.sku}"
     return f"提示: {cue.text}"
 
 
@@ -77,6 +80,15 @@ def stream_section(script: Script, show: Show) -> dict[str, Any]:
     }
 
 
+def ad_law_marks(text: str | None) -> list[dict[str, Any]]:
+    """Where the host's text holds a phrase the ad-law lint flags (offsets into the text), so the
+    teleprompter can mark it where the host reads it."""
+    from livecompanion.scripts.adlaw import find_ad_law_terms
+
+    return [{"start": h.start, "end": h.end, "term": h.term, "category": h.category, "reason": h.reason}
+            for h in find_ad_law_terms(text or "")]
+
+
 def run_sheet(script: Script) -> list[dict[str, Any]]:
     sheet = []
     for index, segment in enumerate(script.segments):
@@ -90,6 +102,7 @@ def run_sheet(script: Script) -> list[dict[str, Any]]:
             "target_max_seconds": high,
             "product": segment.product,
             "text": segment.text,
+            "adlaw": ad_law_marks(segment.text),
             "cues": [
                 {"key": cue_key(segment, i), "index": i, "at_seconds": cue.at_seconds, "action": cue.action,
                  "summary": cue_summary(cue), **cue_fields(cue)}
@@ -180,6 +193,7 @@ def build_document(script: Script, show: Show, countdowns: dict[str, Any], now_m
         "questions": [],
         "ticker": [],
         "alerts": {},
+        "answered": {},  # question key -> ms the host answered it (stream.chat)
     }
 
 

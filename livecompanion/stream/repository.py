@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from livecompanion.storage.tables import CountdownRow, EventRow, StreamRow
@@ -32,9 +32,35 @@ class StreamRepository:
     async def exists(self, stream_id: str) -> bool:
         return await self.session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id)) is not None
 
-    async def ids(self) -> list[str]:
-        """Every stream, oldest first."""
-        return list(await self.session.scalars(select(StreamRow.id).order_by(StreamRow.created_ms)))
+    async def ids(self, *, archived: bool = True) -> list[str]:
+        """Every stream, oldest first (`archived=False`: without the archived ones)."""
+        query = select(StreamRow.id).order_by(StreamRow.created_ms)
+        if not archived:
+            query = query.where(StreamRow.archived_ms.is_(None))
+        return list(await self.session.scalars(query))
+
+    async def lock_status(self, stream_id: str) -> str | None:
+        """The stream's status, read by a write that locks its row until the transaction ends
+        (PostgreSQL: the row lock; SQLite: the database's write lock), so that checks made after it
+        (one running sale per sku) see every start committed before and none can slip in between.
+        None: no such stream."""
+        status = (await self.session.execute(
+            update(StreamRow).where(StreamRow.id == stream_id).values(status=StreamRow.status)
+            .returning(StreamRow.status)
+        )).scalar()
+        return None if status is None else str(status)
+
+    async def cancel_running_countdowns(self, stream_id: str, now: int) -> list[str]:
+        """Cancel the stream's countdowns still running (the show ended); their ids."""
+        running = [c.id for c in await self.running_countdowns(stream_id, now)]
+        if running:
+            await self.session.execute(update(CountdownRow).where(CountdownRow.id.in_(running)).values(cancelled=True))
+        return running
+
+    async def ids_not_ended(self, ended_since: int) -> list[str]:
+        """Streams that are ready or live, or ended at `ended_since` (epoch ms) or later."""
+        return list(await self.session.scalars(select(StreamRow.id).where(
+            or_(StreamRow.status != "ended", StreamRow.ended_ms >= ended_since))))
 
     async def running_countdowns(self, stream_id: str, now: int) -> list[CountdownRow]:
         return list(await self.session.scalars(select(CountdownRow).where(
@@ -59,9 +85,27 @@ class StreamRepository:
         )
         return bool(cast(CursorResult[Any], result).rowcount)
 
+    def add_explain_event(self, stream_id: str, user_id: str, sku: str, action: str, now: int) -> None:
+        """The `product_explain` event a 講解 click puts in the event log (the report reads it)."""
+        body = {"type": "product_explain", "user_id": user_id, "sku": sku, "action": action, "ts": now}
+        self.session.add(EventRow(stream_id=stream_id, event_id=None, type="product_explain", ts_ms=now,
+                                  user_id=user_id, body=body, received_ms=now))
+
     def add_segment_event(self, stream_id: str, segment_id: str | None, now: int) -> None:
         """The `segment` event the operator's move puts in the event log (the report reads it)."""
         self.session.add(EventRow(
             stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
             body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
         ))
+
+    async def comments(self, stream_id: str, *, after_seq: int, since_ms: int | None,
+                       limit: int) -> list[tuple[int, int, str | None, dict[str, Any]]]:
+        """(seq, ts_ms, user_id, body) of the stream's stored comments after `after_seq` (and sent at
+        or after `since_ms`), newest first: the console's chat feed."""
+        query = (select(EventRow.seq, EventRow.ts_ms, EventRow.user_id, EventRow.body)
+                 .where(EventRow.stream_id == stream_id, EventRow.type == "comment", EventRow.seq > after_seq)
+                 .order_by(EventRow.seq.desc()).limit(limit))
+        if since_ms is not None:
+            query = query.where(EventRow.ts_ms >= since_ms)
+        rows = (await self.session.execute(query)).all()
+        return [(row.seq, row.ts_ms, row.user_id, row.body) for row in rows]

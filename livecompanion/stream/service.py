@@ -25,6 +25,7 @@ from livecompanion.stream import machine
 from livecompanion.stream.cues import CueRunners, check_time_scale, scale_cue
 from livecompanion.stream.document import Show, build_document, cue_fields, find_cue, transition_ops
 from livecompanion.stream.machine import ShowError
+from livecompanion.stream.moves import ShowMove
 from livecompanion.stream.repository import StreamRepository
 
 if TYPE_CHECKING:
@@ -79,6 +80,7 @@ async def build_state(core: Core, stream_id: str) -> dict[str, Any]:
         row = await _row(streams, stream_id)
         running = {c.id: _countdown_value(c) for c in await streams.running_countdowns(stream_id, now)}
     doc = build_document(script_of(row), show_of(row), running, now)
+    doc["answered"] = dict(row.answered or {})
     doc.update(await core.sections.load(stream_id, now))
     return doc
 
@@ -165,8 +167,10 @@ async def _transition(core: Core, stream_id: str, step: Step, from_index: int | 
         row = locked.row
         script, show = script_of(row), show_of(row)
         if from_index is not None and show.segment_index != from_index:
+            live = "尚未開播" if show.segment_index is None else f"第 {show.segment_index + 1} 段"
             raise ShowError(
-                f"the live segment is {show.segment_index}, not {from_index}: someone else moved the show"
+                f"直播已被切換，現在是{live} / the live segment is {show.segment_index}, not {from_index}: "
+                "someone else moved the show"
             )
         now = now_ms()
         new = step(show, script, now)
@@ -175,6 +179,9 @@ async def _transition(core: Core, stream_id: str, step: Step, from_index: int | 
         if new.status == "live" and new.segment_started_ms == now and new.segment_index is not None:
             locked.streams.add_segment_event(stream_id, script.segments[new.segment_index].id, now)
         locked.ops = transition_ops(script, new)
+        if new.status == "ended" and show.status != "ended":
+            await _clear_for_end(locked, stream_id, now)
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, new))  # after the commit
     return _show_result(script, new) | {"rev": locked.rev}
 
 
@@ -225,7 +232,30 @@ async def goto_segment(
 
 
 async def end_stream(core: Core, stream_id: str) -> dict[str, Any]:
+    """End the show here: the countdowns and the pin are cleared with it (the sales and lotteries
+    are ended by `stream.ending`, which calls this first)."""
     return await _transition(core, stream_id, lambda show, script, now: machine.end(show, now), None)
+
+
+async def reopen_stream(core: Core, stream_id: str) -> dict[str, Any]:
+    """Put an ended show back on air at its last segment (the console asks the operator first)."""
+    return await _transition(
+        core, stream_id, lambda show, script, now: machine.reopen(show, len(script.segments), now), None
+    )
+
+
+async def _clear_for_end(locked: _Locked, stream_id: str, now: int) -> None:
+    """In the End transaction: running countdowns cancelled, the pin and the ticker taken down."""
+    running = await locked.streams.cancel_running_countdowns(stream_id, now)
+    locked.row.pinned = None
+    locked.ops += [del_op(["countdowns", c]) for c in running]
+    locked.ops += [set_op(["pinned"], None), set_op(["ticker"], [])]
+
+
+def refuse_if_ended(row: StreamRow) -> None:
+    """Nothing starts on an ended show (409 `ended`): its controls are off until it is reopened."""
+    if row.status == "ended":
+        raise machine.ended_error()
 
 
 # ---- countdowns, pins, notes, the teleprompter remote -------------------------------------------------
@@ -242,6 +272,7 @@ async def start_countdown(core: Core, stream_id: str, seconds: int, label: str |
     countdown = CountdownRow(id=secrets.token_hex(6), stream_id=stream_id, label=label, seconds=seconds,
                              started_ms=now, ends_ms=now + seconds * 1000, cancelled=False)
     async with locked_stream(core, stream_id) as locked:
+        refuse_if_ended(locked.row)
         ended = await locked.streams.countdowns_ended_since(stream_id, now - 86_400_000, now)
         locked.streams.add_countdown(countdown)
         locked.ops = [del_op(["countdowns", old]) for old in ended]  # tidy up the ones that are over
@@ -266,6 +297,7 @@ async def pin(core: Core, stream_id: str, text: str, nickname: str | None = None
         raise Invalid(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text", ("body", "text"))
     pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
     async with locked_stream(core, stream_id) as locked:
+        refuse_if_ended(locked.row)
         locked.row.pinned = pinned
         locked.ops = [set_op(["pinned"], pinned)]
     return pinned
@@ -313,6 +345,7 @@ async def fire_cue(core: Core, stream_id: str, key: str, force: bool = False,
     now = now_ms()
     async with locked_stream(core, stream_id) as locked:
         row = locked.row
+        refuse_if_ended(row)
         _index, _segment, cue = find_cue(script_of(row), key)
         fired = dict(row.fired_cues or {})
         if key in fired and not force:
@@ -335,7 +368,41 @@ async def fire_cue(core: Core, stream_id: str, key: str, force: bool = False,
                 row.fired_cues = fired
         raise
     await apply(core, stream_id, [set_op(["cues", key, "fired_ms"], now)])
+    script = script_of(row)
+    await core.show_listeners.tell(stream_id, script, ShowMove.of(script, show_of(row), key, cue.action))
     return {"key": key, "action": cue.action, "fired_ms": now, "time_scale": time_scale, "result": result}
+
+
+# How early a hand-started action still counts as the cue due in the live segment.
+HAND_START_EARLY_MS = 120_000
+MATCHED_BY = {"flash_sale": "sku", "countdown": "seconds", "lottery": "keyword"}
+
+
+async def tick_matching_cue(core: Core, stream_id: str, action: str, value: Any) -> str | None:
+    """A sale, countdown or lottery started by hand that matches a cue of the live segment (same
+    sku, seconds or keyword; not fired yet; due, or due within two minutes) ticks that cue off, so
+    the run sheet does not invite the operator to start it a second time. The cue's key, or None."""
+    field = MATCHED_BY.get(action)
+    if field is None:
+        return None
+    now = now_ms()
+    async with locked_stream(core, stream_id) as locked:
+        row = locked.row
+        if row.status != "live" or row.segment_index is None or row.segment_started_ms is None:
+            return None
+        segment = script_of(row).segments[row.segment_index]
+        fired = dict(row.fired_cues or {})
+        for i, cue in sorted(enumerate(segment.cues), key=lambda item: item[1].at_seconds):
+            key = f"{segment.id}/{i}"
+            due = row.segment_started_ms + cue.at_seconds * 1000
+            if (cue.action == action and key not in fired and due <= now + HAND_START_EARLY_MS
+                    and cue_fields(cue).get(field) == value):
+                fired[key] = now
+                row.fired_cues = fired
+                locked.ops = [set_op(["cues", key, "fired_ms"], now)]
+                return key
+    return None
+
 
 
 def register_show_cues(core: Core, cues: CueRunners) -> None:
@@ -357,5 +424,6 @@ def register_show_cues(core: Core, cues: CueRunners) -> None:
 __all__ = [
     "ShowError", "apply", "build_state", "cancel_countdown", "end_stream", "fire_cue", "goto_segment",
     "load_state", "locked_stream", "next_segment", "pin", "previous_segment", "prompter_command",
-    "register_show_cues", "reload_state", "show_note", "start_countdown", "unpin",
+    "register_show_cues", "reload_state", "reopen_stream", "show_note", "start_countdown", "tick_matching_cue",
+    "unpin",
 ]

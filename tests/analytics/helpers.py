@@ -34,3 +34,9 @@ def report(events: list[dict[str, Any]], script: Any = None, **kw: Any) -> dict[
 
 def segment(r: dict[str, Any], segment_id: str, nth: int = 0) -> dict[str, Any]:
     return [s for s in r["segments"] if s["id"] == segment_id][nth]
+
+
+def ghost_leave(at: float = 0) -> dict[str, Any]:
+    """A leave of someone never in the room: it changes no stay, but the log then holds a `leave`, so
+    presence is counted by stays (contract section 4) rather than by activity."""
+    return ev("leave", at, "~nobody")

@@ -2,11 +2,21 @@
 
 Written straight from the definitions: every window looks at every event and every stay; a peak
 is the largest count of stays with start <= t < end over the instants of the window.
+
+The platform count (contract section 4): at instant t the count that holds is that of the latest
+`viewer_count` with ts <= t (of several at that ts, the last in order), up to the stream's end;
+it changes only at a viewer_count's ts, so it is constant between the window's bounds and the ts
+of the viewer_counts inside, and is integrated piece by piece between those instants.
+
+Without any `leave` in the log, presence is counted as docs/report.md says: a user is in the room
+during a window when they have an enter, comment, like, share, follow, product_impression or
+product_click event in it; avg_watch_seconds is viewer_seconds / viewer_uv, peak_viewers is pcu.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 
@@ -33,7 +43,7 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
             seen.add(eid)
         evs.append(e)
     if not evs:
-        return {"whole": None, "segments": [], "before": None}
+        return {"whole": None, "segments": [], "before": None, "avg_watch_method": "online_count"}
     start, end = evs[0]["ts"], evs[-1]["ts"]
 
     stays: list[tuple[str, int, int]] = []
@@ -54,6 +64,30 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
         if e["status"] == "paid" and o["paid"] is None:
             o["paid"] = e
 
+    counts = [e for e in evs if e["type"] == "viewer_count"]
+    no_leave = not any(e["type"] == "leave" for e in evs)
+
+    def count_at(t: int) -> int | None:
+        before = [e for e in counts if e["ts"] <= t]
+        return before[-1]["count"] if before and t <= end else None
+
+    def platform(w: tuple[int, int, bool]) -> tuple[int | None, float | None, float | None]:
+        ws, we, closed = w
+        points = sorted({ws, *(e["ts"] for e in counts if _in(e["ts"], w))})
+        if not points or (we == ws and not closed):
+            return None, None, None
+        holding = [count_at(t) for t in points if t < we or (closed and t == we)]
+        held = [n for n in holding if n is not None]
+        if not held:
+            return None, None, None
+        bounds = [*points, we]
+        area = held_ms = 0
+        for a, b in pairwise(bounds):
+            if b > a and count_at(a) is not None:
+                area += count_at(a) * (b - a)
+                held_ms += b - a
+        return max(held), area / 1000, (area / held_ms if held_ms else None)
+
     def keys(w: tuple[int, int, bool]) -> dict[str, Any]:
         ws, we, _ = w
         inside = [e for e in evs if _in(e["ts"], w)]
@@ -61,10 +95,16 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
         def users(*types: str) -> set[str]:
             return {e["user_id"] for e in inside if e["type"] in types}
 
+        pcu, viewer_seconds, acu = platform(w)
         viewers = {u for u, s, e in stays if max(s, ws) < min(e, we) or _in(s, w)}
         watch = sum(max(0, min(e, we) - max(s, ws)) for _, s, e in stays)
         instants = {ws} | {e["ts"] for e in inside if e["ts"] < we}
         peak = max((sum(1 for _, s, e in stays if s <= t < e) for t in instants), default=0) if we > ws else 0
+        avg_watch = _ratio(watch / 1000, len(viewers))
+        if no_leave:
+            viewers = users("enter", "comment", "like", "share", "follow", "product_impression", "product_click")
+            peak = pcu  # type: ignore[assignment]
+            avg_watch = _ratio(viewer_seconds, len(viewers)) if viewer_seconds is not None else None
         paid_here = [o for o in orders.values() if o["paid"] is not None and _in(o["paid"]["ts"], w)]
         gmv = sum(Decimal(str(o["paid"]["amount"])) for o in paid_here)
         views = sum(1 for e in inside if e["type"] == "enter")
@@ -85,12 +125,16 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
             "refund_amount": float(sum(Decimal(str(o["paid"]["amount"])) for o in paid_here
                                        if o["status"] == "refunded")),
             "gpm": _ratio(float(gmv) * 1000, views), "uv_value": _ratio(float(gmv), len(viewers)),
-            "aov": _ratio(float(gmv), n_orders), "avg_watch_seconds": _ratio(watch / 1000, len(viewers)),
+            "aov": _ratio(float(gmv), n_orders), "avg_watch_seconds": avg_watch,
             "peak_viewers": peak, "comments": sum(1 for e in inside if e["type"] == "comment"),
             "likes": sum(e.get("count", 1) for e in inside if e["type"] == "like"),
             "interaction_rate": _ratio(len(users("comment", "like", "share", "follow")), len(viewers)),
             "follow_rate": _ratio(len(users("follow")), len(viewers)),
             "opm": _ratio(n_orders, (we - ws) / 60_000),
+            "product_clicks": sum(1 for e in inside if e["type"] == "product_click"),
+            "ctor": _ratio(n_orders, sum(1 for e in inside if e["type"] == "product_click")),
+            "watch_click_rate": _ratio(len(users("product_click")), len(viewers)),
+            "pcu": pcu, "viewer_seconds": viewer_seconds, "acu": acu,
         }
 
     seg_events = [e for e in evs if e["type"] == "segment"]
@@ -98,4 +142,5 @@ def reference_report(events: list[dict[str, Any]]) -> dict[str, Any]:
     segments = [(e["segment"], keys((bounds[i], bounds[i + 1], i == len(seg_events) - 1)))
                 for i, e in enumerate(seg_events)]
     before = keys((start, seg_events[0]["ts"], False)) if seg_events and seg_events[0]["ts"] > start else None
-    return {"whole": keys((start, end, True)), "segments": segments, "before": before}
+    return {"whole": keys((start, end, True)), "segments": segments, "before": before,
+            "avg_watch_method": "online_count" if no_leave else "stays"}

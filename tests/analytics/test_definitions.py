@@ -6,7 +6,7 @@ import pytest
 
 from livecompanion.analytics.metrics import KEYS
 from livecompanion.scripts.models import Script
-from tests.analytics.helpers import T0, ev, paid, report, seg, segment
+from tests.analytics.helpers import T0, ev, ghost_leave, paid, report, seg, segment
 
 
 def test_stays_reenter_while_in_room_and_leave_without_enter() -> None:
@@ -95,7 +95,7 @@ def test_orders_status_and_paid_event() -> None:
 
 
 def test_zero_denominators_are_null() -> None:
-    r = report([seg(0, "s1"), ev("comment", 0, "a", text="hi"), ev("comment", 60, "a", text="hi")])
+    r = report([seg(0, "s1"), ev("comment", 0, "a", text="hi"), ev("comment", 60, "a", text="hi"), ghost_leave()])
     for key in ("enter_rate", "product_exposure_rate", "click_rate", "click_conversion_rate",
                 "watch_conversion_rate", "gpm", "uv_value", "aov", "avg_watch_seconds", "interaction_rate",
                 "follow_rate"):
@@ -114,7 +114,7 @@ def test_funnel_rates() -> None:
         ev("enter", 3, "a"), ev("enter", 3, "b"), ev("enter", 4, "c"),
         ev("product_impression", 5, "a", sku="S"), ev("product_impression", 5, "b", sku="S"),
         ev("product_click", 6, "a", sku="S"), paid(7, "a", "o1", 30),
-        ev("comment", 60, "x", text="end"),
+        ev("comment", 60, "x", text="end"), ghost_leave(),
     ])
     assert (r["exposure_uv"], r["viewer_uv"], r["product_exposure_uv"], r["product_click_uv"], r["buyer_uv"]) \
         == (4, 3, 2, 1, 1)
@@ -135,7 +135,7 @@ def test_interaction_follow_and_likes() -> None:
         ev("enter", 0, "a"), ev("enter", 0, "b"),
         ev("comment", 1, "a", text="hello"), ev("like", 2, "b", count=5), ev("like", 3, "b"),
         ev("share", 4, "c"), ev("follow", 5, "d"), ev("follow", 6, "e"), ev("follow", 7, "e"),
-        ev("comment", 10, "a", text="bye"),
+        ev("comment", 10, "a", text="bye"), ghost_leave(),
     ])
     assert r["likes"] == 6
     assert r["interaction_rate"] == 2.5  # a, b, c, d, e over 2 viewers
@@ -162,7 +162,8 @@ def test_event_at_exactly_a_segment_start_belongs_to_that_segment() -> None:
 
 
 def test_last_segment_runs_to_the_stream_end() -> None:
-    r = report([seg(0, "s1"), seg(30, "s2"), ev("enter", 40, "u"), ev("comment", 90, "a", text="last")])
+    r = report([seg(0, "s1"), seg(30, "s2"), ev("enter", 40, "u"), ev("comment", 90, "a", text="last"),
+                ghost_leave()])
     s2 = segment(r, "s2")
     assert s2["end"] == r["end"]
     assert s2["actual_seconds"] == 60.0
@@ -197,7 +198,7 @@ def test_peak_viewers_counts_the_state_after_each_millisecond() -> None:
 
 def test_peak_counts_viewers_carried_into_a_segment_without_stay_events() -> None:
     r = report([ev("enter", 0, "A"), ev("enter", 1, "B"), seg(10, "s1"), seg(20, "s2"),
-                ev("comment", 30, "x", text="end")])
+                ev("comment", 30, "x", text="end"), ghost_leave()])
     assert segment(r, "s1")["peak_viewers"] == 2
     assert segment(r, "s2")["peak_viewers"] == 2
     assert segment(r, "s2")["viewer_uv"] == 2
@@ -206,7 +207,7 @@ def test_peak_counts_viewers_carried_into_a_segment_without_stay_events() -> Non
 
 def test_empty_windows() -> None:
     r = report([seg(0, "s1"), ev("comment", 5, "a", text="x"), seg(10, "s2"), seg(10, "s3"),
-                ev("comment", 20, "b", text="y")])
+                ev("comment", 20, "b", text="y"), ghost_leave()])
     assert [s["id"] for s in r["segments"]] == ["s1", "s2", "s3"]
     s2 = segment(r, "s2")
     assert s2["actual_seconds"] == 0.0
@@ -239,7 +240,7 @@ def test_a_stray_ts_does_not_fill_memory_with_minutes() -> None:
 
 def test_before_first_segment_and_whole_stream() -> None:
     r = report([ev("comment", 0, "a", text="early"), ev("enter", 5, "a"), seg(10, "s1"),
-                ev("comment", 20, "a", text="in s1")])
+                ev("comment", 20, "a", text="in s1"), ghost_leave()])
     pre = r["before_first_segment"]
     assert (pre["comments"], pre["actual_seconds"], pre["avg_watch_seconds"]) == (1, 10.0, 5.0)
     assert segment(r, "s1")["comments"] == 1

@@ -43,7 +43,7 @@ def test_default_key_from_environment_else_a_private_install_key(tmp_path: Path,
 
 def test_csv_exports() -> None:
     r = report([ev("comment", 0, "a", text="x"), seg(30, "=cmd|' /C calc'!A0"), ev("enter", 40, "a"),
-                ev("comment", 90, "a", text="y")])
+                ev("comment", 90, "a", text="y"), ev("leave", 0, "~nobody")])
     minutes = list(csv.reader(io.StringIO(minutes_csv(r))))
     assert minutes[0][0] == "minute (分鐘)"
     assert [row[3] for row in minutes[1:]] == ["0", "1"]  # users in the room at each minute's start

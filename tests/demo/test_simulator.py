@@ -247,3 +247,28 @@ def test_generation_speed():
     print(f"\nsimulator: {count:,} events in {seconds:.2f}s = {rate:,.0f} events/s (room 50,000)")
     assert count == n
     assert rate > 100_000  # 1,000,000 events in well under 10 s on the CI machine
+
+
+def test_platform_like_mode_is_the_same_room_as_a_platform_sends_it() -> None:
+    from livecompanion.analytics.pseudonym import Pseudonymizer
+    from livecompanion.analytics.report import compute_report
+    from livecompanion.demo import SAMPLE_SCRIPT, load_script
+    from livecompanion.demo.simulator import simulate
+
+    script = load_script(SAMPLE_SCRIPT)
+    plain = list(simulate(script, seed=5, room_size=200))
+    platform = list(simulate(script, seed=5, room_size=200, platform_like=True))
+    assert not any(e["type"] == "leave" for e in platform) and any(e["type"] == "leave" for e in plain)
+
+    def room(events: list[dict]) -> list[tuple]:
+        return [(e["type"], e.get("user_id"), e["ts"]) for e in events if e["type"] not in ("leave", "viewer_count")]
+
+    assert room(platform) == room(plain)  # who came, did what and when: unchanged
+    counts = [e["ts"] for e in platform if e["type"] == "viewer_count"]
+    gaps = {b - a for a, b in itertools.pairwise(counts)}
+    assert len(gaps) > 10 and min(gaps) >= 1_000  # irregular, seconds apart
+    assert len({e["id"] for e in platform}) == len(platform)
+    alias = Pseudonymizer("k")
+    assert compute_report(plain, script, pseudonymizer=alias)["avg_watch_method"] == "stays"
+    by_platform = compute_report(platform, script, pseudonymizer=alias)
+    assert by_platform["avg_watch_method"] == "online_count" and by_platform["pcu"] > 0

@@ -108,3 +108,18 @@ def test_without_a_secret_the_webhook_is_not_configured(server) -> None:  # type
     body = (FIXTURES / "shopify_orders_paid.json").read_bytes()
     r = deliver(server.base_url, sid, "orders/paid", body, webhook_id="w-1", signature=sign(body, ""))
     assert r.status_code == 503 and "LIVECOMPANION_SHOPIFY_SECRET" in r.json()["detail"]
+
+
+async def test_shopify_orders_of_another_day_are_refused(tmp_path: Path) -> None:
+    """With the time window on (the service's default, 24 h), the 2024 example orders are refused."""
+    env = {"LIVECOMPANION_SHOPIFY_SECRET": SECRET, "LIVECOMPANION_MAX_TS_SKEW_HOURS": "24"}
+    server = start_server(tmp_path, extra_env=env)
+    try:
+        sid = create_stream(server)
+        created = (FIXTURES / "shopify_orders_create.json").read_bytes()
+        r = deliver(server.base_url, sid, "orders/create", created, webhook_id="w-old")
+        assert r.status_code == 200, r.text
+        assert r.json()["accepted"] == 0
+        assert all("from the server's clock" in item["reason"] for item in r.json()["rejected"])
+    finally:
+        server.stop()

@@ -113,9 +113,12 @@ def test_tiktok_events() -> None:
     assert typed[2].count == 5
     # The connector emits `social` and `follow` for one message: same id, so ingest keeps one.
     assert typed[3].id == typed[4].id == "tiktok:7269289217805732613"
-    assert typed[6].count == 1532 and typed[6].id is None
+    # Neither msgId nor time: the id comes from what the message says, so a replay is a duplicate.
+    assert typed[6].count == 1532 and typed[6].id.startswith("tiktok:h:")
     question = typed[7]
-    assert question.text == "Do you ship to Canada?" and question.id is None  # neither msgId nor time
+    assert question.text == "Do you ship to Canada?" and question.id.startswith("tiktok:h:")
+    again = [e for entry in entries for e in map_tiktok(entry["event"], entry["data"])]
+    assert [e["id"] for e in again] == [e.id for e in typed]
 
 
 def test_tiktok_nested_user_and_derived_ids() -> None:
@@ -137,7 +140,7 @@ def test_tiktok_nested_user_and_derived_ids() -> None:
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
-        ("chat", {"comment": "hi"}, "userId or uniqueId"),
+        ("chat", {"comment": "hi"}, "user id or uniqueId"),
         ("chat", {"comment": 42, "userId": "1"}, "comment"),
         ("like", {"likeCount": "lots", "userId": "1"}, "likeCount"),
         ("roomUser", {}, "viewerCount"),
@@ -191,8 +194,9 @@ def test_youtube_response() -> None:
     typed = parsed(map_youtube_response(response))
     assert [e.text for e in typed] == [
         "is it good for oily skin?",
+        "love this stream",
         "sold! 🔥",
-    ]  # super chat, deletion ignored
+    ]  # a super chat's comment is a comment; the deletion is ignored
     first = typed[0]
     assert first.id == "youtube:LCC.CjgKDQoLZ2lMQmN0QkJpNTQqJwoYVUNtNV9OQ1hfTXhR"
     assert (first.user_id, first.nickname, first.ts) == (
@@ -200,8 +204,8 @@ def test_youtube_response() -> None:
         "Mia Chen",
         1717318800123,
     )
-    assert typed[1].ts == 1717318809500
-    assert map_youtube_message(response["items"][1]) == []
+    assert typed[2].ts == 1717318809500
+    assert map_youtube_message(response["items"][1])[0]["text"] == "love this stream"
 
 
 def test_youtube_malformed() -> None:

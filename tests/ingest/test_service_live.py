@@ -262,8 +262,8 @@ def test_question_lists_merge_by_key() -> None:
         {"text": "幾號鏈接", "count": 2, "key": "k3", "last": 3},
     ]
     assert merge_questions([a, b], 2) == [
-        {"text": "油性皮膚適合嗎", "count": 12},
-        {"text": "多少錢", "count": 2},
+        {"text": "油性皮膚適合嗎", "count": 12, "key": "k1", "last": 2},
+        {"text": "多少錢", "count": 2, "key": "k2", "last": 9},
     ]
 
 

@@ -150,7 +150,7 @@ def test_console_running_card_keeps_price_stock_and_time(browser, stream: Stream
             page.wait_for_selector("#running li.sale.sold_out")
             page.wait_for_timeout(1100)  # a tick of the console's clock
             assert page.locator("#running li.sale .remaining").count() == 0
-            assert "售罄 sold out" in page.locator("#running li.sale").inner_text()
+            assert "售罄" in page.locator("#running li.sale").inner_text()
             assert page.locator("#running li.sale button").count() == 0  # nothing left to stop
             stream.write([set_op(["flash_sales", "fs1"], {**_sale(), "name": long_name})])
         page.close()

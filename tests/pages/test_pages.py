@@ -41,7 +41,7 @@ def test_console_drives_the_show(browser, stream: Stream) -> None:  # type: igno
 
     page.click("#next")  # starts the stream
     page.wait_for_function("document.querySelector('#seg-title').textContent.includes('開場')")
-    assert page.locator("#status").inner_text().endswith("LIVE")
+    assert page.locator("#status").inner_text() == "● 直播中 ON AIR"  # the show is on air (the socket is #conn)
     assert page.locator("#runsheet > li.seg").first.get_attribute("class").split() == ["seg", "live"]
     assert stream.state()["segment"]["id"] == "open"
 
@@ -70,7 +70,10 @@ def test_console_drives_the_show(browser, stream: Stream) -> None:  # type: igno
     ])
     page.wait_for_function("document.querySelector('#m-viewers').textContent === '1834'")
     assert page.locator("#intent").inner_text().startswith("想要 ×132")
-    assert page.locator("#questions li").first.inner_text().replace("\n", " ") == "×40 <i>孕婦可以用嗎</i>"
+    page.click("#questions-panel .tab[data-window=all]")  # the whole stream's board (default: last 10 minutes)
+    first = page.locator("#questions li").first
+    assert first.locator(".count").inner_text() == "×40"
+    assert first.locator(".text").inner_text() == "<i>孕婦可以用嗎</i>"
     assert page.locator("#questions i").count() == 0  # text, never markup
     assert "庫存緊張" in page.locator("#alerts").inner_text()
 
@@ -100,7 +103,7 @@ def test_teleprompter_keys_remote_and_clock(browser, stream: Stream) -> None:  #
     page.keyboard.press("9")
     assert page.locator("#speed").inner_text() == "9"
     page.keyboard.press("h")
-    assert "mirror-h" in page.locator("#viewport").get_attribute("class")
+    assert "mirror-h" in page.locator("#stage").get_attribute("class")
     font = page.evaluate("window.teleprompter.prefs.font")
     page.keyboard.press("+")
     assert page.evaluate("window.teleprompter.prefs.font") == font + 6
@@ -135,7 +138,7 @@ def test_teleprompter_keys_remote_and_clock(browser, stream: Stream) -> None:  #
     assert page.evaluate("getComputedStyle(document.querySelector('#seg-clock')).color") == "rgb(255, 176, 32)"
     shot(page, "teleprompter-mirrored")  # 'h' was pressed above: mirrored for a beam-splitter glass
     page.keyboard.press("h")
-    assert "mirror-h" not in page.locator("#viewport").get_attribute("class")
+    assert "mirror-h" not in page.locator("#stage").get_attribute("class")
     shot(page, "teleprompter")
 
     # The next segment's text replaces this one.
@@ -183,7 +186,7 @@ def test_overlay_widgets_clock_skew_and_text_only(browser, stream: Stream) -> No
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgba(0, 0, 0, 0)"
     assert page.evaluate("[document.body.scrollWidth, document.body.scrollHeight]") == [1920, 1080]
     assert page.locator(".pin-text").inner_text() == "<b>這款面膜適合油性皮膚嗎？</b>"
-    assert page.locator(".pin-nick").inner_text() == "<i>小美</i>:"
+    assert page.locator(".pin-nick").inner_text() == "<i>小美</i>："
     assert page.locator("#w-pinned b, #w-pinned i").count() == 0
 
     stream.write([

@@ -76,7 +76,8 @@ def test_every_mistake_at_once_with_exact_locations() -> None:
         "s.yaml:17:5: error: segments[2]: unknown key 'colour'",
         "s.yaml:21:14: error: segments[2].cues[0] (flash_sale) names unknown sku 'CREAM-9' (products: CREAM-1)",
         "s.yaml:23:16: error: segments[2].cues[0].stock: a flash sale needs a positive stock",
-        "s.yaml:26:17: error: segments[2].cues[1].action: must be one of countdown, flash_sale, lottery, pin, note",
+        "s.yaml:26:17: error: segments[2].cues[1].action: must be one of countdown, flash_sale, lottery, pin, note, "
+        "product_explain",
         "s.yaml:27:13: error: segments[2].cues[2].at: 11m is beyond the segment's target of 10m",
         "s.yaml:30:9: error: duplicate segment id 'close' (also segments[2])",
     ]
@@ -118,7 +119,8 @@ def test_bad_timezone_and_target_metric() -> None:
         "s.yaml:4:3: error: targets: unknown target metric 'revenue' (one of: exposure_uv, viewer_uv, views, "
         "product_exposure_uv, product_click_uv, buyer_uv, enter_rate, product_exposure_rate, click_rate, "
         "click_conversion_rate, watch_conversion_rate, orders, gmv, items_sold, refund_amount, gpm, uv_value, "
-        "aov, avg_watch_seconds, peak_viewers, comments, likes, interaction_rate, follow_rate, opm)",
+        "aov, avg_watch_seconds, peak_viewers, comments, likes, interaction_rate, follow_rate, opm, "
+        "product_clicks, ctor, watch_click_rate, pcu, viewer_seconds, acu)",
     ]
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import inspect
 from livecompanion.storage.db import Database
 from livecompanion.storage.migrate import downgrade, upgrade
 
-TABLES = {"streams", "events", "orders", "countdowns", "flash_sales", "claims", "lotteries", "lottery_entries"}
+TABLES = {"streams", "events", "orders", "countdowns", "flash_sales", "claims", "lotteries", "lottery_entries",
+          "idempotency_keys"}
 
 
 async def _tables(url: str) -> set[str]:

@@ -16,6 +16,7 @@ from livecompanion.storage.db import Database
 from livecompanion.storage.streams import create_stream
 from livecompanion.storage.tables import Base
 from livecompanion.wiring import build_core
+from tests.sales.conftest import deployment_redis  # noqa: F401 - two-instance tests use it
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "autumn-hydration.yaml"
 TOKENS = {"operator": "op", "ingest": "in", "viewer": "vi"}

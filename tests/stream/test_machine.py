@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from livecompanion.errors import Conflict
 from livecompanion.scripts import check_file
 from livecompanion.stream import machine
 from livecompanion.stream.document import Show, build_document, cues_section, find_cue, transition_ops
@@ -31,10 +32,15 @@ def test_first_next_starts_the_stream_and_last_next_ends_it() -> None:
     assert (show.segment_index, show.segment_started_ms, show.started_ms) == (2, 3000, 1000)
     show = machine.next_segment(show, 3, 4000)
     assert (show.status, show.ended_ms, show.segment_index) == ("ended", 4000, 2)
-    with pytest.raises(ShowError):
-        machine.next_segment(show, 3, 5000)
-    resumed = machine.previous_segment(show, 3, 6000)
+    for step in (lambda: machine.next_segment(show, 3, 5000), lambda: machine.previous_segment(show, 3, 5000),
+                 lambda: machine.goto_segment(show, 0, 3, 5000), lambda: machine.end(show, 5000)):
+        with pytest.raises(Conflict) as refused:
+            step()
+        assert refused.value.code == "ended"  # a stray click never puts an ended show back on air
+    resumed = machine.reopen(show, 3, 6000)
     assert (resumed.status, resumed.segment_index, resumed.ended_ms, resumed.started_ms) == ("live", 2, None, 1000)
+    with pytest.raises(ShowError):
+        machine.reopen(resumed, 3, 7000)
 
 
 def test_previous_and_goto_edges() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from livecompanion.errors import Conflict
 from livecompanion.realtime import MemoryHub
 from livecompanion.storage.tables import EventRow, StreamRow
 from livecompanion.stream import cues, service
@@ -48,13 +49,15 @@ async def test_next_through_the_whole_show(services, stream_id: str) -> None:  #
     assert last["status"] == "ended" and last["segment"] is None
     _, doc = await service.load_state(services, stream_id)
     assert doc["stream"]["status"] == "ended" and doc["segment"] is None and doc["stream"]["ended_ms"]
-    with pytest.raises(ShowError):
-        await service.next_segment(services, stream_id)
+    for step in (service.next_segment, service.previous_segment, service.end_stream):
+        with pytest.raises(Conflict) as refused:
+            await step(services, stream_id)
+        assert refused.value.code == "ended"
     events = await segment_events(services, stream_id)
     assert [e["segment"] for e in events] == [
         s["id"] for s in doc["run_sheet"]]
     assert all(e["type"] == "segment" and isinstance(e["ts"], int) for e in events)
-    resumed = await service.previous_segment(services, stream_id)
+    resumed = await service.reopen_stream(services, stream_id)
     assert resumed["status"] == "live" and resumed["segment"]["index"] == count - 1
 
 

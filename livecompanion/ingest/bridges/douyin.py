@@ -11,7 +11,7 @@ or in the envelope `{"method": ..., "payload": {...}}`.
 | WebcastChatMessage, WebcastEmojiChatMessage | comment (`content`, or `defaultContent` for an emoji chat) |
 | WebcastMemberMessage | enter |
 | WebcastLikeMessage | like, `count` taps |
-| WebcastSocialMessage | follow (`action` 1) or share (`action` 3, or a `shareType`) |
+| WebcastSocialMessage | follow (`action` 1) or share (`action` 3, or a `shareType`); without those, by its text (关注 / 分享) |
 | WebcastRoomUserSeqMessage | viewer_count (`total`: viewers in the room now) |
 | WebcastGiftMessage and anything else | nothing: a gift is neither a like nor an order |
 """
@@ -121,7 +121,14 @@ def _social(payload: Mapping[str, Any], eid: str, ts: int | None) -> list[Event]
     elif action == 3 or share_type > 0:
         kind = "share"
     else:
-        return []
+        # Older fetchers (and some API relays) hand over only the rendered text: 关注了主播 / 分享了直播间.
+        text = as_text(payload.get("content"), "content")
+        if "关注" in text:
+            kind = "follow"
+        elif "分享" in text:
+            kind = "share"
+        else:
+            return []
     user_id, nickname = _user(payload)
     return [event(kind, PLATFORM, id=eid, ts=ts, user_id=user_id, nickname=nickname)]
 
@@ -141,3 +148,14 @@ _MAPPERS = {
     "WebcastSocialMessage": _social,
     "WebcastRoomUserSeqMessage": _viewers,
 }
+
+
+def room_of(message: Any) -> str | None:
+    """The room a decoded message names (`common.roomId`, or the envelope payload's `room_id`)."""
+    if not isinstance(message, Mapping):
+        return None
+    payload = message.get("payload")
+    payload = payload if isinstance(payload, Mapping) else message
+    common = payload.get("common")
+    room = pick(common, "roomId", "room_id") if isinstance(common, Mapping) else None
+    return as_id(room or pick(payload, "roomId", "room_id"), "roomId", required=False)

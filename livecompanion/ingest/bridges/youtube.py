@@ -3,7 +3,8 @@
 | `snippet.type` | event |
 | --- | --- |
 | textMessageEvent | comment: `snippet.textMessageDetails.messageText` (else `displayMessage`), viewer `authorDetails.channelId`, time `snippet.publishedAt`, id the message's `id` |
-| anything else (superChatEvent, newSponsorEvent, messageDeletedEvent …) | nothing |
+| superChatEvent with a `superChatDetails.userComment` | comment (the viewer's paid message is still a question or remark to answer) |
+| superChatEvent without a comment, superStickerEvent, newSponsorEvent, messageDeletedEvent … | nothing (money to the creator is not an order) |
 
 The API has no events for viewers entering, likes or follows in chat, and the concurrent viewer
 count comes from `videos.list` (liveStreamingDetails.concurrentViewers), which a bridge can send as
@@ -27,14 +28,19 @@ def map_youtube_message(item: Mapping[str, Any]) -> list[Event]:
     if kind is not None and kind != "youtube#liveChatMessage":
         raise ValueError(f"kind: expected youtube#liveChatMessage, got {kind!r}")
     snippet = as_mapping(item.get("snippet"), "snippet")
-    if snippet.get("type") != "textMessageEvent":
-        return []
-    details = snippet.get("textMessageDetails")
-    if details is not None:
-        details = as_mapping(details, "snippet.textMessageDetails")
-        text = as_text(details.get("messageText"), "snippet.textMessageDetails.messageText").strip()
+    kind = snippet.get("type")
+    if kind == "textMessageEvent":
+        details = snippet.get("textMessageDetails")
+        if details is not None:
+            details = as_mapping(details, "snippet.textMessageDetails")
+            text = as_text(details.get("messageText"), "snippet.textMessageDetails.messageText").strip()
+        else:
+            text = as_text(snippet.get("displayMessage"), "snippet.displayMessage").strip()
+    elif kind == "superChatEvent":
+        details = as_mapping(snippet.get("superChatDetails"), "snippet.superChatDetails")
+        text = as_text(details.get("userComment"), "snippet.superChatDetails.userComment").strip()
     else:
-        text = as_text(snippet.get("displayMessage"), "snippet.displayMessage").strip()
+        return []
     if not text:
         return []
     author = item.get("authorDetails")
@@ -72,3 +78,23 @@ def map_youtube_response(response: Mapping[str, Any]) -> list[Event]:
         except ValueError as exc:
             raise ValueError(f"items[{index}].{exc}") from None
     return events
+
+
+def map_youtube(message: Mapping[str, Any]) -> list[Event]:
+    """One recorded YouTube message: a liveChatMessage resource or a whole list response."""
+    message = as_mapping(message, "message")
+    if message.get("kind") == "youtube#liveChatMessageListResponse" or "items" in message:
+        return map_youtube_response(message)
+    return map_youtube_message(message)
+
+
+def room_of(message: Any) -> str | None:
+    """The live chat a resource belongs to (`snippet.liveChatId`)."""
+    if not isinstance(message, Mapping):
+        return None
+    items = message.get("items")
+    if isinstance(items, list):
+        message = items[0] if items and isinstance(items[0], Mapping) else {}
+    snippet = message.get("snippet")
+    chat = snippet.get("liveChatId") if isinstance(snippet, Mapping) else None
+    return chat if isinstance(chat, str) and chat else None

@@ -76,6 +76,7 @@ _GENERIC = frozenset(
     )
 )
 _GENERIC_WEIGHT = 0.2
+MAX_PLACED = 256  # phrasings remembered per group beyond its variants (memory stays bounded)
 
 
 @short_text_cache
@@ -116,12 +117,13 @@ class QuestionGroup:
 
 
 class _Group:
-    __slots__ = ("askers", "asks", "count", "first_seen_ms", "id", "last_seen_ms", "text", "variants")
+    __slots__ = ("askers", "asks", "count", "first_seen_ms", "id", "last_seen_ms", "placed", "text", "variants")
 
     def __init__(self, gid: int, text: str, ts_ms: int) -> None:
         self.id = gid
         self.text = text
         self.variants: list[int] = []  # variant ids
+        self.placed: list[str] = []  # phrasings filed here beyond its variants (QuestionBoard._placed)
         self.askers: set[str] = set()
         self.count = 0
         self.asks = 0
@@ -172,6 +174,10 @@ class QuestionBoard:
         self._variants: dict[int, _Variant] = {}
         self._by_key: dict[str, int] = {}  # phrasing -> variant id
         self._index: dict[str, set[int]] = {}  # content token -> variant ids holding it
+        # Phrasings matched to a group that had no room for another variant: where they went, so that
+        # a phrasing's group is decided once, when first asked, and never depends on what came since.
+        # The report groups a stream's questions by their first asking alone and relies on this.
+        self._placed: dict[str, int] = {}
         self._next_id = 1
 
     def __len__(self) -> int:
@@ -209,6 +215,9 @@ class QuestionBoard:
         vid = self._by_key.get(key)
         if vid is not None:
             return self._groups[self._variants[vid].gid]
+        gid = self._placed.get(key)
+        if gid is not None:
+            return self._groups[gid]
         query = _Variant(key, 0)
         candidates: set[int] = set()
         for token in query.content:
@@ -232,6 +241,9 @@ class QuestionBoard:
         group = self._groups[best[1]]
         if len(group.variants) < self.max_variants:
             self._add_variant(group, key)
+        elif len(group.placed) < MAX_PLACED:
+            self._placed[key] = group.id
+            group.placed.append(key)
         return group
 
     def _create(self, key: str, text: str, ts_ms: int) -> _Group:
@@ -264,6 +276,8 @@ class QuestionBoard:
 
     def _remove(self, group: _Group) -> None:
         del self._groups[group.id]
+        for key in group.placed:
+            self._placed.pop(key, None)
         for vid in group.variants:
             variant = self._variants.pop(vid)
             if self._by_key.get(variant.key) == vid:

@@ -191,25 +191,154 @@
       if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send('{"type":"resync"}');
     }
 
-    /** Call the API with this page's token; resolves to the JSON body, rejects with the server's detail. */
-    async api(method, path, body) {
+    /** Call the API with this page's token; resolves to the JSON body, rejects with an Error whose
+     * message is Chinese first (errorText), `.status` the HTTP status (0: no answer), `.code` the
+     * machine-readable detail. `opts.key` is sent as the Idempotency-Key (contract section 5). */
+    async api(method, path, body, opts) {
       const headers = { "Authorization": "Bearer " + this.token };
       if (body !== undefined) headers["Content-Type"] = "application/json";
-      const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      if (opts && opts.key) headers["Idempotency-Key"] = opts.key;
+      let response;
+      try {
+        response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      } catch (e) {
+        const error = new Error("連線失敗，請檢查網路後重試 (no answer from the service)");
+        error.status = 0;
+        throw error;
+      }
       let data = null;
       if (response.status !== 204) { try { data = await response.json(); } catch (e) { data = null; } }
       if (!response.ok) {
-        let detail = data && data.detail;
-        if (Array.isArray(detail)) detail = detail.map((d) => (d.loc || []).slice(1).join(".") + ": " + d.msg).join("; ");
-        const error = new Error(detail || response.status + " " + response.statusText);
+        const error = new Error(errorText(response.status, data));
         error.status = response.status;
+        error.code = data && typeof data.detail === "string" ? data.detail : null;
+        error.data = data;
         throw error;
       }
       return data;
     }
 
-    streamApi(method, tail, body) {
-      return this.api(method, "/api/streams/" + encodeURIComponent(this.streamId) + tail, body);
+    streamApi(method, tail, body, opts) {
+      return this.api(method, "/api/streams/" + encodeURIComponent(this.streamId) + tail, body, opts);
+    }
+  }
+
+  // --- errors, Chinese first ------------------------------------------------------------------
+  const ERROR_CODES = {
+    sale_running: "這個商品已有一場秒殺在進行：先停止它，再開新的",
+    ended: "直播已結束，控制已關閉；如需繼續，請按「重新開播」",
+    sold_out: "已售罄", limit_reached: "已達每人限購",
+    idempotency_key_in_use: "上一次點擊還在處理中，請稍候",
+    order_id_conflict: "訂單編號已被另一筆搶購使用",
+  };
+  const ERROR_STATUS = {
+    400: "請求有誤", 401: "缺少權杖或權杖無效", 403: "這個權杖沒有權限做這件事", 404: "找不到（場次或項目不存在）",
+    409: "與目前狀態衝突", 410: "已經結束", 413: "內容太大", 422: "輸入有誤", 429: "太頻繁，請稍後再試",
+    500: "伺服器出錯，請稍後再試", 503: "服務暫時無法使用，請稍後重試",
+  };
+
+  /** One line for people: what went wrong in Chinese, then the service's own words. */
+  function errorText(status, data) {
+    const detail = data && data.detail;
+    if (Array.isArray(detail)) {
+      const fields = detail.map((d) => {
+        const where = (d.loc || []).filter((p) => p !== "body").join(".");
+        return (where ? "「" + where + "」" : "") + (d.msg || "");
+      });
+      return "輸入有誤：" + fields.join("；");
+    }
+    const code = typeof detail === "string" ? detail : null;
+    const zh = (code && ERROR_CODES[code]) || ERROR_STATUS[status] || "操作失敗 (" + status + ")";
+    if (code && ERROR_CODES[code]) return ERROR_CODES[code];  // a known code says it all, in Chinese
+    const words = (data && data.message) || code || "";
+    const tail = words && !zh.includes(words) ? "（" + words.split(" / ")[0] + "）" : "";
+    return zh + tail;
+  }
+
+  /** A random Idempotency-Key (crypto.randomUUID is missing on plain-http LAN pages). */
+  function newKey() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /**
+   * Operator actions that are safe to click twice. Each action has a name ("next", "sale", ...):
+   * while one is under way, another click of it returns the same promise (no second request); its
+   * Idempotency-Key is kept in sessionStorage until an answer comes, so a retry after a lost
+   * answer, or after a reload in the middle, sends the same key and the service acts once.
+   * The button shows that it is under way (.busy) and what came of it (.ok / .fail, 2 s).
+   */
+  const DOUBLE_CLICK_MS = 800;
+
+  class Actions {
+    constructor(client, report) {
+      this.client = client;
+      this.report = report || (() => {});
+      this.store = "livecompanion.pending." + client.streamId;
+      this.inflight = new Map();
+      this.recent = new Map();  // name -> {promise, at, tail, body}: the answer a double click shares
+    }
+
+    load() { try { return JSON.parse(sessionStorage.getItem(this.store)) || {}; } catch (e) { return {}; } }
+    save(all) { try { sessionStorage.setItem(this.store, JSON.stringify(all)); } catch (e) { /* private mode */ } }
+
+    busy(name) { return this.inflight.has(name); }
+
+    /** run("sale", {method, tail, body, label, button}) -> the answer (rejects with the error). */
+    run(name, spec) {
+      const running = this.inflight.get(name);
+      if (running) return running;
+      // The second click of a double click often comes after a fast answer to the first: the same
+      // action within DOUBLE_CLICK_MS of that answer is the same click, not a new one.
+      const last = this.recent.get(name);
+      if (last && Date.now() - last.at < DOUBLE_CLICK_MS && last.tail === spec.tail &&
+          JSON.stringify(last.body) === JSON.stringify(spec.body)) return last.promise;
+      const all = this.load();
+      const same = all[name] && all[name].tail === spec.tail && JSON.stringify(all[name].body) === JSON.stringify(spec.body);
+      const key = same ? all[name].key : newKey();
+      all[name] = { key, method: spec.method, tail: spec.tail, body: spec.body, label: spec.label, at: Date.now() };
+      this.save(all);
+      const button = spec.button || null;
+      if (button) { button.classList.remove("ok", "fail"); button.classList.add("busy"); button.setAttribute("aria-busy", "true"); }
+      const done = (ok) => {
+        this.inflight.delete(name);
+        this.recent.set(name, { promise, at: Date.now(), tail: spec.tail, body: spec.body });
+        if (!button) return;
+        button.classList.remove("busy");
+        button.removeAttribute("aria-busy");
+        button.classList.add(ok ? "ok" : "fail");
+        clearTimeout(button.outcomeTimer);
+        button.outcomeTimer = setTimeout(() => button.classList.remove("ok", "fail"), 2000);
+      };
+      const promise = this.client.streamApi(spec.method, spec.tail, spec.body, { key }).then((answer) => {
+        this.forget(name, key);
+        done(true);
+        if (spec.label) this.report((spec.label) + " ✓", true, name);
+        return answer;
+      }, (error) => {
+        if (error.status !== 0) this.forget(name, key);  // an answer came: the next click is a new action
+        done(false);
+        this.report((spec.label ? spec.label + "：" : "") + error.message, false, name);
+        throw error;
+      });
+      this.inflight.set(name, promise);
+      return promise;
+    }
+
+    forget(name, key) {
+      const all = this.load();
+      if (all[name] && all[name].key === key) { delete all[name]; this.save(all); }
+    }
+
+    /** After a reload: ask again, with the same keys, for the actions that had no answer yet. */
+    resume() {
+      const all = this.load();
+      for (const [name, p] of Object.entries(all)) {
+        if (Date.now() - p.at > 10 * 60 * 1000) { delete all[name]; continue; }
+        this.run(name, Object.assign({}, p, { label: "重新整理前的操作 " + (p.label || name) })).catch(() => {});
+      }
+      this.save(all);
     }
   }
 
@@ -278,8 +407,14 @@
     return cues[0] || null;
   }
 
+  /** The connection indicator's words: it says whether this screen hears the service, nothing about
+   * being on air (the show's status says that). */
+  function connText(status) {
+    return { live: "● 已連線", connecting: "○ 連線中…", offline: "✕ 已斷線，重連中" }[status] || status;
+  }
+
   window.LiveCompanion = {
-    LiveClient, applyOps, pace, amberAt, clock, timeOfDay, money, el, setText, params,
+    LiveClient, Actions, errorText, newKey, connText, applyOps, pace, amberAt, clock, timeOfDay, money, el, setText, params,
     currentSale, saleStatus, currentLottery, lotteryOpen, lotteryEntrants, winnerNames, runningCountdowns, nextCue,
   };
 })();

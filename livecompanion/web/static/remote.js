@@ -7,7 +7,7 @@
   const client = new L.LiveClient({
     streamId: document.body.dataset.streamId,
     onState: (s) => { state = s; tick(); },
-    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, status); },
+    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, L.connText(status)); },
   });
 
   let toastTimer = null;
@@ -27,16 +27,21 @@
       if (navigator.vibrate) navigator.vibrate(15);
     });
   }
+  const actions = new L.Actions(client, toast);
   $("next").addEventListener("click", () => {
     const from = state && state.segment ? state.segment.index : null;
-    if (!confirm("切到下一段? Go to the next segment?")) return;
-    client.streamApi("POST", "/segments/next", { from_index: from }).then(() => toast("OK", true), (e) => toast(e.message));
+    if ((state && state.stream || {}).status === "ended") { toast(L.errorText(409, { detail: "ended" })); return; }
+    if (!confirm("切到下一段？")) return;
+    actions.run("next", { method: "POST", tail: "/segments/next", body: { from_index: from }, label: "下一段", button: $("next") }).catch(() => {});
   });
+  actions.resume();
 
   function tick() {
     if (!state) return;
     const seg = state.segment;
-    L.setText($("seg"), seg ? (seg.index + 1) + ". " + seg.title : (state.stream || {}).title || "");
+    const st = state.stream || {};
+    L.setText($("seg"), seg ? (seg.index + 1) + ". " + seg.title : st.status === "ended" ? "直播已結束" : st.title || "");
+    $("next").disabled = st.status === "ended";
     const clock = $("seg-clock");
     if (seg && seg.started_ms) {
       const elapsed = (client.now() - seg.started_ms) / 1000;

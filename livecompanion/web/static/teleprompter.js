@@ -1,4 +1,6 @@
-/* The host's teleprompter. Keys: 1-9 speed presets, space play/pause (3-2-1 before scrolling starts),
+/* The host's teleprompter. Everything the host reads scales with A+/A- (teleprompter.css), the whole
+ * stage mirrors (h/v), ad-law phrases the lint flags are marked in the text, the next segment is
+ * previewed under the current one, and a note from the console shows in the side panel. Keys: 1-9 speed presets, space play/pause (3-2-1 before scrolling starts),
  * arrows up/down scroll a line, left/right slower/faster, PageUp/PageDown (presentation clickers) a
  * screen, h / v mirror, + / - font size, Home or r back to the top. A phone or the console drives
  * it too: commands arrive as patches to the `prompter` section. Settings stay in localStorage. */
@@ -79,8 +81,9 @@
     applyMirror();
   }
   function applyMirror() {
-    viewport.classList.toggle("mirror-h", prefs.mirrorH);
-    viewport.classList.toggle("mirror-v", prefs.mirrorV);
+    const stage = $("stage");
+    stage.classList.toggle("mirror-h", prefs.mirrorH);
+    stage.classList.toggle("mirror-v", prefs.mirrorV);
     showControls();
   }
 
@@ -146,17 +149,50 @@
     pause();
     const box = $("text");
     if (seg) {
-      const text = ((state.run_sheet || [])[seg.index] || {}).text || "";
-      const paragraphs = text.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean);
-      box.replaceChildren(...(paragraphs.length ? paragraphs.map((p) => el("p", {}, p))
-        : [el("p", { class: "waiting" }, seg.title)]));
+      const sheet = state.run_sheet || [];
+      const entry = sheet[seg.index] || {};
+      const paragraphs = markedParagraphs(entry.text || "", entry.adlaw || []);
+      box.replaceChildren(...(paragraphs.length ? paragraphs : [el("p", { class: "waiting" }, seg.title)]));
+      const following = sheet[seg.index + 1];
+      if (following) {
+        const first = (following.text || "").split(/\n\s*\n/)[0].trim();
+        box.append(el("div", { class: "preview" }, [el("span", { class: "label" }, "下一段預告 " + (seg.index + 2) + ". " + following.title),
+          first ? el("p", {}, first) : null]));
+      }
     } else if (st.status === "ended") {
       box.replaceChildren(el("p", { class: "waiting" }, "直播結束，辛苦了！"));
     } else {
-      box.replaceChildren(el("p", { class: "waiting" }, (st.title || "") + "\n等待開播 Waiting for the show to start"));
+      box.replaceChildren(el("p", { class: "waiting" }, (st.title || "") + "\n等待開播"));
     }
     scrollTo(0);
     if (wasPlaying && seg) play();  // next segment: count in and keep rolling
+  }
+
+  /** The host's text as paragraphs, with the ad-law lint's hits (offsets into `text`) marked. */
+  function markedParagraphs(text, hits) {
+    const out = [];
+    const re = /\n\s*\n/g;
+    let start = 0;
+    const ranges = [];
+    for (let m; (m = re.exec(text));) { ranges.push([start, m.index]); start = m.index + m[0].length; }
+    ranges.push([start, text.length]);
+    for (let [a, b] of ranges) {
+      while (a < b && /\s/.test(text[a])) a++;
+      while (b > a && /\s/.test(text[b - 1])) b--;
+      if (a >= b) continue;
+      const p = el("p");
+      let at = a;
+      for (const h of hits) {
+        if (h.end <= a || h.start >= b) continue;
+        const s = Math.max(a, h.start), e = Math.min(b, h.end);
+        if (s > at) p.append(text.slice(at, s));
+        p.append(el("mark", { class: "adlaw", title: "廣告法風險：" + (h.reason || h.category || "") }, text.slice(s, e)));
+        at = e;
+      }
+      if (at < b) p.append(text.slice(at, b));
+      out.push(p);
+    }
+    return out;
   }
 
   function render() {
@@ -164,13 +200,10 @@
     showText();
     const seg = state.segment;
     L.setText($("seg-title"), seg ? seg.title : (state.stream || {}).title || "");
-    L.setText($("seg-next"), seg && seg.next ? "下一段 Next: " + seg.next.title : seg ? "最後一段 Last segment" : "");
-    const target = seg && seg.target_max_seconds != null ? "/ " + (seg.target_min_seconds !== seg.target_max_seconds && seg.target_min_seconds != null
-      ? L.clock(seg.target_min_seconds) + "–" : "") + L.clock(seg.target_max_seconds) : "";
-    L.setText($("seg-target"), target);
+    L.setText($("seg-next"), seg && seg.next ? "下一段：" + seg.next.title : seg ? "最後一段" : "");
     const note = state.note;
     $("note").classList.toggle("hidden", !note);
-    L.setText($("note"), note ? note.text : "");
+    L.setText($("note"), note ? "📝 " + note.text : "");
     const intent = Object.entries((state.metrics || {}).intent || {}).sort((a, b) => b[1] - a[1]).slice(0, 4);
     $("intent").replaceChildren(...intent.map(([word, n]) => el("li", {}, word + " ×" + n)));
     // The host's alerts (overtime, a cue not fired, stock), large; the operator acknowledges them.
@@ -178,7 +211,8 @@
       .sort((a, b) => b.ts - a.ts).slice(0, 2);
     $("tp-alerts").classList.toggle("hidden", !hostAlerts.length);
     $("tp-alerts").replaceChildren(...hostAlerts.map((a) => el("div", { class: "tp-alert " + (a.level || "warn") }, a.text)));
-    const qs = (state.questions || []).slice(0, 6);
+    const answered = state.answered || {};
+    const qs = (state.questions || []).filter((q) => !q.key || !answered[q.key] || (q.last || 0) > answered[q.key]).slice(0, 5);
     $("questions").replaceChildren(...(qs.length ? qs.map((q) => el("li", {}, [el("span", { class: "count" }, "×" + (q.count || 1)), q.text]))
       : [el("li", { class: "dim" }, "—")]));
     tick();
@@ -189,19 +223,25 @@
     const now = client.now();
     const seg = state.segment;
     const clockEl = $("seg-clock");
+    const leftEl = $("seg-left");
     if (seg && seg.started_ms) {
       const elapsed = (now - seg.started_ms) / 1000;
+      const pace = L.pace(elapsed, seg.target_min_seconds, seg.target_max_seconds);
       L.setText(clockEl, L.clock(elapsed));
-      clockEl.className = "clock pace-" + L.pace(elapsed, seg.target_min_seconds, seg.target_max_seconds);
+      clockEl.className = "clock pace-" + pace;
+      const left = seg.target_max_seconds != null ? seg.target_max_seconds - elapsed : null;
+      L.setText(leftEl, left == null ? "" : left >= 0 ? "剩 " + L.clock(left) : "超時 " + L.clock(-left));
+      leftEl.className = "left pace-" + pace;
     } else {
       L.setText(clockEl, "0:00");
       clockEl.className = "clock";
+      L.setText(leftEl, "");
     }
     const cue = L.nextCue(state);
     const cueEl = $("cue");
     if (cue) {
       const due = cue.due_ms != null ? (cue.due_ms - now) / 1000 : null;
-      L.setText(cueEl, (due != null && due <= 0 ? "現在 NOW: " : "下一個 Next: ") + cue.summary + (due != null && due > 0 ? " · " + L.clock(due) : ""));
+      L.setText(cueEl, (due != null && due <= 0 ? "現在：" : "下一個：") + cue.summary + (due != null && due > 0 ? " · " + L.clock(due) + " 後" : ""));
       cueEl.className = "tp-cue" + (due != null && due <= 0 ? " now" : "");
     } else {
       L.setText(cueEl, "");
@@ -212,7 +252,7 @@
     if (sale) {
       const status = L.saleStatus(sale, now);
       const left = sale.remaining != null ? sale.remaining : sale.stock;
-      L.setText(stock, status === "sold_out" ? "已售罄 SOLD OUT" : "庫存 剩 " + left + " / " + sale.stock);
+      L.setText(stock, status === "sold_out" ? "已售罄" : status === "ended" ? "秒殺已結束" : "庫存 剩 " + left + "/" + sale.stock);
       stock.className = "tp-stock " + status;
     } else {
       stock.className = "tp-stock hidden";
@@ -231,7 +271,7 @@
         if (op.path[0] === "prompter" && op.op === "set" && op.value && op.value.action) command(op.value.action, op.value.value);
       }
     },
-    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, status); },
+    onStatus: (status) => { const c = $("conn"); c.className = "conn " + status; L.setText(c, L.connText(status)); },
   });
 
   setFont(prefs.font);

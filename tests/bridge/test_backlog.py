@@ -1,0 +1,68 @@
+"""The bridge's backlog: order kept across memory and disk, bounded, and saved for the next run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from livecompanion.bridge.backlog import Backlog, Batch
+
+
+def batch(first: int, n: int = 10) -> Batch:
+    return Batch.of([orjson.dumps({"id": f"e{first + i}"}) for i in range(n)], first)
+
+
+def ids(b: Batch) -> list[str]:
+    return [e["id"] for e in orjson.loads(b"[" + b.body + b"]")]
+
+
+def drain(backlog: Backlog) -> list[str]:
+    out: list[str] = []
+    while (b := backlog.pop()) is not None:
+        out += ids(b)
+    return out
+
+
+def test_overflow_goes_to_disk_and_comes_back_in_order(tmp_path: Path) -> None:
+    backlog = Backlog(directory=tmp_path, memory_events=30, segment_events=20)
+    for first in range(0, 100, 10):
+        backlog.push(batch(first))
+    assert backlog.events == 100 and backlog.on_disk == 70
+    assert len(list(tmp_path.glob("*.ndjson"))) == 4  # 70 events in segments of 20
+    first = backlog.pop()
+    assert first is not None
+    backlog.push_front([first])  # sent, connection lost before the ack: first again
+    backlog.push(batch(100))  # still behind what is on disk
+    assert drain(backlog) == [f"e{i}" for i in range(110)]
+    assert not list(tmp_path.glob("*.ndjson"))
+
+
+def test_disk_is_bounded_and_what_is_dropped_is_counted(tmp_path: Path) -> None:
+    line = len(batch(10).encode()) + 1  # the spooled batches (ids e10 ... e99) have this size
+    backlog = Backlog(directory=tmp_path, memory_events=10, disk_bytes=3 * line)
+    for first in range(0, 100, 10):
+        backlog.push(batch(first))
+    assert backlog.events == 40 and backlog.dropped_events == 60
+    without_disk = Backlog(memory_events=25)
+    for first in range(0, 50, 10):
+        without_disk.push(batch(first))
+    assert without_disk.events == 20 and without_disk.dropped_events == 30
+
+
+def test_close_saves_memory_before_the_disk_part_and_the_next_run_sends_it_first(tmp_path: Path) -> None:
+    backlog = Backlog(directory=tmp_path, memory_events=20, segment_events=20)
+    for first in range(0, 60, 10):
+        backlog.push(batch(first))
+    assert backlog.close() == 20
+    again = Backlog(directory=tmp_path)
+    assert again.events == 60
+    assert drain(again) == [f"e{i}" for i in range(60)]
+    # A second interrupted run: what it had taken out of the spool goes back before the rest.
+    for first in range(0, 60, 10):
+        again.push(batch(first))
+    taken = again.pop()
+    assert taken is not None
+    again.push_front([taken])
+    again.close()
+    assert drain(Backlog(directory=tmp_path)) == [f"e{i}" for i in range(60)]
