@@ -78,6 +78,8 @@ class RoomWatch:
     comments_since: int | None = None
     quiet_until: int = 0  # no comments-collapse alert again before this ts
     questions: dict[str, deque[tuple[int, int]]] = field(default_factory=dict)
+    questions_quiet_until: int = 0  # one question alert per `question_seconds` at most
+    questions_raised: set[str] = field(default_factory=set)
 
     def see(self, kind: str, ts: int, data: dict[str, Any], rules: AlertSettings) -> None:
         if self.stream_ts is None or ts > self.stream_ts:
@@ -129,8 +131,8 @@ class RoomWatch:
     def asked_questions(self, rules: AlertSettings, doc: dict[str, Any], now: int) -> list[Alert]:
         """Questions asked `question_count` times within `question_seconds` and not marked answered
         (the document's `answered`: question key -> ms; asked again after it counts again)."""
-        out: list[Alert] = []
         window = rules.question_seconds * 1000
+        best: tuple[int, str, str] | None = None  # (asks in the window, key, text)
         for q in doc.get("questions") or []:
             text, count = q.get("text"), int(q.get("count") or 0)
             if not text:
@@ -144,10 +146,21 @@ class RoomWatch:
             answered_ms = (doc.get("answered") or {}).get(key)
             if count - base < rules.question_count or (answered_ms and (q.get("last") or 0) <= answered_ms):
                 continue
-            seg, title = where(doc)
-            out.append(Alert(f"question/{key}", "question", "warn",
-                             f"觀眾問了 {count - base} 次還沒回答：「{text}」，正在{title}", seg, now))
-        return out
+            if key in self.questions_raised:
+                continue
+            if best is None or count - base > best[0]:
+                best = (count - base, key, text)
+        # The most asked one only, and then quiet for a window: in a busy room many questions pass
+        # the count, and a console full of them is one the operator stops reading (the demo raised
+        # 16 in an hour before this).
+        if best is None or now < self.questions_quiet_until:
+            return []
+        self.questions_quiet_until = now + window
+        seg, title = where(doc)
+        asks, key, text = best
+        self.questions_raised.add(key)
+        return [Alert(f"question/{key}", "question", "warn", f"觀眾問了 {asks} 次還沒回答：「{text}」，正在{title}",
+                      seg, now)]
 
 
 def overtime(doc: dict[str, Any], rules: AlertSettings, now: int) -> Alert | None:

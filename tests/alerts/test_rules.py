@@ -137,3 +137,20 @@ def test_alert_events_are_validated_and_the_report_marks_without_counting(tmp_pa
         assert run_report(path, None, "json", tmp_path / f"{path.stem}.json") == 0
         out[path.stem] = orjson.loads((tmp_path / f"{path.stem}.json").read_bytes())
     assert out["plain"] == out["marked"]  # figure for figure: an alert is not an audience event
+
+
+def test_questions_one_at_a_time_and_not_once_answered() -> None:
+    watch = RoomWatch()
+    rules = AlertSettings(question_count=20, question_seconds=300)
+    doc = live_doc(questions=[{"text": "包邮吗", "key": "k1", "count": 30, "last": T0},
+                              {"text": "多少钱", "key": "k2", "count": 25, "last": T0}])
+    first = watch.asked_questions(rules, doc, T0)
+    assert [a.key for a in first] == ["question/k1"] and "30 次" in first[0].text
+    assert watch.asked_questions(rules, doc, T0 + 60_000) == []  # quiet for the window
+    doc["questions"] = [{"text": "包邮吗", "key": "k1", "count": 60, "last": T0 + 300_000},
+                        {"text": "多少钱", "key": "k2", "count": 50, "last": T0 + 300_000}]
+    later = watch.asked_questions(rules, doc, T0 + 301_000)  # the next one, not the same again
+    assert [a.key for a in later] == ["question/k2"]
+    answered = RoomWatch()
+    doc["answered"] = {"k1": T0 + 300_000, "k2": T0 + 300_000}  # after their last ask
+    assert answered.asked_questions(rules, doc, T0) == []
