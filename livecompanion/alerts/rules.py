@@ -215,13 +215,13 @@ def sales(doc: dict[str, Any], rules: AlertSettings, now: int) -> list[Alert]:
 
 
 def source_silence(ages: dict[str, int], doc: dict[str, Any], rules: AlertSettings, now: int) -> list[Alert]:
-    """`ages`: source name -> wall ms of its last event. Only sources heard during the show."""
-    started = (doc.get("stream") or {}).get("started_ms") or now
+    """`ages`: source name -> wall ms of its last event (a source silent since before the show
+    started is silent in it too); one alert per silence (the key holds when it was last heard)."""
     out = []
     seg_id, title = where(doc)
     for name, last in ages.items():
         silent = (now - last) / 1000
-        if last < started or silent < rules.source_silent_seconds:
+        if silent < rules.source_silent_seconds:
             continue
         out.append(Alert(f"source_silent/{name}@{last}", "source_silent", "error",
                          f"資料來源「{name}」已 {silent:.0f} 秒沒有事件（直播中，正在{title}）：檢查橋接與平台連線",
