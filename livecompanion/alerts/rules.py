@@ -68,6 +68,11 @@ def is_live(doc: dict[str, Any]) -> bool:
     return (doc.get("stream") or {}).get("status") == "live"
 
 
+def winding_down(doc: dict[str, Any]) -> bool:
+    """The wrap-up segment: the room empties on purpose (the demo at 20x raised three drops there)."""
+    return (doc.get("segment") or {}).get("kind") == "wrapup"
+
+
 @dataclass
 class RoomWatch:
     """One stream's recent audience, by event time (kept short: a few minutes of samples)."""
@@ -94,7 +99,7 @@ class RoomWatch:
     def viewers_drop(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
         """The latest count against the peak of the window before it. After an alert the window
         restarts from the low, so one fall is one alert and only a new fall raises another."""
-        if not self.viewers:
+        if not self.viewers or winding_down(doc):
             return None
         last_ts, last = max(self.viewers)
         window = rules.viewers_drop_seconds * 1000
@@ -113,7 +118,7 @@ class RoomWatch:
     def comments_collapse(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
         """Comments in the last minute against the minute before (event time)."""
         now = self.stream_ts
-        if now is None or self.comments_since is None or now - self.comments_since < 120_000:
+        if now is None or self.comments_since is None or now - self.comments_since < 120_000 or winding_down(doc):
             return None
         while self.comments and self.comments[0] <= now - 120_000:
             self.comments.popleft()

@@ -154,3 +154,11 @@ def test_questions_one_at_a_time_and_not_once_answered() -> None:
     answered = RoomWatch()
     doc["answered"] = {"k1": T0 + 300_000, "k2": T0 + 300_000}  # after their last ask
     assert answered.asked_questions(rules, doc, T0) == []
+
+
+def test_no_audience_alerts_while_the_show_winds_down() -> None:
+    watch = RoomWatch()
+    doc = live_doc(segment={"index": 9, "id": "wrapup", "kind": "wrapup", "title": "收尾", "started_ms": T0})
+    for i, count in enumerate([1000, 900, 700, 0]):
+        watch.see("viewer_count", T0 + i * 5000, {"count": count}, RULES)
+        assert watch.viewers_drop(RULES, doc) is None
