@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def private_dir(path: Path) -> None:
+    """`path` exists and only its owner may enter it (0700): it holds tokens, keys and the record."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(path, 0o700)
+    except PermissionError:  # a directory of someone else's, chosen on purpose: leave its mode
+        pass
+
+
+def private_file(path: Path) -> None:
+    """`path` exists and only its owner may read it (0600), whatever mode it had."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
 
 
 def default_data_dir() -> Path:
@@ -41,12 +57,25 @@ class Settings(BaseSettings):
     # Ingest refuses an event whose ts is further than this from the server's clock; 0 turns the
     # check off (to back-fill an old recorded stream with its own times).
     max_ts_skew_hours: float = 24.0
+    # Slow and abusive clients (api/guards.py, docs/operations.md): chosen for a show's screens and
+    # bridges, far above what they use; lower them on a small machine.
+    ws_per_address: int = Field(500, ge=1)  # open WebSockets from one client address
+    ws_per_token: int = Field(10_000, ge=1)  # open WebSockets presenting one token
+    ws_send_timeout: float = Field(10.0, gt=0)  # a socket that takes no message this long is dropped
+    header_timeout: float = Field(10.0, gt=0)  # a request head must arrive within this of its first byte
+    body_timeout: float = Field(15.0, gt=0)  # each read of a request body waits at most this
+    max_connections: int | None = Field(None, ge=16)  # uvicorn limit_concurrency; unset: from the fd limit
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'livecompanion.sqlite3').resolve()}"
+        private_dir(self.data_dir)
+        path = (self.data_dir / "livecompanion.sqlite3").resolve()
+        private_file(path)  # created here, before SQLite creates it with the umask's mode
+        for companion in ("-wal", "-shm", "-journal"):  # SQLite gives these the main file's mode
+            if path.with_name(path.name + companion).exists():
+                private_file(path.with_name(path.name + companion))
+        return f"sqlite+aiosqlite:///{path}"
 
     def with_generated_tokens(self) -> Settings:
         """Fill unset tokens with random ones, printed at start so people can use them.
@@ -63,8 +92,8 @@ class Settings(BaseSettings):
         except (OSError, ValueError):
             saved = {}
         generated = {name: saved.get(name) or secrets.token_urlsafe(16) for name in names}
+        private_dir(self.data_dir)
+        private_file(path)  # also an existing file made readable to others by hand or an old version
         if generated != saved:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
             path.write_text(json.dumps(generated), "utf-8")
         return self.model_copy(update={name: getattr(self, name) or generated[name] for name in names})

@@ -33,16 +33,31 @@ async def _stream_from_script(settings: Settings, script_path: Path) -> str | No
         await db.dispose()
 
 
-def print_urls(settings: Settings, stream_id: str | None) -> None:
+TOKEN_NAMES = ("operator_token", "ingest_token", "viewer_token")
+
+
+def print_urls(settings: Settings, stream_id: str | None, from_env: frozenset[str] = frozenset()) -> None:
+    """The URLs people open. A token that came from the environment is not printed (whoever set it
+    has it; a terminal or a service log is no place for it): its URLs show `$LIVECOMPANION_..._TOKEN`."""
+    hidden = {str(getattr(settings, name)): f"${{LIVECOMPANION_{name.upper()}}}" for name in from_env}
+
+    def shown(text: str) -> str:
+        for token, placeholder in hidden.items():
+            text = text.replace(f"token={token}", f"token={placeholder}")
+        return text
+
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"LiveCompanion on {base}  (API docs: {base}/docs)")
-    print(f"  streams:      {base}/?token={settings.operator_token}")
+    print(shown(f"  streams:      {base}/?token={settings.operator_token}"))
     if stream_id:
         from livecompanion.api.urls import stream_urls
 
         for name, url in stream_urls(settings, stream_id).items():
-            print(f"  {name + ':':<13} {url}")
-    print(f"  tokens: operator={settings.operator_token} ingest={settings.ingest_token} viewer={settings.viewer_token}")
+            print(shown(f"  {name + ':':<13} {url}"))
+    generated = [f"{name.removesuffix('_token')}={getattr(settings, name)}" for name in TOKEN_NAMES
+                 if name not in from_env]
+    if generated:
+        print(f"  tokens (generated, kept in {settings.data_dir / 'tokens.json'}): {' '.join(generated)}")
     sys.stdout.flush()
 
 
@@ -68,6 +83,7 @@ SHUTDOWN_GRACE_SECONDS = 5
 def serve(settings: Settings, script: Path | None = None, log_level: str = "info") -> int:
     from livecompanion.api.app import create_app
 
+    from_env = frozenset(name for name in TOKEN_NAMES if getattr(settings, name))
     settings = settings.with_generated_tokens()
     taken = port_taken(settings.host, settings.port)
     if taken is not None:
@@ -80,15 +96,44 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
         if stream_id is None:
             print(f"{script}: not served: fix the errors above", file=sys.stderr)
             return 1
-    print_urls(settings, stream_id)
+    print_urls(settings, stream_id, from_env)
     uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level)).run()
     return 0
 
 
+def max_connections(settings: Settings) -> int:
+    """Connections (sockets included) served at once; one more gets 503 at once instead of an fd.
+
+    Set, or from the process's file descriptor limit (raised to its hard limit first): a quarter of
+    the descriptors stay for the database, Redis, logs and files, so the service keeps answering
+    /healthz and its own work when every connection slot is taken (slowloris, issue 13 item 7)."""
+    if settings.max_connections is not None:
+        return settings.max_connections
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65_536
+    if soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    return max(16, min(soft * 3 // 4, soft - 64))
+
+
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str) -> uvicorn.Config:
     """How the service runs under uvicorn (`serve` and the demo alike)."""
+    from livecompanion.api.guards import guarded_http_protocol
+    from livecompanion.logs import redacting_log_config
+
     return uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level=log_level,
+        # Slowloris: a request head must arrive within header_timeout (guards.py), an idle kept-alive
+        # connection is closed after 5 s, and past max_connections uvicorn answers 503 at once.
+        http=guarded_http_protocol(settings.header_timeout), timeout_keep_alive=5,
+        limit_concurrency=max_connections(settings),
+        log_config=redacting_log_config(),
         ws_ping_interval=20, ws_ping_timeout=20, lifespan="on",
         # On SIGTERM, open requests and sockets get this long to finish before they are cancelled;
         # then the services close, each step bounded (wiring.CLOSE_SECONDS): a stop always ends.

@@ -159,6 +159,9 @@ def start_server(
         "LIVECOMPANION_INGEST_TOKEN": tokens["ingest"],
         "LIVECOMPANION_VIEWER_TOKEN": tokens["viewer"],
         "PYTHONUNBUFFERED": "1",
+        # Tests post fixed, historic timestamps (deterministic reports): the server's window on event
+        # times (24 h by default) is off unless a test turns it on through extra_env.
+        "LIVECOMPANION_MAX_TS_SKEW_HOURS": "0",
     })
     # Tests post fixed, historic timestamps (deterministic reports): the server's window on event
     # times (24 h by default) is off unless a test turns it on through extra_env.

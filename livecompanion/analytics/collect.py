@@ -40,6 +40,7 @@ from livecompanion.events.limits import (
     MAX_SKU,
     MAX_TEXT,
     MAX_TS,
+    MAX_VIEWERS,
     ORDER_STATUSES,
 )
 
@@ -378,7 +379,7 @@ class Collector:
                             fo_new = -1
                 elif kind == _VIEWER_COUNT:
                     count = raw.get("count")
-                    if not (type(count) is int and count >= 0):
+                    if not (type(count) is int and 0 <= count <= MAX_VIEWERS):
                         kind = None
                     elif again:
                         pass

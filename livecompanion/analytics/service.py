@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from functools import partial
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -60,8 +60,41 @@ async def stored_events(services: Core, stream_id: str) -> list[dict[str, Any]]:
         return await ReportRepository(session).event_bodies(stream_id)
 
 
-async def stream_report(services: Core, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
-    """The report of a stored stream; with `with_history`, against the streams created before it."""
+@dataclass(frozen=True)
+class ReportInputs:
+    """What a stream's report is computed from, read from the record (`report_inputs`)."""
+
+    stream_id: str
+    title: str
+    script: Script
+    events: list[dict[str, Any]]
+    records: dict[str, list[dict[str, Any]]]
+    pseudonymizer: Any
+    markers: list[dict[str, Any]]
+    history_ids: tuple[str, ...]  # the streams before this one, whose reports are its history
+    history: tuple[dict[str, Any], ...] = ()  # their reports, filled by `with_history`
+
+    def compute(self) -> dict[str, Any]:
+        """The report (CPU-bound, seconds on a big stream: run it off the event loop)."""
+        report = compute_report(self.events, self.script, pseudonymizer=self.pseudonymizer,
+                                flash_sales=self.records["flash_sales"], lotteries=self.records["lotteries"],
+                                markers=self.markers, history=list(self.history))
+        report["source_silence"] = source_silence(self.events)
+        report["stream_id"] = self.stream_id
+        report.setdefault("title", self.title)
+        return report
+
+
+    async def with_history(self, services: Core) -> ReportInputs:
+        """These inputs with the reports of `history_ids` (each computed afresh from its events: a
+        team's history is tens of streams; a report of a big one takes seconds)."""
+        earlier = [await stream_report(services, other, with_history=False) for other in self.history_ids]
+        return replace(self, history=tuple(earlier))
+
+
+async def report_inputs(services: Core, stream_id: str, *, with_history: bool = True) -> ReportInputs:
+    """Everything the report of a stored stream needs but the history's reports; with
+    `with_history`, the ids of the streams created before it (`ReportInputs.with_history`)."""
     from livecompanion.sales.service import report_records
 
     async with services.db.session() as session:
@@ -71,23 +104,19 @@ async def stream_report(services: Core, stream_id: str, *, with_history: bool = 
     if row is None:
         raise NotFound(f"no stream '{stream_id}'")
     script = Script.model_validate(row.script)
-    # History: the streams created before this one, each computed afresh from its events (a team's
-    # history is tens of streams; a report of a big one takes seconds).
-    before = ids[:ids.index(stream_id)] if stream_id in ids else []
-    earlier = [await stream_report(services, other, with_history=False) for other in before]
+    before = tuple(ids[:ids.index(stream_id)]) if stream_id in ids else ()
     events = await stored_events(services, stream_id)
     records = await report_records(services.db, stream_id)
     pseudonymizer = default_pseudonymizer(services.settings.pseudonym_key, services.settings.data_dir)
+    return ReportInputs(stream_id, row.title, script, events, records, pseudonymizer,
+                        cue_markers(row.fired_cues or {}, script), before)
+
+
+async def stream_report(services: Core, stream_id: str, *, with_history: bool = True) -> dict[str, Any]:
+    """The report of a stored stream; with `with_history`, against the streams created before it."""
     # The computation is CPU-bound and can take seconds on a big stream: keep the event loop free.
-    report = await asyncio.to_thread(
-        partial(compute_report, events, script, pseudonymizer=pseudonymizer,
-                flash_sales=records["flash_sales"], lotteries=records["lotteries"],
-                markers=cue_markers(row.fired_cues or {}, script), history=earlier),
-    )
-    report["source_silence"] = await asyncio.to_thread(source_silence, events)
-    report["stream_id"] = stream_id
-    report.setdefault("title", row.title)
-    return report
+    inputs = await report_inputs(services, stream_id, with_history=with_history)
+    return await asyncio.to_thread((await inputs.with_history(services)).compute)
 
 
 async def all_reports(services: Core) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from livecompanion.api import (
     console,
     errors,
     explain,
+    guards,
     health,
     home,
     ingest,
@@ -59,6 +60,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)  # Idempotency-Key on the operator's POSTs
+    app.add_middleware(guards.Guard, limits=guards.Limits(
+        ws_per_address=settings.ws_per_address, ws_per_token=settings.ws_per_token,
+        body_seconds=settings.body_timeout, header_seconds=settings.header_timeout))
     for module in ROUTERS:
         app.include_router(module.router)
     sales.document_claims(app)

@@ -78,7 +78,7 @@ async def read_limited(request: Request, limit: int, what: str = "a request") ->
 
 @router.post(
     "/api/streams/{stream_id}/events", openapi_extra=EVENTS_BODY, dependencies=[Depends(require("ingest"))],
-    response_model=IngestAnswer, responses=answers(400, 404, 413, 503)
+    response_model=IngestAnswer, responses=answers(400, 404, 413, 422, 503)
 )
 async def post_events(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Any:
     await services.ingest.ensure_stream(stream_id)

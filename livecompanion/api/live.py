@@ -5,28 +5,32 @@ Thin: each route validates its body and calls one function of `livecompanion.str
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from livecompanion.api.deps import authorize_ws, get_services, require, require_remote, services_of
+from livecompanion.api.guards import Limits, abort_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
+from livecompanion.inputs import FromOutside
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import ending, service
 from livecompanion.stream.cues import MAX_TIME_SCALE
 from livecompanion.wiring import Services
 
 log = logging.getLogger(__name__)
+CLOSE_SECONDS = Limits.close_seconds
 
 router = APIRouter(tags=["show control"])
 operator = [Depends(require("operator"))]
 remote = [Depends(require_remote())]  # the operator, or the stream's phone remote
 
 
-class _Body(BaseModel):
+class _Body(FromOutside):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -172,7 +176,8 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
 
     try:
         ended = await serve_feed(services.hub, stream_id, websocket.send_text, receive,
-                                 lambda: service.load_state(services, stream_id))
+                                 lambda: service.load_state(services, stream_id),
+                                 send_timeout=services.settings.ws_send_timeout)
     except NotFound:
         await _close(websocket, 4404, f"no stream '{stream_id}'")
     except SlowClient:
@@ -185,7 +190,13 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close, or cut the connection if the close does not go out within CLOSE_SECONDS: a client that
+    stopped reading has a full send queue, and the close frame waits behind it forever (issue 13)."""
     try:
-        await websocket.close(code=code, reason=reason)
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await websocket.close(code=code, reason=reason)
+    except TimeoutError:
+        log.info("viewer socket: close not taken in %.0f s; connection cut", CLOSE_SECONDS)
+        abort_socket(websocket.scope)
     except (RuntimeError, OSError, WebSocketDisconnect):
         pass

@@ -13,17 +13,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
+from livecompanion.inputs import FromOutside
 from livecompanion.stream.service import tick_matching_cue
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])
 
 
-class LotteryIn(BaseModel):
+class LotteryIn(FromOutside):
     model_config = ConfigDict(extra="forbid")
 
     keyword: Annotated[str, Field(min_length=1, max_length=100)]
@@ -31,7 +32,7 @@ class LotteryIn(BaseModel):
     duration_seconds: Annotated[int, Field(ge=1, le=24 * 3600)]
     prize: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     exclude_user_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                                Field(max_length=10_000)] = []
+                                Field(max_length=10_000)] = Field(default_factory=list)
 
 
 OPERATOR = [Depends(require("operator"))]

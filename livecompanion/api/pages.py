@@ -1,5 +1,6 @@
 """The live pages: console (operator), teleprompter (host), remote (a phone driving the teleprompter),
-overlay (OBS browser source). Each takes `?token=` and hands it to its socket and API calls.
+overlay (OBS browser source). Each takes `?token=` (and hands it to its socket and API calls) or, as
+the contract allows everywhere, `Authorization: Bearer TOKEN`.
 
 The pages are shells: everything live comes over `WS /ws/streams/{id}` (web/static/live.js). The
 server renders only the stream's title and id, autoescaped.
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from livecompanion.api.deps import Role, allowed, get_services, is_remote, role_of
+from livecompanion.api.deps import Role, allowed, get_services, is_remote, role_of, token_of
 from livecompanion.errors import NotFound
 from livecompanion.storage import streams as repo
 from livecompanion.wiring import Services
@@ -37,7 +38,7 @@ def _problem(status: int, title: str, text: str) -> HTMLResponse:
 
 
 async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
-    token = request.query_params.get("token") or ""
+    token = token_of(request.headers, request.query_params) or ""
     have = role_of(token, services.tokens)
     if have is None and template == "remote.html" and is_remote(token, services.tokens, stream_id):
         have = "operator"  # this stream's phone remote: the page may drive its teleprompter
@@ -82,7 +83,7 @@ async def remote(stream_id: str, request: Request, services: Services = Depends(
 @router.get("/streams/{stream_id}/overlay")
 async def overlay(stream_id: str, request: Request, services: Services = Depends(get_services)) -> Response:
     """All widgets on one transparent 1920x1080 page; `?widgets=countdown,flash_sale,...` picks some."""
-    have = role_of(request.query_params.get("token") or "", services.tokens)
+    have = role_of(token_of(request.headers, request.query_params), services.tokens)
     if not allowed(have, "viewer"):
         return _problem(401 if have is None else 403, "需要權杖 Token needed",
                         "疊加層需要觀看權杖：…/overlay?token=… The overlay needs the viewer token.")

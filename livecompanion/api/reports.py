@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
-from livecompanion.analytics import exports
-from livecompanion.analytics.dashboard import render_comparison_html, render_dashboard_html
-from livecompanion.analytics.service import all_reports, event_log, stream_report
+from livecompanion.analytics.dashboard import render_comparison_html
+from livecompanion.analytics.rendering import rendered
+from livecompanion.analytics.service import all_reports, event_log
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import answers
 from livecompanion.wiring import Services
@@ -31,28 +32,28 @@ async def events(stream_id: str, services: Services = Depends(get_services)) -> 
 
 
 @router.get("/api/streams/{stream_id}/report", response_model=None, dependencies=viewer,
-            responses=answers(404, 422))
+            responses=answers(404, 422, 503))
 async def report(
     stream_id: str,
     format: str = Query("json", pattern="^(json|html|csv-minutes|csv-segments)$"),
     services: Services = Depends(get_services),
 ) -> Any:
-    data = await stream_report(services, stream_id)
+    # Built off the event loop, within a time budget, cached by the stream's last event (rendering.py).
+    body = await rendered(services, stream_id, format)
     if format == "html":
-        return HTMLResponse(render_dashboard_html(data))
-    if format == "csv-minutes":
-        return PlainTextResponse(exports.minutes_csv(data), media_type="text/csv; charset=utf-8")
-    if format == "csv-segments":
-        return PlainTextResponse(exports.segments_csv(data), media_type="text/csv; charset=utf-8")
-    return data
+        return HTMLResponse(body)
+    if format.startswith("csv-"):
+        return PlainTextResponse(body, media_type="text/csv; charset=utf-8")
+    return body
 
 
 @router.get("/streams/{stream_id}/dashboard", response_class=HTMLResponse, include_in_schema=False,
             dependencies=viewer)
 async def dashboard(stream_id: str, services: Services = Depends(get_services)) -> HTMLResponse:
-    return HTMLResponse(render_dashboard_html(await stream_report(services, stream_id)))
+    return HTMLResponse(await rendered(services, stream_id, "html"))
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False, dependencies=viewer)
 async def comparison(services: Services = Depends(get_services)) -> HTMLResponse:
-    return HTMLResponse(render_comparison_html(await all_reports(services)))
+    reports = await all_reports(services)  # each computed in a worker thread
+    return HTMLResponse(await asyncio.to_thread(render_comparison_html, reports))

@@ -23,12 +23,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import ConfigDict, Field, StrictInt, ValidationError
 
 from livecompanion.api.deps import authorize, get_services, require, services_of
 from livecompanion.api.errors import response_of
 from livecompanion.api.schemas import FlashSaleScreen, FlashSaleView, answers
 from livecompanion.errors import DomainError, Invalid
+from livecompanion.inputs import FromOutside
 from livecompanion.sales.base import NotRecorded, StoreUnavailable
 from livecompanion.sales.rules import ENDED, GRANTED, MAX_QTY, REPLAYED
 from livecompanion.stream.service import tick_matching_cue
@@ -40,7 +41,7 @@ RETRY_AFTER_SECONDS = 1
 MAX_ID = 200
 
 
-class FlashSaleIn(BaseModel):
+class FlashSaleIn(FromOutside):
     model_config = ConfigDict(extra="forbid")
 
     sku: Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
@@ -52,7 +53,7 @@ class FlashSaleIn(BaseModel):
     per_user_limit: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
-class ClaimIn(BaseModel):
+class ClaimIn(FromOutside):
     """A buyer's claim. Numeric ids are ids: platforms send them as numbers, they are kept as text."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True)
@@ -125,6 +126,7 @@ router.add_route(CLAIMS_PATH, claim, methods=["POST"], include_in_schema=False)
 CLAIM_ANSWERS = {
     "201": {"description": "granted (or replayed for a known order_id): `rank`, `bonus` (true for the "
                            "first N units), `remaining`, `qty`, `order_id`, `status`, `replayed`"},
+    "400": {"description": "the body could not be read, or the path holds a control character"},
     "401": {"description": "no token"}, "403": {"description": "not the ingest or operator token"},
     "404": {"description": "no such stream or flash sale"},
     "409": {"description": "`sold_out`, `limit_reached` or `order_id_conflict`, with `remaining`"},

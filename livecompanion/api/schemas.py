@@ -35,7 +35,8 @@ class InvalidBody(BaseModel):
 
 
 _MEANING = {
-    400: "the client hung up before the body arrived",
+    400: "the body could not be read (not UTF-8, not JSON where JSON is meant, or not all of it arrived), "
+         "or the path holds a control character",
     401: "no token, or not a token of this service",
     403: "a token of a role that may not do this",
     404: "no such stream (or sale, lottery, cue, countdown)",
@@ -50,9 +51,17 @@ _MEANING = {
 
 def answers(*statuses: int, auth: bool = True) -> dict[int | str, dict[str, Any]]:
     """The error answers of a route for `responses=`: the given statuses, plus 401/403 with `auth`."""
-    wanted = sorted({*statuses, *((401, 403) if auth else ())})
+    # 400 is always possible: a body that cannot be decoded, or a client that stopped sending it.
+    wanted = sorted({400, *statuses, *((401, 403) if auth else ())})
     return {status: {"model": InvalidBody if status == 422 else ErrorBody, "description": _MEANING[status]}
             for status in wanted}
+
+
+class ScriptRejected(BaseModel):
+    """422 of `POST /api/streams`: the script's findings, each with its line and column."""
+
+    detail: str
+    findings: list[dict[str, Any]]
 
 
 # ---- streams and the show ------------------------------------------------------------------------

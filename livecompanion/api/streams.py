@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from livecompanion.api.deps import get_services, require
-from livecompanion.api.schemas import StreamCreated, StreamState, StreamSummary, answers
+from livecompanion.api.schemas import ScriptRejected, StreamCreated, StreamState, StreamSummary, answers
 from livecompanion.api.urls import stream_urls
 from livecompanion.scripts import check_text
 from livecompanion.storage import streams as repo
@@ -33,7 +33,8 @@ SCRIPT_BODY = {
 
 
 @router.post("/api/streams", status_code=201, openapi_extra=SCRIPT_BODY,
-             dependencies=[Depends(require("operator"))], response_model=StreamCreated, responses=answers(413, 422))
+             dependencies=[Depends(require("operator"))], response_model=StreamCreated,
+             responses={**answers(413), 422: {"model": ScriptRejected, "description": "the script has errors"}})
 async def create_stream(request: Request, services: Services = Depends(get_services)) -> Any:
     body = await request.body()
     if len(body) > MAX_SCRIPT_BYTES:

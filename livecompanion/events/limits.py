@@ -25,6 +25,7 @@ MAX_PLATFORM = 50  # 0..MAX_PLATFORM characters
 MAX_TEXT = 2000  # a comment: 1..MAX_TEXT characters (a chat message longer than this is not one)
 MAX_SKU = 100  # 1..MAX_SKU characters
 MAX_SEGMENT = 100  # a segment id: 1..MAX_SEGMENT characters
+MAX_VIEWERS = 1_000_000_000  # a `viewer_count`'s `count`: 0..MAX_VIEWERS (more than any room holds)
 MAX_COUNT = 1_000_000  # a like's `count` and an order's `qty`: 1..MAX_COUNT
 # An order's `amount`: a non-negative decimal of at most AMOUNT_DIGITS digits, AMOUNT_PLACES of
 # them after the point, i.e. below MAX_AMOUNT_WHOLE in whole units.

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -31,9 +30,11 @@ from livecompanion.events.limits import (
     MAX_TEXT,
     MAX_TS,
     MAX_TS_SKEW_MS,
+    MAX_VIEWERS,
     ExplainAction,
     OrderStatus,
 )
+from livecompanion.inputs import FromOutside
 
 
 def ts_to_ms(value: Any) -> int:
@@ -57,7 +58,7 @@ def ts_to_ms(value: Any) -> int:
     raise ValueError("ts must be ISO 8601 with an offset or integer epoch milliseconds")
 
 
-class _Base(BaseModel):
+class _Base(FromOutside):  # the text rule, no true/false for numbers
     # Platforms send more than we need; unknown fields are ignored, not errors.
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
@@ -99,7 +100,7 @@ class Leave(_UserEvent):
 
 class ViewerCount(_Base):
     type: Literal["viewer_count"]
-    count: Annotated[int, Field(ge=0)]
+    count: Annotated[int, Field(ge=0, le=MAX_VIEWERS)]
 
 
 class Comment(_UserEvent):

@@ -8,9 +8,9 @@ plain form of those events (string ids without surrounding blanks, integer epoch
 counts) and returns the event exactly as `parse_event` + `event_to_dict` would give it: `ts`
 filled in, unknown fields and nulls left out, a like's `count` defaulted to 1. Anything else
 (orders, segments, ISO or missing-offset `ts`, numeric ids, blanks to strip, any value out of
-range) returns None, and the caller goes the pydantic way, which also words the reason for a
-rejection. It never accepts what `parse_event` rejects (tests/events/test_plain.py checks the
-two agree); it only defers more often.
+range, a control character: livecompanion/text.py) returns None, and the caller goes the pydantic
+way, which also words the reason for a rejection. It never accepts what `parse_event` rejects
+(tests/events/test_plain.py checks the two agree); it only defers more often.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from livecompanion.events.limits import (
     MAX_SKU,
     MAX_TEXT,
     MAX_TS,
+    MAX_VIEWERS,
 )
+from livecompanion.text import text_ok
 
 __all__ = ["PLAIN_TYPES", "plain_event"]
 
@@ -66,31 +68,33 @@ def plain_event(raw: Any, received_ms: int, max_skew_ms: int | None = None) -> d
     present = 2  # type, ts
     user = raw.get("user_id")
     if user is not None:
-        if not (type(user) is str and 0 < len(user) <= MAX_ID and user.strip() is user):
+        if not (type(user) is str and 0 < len(user) <= MAX_ID and user.strip() is user and text_ok(user)):
             return None
         present += 1
     elif kind != "viewer_count":
         return None
     eid = raw.get("id")
     if eid is not None:
-        if not (type(eid) is str and 0 < len(eid) <= MAX_ID and eid.strip() is eid):
+        if not (type(eid) is str and 0 < len(eid) <= MAX_ID and eid.strip() is eid and text_ok(eid)):
             return None
         present += 1
     nick = raw.get("nickname")
     if nick is not None:
-        if not (type(nick) is str and len(nick) <= MAX_NICKNAME and nick.strip() is nick):
+        if not (type(nick) is str and len(nick) <= MAX_NICKNAME and nick.strip() is nick and text_ok(nick)):
             return None
         present += 1
     platform = raw.get("platform")
     if platform is not None:
-        if not (type(platform) is str and len(platform) <= MAX_PLATFORM and platform.strip() is platform):
+        if not (type(platform) is str and len(platform) <= MAX_PLATFORM and platform.strip() is platform
+                and text_ok(platform)):
             return None
         present += 1
     own = _OWN_FIELD[kind]
     if own is not None:
         value = raw.get(own, _MISSING)
         if kind == "comment":
-            if not (type(value) is str and 0 < len(value) <= MAX_TEXT and value.strip() is value):
+            if not (type(value) is str and 0 < len(value) <= MAX_TEXT and value.strip() is value
+                    and text_ok(value)):
                 return None
         elif kind == "like":
             if value is _MISSING:
@@ -98,9 +102,10 @@ def plain_event(raw: Any, received_ms: int, max_skew_ms: int | None = None) -> d
             elif not (type(value) is int and 1 <= value <= MAX_COUNT):
                 return None
         elif kind == "viewer_count":
-            if not (type(value) is int and value >= 0):
+            if not (type(value) is int and 0 <= value <= MAX_VIEWERS):
                 return None
-        elif not (type(value) is str and 0 < len(value) <= MAX_SKU and value.strip() is value):  # sku
+        elif not (type(value) is str and 0 < len(value) <= MAX_SKU and value.strip() is value
+                   and text_ok(value)):  # sku
             return None
         if present > 0:
             present += 1

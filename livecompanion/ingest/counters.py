@@ -69,6 +69,8 @@ class LiveTally:
 class LiveCounters(Protocol):
     async def add(self, stream_id: str, delta: LiveDelta) -> None: ...
     async def read(self, stream_id: str, now_s: int) -> LiveTally: ...
+    def release(self, stream_id: str) -> None:
+        """Forget what this process holds of an idle stream (Redis: nothing; its keys expire)."""
     async def claim_seed(self, stream_id: str) -> bool:
         """True exactly once per stream while the tallies exist: the caller seeds them from the record."""
         ...
@@ -138,6 +140,10 @@ class MemoryCounters:
             [list(q) for q in t.question_lists],
         )
 
+    def release(self, stream_id: str) -> None:
+        """Forget an idle stream's tallies (the next event seeds them from the record again)."""
+        self._streams.pop(stream_id, None)
+
     async def claim_seed(self, stream_id: str) -> bool:
         s = self._get(stream_id)
         if s.seeded:
@@ -152,11 +158,11 @@ class MemoryCounters:
 # ARGV: delta JSON, ticker size, ttl, instance id
 ADD_LUA = """
 local d = cjson.decode(ARGV[1])
-if d.orders ~= 0 then redis.call('HINCRBY', KEYS[1], 'orders', d.orders) end
-if d.gmv ~= 0 then redis.call('HINCRBY', KEYS[1], 'gmv', d.gmv) end
+if d.orders ~= '0' then redis.call('HINCRBY', KEYS[1], 'orders', d.orders) end
+if d.gmv ~= '0' then redis.call('HINCRBY', KEYS[1], 'gmv', d.gmv) end
 if d.vc then
   local ts = tonumber(redis.call('HGET', KEYS[1], 'vc_ts') or '-1')
-  if d.vc[1] >= ts then redis.call('HSET', KEYS[1], 'vc_ts', d.vc[1], 'vc', d.vc[2]) end
+  if tonumber(d.vc[1]) >= ts then redis.call('HSET', KEYS[1], 'vc_ts', d.vc[1], 'vc', d.vc[2]) end
 end
 for _, u in ipairs(d.enter) do redis.call('SADD', KEYS[2], u) end
 for _, u in ipairs(d.leave) do redis.call('SREM', KEYS[2], u) end
@@ -190,6 +196,15 @@ return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[2]), cpm, redis
 """
 
 
+def _integer(raw: bytes | int) -> int:
+    """A tally as an int; also one an older version wrote as a double ("1e+17"), not to raise on
+    every read until the key expires."""
+    try:
+        return int(raw)
+    except ValueError:
+        return int(float(raw))
+
+
 def _pairs(flat: list[bytes]) -> dict[str, bytes]:
     return {flat[i].decode(): flat[i + 1] for i in range(0, len(flat), 2)}
 
@@ -213,9 +228,12 @@ class RedisCounters:
     async def add(self, stream_id: str, delta: LiveDelta) -> None:
         # cjson decodes JSON null as a truthy value: absent optional values travel as false.
         payload = {
-            "orders": delta.orders,
-            "gmv": delta.gmv_cents,
-            "vc": list(delta.viewer_count) if delta.viewer_count else False,
+            # Numbers travel as decimal text: cjson makes numbers doubles, and a double written back
+            # by Lua reads "1e+17", which no integer parse takes (issue 13: one huge viewer_count
+            # froze a stream's live numbers). As text, HINCRBY and HSET keep them exact integers.
+            "orders": str(delta.orders),
+            "gmv": str(delta.gmv_cents),
+            "vc": [str(v) for v in delta.viewer_count] if delta.viewer_count else False,
             "enter": [u for u, inside in delta.room.items() if inside],
             "leave": [u for u, inside in delta.room.items() if not inside],
             "comments": delta.comments,
@@ -241,16 +259,19 @@ class RedisCounters:
             except orjson.JSONDecodeError:
                 continue
         return LiveTally(
-            version=int(n.get("ver", 0)),
-            orders=int(n.get("orders", 0)),
-            gmv_cents=int(n.get("gmv", 0)),
-            viewer_count=int(n["vc"]) if "vc" in n else None,
+            version=_integer(n.get("ver", 0)),
+            orders=_integer(n.get("orders", 0)),
+            gmv_cents=_integer(n.get("gmv", 0)),
+            viewer_count=_integer(n["vc"]) if "vc" in n else None,
             in_room=int(in_room),
             comments_per_min=int(cpm),
             intents={k: int(v) for k, v in _pairs(intent_raw).items()},
             ticker=[orjson.loads(t) for t in ticker_raw],
             question_lists=lists,
         )
+
+    def release(self, stream_id: str) -> None:
+        """Nothing held here: the stream's keys expire KEY_TTL_S after its last event."""
 
     async def claim_seed(self, stream_id: str) -> bool:
         key = self._keys(stream_id, "seeded")[0]

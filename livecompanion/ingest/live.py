@@ -47,6 +47,7 @@ from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.tasks import cancel_and_wait
+from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 SECTIONS = ("metrics", "questions", "ticker")
 DECAY_TICK = 1.0  # comments per minute falls as time passes: streams with recent comments re-check
 RETRY_AFTER_FAILURE = 0.5
+IDLE_RELEASE_S = 900.0  # a stream without events this long: this process forgets it (see release_idle)
+RELEASE_EVERY = 60.0
 
 
 def mask_nickname(name: str | None) -> str:
@@ -78,7 +81,7 @@ def cents(amount: Decimal) -> int:
 
 def ticker_entry(nickname: str | None, user_id: str, sku: str, qty: int, ts: int) -> dict[str, Any]:
     # Without a nickname the buyer's platform id is masked the same way: never shown whole.
-    return {"nickname": mask_nickname(nickname or user_id), "sku": sku, "qty": qty, "ts": ts}
+    return {"nickname": for_display(mask_nickname(nickname or user_id)), "sku": sku, "qty": qty, "ts": ts}
 
 
 def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[str, Any]]:
@@ -101,7 +104,8 @@ def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[st
                 if entry["count"] > seen["_best"]:
                     seen["text"], seen["_best"] = entry["text"], entry["count"]
     ranked = sorted(merged.items(), key=lambda kq: (kq[1]["count"], kq[1]["_last"]), reverse=True)[:top]
-    return [{"text": q["text"], "count": q["count"], "key": key, "last": q["_last"]} for key, q in ranked]
+    return [{"text": for_display(q["text"]), "count": q["count"], "key": key, "last": q["_last"]}
+            for key, q in ranked]
 
 
 def build_sections(tally: LiveTally, top_questions: int) -> dict[str, Any]:
@@ -148,6 +152,8 @@ class LiveNumbers:
         self._dirty: set[str] = set()
         self._not_before: dict[str, float] = {}
         self._commenting: dict[str, float] = {}  # stream -> when its last comment arrived
+        self._last_seen: dict[str, float] = {}  # stream -> when its last write was prepared or recorded
+        self.idle_release_s = IDLE_RELEASE_S
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -172,6 +178,9 @@ class LiveNumbers:
     async def prepare(self, stream_ids: set[str]) -> None:
         """Seed streams this process has not seen yet from the record. Must run BEFORE the write
         that carries their events, so that the seed and the live increments never overlap."""
+        seen = time.monotonic()
+        for stream_id in stream_ids:
+            self._last_seen[stream_id] = seen
         for stream_id in stream_ids - self._seeded:
             lock = self._seed_locks.setdefault(stream_id, asyncio.Lock())
             async with lock:
@@ -193,6 +202,7 @@ class LiveNumbers:
     async def record(self, commit: StreamCommit) -> None:
         """Add what a committed write changed to the tallies and schedule a publish."""
         stream_id = commit.stream_id
+        self._last_seen[stream_id] = time.monotonic()
         delta = LiveDelta(arrival_s=int(time.time()))
         triage = self.triage(stream_id)
         questions = False
@@ -252,6 +262,34 @@ class LiveNumbers:
         tally = await self.counters.read(stream_id, int(time.time()))
         return build_sections(tally, self.top_questions)
 
+    async def release_idle(self, now: float | None = None) -> list[str]:
+        """Forget every stream without a write for `idle_release_s`: its comment triage, question
+        keys, seed mark, pacing and (one instance) tallies and live document, which the next event
+        or screen rebuilds from the record. Shared state in Redis is left to its TTLs."""
+        now = time.monotonic() if now is None else now
+        idle = [s for s, seen in self._last_seen.items()
+                if now - seen >= self.idle_release_s and s not in self._dirty]
+        hub = self.core.hub
+        for stream_id in idle:
+            lock = self._seed_locks.get(stream_id)
+            if lock is not None and lock.locked():
+                continue  # being seeded right now: not idle after all
+            for table in (self._last_seen, self._triage, self._question_keys, self._seed_locks,
+                          self._not_before, self._commenting):
+                table.pop(stream_id, None)
+            self._seeded.discard(stream_id)
+            self.counters.release(stream_id)
+            self.gate.release(stream_id)
+            if hub.redis is None and hub.subscriber_count(stream_id) == 0:
+                await hub.drop(stream_id)  # one instance: the document goes too; nobody watches it
+        return idle
+
+    def held_streams(self) -> int:
+        """Streams this process holds anything of (tests and benchmarks of memory)."""
+        tables = (self._last_seen, self._triage, self._question_keys, self._seed_locks, self._not_before,
+                  self._commenting)
+        return len(set().union(*tables, self._seeded))
+
     def _mark(self, stream_id: str) -> None:
         self._dirty.add(stream_id)
         self._wake.set()
@@ -259,8 +297,15 @@ class LiveNumbers:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_decay = loop.time() + DECAY_TICK
+        next_release = loop.time() + RELEASE_EVERY
         while True:
             now = loop.time()
+            if now >= next_release:
+                next_release = now + RELEASE_EVERY
+                try:
+                    await self.release_idle()
+                except Exception:
+                    log.exception("live numbers: releasing idle streams failed")
             if now >= next_decay:
                 next_decay = now + DECAY_TICK
                 for stream_id, last in list(self._commenting.items()):

@@ -51,6 +51,10 @@ class PublishGate(Protocol):
         """Forget what was published (after a failed publish, so the next claim sends everything)."""
         ...
 
+    def release(self, stream_id: str) -> None:
+        """Drop what this process holds of an idle stream (Redis: nothing, its key expires)."""
+        ...
+
 
 @dataclass
 class _Pace:
@@ -89,6 +93,9 @@ class MemoryGate:
         pace = self._streams.get(stream_id)
         if pace is not None:
             pace.published.clear()
+
+    def release(self, stream_id: str) -> None:
+        self._streams.pop(stream_id, None)
 
 
 # KEYS: pub (hash). ARGV: version, rate, burst, steady_ms, ttl, n_urgent, urgent names...,
@@ -154,3 +161,6 @@ class RedisGate:
 
     async def forget(self, stream_id: str) -> None:
         await self.redis.delete(self._key(stream_id))
+
+    def release(self, stream_id: str) -> None:
+        pass  # the key expires KEY_TTL_S after the stream's last publish

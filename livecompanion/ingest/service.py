@@ -10,27 +10,33 @@
 Each returns `IngestResult` (accepted, duplicates, rejected with index and reason) once the new
 events are COMMITTED. Raises `TooLarge` (413), `Overloaded` (503 + Retry-After), `WriterClosed`.
 
-What happens after a commit, in this order, before the caller is answered (for every stream the
-write touched):
+What happens after a commit, in this order (for every stream the write touched):
  1. The order listeners (wiring.py registers `SalesService.on_orders`): the new `order` events
     (arrival order). A cancelled order releases its claimed units; paid after release is flagged.
  2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
     events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
- 4. The commit listeners (wiring.py registers `AlertService.on_commit`): every commit.
-Each step sees only events that were new (duplicates changed nothing). A step that fails is
-logged and does not stop the others or the answer: the events are stored either way.
+ 4. The commit listeners (wiring.py registers `AlertService.on_commit`): every commit, after its
+    live numbers, on the same queue (off the answer's path).
+Steps 1 and 2 change the record (claims, entrants) and are done before the caller is answered:
+an answer means those are in the record too. Step 3 only feeds the screens, which get the
+numbers coalesced a few times a second anyway: it runs after the answer, in commit order, from a
+queue of its own (bounded: a writer that outruns it waits), so comment triage and the tallies'
+round trip are not in the acknowledgement's time. Each step sees only events that were new
+(duplicates changed nothing). A step that fails is logged and does not stop the others or the
+answer: the events are stored either way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
-from livecompanion.errors import NotFound, TooLarge
+from livecompanion.errors import Invalid, NotFound, TooLarge
 from livecompanion.events import EventError
 from livecompanion.events.batch import decode_body
 from livecompanion.events.models import Order
@@ -38,8 +44,10 @@ from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCou
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
 from livecompanion.ingest.rows import StreamCommit, records_of_values
+from livecompanion.ingest.segments import unknown_segments
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
+from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 5 * 1024 * 1024  # one HTTP request
 MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
+KEEP_KNOWN = 4096  # stream ids known to exist, remembered
+LIVE_QUEUE = 1000  # commits waiting for their live numbers before the writer waits too
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 if TYPE_CHECKING:
@@ -120,25 +130,43 @@ class IngestService:
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
         self.commit_listeners = tuple(commit_listeners)
+        # Commits whose live numbers are still to be recorded (after their callers were answered).
+        self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
+        self._recorder: asyncio.Task[None] | None = None
+        self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
         self._known: set[str] = set()
 
     async def start(self) -> None:
         await self.writer.start()
         await self.live.start()
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_live(), name="ingest-live-recorder")
 
     async def close(self) -> None:
         await self.writer.close()  # everything admitted is written and answered first
+        if self._recorder is not None:
+            await self._to_record.put(None)  # the numbers of every commit before it, then stop
+            await self._recorder
+            self._recorder = None
         await self.live.close()
 
     async def ensure_stream(self, stream_id: str) -> None:
-        """Raise LookupError unless the stream exists (known ones are remembered: streams stay)."""
-        if stream_id in self._known:
-            return
-        async with self.core.db.session() as session:
-            found = await StreamRepository(session).exists(stream_id)
-        if not found:
-            raise NotFound(f"no stream '{stream_id}'")
-        self._known.add(stream_id)
+        """Raise NotFound unless the stream exists (known ones are remembered: streams stay)."""
+        await self._segment_ids(stream_id)
+
+    async def _segment_ids(self, stream_id: str) -> frozenset[str]:
+        known = self._segments.get(stream_id)
+        if known is None:
+            async with self.core.db.session() as session:
+                row = await StreamRepository(session).get(stream_id)
+            if row is None:
+                raise NotFound(f"no stream '{stream_id}'")
+            known = frozenset(segment.id for segment in Script.model_validate(row.script).segments
+                              if segment.id is not None)
+            if len(self._segments) >= KEEP_KNOWN:
+                self._segments.clear()  # asked again once: cheaper than an ordered set
+            self._segments[stream_id] = known
+        return known
 
     # --- the ways in ------------------------------------------------------------------------------
 
@@ -146,6 +174,9 @@ class IngestService:
         """An HTTP batch: a JSON array, one object, or NDJSON (by content type, or sniffed)."""
         if len(body) > MAX_BODY_BYTES:
             raise TooLarge(f"a request may carry at most {MAX_BODY_BYTES:,} bytes")
+        if not body.strip():  # nothing to accept or reject one by one: the request itself is wrong
+            raise Invalid("the body is empty: send a JSON array of events, one event, or NDJSON", ("body",),
+                          "missing")
         values, errors = decode_body(body, is_ndjson(content_type))
         return await self.ingest_values(stream_id, values, errors)
 
@@ -158,6 +189,7 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
+        values = unknown_segments(values, await self._segment_ids(stream_id), errors)
         records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
@@ -185,15 +217,32 @@ class IngestService:
                 for on_comments in self.comment_listeners:
                     # Typed only if a listener reads them (a lottery is open: the listener looks first).
                     await self._step(on_comments, stream_id, (r.event for r in comments))
-            try:
-                await self.live.record(commit)
-            except Exception:
-                log.exception("live numbers of stream %s: recording a commit failed", stream_id)
+            if self._recorder is None or self._recorder.done():
+                await self._record_one(commit)  # not started (tests) or gone: in line
+            else:
+                await self._to_record.put(commit)
+
+    async def _record_live(self) -> None:
+        while True:
+            commit = await self._to_record.get()
+            if commit is None:
+                return
+            await self._record_one(commit)
+
+    async def _record_one(self, commit: StreamCommit) -> None:
+        try:
+            await self.live.record(commit)
+        except Exception:
+            log.exception("live numbers of stream %s: recording a commit failed", commit.stream_id)
         for on_commit in self.commit_listeners:
             try:
-                await on_commit(commits)
+                await on_commit([commit])
             except Exception:
                 log.exception("after-commit listener %s failed", getattr(on_commit, "__qualname__", on_commit))
+
+    def live_pending(self) -> int:
+        """Commits whose live numbers are not recorded yet."""
+        return self._to_record.qsize()
 
     async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:

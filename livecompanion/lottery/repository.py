@@ -71,6 +71,19 @@ class LotteryRepository(StreamRowRepository[LotteryRow]):
         )
         return [Entry(*row) for row in rows]
 
+    async def entries_of(self, lottery_ids: list[str]) -> dict[str, list[Entry]]:
+        """The entries of several lotteries in one query, each list by user id."""
+        found: dict[str, list[Entry]] = {lottery_id: [] for lottery_id in lottery_ids}
+        if lottery_ids:
+            rows = await self.session.execute(
+                select(LotteryEntryRow.lottery_id, *_ENTRY_COLUMNS)
+                .where(LotteryEntryRow.lottery_id.in_(lottery_ids))
+                .order_by(LotteryEntryRow.lottery_id, LotteryEntryRow.user_id)
+            )
+            for lottery_id, user_id, nickname, entered_ms in rows:
+                found[lottery_id].append(Entry(user_id, nickname, entered_ms))
+        return found
+
     async def take_draw(self, stream_id: str, lottery_id: str, now: int) -> bool:
         """Mark the lottery drawn now, if nobody has (True). Holds the row until the transaction ends."""
         took = await self.session.execute(

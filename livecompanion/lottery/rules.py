@@ -10,6 +10,7 @@ from typing import Any
 
 from livecompanion.errors import Invalid
 from livecompanion.storage.tables import LotteryRow
+from livecompanion.text import for_display
 
 MAX_DURATION_SECONDS = 24 * 3600
 MAX_WINNERS = 10_000
@@ -34,7 +35,7 @@ def check_terms(*, winners: Any, duration_seconds: Any) -> None:
 
 def display_name(nickname: str | None, user_id: str) -> str:
     """What the overlay shows for a winner: the nickname, else the end of the user id."""
-    return nickname if nickname else "***" + user_id[-4:]
+    return for_display(nickname) if nickname else "***" + for_display(user_id[-4:])
 
 
 def eligible(row: LotteryRow, entries: list[Entry]) -> list[Entry]:

@@ -32,6 +32,7 @@ from livecompanion.lottery.repository import LotteryRepository
 from livecompanion.lottery.rules import Entry, check_terms, display_name, eligible
 from livecompanion.realtime import set_op
 from livecompanion.realtime.coalesce import Coalescer
+from livecompanion.realtime.push_gate import push_gate_of
 from livecompanion.storage.db import Database
 from livecompanion.storage.tables import LotteryRow
 from livecompanion.stream.machine import ended_error
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 OPEN_CACHE_SECONDS = 1.0  # how stale this instance's list of open lotteries may be
+OPEN_KEEP_SECONDS = 60.0  # a stream's cached lotteries (and their entrants) kept after the last comment
 TIMER_TICK = 0.5
 SCAN_EVERY = 2.0
 
@@ -180,7 +182,8 @@ class LotteryService:
     def __init__(self, core: Core) -> None:
         self.core = core
         self.db = core.db
-        self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens")
+        self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens",
+                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "lotteries"))
         self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
         self._timer: asyncio.Task[None] | None = None
@@ -289,20 +292,20 @@ class LotteryService:
         async with self.db.session() as session:
             if not await StreamRepository(session).exists(stream_id):
                 raise NotFound(f"no stream '{stream_id}'")
-            rows = await LotteryRepository(session).listed(stream_id)
-        return [await self.view(stream_id, row.id) for row in rows]
+            lotteries = LotteryRepository(session)
+            rows = await lotteries.listed(stream_id)
+            # The entrants of those not drawn yet, all in one query (a query per lottery before).
+            entries = await lotteries.entries_of([row.id for row in rows if _entrants(row) is None])
+        return [_view(stream_id, row, len(eligible(row, entries[row.id])) if row.id in entries
+                      else _entrants(row) or 0) for row in rows]
 
     async def view(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         row = await self._row(stream_id, lottery_id)
-        won = row.winners or {}
-        count = won.get("entrants")
+        count = _entrants(row)
         if count is None:
             count = len(eligible(*await self._row_and_entries(stream_id, lottery_id)))
-        return {
-            "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
-            "seed": row.seed, "algorithm": won.get("algorithm"),
-            "entrants_digest": won.get("entrants_digest"),
-        }
+        return _view(stream_id, row, count)
+
 
     async def verify(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         """Re-run the draw from the recorded entrants and seed, and say whether it gives the winners."""
@@ -355,6 +358,9 @@ class LotteryService:
                     for row in undrawn:
                         self._due.setdefault((row.stream_id, row.id), row.ends_ms)
                     last_scan = loop.time()
+                stale = time.monotonic() - OPEN_KEEP_SECONDS
+                for stream_id in [s for s, (fetched, _) in self._open.items() if fetched < stale]:
+                    del self._open[stream_id]  # a stream without comments lately: its entrants go
                 now = now_ms()
                 for (stream_id, lottery_id), ends in list(self._due.items()):
                     if ends <= now:
@@ -381,3 +387,18 @@ class LotteryService:
     async def load_section(self, stream_id: str, now: int) -> dict[str, Any]:
         """The `lotteries` section loader: from the record alone."""
         return await screen_section(self.db, stream_id)
+
+
+def _entrants(row: LotteryRow) -> int | None:
+    """The entrant count recorded at the draw; None before it."""
+    count = (row.winners or {}).get("entrants")
+    return None if count is None else int(count)
+
+
+def _view(stream_id: str, row: LotteryRow, count: int) -> dict[str, Any]:
+    won = row.winners or {}
+    return {
+        "id": row.id, "stream_id": stream_id, **screen_value(row, count), "drawn_ms": row.drawn_ms,
+        "seed": row.seed, "algorithm": won.get("algorithm"),
+        "entrants_digest": won.get("entrants_digest"),
+    }

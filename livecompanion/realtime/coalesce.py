@@ -4,9 +4,12 @@ A crowd makes thousands of claims a second; the screens need the stock left a fe
 and a sell-out at once. `touch(key)` marks a key changed; the pusher reads the key's CURRENT value
 (from the store, not from the change that touched it) and applies it to the live document.
 
-Several instances push the same key. Each re-reads its key once more `interval` after a push and
-pushes again if the value moved since, so whichever instance pushes last has pushed a value read
-after every change it could have missed: the screens converge on the latest value.
+Several instances push the same key. With a `gate` (push_gate.py, through Redis) they share one
+push per key per interval: an instance refused keeps the key pending and asks again when the
+other's lease ends, so a screen's messages do not grow with the number of instances. Each instance
+re-reads its key once more `interval` after a push and pushes again if the value moved since, so
+whichever instance pushes last has pushed a value read after every change it could have missed:
+the screens converge on the latest value.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
+from livecompanion.realtime.push_gate import PushGate
 from livecompanion.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -25,12 +29,18 @@ Push = Callable[[str, Any, Any], Awaitable[None]]  # (stream_id, key, value)
 
 
 class Coalescer:
-    def __init__(self, read: Read, push: Push, interval: float = 0.2, name: str = "coalescer") -> None:
+    def __init__(self, read: Read, push: Push, interval: float = 0.2, name: str = "coalescer",
+                 gate: PushGate | None = None) -> None:
         self.read = read
         self.push = push
         self.interval = interval
         self.name = name
+        self.gate = gate
+        self.pushes = 0  # pushes made by this instance (a benchmark's and a test's counter)
+        self.refused = 0  # pushes left to another instance's lease
         self._changed: set[Hashable] = set()
+        self._urgent_keys: set[Hashable] = set()
+        self._retry_in: float | None = None  # a refused key may be asked again in this many seconds
         self._verify: set[Hashable] = set()
         self._pushed: dict[Hashable, Any] = {}
         self._urgent = asyncio.Event()
@@ -40,6 +50,7 @@ class Coalescer:
     def touch(self, key: Hashable, urgent: bool = False) -> None:
         self._changed.add(key)
         if urgent:
+            self._urgent_keys.add(key)
             self._urgent.set()
         self._wake.set()
         if self._task is None:
@@ -62,8 +73,10 @@ class Coalescer:
         loop = asyncio.get_running_loop()
         last = 0.0
         while True:
+            retry = self._retry_in
+            timeout = retry if retry is not None else (self.interval if self._verify else None)
             try:
-                await asyncio.wait_for(self._wake.wait(), self.interval if self._verify else None)
+                await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -73,9 +86,10 @@ class Coalescer:
                     await asyncio.wait_for(self._urgent.wait(), delay)
                 except TimeoutError:
                     pass
-            last = loop.time()
+            started = loop.time()
             try:
-                await self.flush()
+                if await self.flush():
+                    last = started
             except asyncio.CancelledError:
                 raise
             except Exception:  # e.g. Redis down: keep the keys, try again later
@@ -83,14 +97,25 @@ class Coalescer:
                 await asyncio.sleep(self.interval)
                 self._wake.set()
 
-    async def flush(self) -> None:
-        """Push every changed key now (and re-check the ones pushed last time)."""
+    async def flush(self) -> bool:
+        """Push every changed key now (and re-check the ones pushed last time); True if any was
+        pushed. A key another instance holds the lease of stays pending."""
         self._urgent.clear()
+        self._retry_in = None
         changed, self._changed = self._changed, set()
         verify, self._verify = self._verify, set()
+        urgent, self._urgent_keys = self._urgent_keys, set()
         keys = list(changed | verify)
+        pushed = False
         for i, key in enumerate(keys):
             try:
+                if self.gate is not None:
+                    wait = await self.gate.admit(key_text(key), self.interval, key in urgent)
+                    if wait > 0:  # another instance pushed it just now: ours goes when its lease ends
+                        self.refused += 1
+                        (self._changed if key in changed else self._verify).add(key)
+                        self._retry_in = wait if self._retry_in is None else min(self._retry_in, wait)
+                        continue
                 got = await self.read(key)
                 if got is None:
                     self._pushed.pop(key, None)
@@ -100,8 +125,19 @@ class Coalescer:
                     self._pushed.pop(key, None)  # verified: nothing moved since our push
                     continue
                 await self.push(stream_id, key, value)
+                self.pushes += 1
+                pushed = True
                 self._pushed[key] = value
                 self._verify.add(key)
             except Exception:
                 self._changed.update(keys[i:])  # this key and the ones not reached yet
+                self._urgent_keys.update(k for k in keys[i:] if k in urgent)
                 raise
+        return pushed
+
+
+def key_text(key: Hashable) -> str:
+    """`stream:item` for a (stream, item) key, the key's text otherwise."""
+    if isinstance(key, tuple):
+        return ":".join(str(part) for part in key)
+    return str(key)

@@ -35,7 +35,7 @@ Loader = Callable[[], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 class SlowClient(Exception):
-    """The client did not take a message within SEND_TIMEOUT."""
+    """The client did not take a message within the send timeout (SEND_TIMEOUT by default)."""
 
 
 async def serve_feed(
@@ -46,6 +46,7 @@ async def serve_feed(
     load: Loader,
     *,
     queue: int = DEFAULT_QUEUE,
+    send_timeout: float | None = None,
 ) -> str:
     """Run one viewer socket until the client leaves (receive raises ConnectionError) or the hub
     closes; raises SlowClient when the client stopped taking messages. Returns "left" (the client
@@ -57,7 +58,8 @@ async def serve_feed(
     async with hub.subscribe(stream_id, maxsize=queue) as feed:
         reader = asyncio.create_task(_read_requests(receive, feed.resync))
         try:
-            pump = asyncio.create_task(_pump(hub, stream_id, feed, send, load))
+            timeout = SEND_TIMEOUT if send_timeout is None else send_timeout  # read now: tests lower it
+            pump = asyncio.create_task(_pump(hub, stream_id, feed, send, load, timeout))
             done, _ = await asyncio.wait({reader, pump}, return_when=asyncio.FIRST_COMPLETED)
             for task in (reader, pump):
                 if task not in done:
@@ -84,9 +86,9 @@ async def _read_requests(receive: Receive, resync: Callable[[], None]) -> None:
             resync()
 
 
-async def _send(send: Send, text: str) -> None:
+async def _send(send: Send, text: str, timeout: float) -> None:
     try:
-        async with asyncio.timeout(SEND_TIMEOUT):  # no extra task per send, unlike wait_for
+        async with asyncio.timeout(timeout):  # no extra task per send, unlike wait_for
             await send(text)
     except TimeoutError:
         raise SlowClient() from None
@@ -97,12 +99,12 @@ async def _snapshot(hub: Hub, stream_id: str, load: Loader) -> tuple[int, dict[s
     return snap if snap is not None else await load()
 
 
-async def _pump(hub: Hub, stream_id: str, feed: Any, send: Send, load: Loader) -> None:
+async def _pump(hub: Hub, stream_id: str, feed: Any, send: Send, load: Loader, timeout: float) -> None:
     async def send_snapshot() -> int:
         rev, state = await _snapshot(hub, stream_id, load)
         await _send(send, orjson.dumps(
             {"type": "snapshot", "rev": rev, "server_time": now_ms(), "state": state}
-        ).decode())
+        ).decode(), timeout)
         return rev
 
     rev = await send_snapshot()
@@ -116,5 +118,5 @@ async def _pump(hub: Hub, stream_id: str, feed: Any, send: Send, load: Loader) -
             log.info("feed %s: rev %s after %s, sending a snapshot", stream_id, message["rev"], rev)
             rev = await send_snapshot()
         else:
-            await _send(send, message.text())
+            await _send(send, message.text(), timeout)
             rev = message["rev"]

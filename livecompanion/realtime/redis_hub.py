@@ -3,6 +3,9 @@
 Keys (the `{stream}` hash tag keeps a stream's keys on one cluster slot):
     PREFIX live:{STREAM}:doc   hash, one field per top-level section, each a JSON text
     PREFIX live:{STREAM}:rev   the revision number
+Both expire DOC_IDLE_TTL_S after the stream's last change (every apply and load sets the time): a
+stream nobody changes for a day leaves nothing in Redis, and if it is ever shown again its
+document is rebuilt from the record (`stream.service.load_state`), as after a Redis restart.
 Channel:
     PREFIX live:STREAM         patch messages (JSON text, exactly what screens receive) and resync hints
 
@@ -39,8 +42,11 @@ log = logging.getLogger(__name__)
 EMPTY = "\x00[]"
 _EMPTY_JSON = b"\\u0000[]"  # how both orjson and cjson spell EMPTY inside JSON text
 READY_TIMEOUT = 5.0
+DOC_IDLE_TTL_S = 24 * 3600
+POOL_CONNECTIONS = 100  # Redis connections of an instance's hub (documents, tallies, pacing, leases)
+POOL_WAIT_S = 5.0
 
-# KEYS: doc, rev. ARGV: ops JSON, server_time, channel.
+# KEYS: doc, rev. ARGV: ops JSON, server_time, channel, ttl seconds.
 APPLY_LUA = """
 local rev = redis.call('GET', KEYS[2])
 if not rev then return redis.error_reply('NOTLOADED') end
@@ -98,21 +104,25 @@ for _, name in ipairs(names) do
   else redis.call('HSET', KEYS[1], name, cjson.encode(v)) end
 end
 local new_rev = tonumber(rev) + 1
-redis.call('SET', KEYS[2], new_rev)
+redis.call('SET', KEYS[2], new_rev, 'EX', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('PUBLISH', ARGV[3], '{"type":"patch","rev":' .. new_rev .. ',"server_time":' .. ARGV[2] ..
   ',"ops":' .. ARGV[1] .. '}')
 return new_rev
 """
 
-# KEYS: doc, rev. ARGV: force ("1"/"0"), channel, then section name, JSON, name, JSON...
+# KEYS: doc, rev. ARGV: force ("1"/"0"), channel, ttl seconds, then section name, JSON, name, JSON...
 LOAD_LUA = """
 local cur = redis.call('GET', KEYS[2])
 if cur and ARGV[1] ~= '1' then return tonumber(cur) end
 local rev = 1
 if cur then rev = tonumber(cur) + 1 end
 redis.call('DEL', KEYS[1])
-if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
-redis.call('SET', KEYS[2], rev)
+if #ARGV > 3 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+redis.call('SET', KEYS[2], rev, 'EX', ARGV[3])
 redis.call('PUBLISH', ARGV[2], '{"type":"resync","rev":' .. rev .. '}')
 return rev
 """
@@ -163,10 +173,14 @@ class RedisHub(_HubBase):
     @classmethod
     def from_url(cls, url: str, prefix: str = "livecompanion:") -> RedisHub:
         # The name lets an admin (or a test) tell the hub's connections apart in CLIENT LIST.
-        client = aioredis.from_url(
-            url, socket_keepalive=True, health_check_interval=15, client_name=f"livecompanion-hub:{prefix}"
+        # A blocking pool: with every connection busy a command waits for one (up to POOL_WAIT_S)
+        # instead of failing at once; redis-py's default pool raises MaxConnectionsError at 100,
+        # which the evening benchmark hit when 150 screens asked for their snapshot together.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=POOL_CONNECTIONS, timeout=POOL_WAIT_S, socket_keepalive=True,
+            health_check_interval=15, client_name=f"livecompanion-hub:{prefix}",
         )
-        return cls(client, prefix)
+        return cls(aioredis.Redis.from_pool(pool), prefix)
 
     def _keys(self, stream_id: str) -> list[str]:
         base = f"{self.prefix}live:{{{stream_id}}}"
@@ -188,7 +202,7 @@ class RedisHub(_HubBase):
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int:
         if not isinstance(state, dict):
             raise PatchError(f"a state document is an object, not {type(state).__name__}")
-        args: list[Any] = ["1" if force else "0", self._channel(stream_id)]
+        args: list[Any] = ["1" if force else "0", self._channel(stream_id), DOC_IDLE_TTL_S]
         for name, value in state.items():
             args += [name, _encode(value)]
         return int(await self._load(keys=self._keys(stream_id), args=args))
@@ -202,7 +216,7 @@ class RedisHub(_HubBase):
             return int(current)
         try:
             rev = await self._apply(
-                keys=self._keys(stream_id), args=[_encode(checked), now_ms(), self._channel(stream_id)]
+                keys=self._keys(stream_id), args=[_encode(checked), now_ms(), self._channel(stream_id), DOC_IDLE_TTL_S]
             )
         except ResponseError as exc:
             text = str(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,6 +69,11 @@ class ClaimStore(Protocol):
 
     async def order_event(self, stream_id: str, order_id: str, status: str) -> OrderMove | None:
         """Move the claim of that order (None: no sale of the stream holds a claim with it)."""
+
+    def order_events(self, stream_id: str,
+                     events: Sequence[tuple[str, str]]) -> AsyncIterator[tuple[str, str, OrderMove | None]]:
+        """`order_event` for each (order_id, status) in order, the claims of all looked up at once.
+        StoreUnavailable ends the iteration (the moves yielded before it were made)."""
 
     async def stop(self, stream_id: str, sale_id: str) -> int | None:
         """Stop a running sale; the stop time if this call stopped it, None if it had already ended."""

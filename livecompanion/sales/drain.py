@@ -32,6 +32,7 @@ import secrets
 from livecompanion.clock import now_ms
 from livecompanion.sales.base import StoreUnavailable
 from livecompanion.sales.drain_write import fold, make_writer
+from livecompanion.sales.quarantine import write_one_by_one
 from livecompanion.sales.repository import SaleRepository
 from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
 
@@ -83,6 +84,7 @@ class Drainer:
         self._last_scan = 0.0
         self._last_poll = 0.0
         self.channel = f"{store.prefix}fs:recorded"  # "<sale_id> <position>" after each batch written
+        self.quarantined: set[tuple[str, str, str]] = set()  # (sale, epoch, entry id) set aside (quarantine.py)
 
     def touch(self, stream_id: str, sale_id: str) -> None:
         if sale_id not in self.dirty:
@@ -95,7 +97,7 @@ class Drainer:
         if where is None or where[1] == (0, 0):
             return True  # the claim came from the record
         if self._holds(sale_id, *where):
-            return True
+            return (sale_id, where[0], f"{where[1][0]}-{where[1][1]}") not in self.quarantined
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._waiters.setdefault(sale_id, []).append((where[0], where[1], future))
@@ -129,7 +131,8 @@ class Drainer:
             if future.done():
                 continue
             if self._holds(sale_id, epoch, entry):
-                future.set_result(True)
+                # An entry set aside is passed, not recorded: its claim is told so (503), never 201.
+                future.set_result((sale_id, epoch, f"{entry[0]}-{entry[1]}") not in self.quarantined)
             else:
                 still.append((epoch, entry, future))
         if still:
@@ -274,7 +277,15 @@ class Drainer:
             last = _s(entries[-1][0])
             new = f"{epoch}/{last}"
             self._reading[sale_id] = position(new)  # type: ignore[assignment]
-            if not await self._write(sale_id, stock, drained, new, entries):
+            try:
+                moved = await self._write(sale_id, stock, drained, new, entries)
+            except (StoreUnavailable, *REDIS_ERRORS):
+                raise
+            except Exception:
+                log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", sale_id,
+                            exc_info=True)
+                moved = await write_one_by_one(self, keys, sale_id, stock, drained, new.partition("/")[0], entries)
+            if not moved:
                 self._cursor.pop(sale_id, None)  # another drainer was first: read the record again
                 continue
             self._cursor[sale_id] = (new, stock)

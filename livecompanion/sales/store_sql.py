@@ -18,6 +18,7 @@ can leak stock. The claim row is inserted in the same transaction.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, text, update
@@ -69,6 +70,24 @@ async def flag_late_paid(conn: AsyncConnection, stream_id: str, order_id: str) -
         update(OrderRow).where(OrderRow.stream_id == stream_id, OrderRow.order_id == order_id)
         .values(flagged=FLAG_LATE_PAID)
     )
+
+
+IN_CHUNK = 500  # order ids in one `IN (...)`
+
+
+async def sales_of_orders(conn: AsyncConnection, stream_id: str, order_ids: Sequence[str]) -> dict[str, str]:
+    """order_id -> the first sale of the stream that claimed with it, for the ids that have a claim:
+    one query for a batch's orders (most of them not claims at all)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(order_ids), IN_CHUNK):
+        rows = await conn.execute(
+            select(CL.order_id, CL.sale_id)
+            .select_from(CLAIMS.join(FLASH_SALES, FS.id == CL.sale_id))
+            .where(FS.stream_id == stream_id, CL.order_id.in_(order_ids[i:i + IN_CHUNK])).order_by(CL.id)
+        )
+        for order_id, sale_id in rows:
+            out.setdefault(str(order_id), str(sale_id))
+    return out
 
 
 class SqlClaimStore:
@@ -174,6 +193,18 @@ class SqlClaimStore:
             finally:
                 if tx.is_active:
                     await tx.rollback()
+
+    async def order_events(self, stream_id: str,
+                           events: Sequence[tuple[str, str]]) -> AsyncIterator[tuple[str, str, OrderMove | None]]:
+        """Each (order_id, status) applied in order; the orders with a claim found in one query."""
+        ids = list(dict.fromkeys(order_id for order_id, _ in events))
+        if not ids:
+            return
+        async with self.db.engine.connect() as conn:
+            claimed = await sales_of_orders(conn, stream_id, ids)
+        for order_id, status in events:
+            yield order_id, status, (await self.order_event(stream_id, order_id, status)
+                                     if order_id in claimed else None)
 
     async def order_event(self, stream_id: str, order_id: str, status: str) -> OrderMove | None:
         for _ in range(5):  # a lost race with another order event for the same claim: look again

@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from livecompanion.inputs import FromOutside
 from livecompanion.scripts.durations import TargetRange, parse_duration, parse_target
 from livecompanion.scripts.obs_section import ObsSection
 
@@ -34,7 +35,7 @@ Sku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^\S+$")]
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
 
-class _Model(BaseModel):
+class _Model(FromOutside):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 

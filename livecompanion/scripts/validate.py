@@ -16,6 +16,7 @@ from livecompanion.scripts import checks
 from livecompanion.scripts.findings import Finding
 from livecompanion.scripts.models import CUE_ACTIONS, SEGMENT_KINDS, Script
 from livecompanion.scripts.yamlsource import Located, Path, SourceError, decode, load_yaml
+from livecompanion.text import first_refused
 
 
 @dataclass
@@ -108,6 +109,11 @@ def check_text(source: str | bytes, file: str = "<script>") -> LoadResult:
         text = decode(source) if isinstance(source, bytes) else source
         if len(text) > 1_000_000:
             raise SourceError("the script is larger than 1,000,000 characters")
+        at = first_refused(text)  # the raw text is stored as sent: the text rule holds for all of it
+        if at is not None:
+            line, col = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+            raise SourceError(f"U+{ord(text[at]):04X} is refused: a script holds no control characters "
+                              "other than tab and line breaks", line, col)
         located = load_yaml(text)
     except SourceError as exc:
         result.findings.append(Finding(file, exc.line, exc.col, "error", exc.message))

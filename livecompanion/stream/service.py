@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+from livecompanion.bounded import trim
 from livecompanion.clock import now_ms
 from livecompanion.errors import Invalid, NotFound
 from livecompanion.realtime import NotLoaded, del_op, set_op
@@ -27,12 +28,14 @@ from livecompanion.stream.document import Show, build_document, cue_fields, find
 from livecompanion.stream.machine import ShowError
 from livecompanion.stream.moves import ShowMove
 from livecompanion.stream.repository import StreamRepository
+from livecompanion.text import for_display
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
 
 log = logging.getLogger(__name__)
 
+KEEP_STREAMS = 256  # streams whose lock and parsed script stay cached (bounded.py)
 _locks: dict[str, asyncio.Lock] = {}
 _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
 
@@ -40,6 +43,7 @@ _scripts: dict[str, Script] = {}  # scripts never change once a stream exists
 def _lock(stream_id: str) -> asyncio.Lock:
     lock = _locks.get(stream_id)
     if lock is None:
+        trim(_locks, KEEP_STREAMS, lambda held: not held.locked())  # an unheld lock has no waiters
         lock = _locks[stream_id] = asyncio.Lock()
     return lock
 
@@ -47,6 +51,7 @@ def _lock(stream_id: str) -> asyncio.Lock:
 def script_of(row: StreamRow) -> Script:
     script = _scripts.get(row.id)
     if script is None:
+        trim(_scripts, KEEP_STREAMS)
         script = _scripts[row.id] = Script.model_validate(row.script)
     return script
 
@@ -295,7 +300,9 @@ async def pin(core: Core, stream_id: str, text: str, nickname: str | None = None
     text = (text or "").strip()
     if not text or len(text) > MAX_PIN_TEXT:
         raise Invalid(f"a pinned comment needs 1 to {MAX_PIN_TEXT} characters of text", ("body", "text"))
-    pinned = {"text": text, "nickname": (nickname or "").strip() or None, "pinned_ms": now_ms()}
+    # Shown as typed: bidirectional overrides taken out ("abc\u202egnp.exe" must not read "abcexe.png").
+    pinned = {"text": for_display(text), "nickname": for_display((nickname or "").strip()) or None,
+              "pinned_ms": now_ms()}
     async with locked_stream(core, stream_id) as locked:
         refuse_if_ended(locked.row)
         locked.row.pinned = pinned

@@ -425,3 +425,25 @@ async def test_an_order_does_not_wait_for_the_chat_numbers(services: Any) -> Non
     await ingest.close()
     assert sorted(delays)[len(delays) // 2] < 0.15, delays  # the chat-only pace is 0.5 s
     assert ingest.live.published <= (0.8 + 8 * 0.3 + sum(delays)) * 4 + 2
+
+
+async def test_big_numbers_stay_exact_integers(counters: Any) -> None:
+    """Issue 13 item 4: a viewer_count of 1e17 was stored by Redis as "1e+17" and every later read
+    raised; GMV past 2**53 cents lost precision. As decimal text they stay exact integers."""
+    big = 10**17 + 3
+    await counters.add("s1", LiveDelta(viewer_count=(1_700_000_000_000, big), orders=1, gmv_cents=big))
+    await counters.add("s1", LiveDelta(orders=1, gmv_cents=big))
+    tally = await counters.read("s1", int(time.time()))
+    assert (tally.viewer_count, tally.orders, tally.gmv_cents) == (big, 2, 2 * big)
+
+
+def test_a_viewer_count_is_bounded_on_both_paths() -> None:
+    from livecompanion.events.limits import MAX_VIEWERS
+    from livecompanion.events.plain import plain_event
+
+    ok = {"type": "viewer_count", "count": MAX_VIEWERS, "ts": 1}
+    assert plain_event(ok, 1) == ok and parse_event(ok, 1).count == MAX_VIEWERS  # type: ignore[union-attr]
+    too_many = {**ok, "count": MAX_VIEWERS + 1}
+    assert plain_event(too_many, 1) is None
+    with pytest.raises(ValueError, match="count: Input should be less than or equal to 1000000000"):
+        parse_event(too_many, 1)

@@ -60,3 +60,25 @@ def test_empty_list_marking_round_trips() -> None:
     marked = mark_empty_lists(value)
     assert marked["a"] == ["\x00[]"] and marked["d"] == {}
     assert unmark_empty_lists(marked) == value
+
+
+async def test_more_concurrent_commands_than_connections_wait_instead_of_failing(
+        redis_url: str, redis_prefix: str) -> None:
+    """150 screens asking for their snapshot at once (the evening benchmark) once failed with
+    redis-py's MaxConnectionsError; the hub's pool now makes a command wait for a connection."""
+    import asyncio
+
+    from livecompanion.realtime import make_hub
+    from livecompanion.realtime.redis_hub import POOL_CONNECTIONS
+
+    hub = make_hub(redis_url, prefix=redis_prefix)
+    try:
+        await hub.load("s1", {"metrics": {"orders": 1}})
+        snaps = await asyncio.gather(*(hub.snapshot("s1") for _ in range(4 * POOL_CONNECTIONS)))
+        assert all(s is not None and s[1] == {"metrics": {"orders": 1}} for s in snaps)
+    finally:
+        assert hub.redis is not None
+        keys = [k async for k in hub.redis.scan_iter(match=redis_prefix + "*")]
+        if keys:
+            await hub.redis.delete(*keys)
+        await hub.close()

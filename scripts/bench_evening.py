@@ -1,0 +1,401 @@
+"""A team's evening (issue 20): two instances on PostgreSQL + Redis, N rooms selling at once.
+
+    .venv/bin/python scripts/bench_evening.py [--rooms 10] [--screens 100] [--rate 500] [--seconds 60]
+        [--baseline-tree /work/wt/base] [--no-one-room]
+
+Each case starts two real server processes (`python -m livecompanion serve` of a source tree, with
+that tree's own .venv) on a fresh PostgreSQL database and a Redis key prefix of its own, and runs,
+for every room at once, for `--seconds`:
+  screens     `--screens` viewer sockets a room, half on each instance, in their own processes
+              (`--screen-procs` of them), each keeping its own copy of the document
+  ingest      `--rate` events a second a room (comments, enters, viewer counts, orders created /
+              paid / cancelled) in batches of a tenth of a second, to the instances in turn
+  operator    a pin every `--action-every` seconds a room, to the instances in turn
+  flash sale  one a room: stock `--stock`, `--claims` claims a minute (pro rata of --seconds), each
+              to a random instance, 5% sent again (same order_id) to the other one
+and prints per case: operator action -> every screen of the room (p50/p99 over every screen and
+action), ingest batch acknowledged (p50/p99), granted claim (p50/p99), flash-sale patches a screen
+gets a second, the CPU each instance and the screens' processes used (percent of one core over the
+load), and how long each instance took to exit on SIGTERM after the load.
+
+`--baseline-tree` runs the same cases on another checkout first (e.g. the code before a change),
+so before and after come from one run on the same machine. The one-room case runs in the same run
+unless `--no-one-room`. The machine's load average is printed: on a shared machine quote ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL, _pg_admin, free_port  # noqa: E402
+
+MARK = b"BNCH"
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, tree: Path, tmp: Path, database_url: str, prefix: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.ws = self.base.replace("http://", "ws://")
+        self.tokens = {role: f"{role}-{secrets.token_hex(6)}" for role in ("operator", "ingest", "viewer")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
+        env.update({
+            "LIVECOMPANION_DATA_DIR": str(tmp / f"data-{self.port}"), "LIVECOMPANION_DATABASE_URL": database_url,
+            "LIVECOMPANION_REDIS_URL": REDIS_URL, "LIVECOMPANION_REDIS_PREFIX": prefix,
+            "LIVECOMPANION_OPERATOR_TOKEN": self.tokens["operator"],
+            "LIVECOMPANION_INGEST_TOKEN": self.tokens["ingest"], "LIVECOMPANION_VIEWER_TOKEN": self.tokens["viewer"],
+        })
+        self.log = tmp / f"server-{self.port}.log"
+        self.stopping = 0.0  # when SIGTERM was first sent
+        self.process = subprocess.Popen(
+            [str(tree / ".venv/bin/python"), "-m", "livecompanion", "serve", "--port", str(self.port),
+             "--log-level", "warning"], cwd=tree, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("server did not start in 60 s")
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def terminate(self) -> None:
+        self.stopping = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+
+    def stop(self) -> float:
+        """SIGTERM (again); seconds until the process is gone (killed after 60 s: reported as inf)."""
+        started = self.stopping or time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return float("inf")
+        return time.monotonic() - started
+
+
+# --- screens, in their own processes -----------------------------------------------------------
+
+def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: Any, out: Any) -> None:
+    """Opens the sockets; records when each marked (operator) patch arrives and counts sale patches."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    seen: dict[bytes, list[float]] = {}
+    sale_patches = 0
+    opened = 0
+
+    async def one(url: str) -> None:
+        nonlocal sale_patches, opened
+        async with connect(url, max_queue=None, open_timeout=60, ping_interval=None) as ws:
+            opened += 1
+            while True:
+                try:
+                    raw = await ws.recv(decode=False)
+                except ConnectionClosed:  # the server stopped (the SIGTERM at the end)
+                    return
+                at = time.time()
+                if MARK in raw:
+                    i = raw.index(MARK)
+                    seen.setdefault(raw[i:i + 24].split(b'"')[0], []).append(at)
+                elif b'"flash_sales"' in raw and b'"patch"' in raw:
+                    sale_patches += 1
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(one(f"{ws}/ws/streams/{sid}?token={token}"))
+                 for ws, sid, token, n in sockets for _ in range(n)]
+        while opened < len(tasks):
+            await asyncio.sleep(0.05)
+            failed = [t for t in tasks if t.done()]
+            if failed:
+                failed[0].result()
+        ready.release()
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        cpu = time.process_time()
+        for t in tasks:
+            t.cancel()
+        out.put({"seen": {k.decode(): v for k, v in seen.items()}, "sale_patches": sale_patches,
+                 "screens": len(tasks), "cpu": cpu})
+
+    asyncio.run(main())
+
+
+# --- load --------------------------------------------------------------------------------------
+
+def events(room: int, n: int, seq: int) -> bytes:
+    now = int(time.time() * 1000)
+    out = []
+    for i in range(n):
+        k = seq * n + i
+        r = k % 20
+        if r < 14:
+            out.append({"type": "comment", "id": f"c{k}", "user_id": f"u{k % 900}", "text": "想要 多少錢?", "ts": now})
+        elif r < 17:
+            out.append({"type": "enter", "user_id": f"u{k % 900}", "ts": now})
+        elif r == 17:
+            out.append({"type": "viewer_count", "count": 1000 + k % 50, "ts": now})
+        else:  # orders: created, then paid or cancelled in a later batch
+            order = f"R{room}-{k // 2}"
+            out.append({"type": "order", "id": f"o{k}", "order_id": order, "sku": "MASK-01", "qty": 1,
+                        "amount": "79", "status": "created" if r == 18 else random.choice(["paid", "cancelled"]),
+                        "ts": now, "user_id": f"u{k % 900}"})
+    return orjson.dumps(out)
+
+
+async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
+                    marks: dict[str, float], acks: list[float], claims: list[float], failures: list[str],
+                    resets: list[str]) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + args.seconds
+    clients = [httpx.AsyncClient(base_url=s.base, timeout=30, limits=httpx.Limits(max_connections=64))
+               for s in servers]
+
+    async def timed(i: int, method: str, path: str, role: str, out: list[float] | None, ok: tuple[int, ...],
+                    **kw: Any) -> httpx.Response | None:
+        started = time.perf_counter()
+        for attempt in (1, 2):
+            try:
+                r = await clients[i].request(method, path, headers=servers[i].headers(role), **kw)
+                break
+            except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                # A keep-alive connection the server closed as the request went out: sent again
+                # (events carry ids, claims an order_id: a repeat changes nothing), counted apart.
+                resets.append(f"{path}: {exc!r}")
+                if attempt == 2:
+                    failures.append(f"{path}: {exc!r}")
+                    return None
+            except httpx.HTTPError as exc:
+                failures.append(f"{path}: {exc!r}")
+                return None
+        if r.status_code not in ok:
+            failures.append(f"{path}: {r.status_code} {r.text[:80]}")
+        elif out is not None:
+            out.append((time.perf_counter() - started) * 1000)
+        return r
+
+    async def ingest() -> None:
+        per = max(1, args.rate // 10)
+        seq = 0
+        pending = set()
+        while loop.time() < end:
+            pending.add(asyncio.create_task(timed(seq % 2, "POST", f"/api/streams/{stream_id}/events", "ingest", acks,
+                                                  (200,), content=events(room, per, seq))))
+            seq += 1
+            await asyncio.sleep(0.1)
+        await asyncio.gather(*pending)
+
+    async def operator() -> None:
+        k = 0
+        while loop.time() < end:
+            mark = f"BNCH{room}x{k}"
+            marks[mark] = time.time()
+            await timed(k % 2, "POST", f"/api/streams/{stream_id}/pins", "operator", None, (200,),
+                        json={"text": mark})
+            k += 1
+            await asyncio.sleep(args.action_every)
+
+    async def claim(n: int) -> None:
+        first = random.randrange(2)
+        body = {"user_id": f"buyer{n}", "qty": 1, "order_id": f"F{room}-{n}"}
+        path = f"/api/streams/{stream_id}/flash-sales/{sale_id}/claims"
+        sends = [timed(first, "POST", path, "ingest", None, (201, 409), json=body)]
+        if random.random() < 0.05:
+            sends.append(timed(1 - first, "POST", path, "ingest", None, (201, 409), json=body))
+        started = time.perf_counter()
+        replies = await asyncio.gather(*sends)
+        if replies[0] is not None and replies[0].status_code == 201:
+            claims.append((time.perf_counter() - started) * 1000)
+
+    async def sale() -> None:
+        total = int(args.claims * args.seconds / 60)
+        tasks = []
+        for n in range(total):
+            tasks.append(asyncio.create_task(claim(n)))
+            await asyncio.sleep(args.seconds / total)
+        await asyncio.gather(*tasks)
+
+    try:
+        await asyncio.gather(ingest(), operator(), sale())
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, str]:
+    h = a.headers("operator")
+    r = httpx.post(f"{a.base}/api/streams", content=(tree / "examples/autumn-hydration.yaml").read_bytes(),
+                   headers={**h, "Content-Type": "application/yaml"}, timeout=30)
+    r.raise_for_status()
+    sid = r.json()["id"]
+    httpx.post(f"{a.base}/api/streams/{sid}/segments/next", headers=h, timeout=30).raise_for_status()
+    r = httpx.post(f"{a.base}/api/streams/{sid}/flash-sales", headers=h, timeout=30, json={
+        "sku": "BENCH-SALE", "price": 79, "stock": args.stock, "duration_seconds": 3600})
+    r.raise_for_status()
+    return sid, r.json()["id"]
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]:
+    name = f"lc_evening_{secrets.token_hex(4)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    prefix = f"lcbench:{secrets.token_hex(4)}:"
+    servers: list[Server] = []
+    workers: list[Any] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            logs = Path(tmp)
+            servers.append(Server(tree, Path(tmp), url, prefix))  # the first one migrates the database
+            servers.append(Server(tree, Path(tmp), url, prefix))
+            a, b = servers
+            room_ids = [setup_room(a, tree, args) for _ in range(rooms)]
+            ctx = mp.get_context("spawn")
+            ready, stop, out = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
+            plan: list[list[tuple[str, str, str, int]]] = [[] for _ in range(args.screen_procs)]
+            for i, (sid, _) in enumerate(room_ids):
+                for j, server in enumerate((a, b)):
+                    n = args.screens // 2 + (args.screens % 2 if j == 0 else 0)
+                    plan[(2 * i + j) % args.screen_procs].append((server.ws, sid, server.tokens["viewer"], n))
+            for sockets in plan:
+                if sockets:
+                    workers.append(ctx.Process(target=screen_worker, args=(sockets, ready, stop, out)))
+                    workers[-1].start()
+            for _ in workers:
+                if not ready.acquire(timeout=180):
+                    raise RuntimeError("screens did not connect in 180 s")
+            marks: dict[str, float] = {}
+            acks: list[float] = []
+            claims: list[float] = []
+            failures: list[str] = []
+            resets: list[str] = []
+            cpu0 = [s.cpu_s() for s in servers]
+            started = time.monotonic()
+
+            async def load() -> None:
+                await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures,
+                                                 resets)
+                                       for i, (sid, sale) in enumerate(room_ids)))
+
+            asyncio.run(load())
+            took = time.monotonic() - started
+            cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
+            time.sleep(2)  # the last patches arrive
+            # SIGTERM with every screen still connected (a restart during a show), both at once.
+            for s in servers:
+                s.terminate()
+            exits = [s.stop() for s in servers]
+            kept = Path(args.logs) / name
+            kept.mkdir(parents=True, exist_ok=True)
+            for log in logs.glob("server-*.log"):  # kept: an error's traceback outlives the case
+                (kept / log.name).write_bytes(log.read_bytes())
+            stop.set()
+            results = [out.get(timeout=60) for _ in workers]
+            for w in workers:
+                w.join(30)
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.kill()
+        for s in servers:
+            if s.process.poll() is None:
+                s.process.kill()
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    latencies, missing = [], 0
+    for mark, sent in marks.items():
+        arrived = [t for r in results for t in r["seen"].get(mark, [])]
+        missing += args.screens - len(arrived)
+        latencies += [(t - sent) * 1000 for t in arrived]
+    screens = sum(r["screens"] for r in results)
+    return {
+        "rooms": rooms, "action": (pct(latencies, 0.5), pct(latencies, 0.99)), "missing": missing,
+        "ack": (pct(acks, 0.5), pct(acks, 0.99)), "claim": (pct(claims, 0.5), pct(claims, 0.99)),
+        "granted": len(claims), "failures": failures, "resets": len(resets), "cpu": cpu,
+        "screens_cpu": sum(r["cpu"] for r in results) / took * 100,
+        "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
+    }
+
+
+def row(label: str, r: dict[str, Any]) -> str:
+    f = "{:.0f} / {:.0f}".format
+    return (f"| {label} | {r['rooms']} | {f(*r['action'])} | {f(*r['ack'])} | {f(*r['claim'])} | "
+            f"{r['sale_patches']:.1f} | {r['cpu'][0]:.0f}% / {r['cpu'][1]:.0f}% | {r['screens_cpu']:.0f}% | "
+            f"{' / '.join(f'{e:.1f}' for e in r['exits'])} | {r['missing']} | {len(r['failures'])} ({r['resets']}) |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rooms", type=int, default=10)
+    p.add_argument("--screens", type=int, default=100, help="viewer screens a room (half on each instance)")
+    p.add_argument("--rate", type=int, default=500, help="events a second a room")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--action-every", type=float, default=3.0)
+    p.add_argument("--stock", type=int, default=1000)
+    p.add_argument("--claims", type=int, default=2000, help="claims a minute a room")
+    p.add_argument("--screen-procs", type=int, default=2)
+    p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
+    p.add_argument("--no-one-room", action="store_true")
+    p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
+                   help="where each case's server logs are kept")
+    args = p.parse_args()
+    trees = ([("baseline", args.baseline_tree.resolve())] if args.baseline_tree else []) + [("this tree", ROOT)]
+    cases = ([] if args.no_one_room else [1]) + [args.rooms]
+    print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}; {args.screens} screens, "
+          f"{args.rate} events/s, a pin every {args.action_every} s, {args.claims} claims/min a room, "
+          f"{args.seconds:.0f} s", flush=True)
+    lines = []
+    for label, tree in trees:
+        for rooms in cases:
+            r = run_case(tree, rooms, args)
+            lines.append(row(label, r))
+            print(lines[-1], r["failures"][:3], flush=True)
+    print("\n| code | rooms | operator action -> every screen p50 / p99 ms | ingest ack p50 / p99 ms | "
+          "granted claim p50 / p99 ms | sale patches /s a screen | CPU A / B | screens' CPU | "
+          "exit on SIGTERM s (A / B) | screen arrivals missing | failed requests (resets sent again) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n".join(lines))
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

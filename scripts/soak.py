@@ -1,0 +1,271 @@
+"""Soak: two instances on PostgreSQL + Redis under a compressed show and abusive clients (issue 13).
+
+    .venv/bin/python scripts/soak.py [--seconds 360] [--viewers 2000] [--stalled 50] [--slowloris 200]
+                                     [--room 600] [--speed 20] [--fuzz]
+
+What runs at once, for `--seconds` (or until the show is over):
+- two `livecompanion serve` processes on one fresh PostgreSQL database and one Redis prefix;
+- the demo simulator (`scripts/simulate.py drive --speed 20`) playing the sample two-hour show
+  against instance A: segments, cues, flash-sale claims and audience events over HTTP;
+- `--viewers` viewer sockets spread over both instances, reading; `--stalled` more that never read
+  past the handshake (tiny receive buffer): each must be dropped, not kept;
+- `--slowloris` connections sending half a request head, reopened as the server closes them;
+- with `--fuzz`, schemathesis against instance B beside it all.
+
+Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
+latency of /healthz. At the end it prints start, peak and end of both, the /healthz p50/p99, how many
+stalled sockets the servers dropped, the simulator's outcome, and the number of 5xx answers the
+simulator and fuzzer saw. Figures go to BENCHMARKS.md by hand, with the scale they were taken at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def proc_figures(pid: int) -> tuple[float, int]:
+    """(resident MB, open fds) of a process."""
+    rss_kb = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kb = int(line.split()[1])
+    return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([PY, "-m", "livecompanion", "serve", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def wait_up(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{base} did not start")
+
+
+async def reader(url: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
+    while not stop.is_set():
+        try:
+            async with connect(url, open_timeout=20, max_size=None) as ws:
+                counts["open"] += 1
+                try:
+                    while not stop.is_set():
+                        try:
+                            await asyncio.wait_for(ws.recv(), 1.0)
+                            counts["messages"] += 1
+                        except TimeoutError:
+                            continue
+                finally:
+                    counts["open"] -= 1
+        except Exception:  # noqa: BLE001 - refused or dropped: count and come back, as a page does
+            counts["reconnects"] += 1
+            await asyncio.sleep(1.0)
+
+
+def stalled_socket(host: str, port: int, path: str) -> socket.socket | None:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    try:
+        sock.connect((host, port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def dropped(sock: socket.socket) -> bool:
+    """Read what is there without blocking; True if the server closed the connection."""
+    sock.setblocking(False)
+    try:
+        while True:
+            if sock.recv(1 << 20) == b"":
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+async def slowloris(host: str, port: int, n: int, stop: asyncio.Event, counts: dict[str, int]) -> None:
+    socks: list[socket.socket] = []
+    while not stop.is_set():
+        alive = []
+        for sock in socks:
+            if dropped(sock):
+                counts["loris_closed"] += 1
+                sock.close()
+            else:
+                alive.append(sock)
+        socks = alive
+        while len(socks) < n:
+            try:
+                sock = socket.create_connection((host, port), timeout=2)
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+                socks.append(sock)
+                counts["loris_opened"] += 1
+            except OSError:
+                break
+        await asyncio.sleep(1.0)
+    for sock in socks:
+        sock.close()
+
+
+async def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=360)
+    ap.add_argument("--viewers", type=int, default=2000)
+    ap.add_argument("--stalled", type=int, default=50)
+    ap.add_argument("--slowloris", type=int, default=200)
+    ap.add_argument("--room", type=int, default=600)
+    ap.add_argument("--speed", type=float, default=20)
+    ap.add_argument("--fuzz", action="store_true")
+    ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    args = ap.parse_args()
+
+    db = f"lc_soak_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(args.postgres)
+    await admin.execute(f"CREATE DATABASE {db}")
+    await admin.close()
+    work = Path(f"/tmp/{db}")
+    work.mkdir()
+    tokens = {role: secrets.token_urlsafe(12) for role in ("operator", "ingest", "viewer")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
+    env.update({f"LIVECOMPANION_{r.upper()}_TOKEN": t for r, t in tokens.items()})
+    env.update({"LIVECOMPANION_DATABASE_URL": args.postgres.rsplit("/", 1)[0].replace(
+        "postgresql://", "postgresql+asyncpg://") + f"/{db}", "LIVECOMPANION_REDIS_URL": args.redis,
+        "LIVECOMPANION_REDIS_PREFIX": f"{db}:", "LIVECOMPANION_DATA_DIR": str(work / "data"),
+        "LIVECOMPANION_WS_PER_ADDRESS": str(args.viewers + args.stalled + 100),
+        "LIVECOMPANION_SHOPIFY_SECRET": "soak"})
+    ports = [free_port(), free_port()]
+    servers = [start(p, env, work / f"server-{i}.log") for i, p in enumerate(ports)]
+    bases = [f"http://127.0.0.1:{p}" for p in ports]
+    for base in bases:
+        wait_up(base)
+    op = {"Authorization": f"Bearer {tokens['operator']}"}
+    sim = subprocess.Popen(
+        [PY, "scripts/simulate.py", "drive", "--url", bases[0], "--speed", str(args.speed), "--room", str(args.room),
+         "--operator-token", tokens["operator"], "--ingest-token", tokens["ingest"]],
+        cwd=ROOT, stdout=(work / "simulate.log").open("wb"), stderr=subprocess.STDOUT)
+    stream_id = None
+    deadline = time.monotonic() + 60
+    while stream_id is None and time.monotonic() < deadline:
+        streams = httpx.get(f"{bases[0]}/api/streams", headers=op).json()
+        stream_id = streams[0]["id"] if streams else None
+        await asyncio.sleep(0.5)
+    if stream_id is None:
+        raise SystemExit("the simulator made no stream")
+    fuzz = None
+    if args.fuzz:
+        st = str(Path(PY).parent / "st")
+        fuzz = subprocess.Popen([st, "run", f"{bases[1]}/openapi.json",
+                                 "-H", f"Authorization: Bearer {tokens['operator']}",
+                                 "--checks", "not_a_server_error", "--max-time", str(int(args.seconds)),
+                                 "--workers", "1", "--suppress-health-check", "all"],
+                                cwd=ROOT, stdout=(work / "fuzz.log").open("wb"), stderr=subprocess.STDOUT)
+
+    stop = asyncio.Event()
+    counts = {"open": 0, "messages": 0, "reconnects": 0, "loris_opened": 0, "loris_closed": 0}
+    tasks = []
+    for i in range(args.viewers):
+        url = bases[i % 2].replace("http://", "ws://") + f"/ws/streams/{stream_id}?token={tokens['viewer']}"
+        tasks.append(asyncio.create_task(reader(url, stop, counts)))
+        if i % 100 == 99:
+            await asyncio.sleep(0.2)
+    stalled = [s for i in range(args.stalled)
+               if (s := stalled_socket("127.0.0.1", ports[i % 2],
+                                       f"/ws/streams/{stream_id}?token={tokens['viewer']}")) is not None]
+    tasks.append(asyncio.create_task(slowloris("127.0.0.1", ports[1], args.slowloris, stop, counts)))
+
+    samples: list[tuple[float, list[tuple[float, int]]]] = []
+    health: list[float] = []
+    health_fail = 0
+    started = time.monotonic()
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() - started < args.seconds and sim.poll() is None:
+            figures = [proc_figures(s.pid) for s in servers]
+            samples.append((time.monotonic() - started, figures))
+            for base in bases:
+                t = time.perf_counter()
+                try:
+                    ok = (await client.get(f"{base}/healthz")).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                health.append(time.perf_counter() - t)
+                health_fail += not ok
+            print(f"{samples[-1][0]:6.0f}s  " + "  ".join(f"rss {m:6.1f} MB fds {f:5d}" for m, f in figures)
+                  + f"  viewers open {counts['open']}, messages {counts['messages']}, reconnects "
+                  f"{counts['reconnects']}, loris closed {counts['loris_closed']}", flush=True)
+            await asyncio.sleep(5)
+    stop.set()
+    stalled_dropped = sum(dropped(s) for s in stalled)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    sim_rc = sim.poll()
+    if sim_rc is None:
+        sim.terminate()
+        sim.wait(10)
+    if fuzz is not None:
+        fuzz.wait(60)
+    for s in servers:
+        s.terminate()
+        s.wait(20)
+    logs = "".join((work / f"server-{i}.log").read_text(errors="replace") for i in range(2))
+    health.sort()
+    print("\n== soak figures ==")
+    print(f"duration {samples[-1][0]:.0f} s; viewers {args.viewers} (+{args.stalled} never reading), "
+          f"slowloris {args.slowloris}, room {args.room}, speed {args.speed}, fuzz {args.fuzz}")
+    for i in range(2):
+        rss = [f[i][0] for _, f in samples]
+        fds = [f[i][1] for _, f in samples]
+        print(f"instance {'AB'[i]}: rss start {rss[0]:.1f} MB, peak {max(rss):.1f}, end {rss[-1]:.1f}; "
+              f"fds start {fds[0]}, peak {max(fds)}, end {fds[-1]}")
+    print(f"/healthz: {len(health)} requests, {health_fail} failed, p50 {statistics.median(health) * 1000:.1f} ms, "
+          f"p99 {health[int(len(health) * 0.99) - 1] * 1000:.1f} ms")
+    print(f"stalled sockets dropped by the servers: {stalled_dropped} of {len(stalled)}")
+    print(f"slowloris: {counts['loris_opened']} opened, {counts['loris_closed']} closed by the servers")
+    print(f"viewer messages received: {counts['messages']}, reconnects: {counts['reconnects']}")
+    print(f"simulator: {'still running (cut at --seconds)' if sim_rc is None else f'exit {sim_rc}'}; "
+          f"its last lines: {(work / 'simulate.log').read_text(errors='replace').strip().splitlines()[-2:]}")
+    print(f"server tracebacks: {logs.count('Traceback')}; work dir {work}")
+    if fuzz is not None:
+        tail = (work / "fuzz.log").read_text(errors="replace").strip().splitlines()[-3:]
+        print(f"fuzzer exit {fuzz.returncode}: {tail}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
