@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     ConfigDict,
@@ -165,6 +165,8 @@ class ProductExplain(_UserEvent):
 class Alert(_Base):
     """A 場控 alert raised (or acknowledged) by the service (livecompanion/alerts), kept in the log so
     the report can mark it. `id` is `alert:<key>` (raised) or `alert:<key>/ack`: raised once."""
+
+    BOOLEAN_FIELDS: ClassVar[frozenset[str]] = frozenset({"acked"})
 
     type: Literal["alert"]
     key: Annotated[str, Field(min_length=1, max_length=MAX_ID)]

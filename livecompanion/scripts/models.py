@@ -7,7 +7,7 @@ contract (`at`, `duration`) are their aliases. A stored script (`model_dump`) va
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -177,6 +177,8 @@ Seconds = Annotated[int, Field(ge=1, le=24 * 3600)]
 class AlertSettings(_Model):
     """The `alerts:` section: thresholds of the 場控 alerts (livecompanion/alerts). Every key is
     optional; the defaults are what an operator of a mid-sized room would set."""
+
+    BOOLEAN_FIELDS: ClassVar[frozenset[str]] = frozenset({"ad_law"})
 
     viewers_drop_percent: Percent = 20  # online count falls more than this ...
     viewers_drop_seconds: Seconds = 60  # ... within this many seconds
