@@ -10,9 +10,10 @@ here, explicitly, as in centrifuge's `Node` holding its typed `Broker`:
 
     ingest  --order listener-->    SalesService.on_orders      (cancels release claimed units)
     ingest  --comment listener-->  LotteryService.on_comments  (keyword comments enter lotteries)
+    ingest  --commit listener-->   AlertService.on_commit      (場控 alerts on the audience's events)
     show    --cue runners-->       countdown/pin/note (stream), product_explain (stream.explain),
                                    flash_sale (sales), lottery (lottery)
-    show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest), obs
+    show    --section loaders-->   flash_sales, lotteries, metrics/questions/ticker (ingest), obs, alerts
     show    --show listeners-->    ObsService.on_show_moved    (OBS switches scenes with the show)
 
 A newcomer following a claim reads `api/sales.py` (HTTP), `sales/service.py` (the decision and the
@@ -28,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
 
+from livecompanion.alerts.service import AlertService
 from livecompanion.config import Settings
 from livecompanion.core import ROLES, Core, Role
 from livecompanion.ingest.service import IngestService
@@ -53,6 +55,7 @@ class Services(Core):
     sales: SalesService
     lottery: LotteryService
     obs: ObsService
+    alerts: AlertService
 
 
 def tokens_of(settings: Settings) -> dict[Role, str]:
@@ -82,16 +85,19 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     core = build_core(settings, db, hub, tokens_of(settings))
     sales = SalesService(core, make_claim_store(settings, db))
     lottery = LotteryService(core)
+    alerts = AlertService(core)
     ingest = IngestService(
         core,
         order_listeners=[sales.on_orders],
         comment_listeners=[lottery.on_comments],
+        commit_listeners=[alerts.on_commit],
         writer_options=dict(ingest_writer_options or {}),
     )
     core.cues.register("flash_sale", sales.run_cue)
     core.cues.register("lottery", lottery.run_cue)
     core.sections.register("flash_sales", sales.load_section)
     core.sections.register("lotteries", lottery.load_section)
+    core.sections.register("alerts", alerts.load_section)
     obs = ObsService(core)
     core.sections.register("obs", obs.load_section)
     core.show_listeners.register(obs.on_show_moved)
@@ -100,7 +106,7 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
         sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
-        lottery=lottery, obs=obs,
+        lottery=lottery, obs=obs, alerts=alerts,
     )
 
 
@@ -113,12 +119,14 @@ async def start(services: Services) -> None:
     services.lottery.start()  # the draw timer and the screen pusher
     await services.ingest.start()
     services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
+    services.alerts.start()  # the watch loop of the live streams
 
 
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0, "record": 3.0}
+CLOSE_SECONDS = {"alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
+                 "record": 3.0}
 
 
 async def close(services: Services) -> None:
@@ -126,7 +134,8 @@ async def close(services: Services) -> None:
     listeners told), then the domains it tells, then the hub and the record; each step bounded.
     OBS goes before them all: it only follows the document, and stops talking to OBS at once."""
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("obs", services.obs.close), ("ingest", services.ingest.close), ("lottery", services.lottery.close),
+        ("alerts", services.alerts.close), ("obs", services.obs.close), ("ingest", services.ingest.close),
+        ("lottery", services.lottery.close),
         ("sales", services.sales.close), ("hub", services.hub.close), ("record", services.db.dispose),
     ]
     for name, step in steps:

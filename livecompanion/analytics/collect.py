@@ -129,6 +129,8 @@ class Collector:
             value: Any = (event.order_id, event.sku, event.qty, int(event.amount * 100), event.status)
         elif kind == "segment":
             value = event.segment
+        elif kind == "alert":
+            value = (event.key, event.kind, event.level, event.text, event.acked)
         elif kind == "comment":
             value = event.text
         elif kind in ("like", "viewer_count"):

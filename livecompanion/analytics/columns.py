@@ -34,13 +34,17 @@ VALUES: dict[str, tuple[bool, str | None]] = {
     "orders": (True, "list"),  # (order_id, sku, qty, amount in cents, status)
     "segments": (False, "list"),  # segment id
     "explains": (True, "list"),  # (sku, action): product_explain, 講解 start or stop
+    "alerts": (False, "list"),  # (key, kind, level, text, acked): 場控 alerts, marked, never counted
 }
 KINDS = tuple(VALUES)
+# Columns that mark the stream (the service's alerts) without being its events: not counted, and
+# they neither start nor end it, so a log with them reports the same figures as one without.
+MARKS = frozenset({"alerts"})
 COLUMN_OF = {  # event type -> its column
     "impression": "impressions", "enter": "stays", "leave": "stays", "viewer_count": "viewer_counts",
     "comment": "comments", "like": "likes", "share": "shares", "follow": "follows",
     "product_impression": "product_impressions", "product_click": "product_clicks",
-    "order": "orders", "segment": "segments", "product_explain": "explains",
+    "order": "orders", "segment": "segments", "product_explain": "explains", "alert": "alerts",
 }
 # An event that would move more rows than this to be inserted in place is put aside and merged in
 # at the end (moving them costs a memory copy per part of the column).
@@ -202,7 +206,7 @@ class EventTable:
         self.sources: Any = None  # `sources.SourceTally` of the collector, when it made the table
 
     def __len__(self) -> int:
-        return sum(len(c) for c in self.columns.values())
+        return sum(len(c) for name, c in self.columns.items() if name not in MARKS)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, EventTable) and self.columns == other.columns
@@ -213,7 +217,7 @@ class EventTable:
 
     def span(self) -> tuple[int, int] | None:
         """(first ts, last ts) of the stream, None without events."""
-        cols = [c.ts for c in self.columns.values() if len(c)]
+        cols = [c.ts for name, c in self.columns.items() if len(c) and name not in MARKS]
         if not cols:
             return None
         return min(ts[0] for ts in cols), max(ts[-1] for ts in cols)
@@ -231,3 +235,4 @@ class EventTable:
     orders = property(lambda self: self.columns["orders"].rows())
     segments = property(lambda self: self.columns["segments"].rows())
     explains = property(lambda self: self.columns["explains"].rows())
+    alerts = property(lambda self: self.columns["alerts"].rows())

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from livecompanion import __version__, wiring
 from livecompanion.api import (
+    alerts,
     console,
     errors,
     explain,
@@ -33,7 +34,7 @@ from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
 ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
-           reports, explain, obs)
+           reports, explain, obs, alerts)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"

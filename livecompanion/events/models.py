@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     ConfigDict,
@@ -162,15 +162,30 @@ class ProductExplain(_UserEvent):
     action: ExplainAction
 
 
+class Alert(_Base):
+    """A 場控 alert raised (or acknowledged) by the service (livecompanion/alerts), kept in the log so
+    the report can mark it. `id` is `alert:<key>` (raised) or `alert:<key>/ack`: raised once."""
+
+    BOOLEAN_FIELDS: ClassVar[frozenset[str]] = frozenset({"acked"})
+
+    type: Literal["alert"]
+    key: Annotated[str, Field(min_length=1, max_length=MAX_ID)]
+    kind: Annotated[str, Field(min_length=1, max_length=40)]
+    level: Literal["info", "warn", "error"] = "warn"
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    segment: Annotated[str, Field(max_length=MAX_SEGMENT)] | None = None
+    acked: bool = False
+
+
 Event = Annotated[
     Impression | Enter | Leave | ViewerCount | Comment | Like | Share | Follow | ProductImpression | ProductClick
-    | Order | SegmentLive | ProductExplain,
+    | Order | SegmentLive | ProductExplain | Alert,
     Field(discriminator="type"),
 ]
 
 EVENT_TYPES = (
     "impression", "enter", "leave", "viewer_count", "comment", "like", "share", "follow",
-    "product_impression", "product_click", "order", "segment", "product_explain",
+    "product_impression", "product_click", "order", "segment", "product_explain", "alert",
 )
 
 # mypy takes the alias of an Annotated union for a value here (with a warm cache it does not, hence

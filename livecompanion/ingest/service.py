@@ -16,6 +16,8 @@ What happens after a commit, in this order (for every stream the write touched):
  2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
     events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
+ 4. The commit listeners (wiring.py registers `AlertService.on_commit`): every commit, after its
+    live numbers, on the same queue (off the answer's path).
 Steps 1 and 2 change the record (claims, entrants) and are done before the caller is answered:
 an answer means those are in the record too. Step 3 only feeds the screens, which get the
 numbers coalesced a few times a second anyway: it runs after the answer, in commit order, from a
@@ -67,6 +69,8 @@ __all__ = ["CommentListener", "IngestResult", "IngestService", "OrderListener", 
 # Told of the new events of a stream once they are committed (duplicates are left out).
 OrderListener = Callable[[str, list[Order]], Awaitable[None]]
 CommentListener = Callable[[str, Iterable["Comment"]], Awaitable[None]]
+# Told of every commit (all new events of every stream it touched), after the live numbers.
+CommitListener = Callable[[list[StreamCommit]], Awaitable[None]]
 
 
 @dataclass
@@ -109,6 +113,7 @@ class IngestService:
         *,
         order_listeners: Sequence[OrderListener] = (),
         comment_listeners: Sequence[CommentListener] = (),
+        commit_listeners: Sequence[CommitListener] = (),
         writer_options: dict[str, Any] | None = None,
     ) -> None:
         self.core = core
@@ -124,10 +129,12 @@ class IngestService:
         )
         self.order_listeners = tuple(order_listeners)
         self.comment_listeners = tuple(comment_listeners)
+        self.commit_listeners = tuple(commit_listeners)
         # Commits whose live numbers are still to be recorded (after their callers were answered).
         self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
         self._recorder: asyncio.Task[None] | None = None
         self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
+        self._known: set[str] = set()
 
     async def start(self) -> None:
         await self.writer.start()
@@ -227,6 +234,11 @@ class IngestService:
             await self.live.record(commit)
         except Exception:
             log.exception("live numbers of stream %s: recording a commit failed", commit.stream_id)
+        for on_commit in self.commit_listeners:
+            try:
+                await on_commit([commit])
+            except Exception:
+                log.exception("after-commit listener %s failed", getattr(on_commit, "__qualname__", on_commit))
 
     def live_pending(self) -> int:
         """Commits whose live numbers are not recorded yet."""

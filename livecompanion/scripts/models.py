@@ -7,7 +7,7 @@ contract (`at`, `duration`) are their aliases. A stored script (`model_dump`) va
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -170,6 +170,33 @@ class Segment(_Model):
         return "" if value is None else value
 
 
+Percent = Annotated[float, Field(gt=0, le=100)]
+Seconds = Annotated[int, Field(ge=1, le=24 * 3600)]
+
+
+class AlertSettings(_Model):
+    """The `alerts:` section: thresholds of the 場控 alerts (livecompanion/alerts). Every key is
+    optional; the defaults are what an operator of a mid-sized room would set."""
+
+    BOOLEAN_FIELDS: ClassVar[frozenset[str]] = frozenset({"ad_law"})
+
+    viewers_drop_percent: Percent = 20  # online count falls more than this ...
+    viewers_drop_seconds: Seconds = 60  # ... within this many seconds
+    viewers_min: Annotated[int, Field(ge=0)] = 50  # rooms smaller than this do not alarm on drops
+    comments_collapse_percent: Percent = 70  # comments in the last minute vs the minute before
+    comments_min_per_min: Annotated[int, Field(ge=1)] = 20  # the minute before had at least this many
+    overtime_grace_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    cue_late_seconds: Annotated[int, Field(ge=0, le=3600)] = 15  # a due cue not fired after this
+    stock_low_percent: Percent = 10
+    unsold_percent: Percent = 50  # a sale ends with more than this share of its stock unsold
+    question_count: Annotated[int, Field(ge=2)] = 20  # asked this many times ...
+    question_seconds: Seconds = 300  # ... within this many seconds, and not marked answered
+    source_silent_seconds: Seconds = 30
+    gmv_pace_margin_percent: Percent = 20  # at the current rate the `gmv` target is missed by more
+    gmv_pace_after_seconds: Seconds = 900  # judged only after this much of the show
+    ad_law: bool = True  # pins and notes about to be shown are linted
+
+
 class Script(_Model):
     title: ShortText
     host: ShortText | None = None
@@ -177,6 +204,7 @@ class Script(_Model):
     duration: TargetRange | None = None  # optional: the stream's planned length, checked against segments
     targets: dict[str, float] = Field(default_factory=dict)
     products: list[Product] = Field(default_factory=list)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     segments: Annotated[list[Segment], Field(min_length=1)]
     obs: ObsSection | None = None  # optional: OBS Studio scenes that follow the show (scripts/obs_section.py)
 

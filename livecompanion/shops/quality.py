@@ -37,7 +37,8 @@ class LiveWindow:
 
 def live_window(table: _Table) -> LiveWindow | None:
     """The live window (module docstring) of a table, None when it holds orders only (or nothing)."""
-    spans = [(c.ts[0], c.ts[-1]) for name, c in table.columns.items() if name != "orders" and len(c)]
+    spans = [(c.ts[0], c.ts[-1]) for name, c in table.columns.items()
+             if name not in ("orders", "alerts") and len(c)]  # the service's alerts are not the stream
     if not spans:
         return None
     return LiveWindow(min(s for s, _ in spans) - BEFORE_MS, max(e for _, e in spans) + AFTER_MS)

@@ -192,7 +192,7 @@ def build_document(script: Script, show: Show, countdowns: dict[str, Any], now_m
         "metrics": dict(EMPTY_METRICS, intent={}),
         "questions": [],
         "ticker": [],
-        "alerts": [],
+        "alerts": {},
         "answered": {},  # question key -> ms the host answered it (stream.chat)
     }
 

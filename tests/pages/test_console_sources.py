@@ -1,4 +1,5 @@
-"""The console lists the stream's sources (bridges) and alerts on one silent for 30 s while live."""
+"""The console lists the stream's sources (bridges); the service alerts on one silent for 30 s while
+live (livecompanion.alerts `source_silent`), and one click acknowledges it."""
 
 from __future__ import annotations
 
@@ -25,12 +26,13 @@ def test_console_shows_sources_and_a_silent_one(browser, stream: Stream) -> None
     assert any(t.startswith("douyin 7004347458255899428 — 0:0") and t.endswith("ago") for t in texts), texts
     assert any(t.startswith("twitch #shop — 無訊息 silent 1:3") for t in texts), texts
     # Not live yet: no alert. Once the show runs, the silent source is an alert.
-    assert "source silent" not in page.locator("#alerts").inner_text()
+    assert "資料來源" not in page.locator("#alerts").inner_text()
     page.click("#next")
-    page.wait_for_function("document.querySelector('#alerts').textContent.includes('source silent')")
-    assert "twitch #shop" in page.locator("#alerts").inner_text()
+    page.wait_for_function("document.querySelector('#alerts').textContent.includes('資料來源「twitch #shop」')")
+    assert "douyin" not in page.locator("#alerts").inner_text()
     shot(page, "console-sources-1440")
     stream.write([set_op(["sources", "b2"], {**silent, "connected": False})])
     page.wait_for_function("document.querySelector('#sources').textContent.includes('離線 gone')")
-    page.wait_for_function("!document.querySelector('#alerts').textContent.includes('source silent')")
+    page.click("#alerts li.server button.ack")  # acknowledged: off every console
+    page.wait_for_function("!document.querySelector('#alerts').textContent.includes('資料來源')")
     assert errors == []

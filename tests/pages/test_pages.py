@@ -75,7 +75,12 @@ def test_console_drives_the_show(browser, stream: Stream) -> None:  # type: igno
     assert first.locator(".count").inner_text() == "×40"
     assert first.locator(".text").inner_text() == "<i>孕婦可以用嗎</i>"
     assert page.locator("#questions i").count() == 0  # text, never markup
-    assert "庫存緊張" in page.locator("#alerts").inner_text()
+    # Alerts are the service's (livecompanion.alerts); the console shows each with its ack button.
+    stream.write([set_op(["alerts", "stock_low/fs1"], {
+        "id": "stock_low/fs1", "kind": "stock_low", "level": "warn", "text": "「面膜」庫存緊張：只剩 12/100 件",
+        "segment": "open", "ts": 1, "host": True, "acked_ms": None})])
+    page.wait_for_function("document.querySelector('#alerts').textContent.includes('庫存緊張')")
+    assert page.locator("#alerts li[data-alert='stock_low/fs1'] button.ack").count() == 1
 
     page.click("#next")
     page.wait_for_function("document.querySelector('#seg-title').textContent.includes('面膜介紹')")

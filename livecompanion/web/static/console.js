@@ -356,7 +356,29 @@
     $("running").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "—")]));
   }
 
-  // Clocks, due cues and derived alerts: once a second, no server loop needed.
+  // The service's alerts (state.alerts, open ones first, newest first) with a one-click
+  // acknowledgement, after the page's own hints. Rebuilt only when something changed, so a click
+  // never lands on a button that was just replaced.
+  let alertsShown = "";
+  function renderAlerts(hints) {
+    const open = Object.values(state.alerts || {}).filter((a) => a.acked_ms == null).sort((a, b) => b.ts - a.ts);
+    const sig = JSON.stringify([hints, open.map((a) => a.id)]);
+    if (sig === alertsShown) return;
+    alertsShown = sig;
+    const items = open.map((a) => {
+      const ack = el("button", { class: "ack", type: "button", title: "知道了 acknowledge" }, "✓ 知道了");
+      ack.addEventListener("click", async () => {
+        ack.disabled = true;
+        try { await client.streamApi("POST", "/alerts/ack", { id: a.id }); } catch (e) { ack.disabled = false; }
+      });
+      return el("li", { class: "server " + (a.level || "warn"), "data-alert": a.id },
+        [el("span", { class: "time" }, L.timeOfDay(a.ts)), el("span", { class: "text" }, a.text), ack]);
+    });
+    for (const [level, text] of hints) items.push(el("li", { class: level }, text));
+    $("alerts").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "—")]));
+  }
+
+  // Clocks, due cues and the page's own hints: once a second, no server loop needed.
   function tick() {
     if (!state) return;
     const now = client.now();
@@ -379,8 +401,8 @@
       const left = seg.target_max_seconds != null ? seg.target_max_seconds - elapsed : null;
       L.setText(leftEl, left == null ? "" : left >= 0 ? "剩 " + L.clock(left) : "超時 " + L.clock(-left));
       leftEl.className = "left-time pace-" + p;
-      if (p === "red") alerts.push(["error", "本段超時 " + L.clock(elapsed - seg.target_max_seconds)]);
-      else if (p === "amber") alerts.push(["warn", "本段接近目標時長"]);
+      // Overtime itself is a server alert (one truth for every screen); nearing it is a hint here.
+      if (p === "amber") alerts.push(["info", "本段接近目標時長"]);
     } else {
       L.setText(clockEl, "0:00");
       clockEl.className = "big";
@@ -392,7 +414,7 @@
       if (cue.fired_ms != null) { text = "✓ " + L.timeOfDay(cue.fired_ms); cls = "fired"; }
       else if (cue.due_ms != null) {
         const left = (cue.due_ms - now) / 1000;
-        if (left <= 0) { text = "到點"; cls = "due"; alerts.push(["warn", "提示到點：" + cue.summary]); }
+        if (left <= 0) { text = "到點"; cls = "due"; }
         else { text = L.clock(left) + " 後"; cls = "soon"; }
       }
       parts.row.className = "cue " + (cue.action || "") + " " + cls;
@@ -401,29 +423,20 @@
     const cue = L.nextCue(state);
     L.setText($("next-cue"), cue ? "下一個提示：" + cue.summary +
       (cue.due_ms != null ? (cue.due_ms <= now ? " — 現在" : " — " + L.clock((cue.due_ms - now) / 1000) + " 後") : "") : "");
-    for (const s of Object.values(state.flash_sales || {})) {
-      const status = L.saleStatus(s, now);
-      if (status === "sold_out" && now - (s.sold_out_ms || now) < 120000) alerts.push(["info", "已售罄：" + (s.name || s.sku)]);
-      else if (status === "running" && s.remaining != null && s.stock && s.remaining / s.stock <= 0.1) alerts.push(["warn", "庫存緊張：剩 " + s.remaining]);
-    }
-    for (const a of state.alerts || []) alerts.push([a.level || "info", a.text]);
-    // Bridges (livecompanion bridge ...): each with the age of its last event; one silent for 30 s
-    // while the show is live is an alert (a dead bridge looks like a quiet room otherwise).
-    const live = st.started_ms && !st.ended_ms;
+    // Bridges (livecompanion bridge ...): each with the age of its last event (a silent one while
+    // live is a server alert, `source_silent`).
     const sourceRows = [];
     for (const src of Object.values(state.sources || {})) {
       const last = src.last_event_ms || src.since_ms || now;
       const age = Math.max(0, (now - last) / 1000);
       const name = src.platform + (src.room ? " " + src.room : "");
       const silent = src.connected && age > 30;
-      if (silent && live) alerts.push(["warn", "來源無訊息 source silent " + L.clock(age) + ": " + name]);
       const state_ = !src.connected ? "離線 gone" : silent ? "無訊息 silent " + L.clock(age)
         : src.last_event_ms ? L.clock(age) + " ago" : "connected";
       sourceRows.push(el("li", { class: silent || !src.connected ? "warn" : "" }, name + " — " + state_));
     }
     $("sources").replaceChildren(...(sourceRows.length ? sourceRows : [el("li", { class: "dim" }, "—")]));
-    $("alerts").replaceChildren(...(alerts.length ? alerts.map(([level, text]) => el("li", { class: level }, text))
-      : [el("li", { class: "dim" }, "—")]));
+    renderAlerts(alerts);
     for (const li of $("running").querySelectorAll("[data-ends]")) {
       const ends = Number(li.dataset.ends);
       const r = li.querySelector(".remaining");

@@ -206,6 +206,11 @@
     L.setText($("note"), note ? "📝 " + note.text : "");
     const intent = Object.entries((state.metrics || {}).intent || {}).sort((a, b) => b[1] - a[1]).slice(0, 4);
     $("intent").replaceChildren(...intent.map(([word, n]) => el("li", {}, word + " ×" + n)));
+    // The host's alerts (overtime, a cue not fired, stock), large; the operator acknowledges them.
+    const hostAlerts = Object.values(state.alerts || {}).filter((a) => a.host && a.acked_ms == null)
+      .sort((a, b) => b.ts - a.ts).slice(0, 2);
+    $("tp-alerts").classList.toggle("hidden", !hostAlerts.length);
+    $("tp-alerts").replaceChildren(...hostAlerts.map((a) => el("div", { class: "tp-alert " + (a.level || "warn") }, a.text)));
     const answered = state.answered || {};
     const qs = (state.questions || []).filter((q) => !q.key || !answered[q.key] || (q.last || 0) > answered[q.key]).slice(0, 5);
     $("questions").replaceChildren(...(qs.length ? qs.map((q) => el("li", {}, [el("span", { class: "count" }, "×" + (q.count || 1)), q.text]))
