@@ -133,6 +133,7 @@ class IngestService:
         # Commits whose live numbers are still to be recorded (after their callers were answered).
         self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
         self._recorder: asyncio.Task[None] | None = None
+        self._recording = 0  # 1 while a commit taken off the queue is being recorded
         self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
         self._known: set[str] = set()
 
@@ -227,7 +228,11 @@ class IngestService:
             commit = await self._to_record.get()
             if commit is None:
                 return
-            await self._record_one(commit)
+            self._recording = 1
+            try:
+                await self._record_one(commit)
+            finally:
+                self._recording = 0
 
     async def _record_one(self, commit: StreamCommit) -> None:
         try:
@@ -241,8 +246,8 @@ class IngestService:
                 log.exception("after-commit listener %s failed", getattr(on_commit, "__qualname__", on_commit))
 
     def live_pending(self) -> int:
-        """Commits whose live numbers are not recorded yet."""
-        return self._to_record.qsize()
+        """Commits whose live numbers are not recorded yet (queued, or being recorded now)."""
+        return self._to_record.qsize() + self._recording
 
     async def _step(self, listener: Callable[[str, Any], Awaitable[None]], stream_id: str, events: Any) -> None:
         try:
