@@ -30,6 +30,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
 from livecompanion.bridge.backlog import Backlog, Batch
+from livecompanion.tasks import wait_event
 
 MAX_BATCH_EVENTS = 5_000  # well under the service's 10,000 events / 1 MB a message
 MAX_BATCH_BYTES = 900_000
@@ -142,10 +143,7 @@ class Pusher:
                     return
                 self.stats.reconnects += 1
                 self._closed.clear()
-                try:  # the backoff, cut short by finish()
-                    await asyncio.wait_for(self._closed.wait(), next(delays))
-                except TimeoutError:
-                    pass
+                await wait_event(self._closed, next(delays))  # the backoff, cut short by finish()
         finally:
             self.stats.connected = False
             ticker.cancel()
@@ -183,10 +181,7 @@ class Pusher:
                         self.stats.sent_events += batch.count
                         continue
                 self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), 0.1)
-                except TimeoutError:
-                    pass
+                await wait_event(self._wake, 0.1)
         finally:
             beat.cancel()
             reader.cancel()

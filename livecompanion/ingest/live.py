@@ -46,7 +46,7 @@ from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
-from livecompanion.tasks import cancel_and_wait
+from livecompanion.tasks import cancel_and_wait, wait_event
 from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
 
 if TYPE_CHECKING:
@@ -324,10 +324,7 @@ class LiveNumbers:
             timeout = max(0.0, min([next_decay - loop.time(), *waits]))
             self._wake.clear()
             if timeout > 0:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
+                await wait_event(self._wake, timeout)
 
     async def _publish(self, stream_id: str) -> None:
         tally = await self.counters.read(stream_id, int(time.time()))

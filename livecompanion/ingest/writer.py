@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from livecompanion.errors import Unavailable
 from livecompanion.ingest.rows import EventRecord, StreamCommit, WriteResult
 from livecompanion.ingest.store import EventStore
+from livecompanion.tasks import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -160,10 +161,7 @@ class GroupCommitWriter:
                 self.stats.overloaded += 1
                 raise Overloaded(retry_after=1.0)
             self._freed.clear()  # no await between the check above and here: no lost wake-up
-            try:
-                await asyncio.wait_for(self._freed.wait(), remaining)
-            except TimeoutError:
-                pass
+            await wait_event(self._freed, remaining)
         self._pending += n
 
     def _release(self, n: int) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from livecompanion.realtime.push_gate import PushGate
-from livecompanion.tasks import cancel_and_wait
+from livecompanion.tasks import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ class Coalescer:
         self._pushed: dict[Hashable, Any] = {}
         self._urgent = asyncio.Event()
         self._wake = asyncio.Event()
+        # One read-then-push at a time: a push_now after a stop cannot be overtaken by a flush that
+        # read the value before the stop and pushes it after.
+        self._pushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
     def touch(self, key: Hashable, urgent: bool = False) -> None:
@@ -52,6 +55,25 @@ class Coalescer:
         if urgent:
             self._urgent_keys.add(key)
             self._urgent.set()
+        self._wake.set()
+        if self._task is None:
+            self.start()
+
+    async def push_now(self, key: Hashable) -> None:
+        """Push `key` before returning (a stop, an End): the operator's answer and the state
+        document agree at once. Takes the shared lease as an urgent push does; re-checked after
+        `interval` like any push."""
+        if self.gate is not None:
+            await self.gate.admit(key_text(key), self.interval, True)
+        async with self._pushing:
+            got = await self.read(key)
+            if got is None:
+                return
+            stream_id, value = got
+            await self.push(stream_id, key, value)
+        self.pushes += 1
+        self._pushed[key] = value
+        self._verify.add(key)
         self._wake.set()
         if self._task is None:
             self.start()
@@ -75,17 +97,11 @@ class Coalescer:
         while True:
             retry = self._retry_in
             timeout = retry if retry is not None else (self.interval if self._verify else None)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, timeout)
             self._wake.clear()
             delay = last + self.interval - loop.time()
             if delay > 0 and not self._urgent.is_set():
-                try:  # wait out the interval, unless something urgent (a sell-out) comes up
-                    await asyncio.wait_for(self._urgent.wait(), delay)
-                except TimeoutError:
-                    pass
+                await wait_event(self._urgent, delay)  # the interval, unless a sell-out comes up
             started = loop.time()
             try:
                 if await self.flush():
@@ -116,15 +132,16 @@ class Coalescer:
                         (self._changed if key in changed else self._verify).add(key)
                         self._retry_in = wait if self._retry_in is None else min(self._retry_in, wait)
                         continue
-                got = await self.read(key)
-                if got is None:
-                    self._pushed.pop(key, None)
-                    continue
-                stream_id, value = got
-                if key not in changed and self._pushed.get(key) == value:
-                    self._pushed.pop(key, None)  # verified: nothing moved since our push
-                    continue
-                await self.push(stream_id, key, value)
+                async with self._pushing:
+                    got = await self.read(key)
+                    if got is None:
+                        self._pushed.pop(key, None)
+                        continue
+                    stream_id, value = got
+                    if key not in changed and self._pushed.get(key) == value:
+                        self._pushed.pop(key, None)  # verified: nothing moved since our push
+                        continue
+                    await self.push(stream_id, key, value)
                 self.pushes += 1
                 pushed = True
                 self._pushed[key] = value

@@ -35,7 +35,7 @@ from redis.exceptions import RedisError, ResponseError
 from livecompanion.clock import now_ms
 from livecompanion.realtime.hub import RESYNC, Message, NotLoaded, Subscription, _HubBase
 from livecompanion.realtime.state import PatchError, check_ops, dumps
-from livecompanion.tasks import cancel_and_wait
+from livecompanion.tasks import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
 
@@ -236,9 +236,7 @@ class RedisHub(_HubBase):
         await super()._attach(sub)
         if self._listener is None or self._listener.done():
             self._listener = asyncio.create_task(self._listen(), name="redis-hub-listener")
-        try:
-            await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT)
-        except TimeoutError:
+        if not await wait_event(self._ready, READY_TIMEOUT):
             self._detach(sub)
             raise ConnectionError("the hub could not subscribe to Redis in time") from None
 

@@ -35,6 +35,7 @@ from livecompanion.sales.drain_write import fold, make_writer
 from livecompanion.sales.quarantine import write_one_by_one
 from livecompanion.sales.repository import SaleRepository
 from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
+from livecompanion.tasks import wait_event
 
 log = logging.getLogger(__name__)
 
@@ -192,10 +193,7 @@ class Drainer:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), WAITING_TICK if self._waiters else SCAN_EVERY)
-            except TimeoutError:
-                pass
+            await wait_event(self._wake, WAITING_TICK if self._waiters else SCAN_EVERY)
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
             try:

@@ -141,7 +141,11 @@ class SalesService:
         if stopped is not None:
             if self.drainer is not None:
                 self.drainer.touch(stream_id, sale_id)
-            self.board.touch((stream_id, sale_id), urgent=True)
+            try:  # on the screens before the answer: the operator's Stop or End shows at once
+                await self.board.push_now((stream_id, sale_id))
+            except Exception as exc:  # noqa: BLE001 - stopped all the same; the coalescer retries
+                log.warning("flash sale %s stopped; the screens will catch up: %s", sale_id, exc)
+                self.board.touch((stream_id, sale_id), urgent=True)
         return await self.view(stream_id, sale_id)
 
     async def stop_running(self, stream_id: str) -> list[str]:
