@@ -38,6 +38,7 @@ class EventRecord:
     # What makes two events the same one: (stream, id); None when the sender gave no id.
     key: tuple[str, str] | None
     typed: Event | None = None  # `event`, once built
+    index: int = 0  # its position in the request or message it came in (for a rejection's `index`)
 
     @property
     def row(self) -> tuple[Any, ...]:
@@ -54,8 +55,8 @@ class EventRecord:
         return self.typed
 
 
-def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
-    """The record of an event already validated by `parse_event`."""
+def record_of(stream_id: str, event: Event, received_ms: int, index: int = 0) -> EventRecord:
+    """The record of an event already validated by `parse_event` (`index`: its place in its batch)."""
     body = event.__pydantic_serializer__.to_json(event, exclude_none=True)
     eid = event.id
     return EventRecord(
@@ -69,6 +70,7 @@ def record_of(stream_id: str, event: Event, received_ms: int) -> EventRecord:
         orjson.loads(body),
         None if eid is None else (stream_id, eid),
         event,
+        index,
     )
 
 
@@ -90,7 +92,8 @@ def records_of_values(
         data = plain_event(raw, received_ms, max_skew_ms)
         if data is None:
             try:
-                append(record_of(stream_id, parse_event(raw, received_ms, max_skew_ms=max_skew_ms), received_ms))
+                append(record_of(stream_id, parse_event(raw, received_ms, max_skew_ms=max_skew_ms), received_ms,
+                                 index))
             except ValueError as exc:
                 errors.append(EventError(index, str(exc)))
             continue
@@ -105,6 +108,8 @@ def records_of_values(
             received_ms,
             data,
             None if eid is None else (stream_id, eid),
+            None,
+            index,
         ))
     return records
 
@@ -125,3 +130,6 @@ class WriteResult:
 
     accepted: int  # events stored now
     duplicates: int  # events whose id was already stored (or repeated within the same batch)
+    # Events the database refused one by one (index in the caller's batch, reason): they can never
+    # be stored as they are, so they are rejected like invalid ones instead of failing the batch.
+    refused: tuple[tuple[int, str], ...] = ()

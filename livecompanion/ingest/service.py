@@ -192,8 +192,9 @@ class IngestService:
             )
         values = unknown_segments(values, await self._segment_ids(stream_id), errors)
         records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
-        errors.sort(key=lambda e: e.index)
         written = await self.writer.submit(records)
+        errors += (EventError(index, reason) for index, reason in written.refused)
+        errors.sort(key=lambda e: e.index)
         return IngestResult(written.accepted, written.duplicates, [_rejection(e) for e in errors])
 
     async def ingest_events(self, stream_id: str, events: list[dict[str, Any]]) -> IngestResult:

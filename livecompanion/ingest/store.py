@@ -45,9 +45,19 @@ class EventStore(Protocol):
 
     def is_retryable(self, exc: BaseException) -> bool: ...
 
+    def refuses_data(self, exc: BaseException) -> bool:
+        """Whether `exc` is about the records written (a value or constraint the database refuses),
+        not about the database (gone, busy, full): then a part of them may still be stored."""
+        ...
+
     async def close(self) -> None:
         """Let go of what the store holds (its own connections)."""
         ...
+
+
+# Raised by our own code for a value it cannot handle (an order step meeting an odd record): about
+# the data too. OSError (lost connections, timeouts) is not among them.
+PYTHON_DATA_ERRORS = (ValueError, TypeError, ArithmeticError, LookupError)
 
 
 class _OrderUpserts(ABC):
@@ -253,6 +263,18 @@ class PostgresStore(_OrderUpserts):
     async def _update_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> None:
         await conn.execute(PG_UPDATE_ORDERS, *_order_columns(states), stream_id)
 
+    def refuses_data(self, exc: BaseException) -> bool:
+        import asyncpg
+        from asyncpg.exceptions import _base
+
+        # Class 22 (data exception: a value too long, out of range, not valid for its type) and
+        # class 23 (integrity: a NOT NULL or CHECK) from the server; a value the client-side codec
+        # cannot encode (asyncpg's own DataError).
+        data = (asyncpg.DataError, asyncpg.IntegrityConstraintViolationError, _base.DataError)
+        if isinstance(exc, data):
+            return True
+        return isinstance(exc, PYTHON_DATA_ERRORS) and not isinstance(exc, _base.InterfaceError)
+
     def is_retryable(self, exc: BaseException) -> bool:
         import asyncpg
         from asyncpg.exceptions import InternalClientError
@@ -374,6 +396,21 @@ class SqliteStore(_OrderUpserts):
 
     def is_retryable(self, exc: BaseException) -> bool:
         return "database is locked" in str(exc)
+
+    def refuses_data(self, exc: BaseException) -> bool:
+        import sqlite3
+
+        from sqlalchemy.exc import DataError, IntegrityError, StatementError
+
+        # A NOT NULL, CHECK or trigger (RAISE(ABORT)) refusal, or a value sqlite3 cannot bind (an
+        # int over 64 bits: OverflowError, wrapped by SQLAlchemy); never "locked", "disk full", I/O.
+        if isinstance(exc, (IntegrityError, DataError, sqlite3.IntegrityError, sqlite3.DataError)):
+            return True
+        if isinstance(exc, StatementError):
+            exc = exc.orig if exc.orig is not None else exc
+            if isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError)):
+                return True
+        return isinstance(exc, PYTHON_DATA_ERRORS)
 
     async def close(self) -> None:
         pass  # it writes through the application's engine

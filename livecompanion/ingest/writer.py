@@ -24,7 +24,10 @@ with Retry-After). Memory is bounded by that number, whatever the senders do.
 
 Failures: a flush that fails with a transient error (deadlock, lost connection, SQLite busy) is
 retried; one that fails otherwise is split into its requests, each written on its own, so one bad
-request cannot fail the others.
+request cannot fail the others. A request the database refuses for its data (a constraint or type
+the validator does not check: `store.refuses_data`) is written again in halves until each refused
+event stands alone; those are rejected one by one with the database's reason and the rest are
+stored, so a sender is never told "send again" for an event that can never be stored.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ class WriterStats:
     most_requests_in_a_flush: int = 0
     retries: int = 0
     split_flushes: int = 0
+    split_requests: int = 0  # requests the database refused whole, written again in halves
+    refused_events: int = 0  # events the database refused one by one (rejected, with its reason)
     overloaded: int = 0
     seconds_writing: float = 0.0  # wall time inside store.write (mostly the database)
     seconds_after_commit: float = 0.0  # wall time of the after-commit steps
@@ -213,26 +218,15 @@ class GroupCommitWriter:
                 await self.before_write({r.stream_id for r in records})
             except Exception:  # preparing live numbers must not stop the record
                 log.exception("ingest: before_write hook failed")
-        loop = asyncio.get_running_loop()
-        for attempt in range(1, RETRIES + 1):
-            started = loop.time()
-            try:
-                new, commits = await self.store.write(records)
-            except Exception as exc:  # noqa: BLE001 - the error goes back to the request that sent it
-                if self.store.is_retryable(exc) and attempt < RETRIES:
-                    self.stats.retries += 1
-                    log.warning("ingest flush: %s; retrying", exc)
-                    await asyncio.sleep(0.02 * attempt)
-                    continue
-                if len(jobs) > 1:
-                    return await self._write_each(jobs)
-                log.warning("ingest: a request could not be stored: %r", exc)
-                return _Flushed(done=[(jobs[0], exc)])
-            finally:
-                took = loop.time() - started
-                self.stats.seconds_writing += took
-                self.stats.slowest_write = max(self.stats.slowest_write, took)
-            break
+        try:
+            new, commits = await self._store(records)
+        except Exception as exc:  # noqa: BLE001 - the error goes back to the request that sent it
+            if len(jobs) > 1:
+                return await self._write_each(jobs)
+            if self.store.refuses_data(exc):
+                return await self._write_apart(jobs[0], records, exc)
+            log.warning("ingest: a request could not be stored: %r", exc)
+            return _Flushed(done=[(jobs[0], exc)])
         stats = self.stats
         stats.flushes += 1
         stats.events += len(records)
@@ -250,6 +244,71 @@ class GroupCommitWriter:
             (job, WriteResult(accepted[j], len(job.records) - accepted[j])) for j, job in enumerate(jobs)
         ]
         return _Flushed(commits, done)
+
+    async def _store(self, records: list[EventRecord]) -> tuple[set[int], list[StreamCommit]]:
+        """`store.write`, retried on a transient error (never on one about the data)."""
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, RETRIES + 1):
+            started = loop.time()
+            try:
+                return await self.store.write(records)
+            except Exception as exc:
+                if attempt == RETRIES or self.store.refuses_data(exc) or not self.store.is_retryable(exc):
+                    raise
+                self.stats.retries += 1
+                log.warning("ingest flush: %s; retrying", exc)
+            finally:
+                took = loop.time() - started
+                self.stats.seconds_writing += took
+                self.stats.slowest_write = max(self.stats.slowest_write, took)
+            await asyncio.sleep(0.02 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _write_apart(self, job: _Job, records: list[EventRecord], error: BaseException) -> _Flushed:
+        """One request whose events the database refused together (an error about the data, e.g. a
+        constraint the validator does not know): written again in halves, each half that fails
+        halved again, until every refused event stands alone and is rejected with the database's
+        reason; the others are stored. One bad event among n costs about 2*log2(n) transactions.
+        An error that is not about the data (the database went away) stops the split: what was
+        stored stays stored, and the request gets the error (its sender sends again; ids dedupe)."""
+        self.stats.split_requests += 1
+        flushed = _Flushed()
+        refused: list[tuple[int, str]] = []
+        accepted = 0
+        failure: BaseException | None = None
+
+        async def isolate(part: list[EventRecord], why: BaseException) -> None:
+            nonlocal accepted, failure
+            if len(part) == 1:
+                refused.append((part[0].index, refusal(why)))
+                log.warning("ingest: stream %s: the database refused event %d: %s", part[0].stream_id,
+                            part[0].index, refusal(why))
+                return
+            middle = len(part) // 2
+            for half in (part[:middle], part[middle:]):
+                if failure is not None:
+                    return
+                try:
+                    new, commits = await self._store(half)
+                except Exception as exc:  # noqa: BLE001 - sorted below: about the data, or not
+                    if self.store.refuses_data(exc):
+                        await isolate(half, exc)
+                    else:
+                        failure = exc
+                    continue
+                accepted += len(new)
+                flushed.commits += commits
+
+        await isolate(records, error)
+        self.stats.refused_events += len(refused)
+        if failure is not None:
+            log.warning("ingest: a request could not be stored: %r", failure)
+            flushed.done.append((job, failure))
+        else:
+            refused.sort()
+            duplicates = len(job.records) - accepted - len(refused)
+            flushed.done.append((job, WriteResult(accepted, duplicates, tuple(refused))))
+        return flushed
 
     async def _write_each(self, jobs: list[_Job]) -> _Flushed:
         self.stats.split_flushes += 1
@@ -285,6 +344,12 @@ class GroupCommitWriter:
                     job.future.set_exception(outcome)
                 else:
                     job.future.set_result(outcome)
+
+
+def refusal(exc: BaseException) -> str:
+    """A rejection's reason for an event the database refused: the first line of its error."""
+    text = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+    return f"the database refused this event: {text[:200]}"
 
 
 def _first_of_each_key(jobs: list[_Job]) -> tuple[list[EventRecord], list[int] | None]:

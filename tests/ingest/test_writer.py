@@ -220,15 +220,37 @@ async def test_one_bad_request_does_not_fail_the_others(db: Database, stream_id:
     writer = GroupCommitWriter(make_store(db))
     await writer.start()
     good = [[rec(stream_id, id=f"g{r}-{i}") for i in range(20)] for r in range(5)]
-    bad = [rec(stream_id, id="x")]
-    bad[0].type = None  # type: ignore[assignment]  # violates NOT NULL: the database refuses the request
-    outcomes = await asyncio.gather(
-        *(writer.submit(r) for r in [*good[:2], bad, *good[2:]]), return_exceptions=True
-    )
+    bad = [rec(stream_id, id=f"x{i}") for i in range(3)]
+    for i, record in enumerate(bad):
+        record.index = i
+    bad[1].type = None  # type: ignore[assignment]  # violates NOT NULL: the database refuses it
+    outcomes = await asyncio.gather(*(writer.submit(r) for r in [*good[:2], bad, *good[2:]]))
     await writer.close()
-    assert isinstance(outcomes[2], Exception)
-    assert [o.accepted for o in outcomes if not isinstance(o, Exception)] == [20] * 5
-    assert await count_events(db, stream_id) == 100
+    assert [o.accepted for o in outcomes] == [20, 20, 2, 20, 20, 20]
+    # The refused event is rejected alone, with the database's reason; its neighbours are stored.
+    assert [index for index, _ in outcomes[2].refused] == [1]
+    assert outcomes[2].refused[0][1].startswith("the database refused this event")
+    assert outcomes[2].duplicates == 0 and writer.stats.refused_events == 1
+    assert await count_events(db, stream_id) == 102
+
+
+async def test_a_store_failure_is_not_taken_for_refused_events(sqlite_url: str) -> None:
+    """An error about the database, not the data (here: its table is gone), fails the request as
+    before (the sender sends again); it is never answered as events refused one by one."""
+    await upgrade_async(sqlite_url)
+    database = Database(sqlite_url)
+    sid = await streams.create_stream(database, SCRIPT, "title: t\n")
+    async with database.engine.begin() as conn:
+        await conn.exec_driver_sql("ALTER TABLE events RENAME TO events_elsewhere")
+    writer = GroupCommitWriter(make_store(database))
+    await writer.start()
+    try:
+        with pytest.raises(Exception, match="no such table"):
+            await writer.submit([rec(sid, id=f"e{i}") for i in range(4)])
+        assert writer.stats.refused_events == 0 and writer.stats.split_requests == 0
+    finally:
+        await writer.close()
+        await database.dispose()
 
 
 async def test_close_drains_what_was_admitted(db: Database, stream_id: str) -> None:
