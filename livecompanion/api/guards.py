@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ from urllib.parse import parse_qs
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from livecompanion.text import text_ok
+
+log = logging.getLogger(__name__)
 
 TRANSPORT_KEY = "livecompanion.transport"
 
@@ -126,6 +129,22 @@ async def _bad_path(scope: Scope, send: Send) -> None:
     await send({"type": "http.response.start", "status": 400,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def close_socket(websocket: Any, code: int, reason: str, seconds: float | None = None) -> None:
+    """Close a socket, or cut its connection if the close frame does not go out within `seconds`
+    (Limits.close_seconds): a client that stopped reading has a full send queue, and the close
+    frame waits behind it forever (issue 13)."""
+    try:
+        async with asyncio.timeout(Limits.close_seconds if seconds is None else seconds):
+            await websocket.close(code=code, reason=reason)
+    except TimeoutError:
+        log.info("socket %s: close not taken in time; connection cut", websocket.scope.get("path"))
+        abort_socket(websocket.scope)
+    except (RuntimeError, OSError):
+        pass  # already closed or gone
+    except Exception as exc:  # noqa: BLE001 - WebSocketDisconnect and the like: gone
+        log.debug("socket close: %r", exc)
 
 
 def abort_socket(scope: Scope) -> None:

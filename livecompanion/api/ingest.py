@@ -12,6 +12,7 @@ flush, time writing and in after-commit steps, 503s) and live patches published.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from dataclasses import asdict
 from typing import Any
@@ -19,11 +20,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
 from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.guards import close_socket
 from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
 from livecompanion.errors import DomainError, TooLarge
 from livecompanion.ingest.service import MAX_BODY_BYTES
 from livecompanion.ingest.socket import serve_ingest
 from livecompanion.ingest.sources import SourceSession
+from livecompanion.realtime.feed import SlowClient
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["ingest"])
@@ -110,7 +113,7 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
         await ingest.ensure_stream(stream_id)
     except DomainError as exc:  # an unknown stream (404), or shutting down (503)
         await websocket.send_json({"type": "error", "status": exc.status, "detail": exc.message})
-        await websocket.close(code=4000 + exc.status, reason=exc.message[:120])
+        await close_socket(websocket, 4000 + exc.status, exc.message[:120])
         return
 
     async def receive() -> str | bytes:
@@ -120,8 +123,14 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
         text = message.get("text")
         return text if text is not None else (message.get("bytes") or b"")
 
+    send_timeout = services.settings.ws_send_timeout
+
     async def send(data: bytes) -> None:
-        await websocket.send_text(data.decode())
+        try:
+            async with asyncio.timeout(send_timeout):  # a client that stops reading acks is dropped
+                await websocket.send_text(data.decode())
+        except TimeoutError:
+            raise SlowClient() from None
 
     async def publish_source(stream: str, key: str, entry: dict[str, Any] | None) -> None:
         from livecompanion.realtime import del_op, set_op
@@ -132,5 +141,7 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
 
     try:
         await serve_ingest(ingest, stream_id, receive, send, source=SourceSession(stream_id, publish_source))
-    except (WebSocketDisconnect, RuntimeError):
+    except SlowClient:
+        await close_socket(websocket, 1013, "not reading acks: reconnect and send what was not acknowledged")
+    except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the client went away; what was acknowledged is stored

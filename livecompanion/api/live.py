@@ -5,7 +5,6 @@ Thin: each route validates its body and calls one function of `livecompanion.str
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 from pydantic import ConfigDict, Field
 
 from livecompanion.api.deps import authorize_ws, get_services, require, require_remote, services_of
-from livecompanion.api.guards import Limits, abort_socket
+from livecompanion.api.guards import Limits, close_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
 from livecompanion.inputs import FromOutside
@@ -192,13 +191,4 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
-    """Close, or cut the connection if the close does not go out within CLOSE_SECONDS: a client that
-    stopped reading has a full send queue, and the close frame waits behind it forever (issue 13)."""
-    try:
-        async with asyncio.timeout(CLOSE_SECONDS):
-            await websocket.close(code=code, reason=reason)
-    except TimeoutError:
-        log.info("viewer socket: close not taken in %.0f s; connection cut", CLOSE_SECONDS)
-        abort_socket(websocket.scope)
-    except (RuntimeError, OSError, WebSocketDisconnect):
-        pass
+    await close_socket(websocket, code, reason, CLOSE_SECONDS)

@@ -16,7 +16,10 @@ acknowledged after a reconnect loses nothing and duplicates nothing (given event
 
 A client may send several messages without waiting; up to `max_in_flight` are written at once
 (they often share a transaction), after which the server stops reading until acks go out, so a
-fast sender is slowed down by TCP instead of filling memory.
+fast sender is slowed down by TCP instead of filling memory. A client that stops reading its acks
+is dropped: the router's `send` gives up after the send timeout (`ws_send_timeout`, 10 s) and the
+socket is closed, or cut if even the close does not go out (api/guards.py `close_socket`); messages
+already handed to the writer are still committed (an ack never sent means the sender resends).
 """
 
 from __future__ import annotations
@@ -60,37 +63,50 @@ async def serve_ingest(
     max_in_flight: int = 8,
     source: SourceSession | None = None,
 ) -> None:
-    """Run one ingest socket until the client goes (receive raises). `source`, when given, hears
-    the bridge's announcement, heartbeats and committed counts (livecompanion/ingest/sources.py)."""
+    """Run one ingest socket until the client goes (receive raises) or stops taking acks (`send`
+    raises: the caller's send timeout). `source`, when given, hears the bridge's announcement,
+    heartbeats and committed counts (livecompanion/ingest/sources.py)."""
     in_flight: asyncio.Queue[tuple[Any, asyncio.Task[IngestResult] | dict[str, Any]]] = asyncio.Queue(
         max_in_flight
     )
     acks = asyncio.create_task(_acknowledge(in_flight, send, source))
+    reader = asyncio.create_task(_read(ingest, stream_id, receive, in_flight, source))
     try:
-        count = 0
-        while True:
-            data = await receive()
-            control = _control(data)
-            if control is not None:
-                if source is not None:
-                    await source.control(control)
-                continue
-            count += 1
-            if acks.done():
-                acks.result()  # the client stopped reading acks: raise what the sender hit
-            if len(data) > MAX_WS_MESSAGE:
-                await in_flight.put(
-                    (count, _error(413, f"a message may carry at most {MAX_WS_MESSAGE:,} bytes"))
-                )
-                continue
-            seq, values, errors = decode_message(data)
-            seq = count if seq is None else seq
-            task = asyncio.create_task(ingest.ingest_values(stream_id, values, errors))
-            await in_flight.put((seq, task))
+        # Whichever ends first ends the socket: the client left (the reader), or it stopped taking
+        # acks (the sender raised, e.g. a send timeout), even while it sends nothing more.
+        done, _ = await asyncio.wait({acks, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()
     finally:
         acks.cancel()
+        reader.cancel()
         if source is not None:
             await source.closed()
+
+
+async def _read(
+    ingest: IngestService,
+    stream_id: str,
+    receive: Receive,
+    in_flight: asyncio.Queue[Any],
+    source: SourceSession | None,
+) -> None:
+    count = 0
+    while True:
+        data = await receive()
+        control = _control(data)
+        if control is not None:
+            if source is not None:
+                await source.control(control)
+            continue
+        count += 1
+        if len(data) > MAX_WS_MESSAGE:
+            await in_flight.put((count, _error(413, f"a message may carry at most {MAX_WS_MESSAGE:,} bytes")))
+            continue
+        seq, values, errors = decode_message(data)
+        seq = count if seq is None else seq
+        task = asyncio.create_task(ingest.ingest_values(stream_id, values, errors))
+        await in_flight.put((seq, task))
 
 
 def _control(data: str | bytes) -> dict[str, Any] | None:

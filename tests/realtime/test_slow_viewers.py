@@ -124,3 +124,53 @@ def test_slowloris_is_shed_and_healthz_keeps_answering(tmp_path: Path) -> None:
             sock.close()
     finally:
         server.stop()
+
+
+def _send_frame(sock: socket.socket, payload: bytes) -> None:
+    """One masked text frame (client to server), by hand."""
+    mask = os.urandom(4)
+    n = len(payload)
+    head = bytes([0x81])
+    if n < 126:
+        head += bytes([0x80 | n])
+    elif n < 1 << 16:
+        head += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    else:
+        head += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+    sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def test_an_ingest_client_that_stops_reading_acks_is_dropped(quick_server: ServerProcess) -> None:
+    """The ingest socket has the send timeout too: a sender that never reads its acks is closed (or
+    cut), instead of holding its task, its buffers and up to 8 messages in flight forever."""
+    server = quick_server
+    stream_id = _stream(server)
+    host, port = server.base_url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall((f"GET /ws/streams/{stream_id}/ingest HTTP/1.1\r\nHost: {host}\r\n"
+                  f"Authorization: Bearer {server.tokens['ingest']}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    # Messages of 5,000 events that are all invalid (no user_id): nothing is stored, and each ack
+    # lists 5,000 rejections (~400 KB), so a few dozen acks fill any send queue. Then silence.
+    bad = b"[" + b",".join([b'{"type":"comment","text":"x"}'] * 5000) + b"]"
+    sock.settimeout(5)
+    sent = 0
+    try:
+        for _ in range(40):
+            _send_frame(sock, bad)
+            sent += 1
+    except (TimeoutError, OSError):
+        pass  # the server stopped reading too: that is fine, it has acks to send
+    assert sent >= 2
+    time.sleep(4)  # past the send timeout (2 s here) and the close timeout
+    with httpx.Client(base_url=server.base_url) as client:
+        assert client.get("/healthz").status_code == 200
+    assert _closed_by_server(sock, within=15)
+    sock.close()
