@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import Depends, Request, WebSocket, status
 
+from livecompanion.api.tokens import chosen_subprotocol, token_of_subprotocols
 from livecompanion.core import ROLES, Role
 from livecompanion.errors import Forbidden, Unauthorized
 from livecompanion.wiring import Services
 
-__all__ = ["Role", "allowed", "authorize", "authorize_ws", "get_services", "is_remote", "remote_token", "require",
-           "require_remote", "role_of", "services_of", "token_of"]
+__all__ = ["Role", "accept_ws", "allowed", "authorize", "authorize_ws", "get_services", "is_remote", "remote_token",
+           "require", "require_remote", "role_of", "services_of", "token_of"]
 
 
 def services_of(app_state: object) -> Services:
@@ -32,11 +33,12 @@ async def get_services(request: Request) -> Services:
 
 
 def token_of(headers: Mapping[str, str], query: Mapping[str, str]) -> str | None:
-    """The token of a request: `Authorization: Bearer TOKEN`, else `?token=`."""
+    """The token of a request: `Authorization: Bearer TOKEN`, else (a socket's handshake) the
+    `bearer.` subprotocol (api/tokens.py), else `?token=`."""
     auth = headers.get("authorization")
     if auth and auth[:7].lower() == "bearer ":
         return auth[7:].strip()
-    return query.get("token")
+    return token_of_subprotocols(headers.get("sec-websocket-protocol")) or query.get("token")
 
 
 def role_of(token: str | None, tokens: Mapping[Role, str]) -> Role | None:
@@ -96,6 +98,11 @@ def require_remote() -> Callable[..., Awaitable[str]]:
         raise Forbidden("this needs the operator token or this stream's remote token")
 
     return dependency
+
+
+async def accept_ws(websocket: WebSocket) -> None:
+    """Accept a socket, answering with our subprotocol when the page offered it (api/tokens.py)."""
+    await websocket.accept(subprotocol=chosen_subprotocol(websocket.scope.get("subprotocols")))
 
 
 async def authorize_ws(websocket: WebSocket, role: Role) -> bool:

@@ -2,9 +2,10 @@
 
 `Guard` is an ASGI middleware in front of the whole app:
 - WebSockets are capped per client address (`ws_per_address`) and per token (`ws_per_token`, the
-  token as presented in `?token=` or the Authorization header): one more is refused before the
-  upgrade (HTTP 403). A viewer page reconnects on its own when a socket closes, so a cap is felt as
-  "try again later", never as a lost screen; the defaults are far above a real show's screens.
+  token as presented in `?token=`, the Authorization header or the `bearer.` subprotocol): one
+  more is refused before the upgrade (HTTP 403). A viewer page reconnects on its own when a
+  socket closes, so a cap is felt as "try again later", never as a lost screen; the defaults
+  are far above a real show's screens.
 - Each socket's transport is kept in its scope (`TRANSPORT_KEY`), so a close that cannot complete
   (the peer stopped reading: the close frame sits behind a full send queue) is cut with
   `transport.abort()` (`abort_socket`), freeing its kernel queue and its task at once.
@@ -33,6 +34,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from livecompanion.api.tokens import token_of_subprotocols
 from livecompanion.text import text_ok
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,8 @@ def _token_of(scope: Scope) -> str:
     for name, value in scope.get("headers", []):
         if name == b"authorization" and value[:7].lower() == b"bearer ":
             token = value[7:].decode("latin-1").strip()
+        elif name == b"sec-websocket-protocol" and not token:
+            token = token_of_subprotocols(value.decode("latin-1")) or ""
     if not token:
         token = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token") or [""])[0]
     # Counted by a digest: the token itself is kept nowhere it is not needed.

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
-from livecompanion.api.deps import authorize_ws, get_services, require, services_of
+from livecompanion.api.deps import accept_ws, authorize_ws, get_services, require, services_of
 from livecompanion.api.guards import close_socket
 from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
 from livecompanion.errors import DomainError, TooLarge
@@ -108,7 +108,7 @@ async def ingest_socket(websocket: WebSocket, stream_id: str) -> None:
         return
     services = services_of(websocket.app.state)
     ingest = services.ingest
-    await websocket.accept()
+    await accept_ws(websocket)
     try:
         await ingest.ensure_stream(stream_id)
     except DomainError as exc:  # an unknown stream (404), or shutting down (503)

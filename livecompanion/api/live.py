@@ -11,7 +11,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Response, WebSocket, WebSocketDisconnect
 from pydantic import ConfigDict, Field
 
-from livecompanion.api.deps import authorize_ws, get_services, require, require_remote, services_of
+from livecompanion.api.deps import accept_ws, authorize_ws, get_services, require, require_remote, services_of
 from livecompanion.api.guards import Limits, close_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
@@ -167,7 +167,7 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
     if not await authorize_ws(websocket, "viewer"):
         return
     services = services_of(websocket.app.state)
-    await websocket.accept()  # an unknown stream is found out on the first snapshot: closed with 4404
+    await accept_ws(websocket)  # an unknown stream is found out on the first snapshot: closed with 4404
 
     async def receive() -> str:
         message = await websocket.receive()

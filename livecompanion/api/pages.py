@@ -33,24 +33,35 @@ ROLE_NAMES = {"operator": "場控（operator）", "ingest": "接入（ingest）"
 
 
 def _problem(status: int, title: str, text: str) -> HTMLResponse:
-    page = templates.get_template("problem.html").render(title=title, text=text)
+    page = templates.get_template("problem.html").render(title=title, text=text, status=status)
     return HTMLResponse(page, status_code=status, headers=NO_CACHE)
 
 
-async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
+def refused_page(request: Request, services: Services, need: Role, page: str,
+                 stream_id: str | None = None) -> tuple[Role | None, HTMLResponse | None]:
+    """(the caller's role, None) if it may see the page, else (None, the 401 or 403 page). The 401
+    page carries web/static/token.js, which puts back the token a reload lost (pages drop it from
+    their address after reading it)."""
     token = token_of(request.headers, request.query_params) or ""
     have = role_of(token, services.tokens)
-    if have is None and template == "remote.html" and is_remote(token, services.tokens, stream_id):
+    if have is None and page == "remote" and is_remote(token, services.tokens, stream_id):
         have = "operator"  # this stream's phone remote: the page may drive its teleprompter
     if have is None:
-        return _problem(401, "需要權杖 Token needed",
-                        f"這個頁面需要{ROLE_NAMES[need]}權杖：用服務啟動時印出的網址打開（…/{template.split('.')[0]}"
-                        f"?token=…）。 This page needs the {need} token (the URLs are printed when the service "
-                        "starts).")
+        return None, _problem(401, "需要權杖 Token needed",
+                              f"這個頁面需要{ROLE_NAMES[need]}權杖：用服務啟動時印出的網址打開（…/{page}"
+                              f"?token=…）。 This page needs the {need} token (the URLs are printed when the "
+                              "service starts).")
     if not allowed(have, need):
-        return _problem(403, "權限不足 Not allowed",
-                        f"這個頁面需要{ROLE_NAMES[need]}權杖，不是{ROLE_NAMES[have]}權杖。 "
-                                                   f"This page needs the {need} token, not the {have} token.")
+        return None, _problem(403, "權限不足 Not allowed",
+                              f"這個頁面需要{ROLE_NAMES[need]}權杖，不是{ROLE_NAMES[have]}權杖。 "
+                              f"This page needs the {need} token, not the {have} token.")
+    return have, None
+
+
+async def _page(request: Request, services: Services, stream_id: str, need: Role, template: str) -> Response:
+    have, refused = refused_page(request, services, need, template.split(".")[0], stream_id)
+    if refused is not None:
+        return refused
     try:
         stream = await repo.get_stream(services.db, stream_id)
     except NotFound:

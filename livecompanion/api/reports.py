@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, StreamingResponse
 
 from livecompanion.analytics.dashboard import render_comparison_html
 from livecompanion.analytics.rendering import rendered
 from livecompanion.analytics.service import all_reports, event_log
 from livecompanion.api.deps import get_services, require
+from livecompanion.api.pages import refused_page
 from livecompanion.api.schemas import answers
 from livecompanion.wiring import Services
 
@@ -47,13 +48,20 @@ async def report(
     return body
 
 
-@router.get("/streams/{stream_id}/dashboard", response_class=HTMLResponse, include_in_schema=False,
-            dependencies=viewer)
-async def dashboard(stream_id: str, services: Services = Depends(get_services)) -> HTMLResponse:
+# The dashboards are pages: without a (good) token they answer the HTML 401/403 page, whose script
+# puts back the token a reload lost (the page drops ?token= from its address after reading it).
+@router.get("/streams/{stream_id}/dashboard", response_class=HTMLResponse, include_in_schema=False)
+async def dashboard(stream_id: str, request: Request, services: Services = Depends(get_services)) -> HTMLResponse:
+    _, refused = refused_page(request, services, "viewer", "dashboard", stream_id)
+    if refused is not None:
+        return refused
     return HTMLResponse(await rendered(services, stream_id, "html"))
 
 
-@router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False, dependencies=viewer)
-async def comparison(services: Services = Depends(get_services)) -> HTMLResponse:
+@router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+async def comparison(request: Request, services: Services = Depends(get_services)) -> HTMLResponse:
+    _, refused = refused_page(request, services, "viewer", "dashboard")
+    if refused is not None:
+        return refused
     reports = await all_reports(services)  # each computed in a worker thread
     return HTMLResponse(await asyncio.to_thread(render_comparison_html, reports))

@@ -53,6 +53,13 @@
   // --- small helpers --------------------------------------------------------------------------
   function params() { return new URLSearchParams(location.search); }
 
+  /** base64url of a string's UTF-8 bytes, without padding (a valid subprotocol token). */
+  function base64url(text) {
+    let binary = "";
+    for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
   /** "m:ss" (or "h:mm:ss") of a number of seconds; negative shows "-m:ss". */
   function clock(seconds) {
     const sign = seconds < 0 ? "-" : "";
@@ -104,7 +111,9 @@
      */
     constructor(opts) {
       this.streamId = opts.streamId;
-      this.token = opts.token != null ? opts.token : (params().get("token") || "");
+      // token.js took it from ?token= (and dropped it from the address); a page without it: ?token=.
+      this.token = opts.token != null ? opts.token
+        : (window.LiveCompanionToken != null ? window.LiveCompanionToken : (params().get("token") || ""));
       this.onState = opts.onState || (() => {});
       this.onPatch = opts.onPatch || (() => {});
       this.onStatus = opts.onStatus || (() => {});
@@ -126,16 +135,21 @@
 
     stop() { this.stopped = true; if (this.ws) this.ws.close(); }
 
+    /** The socket's URL: no token in it (URLs end up in access logs); see protocols(). */
     url() {
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
-      return proto + "//" + location.host + "/ws/streams/" + encodeURIComponent(this.streamId) +
-        "?token=" + encodeURIComponent(this.token);
+      return proto + "//" + location.host + "/ws/streams/" + encodeURIComponent(this.streamId);
+    }
+
+    /** The token as a subprotocol (api/tokens.py): `livecompanion` and `bearer.<base64url>`. */
+    protocols() {
+      return this.token ? ["livecompanion", "bearer." + base64url(this.token)] : [];
     }
 
     connect() {
       this.onStatus("connecting");
       this.waitingForSnapshot = true;
-      const ws = new WebSocket(this.url());
+      const ws = new WebSocket(this.url(), this.protocols());
       this.ws = ws;
       ws.onmessage = (event) => this.receive(event.data);
       ws.onclose = (event) => {
