@@ -97,8 +97,30 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
             print(f"{script}: not served: fix the errors above", file=sys.stderr)
             return 1
     print_urls(settings, stream_id, from_env)
+    memory_snapshots_on_signal(settings.data_dir)
     uvicorn.Server(uvicorn_config(create_app(settings), settings, log_level)).run()
     return 0
+
+
+def memory_snapshots_on_signal(directory: Path) -> None:
+    """A diagnostic for an instance whose memory grows: started with PYTHONTRACEMALLOC=N (N frames a
+    trace), it writes a tracemalloc snapshot to `directory` (memory-PID-K.tracemalloc) on each
+    SIGUSR1; compare two with `tracemalloc.Snapshot.load(a).compare_to(...)` (scripts/soak.py
+    --trace-memory does). Off, and free, otherwise."""
+    import itertools
+    import os
+    import signal
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return
+    taken = itertools.count(1)
+
+    def dump(_signum: int, _frame: object) -> None:
+        path = directory / f"memory-{os.getpid()}-{next(taken)}.tracemalloc"
+        tracemalloc.take_snapshot().dump(str(path))
+
+    signal.signal(signal.SIGUSR1, dump)
 
 
 def max_connections(settings: Settings) -> int:

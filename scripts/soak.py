@@ -1,7 +1,7 @@
 """Soak: two instances on PostgreSQL + Redis under a compressed show and abusive clients (issue 13).
 
     .venv/bin/python scripts/soak.py [--seconds 360] [--viewers 2000] [--stalled 50] [--slowloris 200]
-                                     [--room 600] [--speed 20] [--fuzz]
+                                     [--room 600] [--speed 20] [--fuzz] [--trace-memory]
 
 What runs at once, for `--seconds` (or until the show is over):
 - two `livecompanion serve` processes on one fresh PostgreSQL database and one Redis prefix;
@@ -10,7 +10,14 @@ What runs at once, for `--seconds` (or until the show is over):
 - `--viewers` viewer sockets spread over both instances, reading; `--stalled` more that never read
   past the handshake (tiny receive buffer): each must be dropped, not kept;
 - `--slowloris` connections sending half a request head, reopened as the server closes them;
-- with `--fuzz`, schemathesis against instance B beside it all.
+- with `--fuzz`, schemathesis against instance B beside it all;
+- probes of the soak's own, alternating between A and B every 0.2 s: a flash-sale claim (a sale of
+  its own with stock to spare) and an ingest POST of 10 comments, timed: "claims and ingest
+  answered throughout" is their count, their 5xx and their p50/p99.
+
+With `--trace-memory`, instance B runs under tracemalloc (PYTHONTRACEMALLOC=10, slower and bigger:
+a diagnostic run, not a figure) and the soak has it write a snapshot after the warm-up and at the
+end (SIGUSR1, livecompanion/server.py), then prints where B's memory grew in between.
 
 Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
 latency of /healthz. At the end it prints start, peak and end of both, the /healthz p50/p99, how many
@@ -25,11 +32,13 @@ import asyncio
 import base64
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import asyncpg
@@ -53,6 +62,95 @@ def proc_figures(pid: int) -> tuple[float, int]:
         if line.startswith("VmRSS:"):
             rss_kb = int(line.split()[1])
     return rss_kb / 1024, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+EXAMPLE = ROOT / "examples" / "autumn-hydration.yaml"
+
+
+class Timings:
+    """Answers of one kind of probe: how many, how many 5xx (or no answer), and their latencies."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self.statuses: dict[int, int] = {}
+
+    def add(self, status: int, seconds: float) -> None:
+        self.seconds.append(seconds)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def line(self, name: str) -> str:
+        if not self.seconds:
+            return f"{name}: no requests"
+        ordered = sorted(self.seconds)
+        bad = sum(n for status, n in self.statuses.items() if status >= 500 or status == 0)
+        p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)]
+        return (f"{name}: {len(ordered)} requests, {bad} 5xx or unanswered, "
+                f"p50 {statistics.median(ordered) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+                f"max {ordered[-1] * 1000:.0f} ms; statuses {dict(sorted(self.statuses.items()))}")
+
+
+async def probes(bases: list[str], tokens: dict[str, str], stop: asyncio.Event,
+                 claims: Timings, ingest: Timings) -> None:
+    """A claim and an ingest POST every 0.2 s, alternating instances, each timed."""
+    op = {"Authorization": f"Bearer {tokens['operator']}"}
+    sender = {"Authorization": f"Bearer {tokens['ingest']}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        made = await client.post(f"{bases[0]}/api/streams", content=EXAMPLE.read_bytes(),
+                                 headers={**op, "Content-Type": "application/yaml"})
+        sid = made.json()["id"]
+        await client.post(f"{bases[0]}/api/streams/{sid}/segments/next", headers=op)
+        sale = await client.post(f"{bases[0]}/api/streams/{sid}/flash-sales", headers=op, json={
+            "sku": "MASK-01", "price": 1, "stock": 1_000_000, "duration_seconds": 86_400, "per_user_limit": 1000})
+        sale_id = sale.json()["id"]
+        n = 0
+        while not stop.is_set():
+            base = bases[n % 2]
+            n += 1
+            for timings, path, body in (
+                (claims, f"/api/streams/{sid}/flash-sales/{sale_id}/claims", {"user_id": f"probe-{n % 500}"}),
+                (ingest, f"/api/streams/{sid}/events",
+                 [{"type": "comment", "id": f"p{n}-{i}", "user_id": f"v{i}", "text": "想要"} for i in range(10)]),
+            ):
+                started = time.perf_counter()
+                try:
+                    status = (await client.post(base + path, json=body, headers=sender)).status_code
+                except httpx.HTTPError:
+                    status = 0
+                timings.add(status, time.perf_counter() - started)
+            await asyncio.sleep(0.2)
+
+
+def snapshot_of(server: subprocess.Popen[bytes], data: Path, k: int) -> Path | None:
+    """Have a server started with PYTHONTRACEMALLOC write its k-th snapshot; its path once written."""
+    server.send_signal(signal.SIGUSR1)
+    path = data / f"memory-{server.pid}-{k}.tracemalloc"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if path.exists():
+            size = path.stat().st_size
+            time.sleep(1.0)
+            if path.stat().st_size == size:
+                return path
+        time.sleep(0.5)
+    return None
+
+
+def print_growth(first: Path, last: Path, top: int = 15) -> None:
+    before, after = tracemalloc.Snapshot.load(str(first)), tracemalloc.Snapshot.load(str(last))
+    keep = [tracemalloc.Filter(False, "<frozen importlib._bootstrap*>"),
+            tracemalloc.Filter(False, tracemalloc.__file__)]
+    before, after = before.filter_traces(keep), after.filter_traces(keep)
+    total = sum(s.size for s in after.statistics("filename")) - sum(s.size for s in before.statistics("filename"))
+    print(f"\n== instance B: traced Python memory grew {total / 1e6:+.1f} MB between the snapshots; "
+          f"where (by line, top {top}) ==")
+    for stat in after.compare_to(before, "lineno")[:top]:
+        frame = stat.traceback[0]
+        print(f"{stat.size_diff / 1e6:+8.2f} MB {stat.count_diff:+8d} blocks  {frame.filename}:{frame.lineno}")
+    print("-- the largest by call stack --")
+    for stat in after.compare_to(before, "traceback")[:5]:
+        print(f"{stat.size_diff / 1e6:+8.2f} MB {stat.count_diff:+8d} blocks")
+        for line in stat.traceback.format()[-12:]:
+            print("      " + line)
 
 
 def start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -151,10 +249,12 @@ async def main() -> int:
     ap.add_argument("--room", type=int, default=600)
     ap.add_argument("--speed", type=float, default=20)
     ap.add_argument("--fuzz", action="store_true")
+    ap.add_argument("--trace-memory", action="store_true", help="run B under tracemalloc and show its growth")
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = ap.parse_args()
 
+    load_at_start = os.getloadavg()
     db = f"lc_soak_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(args.postgres)
     await admin.execute(f"CREATE DATABASE {db}")
@@ -170,7 +270,8 @@ async def main() -> int:
         "LIVECOMPANION_WS_PER_ADDRESS": str(args.viewers + args.stalled + 100),
         "LIVECOMPANION_SHOPIFY_SECRET": "soak"})
     ports = [free_port(), free_port()]
-    servers = [start(p, env, work / f"server-{i}.log") for i, p in enumerate(ports)]
+    env_b = {**env, "PYTHONTRACEMALLOC": "10"} if args.trace_memory else env
+    servers = [start(p, e, work / f"server-{i}.log") for i, (p, e) in enumerate(zip(ports, [env, env_b], strict=True))]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
     for base in bases:
         wait_up(base)
@@ -198,7 +299,8 @@ async def main() -> int:
 
     stop = asyncio.Event()
     counts = {"open": 0, "messages": 0, "reconnects": 0, "loris_opened": 0, "loris_closed": 0}
-    tasks = []
+    claims, ingest = Timings(), Timings()
+    tasks = [asyncio.create_task(probes(bases, tokens, stop, claims, ingest))]
     for i in range(args.viewers):
         url = bases[i % 2].replace("http://", "ws://") + f"/ws/streams/{stream_id}?token={tokens['viewer']}"
         tasks.append(asyncio.create_task(reader(url, stop, counts)))
@@ -213,8 +315,11 @@ async def main() -> int:
     health: list[float] = []
     health_fail = 0
     started = time.monotonic()
+    snapshots: list[Path | None] = []
     async with httpx.AsyncClient(timeout=10) as client:
         while time.monotonic() - started < args.seconds and sim.poll() is None:
+            if args.trace_memory and not snapshots and time.monotonic() - started > 30:  # after the warm-up
+                snapshots.append(await asyncio.to_thread(snapshot_of, servers[1], work / "data", 1))
             figures = [proc_figures(s.pid) for s in servers]
             samples.append((time.monotonic() - started, figures))
             for base in bases:
@@ -229,6 +334,8 @@ async def main() -> int:
                   + f"  viewers open {counts['open']}, messages {counts['messages']}, reconnects "
                   f"{counts['reconnects']}, loris closed {counts['loris_closed']}", flush=True)
             await asyncio.sleep(5)
+    if args.trace_memory and snapshots:
+        snapshots.append(await asyncio.to_thread(snapshot_of, servers[1], work / "data", 2))
     stop.set()
     stalled_dropped = sum(dropped(s) for s in stalled)
     for task in tasks:
@@ -245,7 +352,7 @@ async def main() -> int:
         s.wait(20)
     logs = "".join((work / f"server-{i}.log").read_text(errors="replace") for i in range(2))
     health.sort()
-    print("\n== soak figures ==")
+    print(f"\n== soak figures == (load average at the start {load_at_start})")
     print(f"duration {samples[-1][0]:.0f} s; viewers {args.viewers} (+{args.stalled} never reading), "
           f"slowloris {args.slowloris}, room {args.room}, speed {args.speed}, fuzz {args.fuzz}")
     for i in range(2):
@@ -255,15 +362,22 @@ async def main() -> int:
               f"fds start {fds[0]}, peak {max(fds)}, end {fds[-1]}")
     print(f"/healthz: {len(health)} requests, {health_fail} failed, p50 {statistics.median(health) * 1000:.1f} ms, "
           f"p99 {health[int(len(health) * 0.99) - 1] * 1000:.1f} ms")
+    print(claims.line("claims (probe)"))
+    print(ingest.line("ingest POSTs of 10 (probe)"))
     print(f"stalled sockets dropped by the servers: {stalled_dropped} of {len(stalled)}")
     print(f"slowloris: {counts['loris_opened']} opened, {counts['loris_closed']} closed by the servers")
     print(f"viewer messages received: {counts['messages']}, reconnects: {counts['reconnects']}")
     print(f"simulator: {'still running (cut at --seconds)' if sim_rc is None else f'exit {sim_rc}'}; "
           f"its last lines: {(work / 'simulate.log').read_text(errors='replace').strip().splitlines()[-2:]}")
     print(f"server tracebacks: {logs.count('Traceback')}; work dir {work}")
+    print(f"server 500s logged: {logs.count(' 500 ')}; load average at the end {os.getloadavg()}")
     if fuzz is not None:
         tail = (work / "fuzz.log").read_text(errors="replace").strip().splitlines()[-3:]
         print(f"fuzzer exit {fuzz.returncode}: {tail}")
+    if len(snapshots) == 2 and all(snapshots):
+        print_growth(snapshots[0], snapshots[1])  # type: ignore[arg-type]
+    elif args.trace_memory:
+        print(f"memory snapshots not taken: {snapshots}")
     return 0
 
 
