@@ -103,22 +103,32 @@ def serve(settings: Settings, script: Path | None = None, log_level: str = "info
 
 
 def memory_snapshots_on_signal(directory: Path) -> None:
-    """A diagnostic for an instance whose memory grows: started with PYTHONTRACEMALLOC=N (N frames a
-    trace), it writes a tracemalloc snapshot to `directory` (memory-PID-K.tracemalloc) on each
-    SIGUSR1; compare two with `tracemalloc.Snapshot.load(a).compare_to(...)` (scripts/soak.py
-    --trace-memory does). Off, and free, otherwise."""
+    """A diagnostic for an instance whose memory grows, on with LIVECOMPANION_MEMORY_SNAPSHOTS=1:
+    the first SIGUSR1 starts tracemalloc (4 frames a trace; start-up stays fast), each later one
+    writes a snapshot to `directory` (memory-PID-K.tracemalloc, K = 1, 2, ...). Compare two with
+    `tracemalloc.Snapshot.load(b).compare_to(Snapshot.load(a), "lineno")`; scripts/soak.py
+    --trace-memory does. Off, and free, otherwise."""
     import itertools
     import os
     import signal
     import tracemalloc
 
-    if not tracemalloc.is_tracing():
+    if os.environ.get("LIVECOMPANION_MEMORY_SNAPSHOTS", "") not in ("1", "true", "yes"):
         return
+    frames = 4  # a trace's depth: enough to tell callers apart, cheap enough to run
     taken = itertools.count(1)
 
     def dump(_signum: int, _frame: object) -> None:
-        path = directory / f"memory-{os.getpid()}-{next(taken)}.tracemalloc"
-        tracemalloc.take_snapshot().dump(str(path))
+        # A signal handler runs between any two bytecodes of the loop: it must never raise.
+        try:
+            if not tracemalloc.is_tracing():
+                tracemalloc.start(frames)
+                return
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / f"memory-{os.getpid()}-{next(taken)}.tracemalloc"
+            tracemalloc.take_snapshot().dump(str(path))
+        except Exception as exc:  # noqa: BLE001 - a diagnostic; report it and carry on
+            print(f"memory snapshot failed: {exc!r}", file=sys.stderr)
 
     signal.signal(signal.SIGUSR1, dump)
 

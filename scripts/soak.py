@@ -15,9 +15,9 @@ What runs at once, for `--seconds` (or until the show is over):
   its own with stock to spare) and an ingest POST of 10 comments, timed: "claims and ingest
   answered throughout" is their count, their 5xx and their p50/p99.
 
-With `--trace-memory`, instance B runs under tracemalloc (PYTHONTRACEMALLOC=10, slower and bigger:
-a diagnostic run, not a figure) and the soak has it write a snapshot after the warm-up and at the
-end (SIGUSR1, livecompanion/server.py), then prints where B's memory grew in between.
+With `--trace-memory`, instance B traces its memory from the first sample on (tracemalloc, 4
+frames: slower and bigger, a diagnostic run, not a figure), writes a snapshot after the warm-up and
+at the end (SIGUSR1, livecompanion/server.py), and the soak prints where B's memory grew between.
 
 Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
 latency of /healthz. At the end it prints start, peak and end of both, the /healthz p50/p99, how many
@@ -124,7 +124,7 @@ def snapshot_of(server: subprocess.Popen[bytes], data: Path, k: int) -> Path | N
     """Have a server started with PYTHONTRACEMALLOC write its k-th snapshot; its path once written."""
     server.send_signal(signal.SIGUSR1)
     path = data / f"memory-{server.pid}-{k}.tracemalloc"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if path.exists():
             size = path.stat().st_size
@@ -159,7 +159,7 @@ def start(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 def wait_up(base: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
@@ -270,11 +270,16 @@ async def main() -> int:
         "LIVECOMPANION_WS_PER_ADDRESS": str(args.viewers + args.stalled + 100),
         "LIVECOMPANION_SHOPIFY_SECRET": "soak"})
     ports = [free_port(), free_port()]
-    env_b = {**env, "PYTHONTRACEMALLOC": "10"} if args.trace_memory else env
+    env_b = {**env, "LIVECOMPANION_MEMORY_SNAPSHOTS": "1"} if args.trace_memory else env
     servers = [start(p, e, work / f"server-{i}.log") for i, (p, e) in enumerate(zip(ports, [env, env_b], strict=True))]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
-    for base in bases:
-        wait_up(base)
+    try:
+        for base in bases:
+            wait_up(base)
+    except SystemExit:
+        for server in servers:
+            server.terminate()
+        raise
     op = {"Authorization": f"Bearer {tokens['operator']}"}
     sim = subprocess.Popen(
         [PY, "scripts/simulate.py", "drive", "--url", bases[0], "--speed", str(args.speed), "--room", str(args.room),
@@ -316,9 +321,13 @@ async def main() -> int:
     health_fail = 0
     started = time.monotonic()
     snapshots: list[Path | None] = []
+    tracing = False
     async with httpx.AsyncClient(timeout=10) as client:
         while time.monotonic() - started < args.seconds and sim.poll() is None:
-            if args.trace_memory and not snapshots and time.monotonic() - started > 30:  # after the warm-up
+            if args.trace_memory and not tracing:  # tracing from the first sample on (after the sockets opened)
+                servers[1].send_signal(signal.SIGUSR1)
+                tracing = True
+            elif args.trace_memory and not snapshots and time.monotonic() - started > 30:  # after the warm-up
                 snapshots.append(await asyncio.to_thread(snapshot_of, servers[1], work / "data", 1))
             figures = [proc_figures(s.pid) for s in servers]
             samples.append((time.monotonic() - started, figures))
@@ -374,6 +383,9 @@ async def main() -> int:
     if fuzz is not None:
         tail = (work / "fuzz.log").read_text(errors="replace").strip().splitlines()[-3:]
         print(f"fuzzer exit {fuzz.returncode}: {tail}")
+    admin = await asyncpg.connect(args.postgres)
+    await admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    await admin.close()
     if len(snapshots) == 2 and all(snapshots):
         print_growth(snapshots[0], snapshots[1])  # type: ignore[arg-type]
     elif args.trace_memory:

@@ -64,6 +64,9 @@ async def serve_feed(
             for task in (reader, pump):
                 if task not in done:
                     task.cancel()
+                    # A send cut short by the client leaving ends the task with WebSocketDisconnect
+                    # rather than CancelledError: take it, or it is logged as never retrieved.
+                    task.add_done_callback(_retrieved)
             for task in done:
                 exc = task.exception()
                 if exc is not None and not isinstance(exc, ConnectionError):
@@ -71,6 +74,11 @@ async def serve_feed(
             return "closed" if pump in done and pump.exception() is None else "left"
         finally:
             reader.cancel()
+
+
+def _retrieved(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def _read_requests(receive: Receive, resync: Callable[[], None]) -> None:
