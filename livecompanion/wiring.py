@@ -101,6 +101,8 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     obs = ObsService(core)
     core.sections.register("obs", obs.load_section)
     core.show_listeners.register(obs.on_show_moved)
+    core.show_listeners.register(ingest.live.on_show_moved)  # an ended stream is released soon after
+    core.show_listeners.register(alerts.on_show_moved)
     for section in LIVE_SECTIONS:
         core.sections.register(section, partial(_live_section, ingest, section))
     return Services(
