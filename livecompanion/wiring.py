@@ -39,8 +39,8 @@ from livecompanion.realtime import make_hub
 from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
+from livecompanion.stream.cue_firing import register_show_cues
 from livecompanion.stream.explain import register_explain_cue
-from livecompanion.stream.service import register_show_cues
 
 log = logging.getLogger(__name__)
 
