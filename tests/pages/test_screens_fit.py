@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PageTimeout
 
 from livecompanion.realtime import set_op
 
@@ -88,7 +89,7 @@ def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: 
     page = overlay(browser, stream)
     try:
         page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 3", timeout=15_000)
-    except Exception:  # once in CI (not reproduced since): say what the page had, for the next look
+    except PageTimeout:  # once in CI (not reproduced since): say what the page had, for the next look
         seen = page.evaluate("""() => ({now: window.overlay && window.overlay.client.now(), wall: Date.now(),
             ticker: window.overlay && window.overlay.client.state && window.overlay.client.state.ticker,
             rows: document.querySelectorAll('.ticker-list li').length})""")
