@@ -16,7 +16,8 @@ WIDE = """() => {
   for (const node of document.querySelectorAll('body *')) {
     const box = node.getBoundingClientRect();
     if (box.width && box.right > width + 1 && getComputedStyle(node).position !== 'fixed')
-      out.push((node.id ? '#' + node.id : node.tagName.toLowerCase() + '.' + node.className) + ' ' + Math.round(box.right));
+      out.push((node.id ? '#' + node.id : node.tagName.toLowerCase() + '.' + node.className)
+               + ' ' + Math.round(box.right));
   }
   return {scroll: document.documentElement.scrollWidth, width, out: out.slice(0, 8)};
 }"""
