@@ -11,6 +11,7 @@ from livecompanion.storage.db import make_engine
 from livecompanion.storage.tables import Base
 
 config = context.config
+MIGRATION_LOCK = 0x6C63_6D69  # "lcmi": the advisory lock key migrations take on PostgreSQL
 target_metadata = Base.metadata
 
 
@@ -22,6 +23,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two instances starting at once on a fresh database would both create the tables (one
+            # then fails on a duplicate); the second waits here, then finds the schema current.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

@@ -271,11 +271,13 @@ async def main() -> int:
         "LIVECOMPANION_SHOPIFY_SECRET": "soak"})
     ports = [free_port(), free_port()]
     env_b = {**env, "LIVECOMPANION_MEMORY_SNAPSHOTS": "1"} if args.trace_memory else env
-    servers = [start(p, e, work / f"server-{i}.log") for i, (p, e) in enumerate(zip(ports, [env, env_b], strict=True))]
     bases = [f"http://127.0.0.1:{p}" for p in ports]
+    servers = []
     try:
-        for base in bases:
-            wait_up(base)
+        # One after the other: both would migrate the fresh database at once (one then fails).
+        for i, (port, server_env) in enumerate(zip(ports, [env, env_b], strict=True)):
+            servers.append(start(port, server_env, work / f"server-{i}.log"))
+            wait_up(bases[i])
     except SystemExit:
         for server in servers:
             server.terminate()
