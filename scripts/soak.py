@@ -15,9 +15,9 @@ What runs at once, for `--seconds` (or until the show is over):
   its own with stock to spare) and an ingest POST of 10 comments, timed: "claims and ingest
   answered throughout" is their count, their 5xx and their p50/p99.
 
-With `--trace-memory`, instance B traces its memory from the first sample on (tracemalloc, 4
-frames: slower and bigger, a diagnostic run, not a figure), writes a snapshot after the warm-up and
-at the end (SIGUSR1, livecompanion/server.py), and the soak prints where B's memory grew between.
+With `--trace-memory`, instance B traces its memory from 20 s on (tracemalloc, 4 frames: slower
+and bigger, a diagnostic run, not a figure), writes a snapshot after the warm-up (60 s) and at the
+end (SIGUSR1, livecompanion/server.py), and the soak prints where B's memory grew between.
 
 Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
 latency of /healthz. At the end it prints start, peak and end of both, the /healthz p50/p99, how many
@@ -187,6 +187,9 @@ async def reader(url: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
                             continue
                 finally:
                     counts["open"] -= 1
+                    if ws.close_code is not None and not stop.is_set():  # why the server closed it
+                        key = f"closed {ws.close_code}"
+                        counts[key] = counts.get(key, 0) + 1
         except Exception:  # noqa: BLE001 - refused or dropped: count and come back, as a page does
             counts["reconnects"] += 1
             await asyncio.sleep(1.0)
@@ -310,7 +313,7 @@ async def main() -> int:
                                  "-H", f"Authorization: Bearer {tokens['operator']}",
                                  "--checks", "not_a_server_error", "--max-time", str(int(args.seconds)),
                                  "--workers", "1", "--suppress-health-check", "all", "--request-timeout", "30"],
-                                cwd=ROOT, stdout=(work / "fuzz.log").open("wb"), stderr=subprocess.STDOUT)
+                                cwd=work, stdout=(work / "fuzz.log").open("wb"), stderr=subprocess.STDOUT)
 
     stop = asyncio.Event()
     counts = {"open": 0, "messages": 0, "reconnects": 0, "loris_opened": 0, "loris_closed": 0}
@@ -334,10 +337,10 @@ async def main() -> int:
     tracing = False
     async with httpx.AsyncClient(timeout=10) as client:
         while time.monotonic() - started < args.seconds and sim.poll() is None:
-            if args.trace_memory and not tracing:  # tracing from the first sample on (after the sockets opened)
+            if args.trace_memory and not tracing and time.monotonic() - started > 20:  # the fuzzer has its schema
                 servers[1].send_signal(signal.SIGUSR1)
                 tracing = True
-            elif args.trace_memory and not snapshots and time.monotonic() - started > 30:  # after the warm-up
+            elif args.trace_memory and tracing and not snapshots and time.monotonic() - started > 60:  # warm
                 snapshots.append(await asyncio.to_thread(snapshot_of, servers[1], work / "data", 1))
             figures = [proc_figures(s.pid) for s in servers]
             samples.append((time.monotonic() - started, figures))
@@ -385,7 +388,8 @@ async def main() -> int:
     print(ingest.line("ingest POSTs of 10 (probe)"))
     print(f"stalled sockets dropped by the servers: {stalled_dropped} of {len(stalled)}")
     print(f"slowloris: {counts['loris_opened']} opened, {counts['loris_closed']} closed by the servers")
-    print(f"viewer messages received: {counts['messages']}, reconnects: {counts['reconnects']}")
+    print(f"viewer messages received: {counts['messages']}, reconnects: {counts['reconnects']}; close codes "
+          f"from the servers: { {k: v for k, v in counts.items() if k.startswith('closed')} }")
     print(f"simulator: {'still running (cut at --seconds)' if sim_rc is None else f'exit {sim_rc}'}; "
           f"its last lines: {(work / 'simulate.log').read_text(errors='replace').strip().splitlines()[-2:]}")
     print(f"server tracebacks: {logs.count('Traceback')}; work dir {work}")

@@ -143,7 +143,11 @@ class RoomWatch:
             if not text:
                 continue
             history = self.questions.setdefault(text, deque())
-            history.append((now, count))
+            # Only changes are kept: the watch looks 4 times a second, and a stream's time stands
+            # still while no events come, so one entry a look grew without end (found by the soak's
+            # memory trace). The count at any past time is still the latest entry at or before it.
+            if not history or history[-1][1] != count:
+                history.append((now, count))
             while len(history) > 1 and history[1][0] <= now - window:
                 history.popleft()
             base = history[0][1] if history[0][0] <= now - window else 0

@@ -162,3 +162,21 @@ def test_no_audience_alerts_while_the_show_winds_down() -> None:
     for i, count in enumerate([1000, 900, 700, 0]):
         watch.see("viewer_count", T0 + i * 5000, {"count": count}, RULES)
         assert watch.viewers_drop(RULES, doc) is None
+
+
+def test_question_history_keeps_changes_only() -> None:
+    """The watch looks 4 times a second; while a stream's time stands still (no events) each look
+    used to add an entry per question, without end (the soak's memory trace found it). Only changes
+    are kept now, and the alert still counts the asks within the window."""
+    watch = RoomWatch()
+    rules = AlertSettings(question_count=5, question_seconds=60)
+    question = {"text": "發什麼快遞？", "key": "q1", "count": 3, "last": T0}
+    doc = live_doc(questions=[question])
+    for _ in range(10_000):  # 40 minutes of looks at a stream with no new events
+        assert watch.asked_questions(rules, doc, T0) == []
+    assert len(watch.questions["發什麼快遞？"]) == 1
+    # Two minutes later 6 more asks come within a minute: one alert.
+    doc = live_doc(questions=[{**question, "count": 9, "last": T0 + 150_000}])
+    raised = watch.asked_questions(rules, doc, T0 + 150_000)
+    assert [a.kind for a in raised] == ["question"] and "6 次" in raised[0].text, raised
+    assert len(watch.questions["發什麼快遞？"]) <= 2
