@@ -30,6 +30,7 @@ from typing import IO, Any
 import orjson
 
 from livecompanion.bridge.pusher import Pusher, backoff_delays, now_ms
+from livecompanion.bridge.sources import SourceEnded
 from livecompanion.ingest.bridges.recorded import PLATFORMS, RoomGuard
 from livecompanion.ndjson import NotJSON, decode_piece
 
@@ -235,6 +236,8 @@ async def reconnecting(
                 delivered = True
                 yield message
             reason = "the connection ended"
+        except SourceEnded:
+            raise  # the platform says nothing more will come: stop reading (the runner says why)
         except (TimeoutError, OSError, ConnectionError, ValueError) as exc:
             reason = f"{exc.__class__.__name__}: {exc}"
         except Exception as exc:  # noqa: BLE001 - a client library's own error: reconnect, say why
