@@ -24,8 +24,10 @@ running service, end to end, beside the service's own HTTP ingest rate in the sa
 5. Backlog: the same replay while the service is stopped (the bridge reads everything, keeps
    100,000 events in memory and the rest in its spool on disk): peak RSS, to show memory does not
    grow with the backlog; then the service is started and a second run with the same spool sends it.
-Runs alternate baseline and bridge, `--runs` of each; medians are printed, and the load average
-(1 min) before and after each run, since the machine is shared.
+Runs alternate baseline and bridge, `--runs` of each (with `--baseline-tree`, the two trees' order
+alternates too); before each measurement the service is left to finish writing what it took
+(`settle`). Medians are printed, and the load average (1 min) before and after each run, since
+the machine is shared.
 """
 
 from __future__ import annotations
@@ -127,6 +129,18 @@ PEAK_RSS = (
 )
 
 
+def settle(base: str, operator: str, quiet_s: float = 1.0) -> None:
+    """Wait until the service has written everything it took (no events pending in its writer)
+    and then `quiet_s` more, so a run does not pay for the previous run's tail."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{base}/api/ingest/stats", headers={"Authorization": f"Bearer {operator}"}, timeout=30)
+        if stats.status_code == 200 and not stats.json().get("pending_events"):
+            break
+        time.sleep(0.2)
+    time.sleep(quiet_s)
+
+
 def run_bridge(
     recording: Path, base: str, token: str, stream: str, spool: Path, drain: float = 120, rate: float | None = None,
     tree: Path = ROOT,
@@ -210,11 +224,13 @@ def main() -> None:
             for run in range(args.runs):
                 loads.append(os.getloadavg()[0])
                 posted_to = create_stream(server.base_url, operator)
+                settle(server.base_url, operator)
                 http_rates.append(asyncio.run(http_baseline(server.base_url, token, posted_to, bodies)))
                 line = [f"run {run + 1} (load {loads[-1]:.1f}): service HTTP ingest {http_rates[-1]:,.0f} events/s"]
                 for name, tree in trees if run % 2 == 0 else trees[::-1]:
                     f = figures[name]
                     stream = create_stream(server.base_url, operator)
+                    settle(server.base_url, operator)
                     result = run_bridge(recording, server.base_url, token, stream, tmp / f"spool-{name}-{run}",
                                         tree=tree)  # fmt: skip
                     f["rate"].append(args.messages / result["wall"])
@@ -222,6 +238,7 @@ def main() -> None:
                     f["rss"].append(result["rss_mb"])
                     f["cpu_us"].append(result["cpu_s"] / args.messages * 1e6)
                     f["stored"].append(stored_events(server.base_url, operator, stream))
+                    settle(server.base_url, operator)
                     paced = run_bridge(recording, server.base_url, token, create_stream(server.base_url, operator),
                                        tmp / f"spool-paced-{name}-{run}", rate=args.rate, tree=tree)  # fmt: skip
                     f["p50"].append(paced["p50"])
