@@ -40,15 +40,29 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def encode_batches(events: list[dict[str, Any]], first_read_ms: int) -> list[Batch]:
+def encode_batches(events: list[dict[str, Any]], first_read_ms: int, refused: list[str] | None = None) -> list[Batch]:
     """`events` as batches of at most MAX_BATCH_BYTES: one `orjson.dumps` of the whole list, halved
     (and each half encoded again) only in the rare case it is over the bound. A value JSON has no
-    type for (a Decimal from a program's own mapper) goes as its text rather than failing a batch."""
-    body = orjson.dumps(events, default=str)[1:-1]
+    type for (a Decimal from a program's own mapper) goes as its text rather than failing a batch;
+    an event JSON cannot carry at all (an integer past 64 bits) is left out and its reason added
+    to `refused`, so one bad value never stops the others."""
+    try:
+        body = orjson.dumps(events, default=str)[1:-1]
+    except orjson.JSONEncodeError:
+        kept = []
+        for event in events:
+            try:
+                orjson.dumps(event, default=str)
+            except orjson.JSONEncodeError as exc:
+                if refused is not None:
+                    refused.append(f"event {event.get('id', '')!s:.80}: cannot be sent as JSON: {exc}")
+                continue
+            kept.append(event)
+        return encode_batches(kept, first_read_ms, refused) if kept else []
     if len(body) <= MAX_BATCH_BYTES or len(events) == 1:
         return [Batch(body, len(events), first_read_ms)]
     half = len(events) // 2
-    return encode_batches(events[:half], first_read_ms) + encode_batches(events[half:], first_read_ms)
+    return encode_batches(events[:half], first_read_ms, refused) + encode_batches(events[half:], first_read_ms, refused)
 
 
 def backoff_delays(first: float = 0.5, cap: float = 30.0) -> Any:
@@ -110,8 +124,13 @@ class Pusher:
 
     def _cut(self) -> None:
         if self._pending:
-            for batch in encode_batches(self._pending, self._pending_since):
+            refused: list[str] = []
+            for batch in encode_batches(self._pending, self._pending_since, refused):
                 self.backlog.push(batch)
+            for reason in refused:  # counted with what the service refuses (status line: rej)
+                self.stats.rejected += 1
+                self.stats.last_error = reason[:200]
+                self.stats.rejections[reason[:200]] = self.stats.rejections.get(reason[:200], 0) + 1
             self._pending = []
             self._wake.set()
 

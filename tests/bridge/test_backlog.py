@@ -84,3 +84,10 @@ def test_events_are_encoded_once_a_batch_and_split_under_the_size_bound() -> Non
     assert [i for b in batches for i in ids(b)] == [f"e{i}" for i in range(2000)]
     assert sum(b.count for b in batches) == 2000 and {b.first_read_ms for b in batches} == {5}
     assert encode_batches([{"id": "a"}, {"id": "b"}], 1)[0].body == b'{"id":"a"},{"id":"b"}'
+
+
+def test_an_event_json_cannot_carry_is_left_out_with_its_reason_and_the_rest_go() -> None:
+    refused: list[str] = []
+    batches = encode_batches([{"id": "a"}, {"id": "big", "count": 10**30}, {"id": "c"}], 1, refused)
+    assert [i for b in batches for i in ids(b)] == ["a", "c"]
+    assert len(refused) == 1 and refused[0].startswith("event big: cannot be sent as JSON")
