@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from livecompanion.bridge.cli import bridge_app
-from livecompanion.config import Settings
 from livecompanion.shops.cli import register as register_shop_bridges
 from livecompanion.textcli import register as register_text_commands
+
+if TYPE_CHECKING:
+    from livecompanion.config import Settings
 
 app = typer.Typer(
     help="LiveCompanion: live scripts, teleprompter, console, overlays, ingest, flash sales, reports.",
@@ -34,7 +36,11 @@ class ReportFormat(str, Enum):
 
 
 def _settings(host: str | None, port: int | None) -> Settings:
-    """Settings from the environment, with the command line's --host and --port over them."""
+    """Settings from the environment, with the command line's --host and --port over them.
+    (`livecompanion.config` is imported where it is used: its pydantic settings take about a third
+    of a bridge's start-up, and bridges and text commands never read them.)"""
+    from livecompanion.config import Settings
+
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     return Settings(**overrides)
 
@@ -110,6 +116,7 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Bring the database schema up to date (serve does this at start)."""
+    from livecompanion.config import Settings
     from livecompanion.storage.migrate import upgrade
 
     settings = Settings()
@@ -120,6 +127,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base or -1.")) -> None:
     """Step the schema back (for rolling back a release)."""
+    from livecompanion.config import Settings
     from livecompanion.storage.migrate import downgrade
 
     downgrade(Settings().resolved_database_url(), revision)
