@@ -114,8 +114,8 @@ class Pusher:
     # -- producer side ---------------------------------------------------------------------
     def add(self, events: list[dict[str, Any]], read_ms: int) -> None:
         """Queue the events one message mapped to (read at `read_ms`). They stay dicts until the
-        batch is cut and are then encoded in one `orjson.dumps` call (one call per event cost about
-        10 times as much: scripts/bench_bridge.py, BENCHMARKS.md)."""
+        batch is cut and are then encoded in one `orjson.dumps` call (a call per event cost about 17
+        times the CPU in a micro-benchmark on the bench's events: BENCHMARKS.md, Bridges)."""
         if not self._pending:
             self._pending_since = read_ms
         self._pending.extend(events)
