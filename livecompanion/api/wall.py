@@ -7,27 +7,27 @@ Design: ONE SOCKET PER ROOM, the existing `WS /ws/streams/{id}` (web/static/wall
 No server code of its own beyond this page and the `status` filter of the list.
 
 Why not one wall socket the server fans in (a per-instance aggregator subscribing to every live room,
-keeping each document, sending a small per-room summary):
+keeping each document, sending a small per-room summary), measured with scripts/bench_wall.py
+(BENCHMARKS.md "Multi-room wall"; 10 rooms at 50 events/s each plus 2 claims/s, 3 walls, 5 runs):
 
-- It saves nothing where it costs: the aggregator still receives every patch of every room it
-  watches, applies it and recomputes the summary; what it would save is the sends to the wall.
-  Those are bounded by the publish gate (at most 4 patches a second a room sustained, plus flash-sale
-  stock pushes every 0.2 s while a sale runs; `ingest/live.py`, `sales/`), and a send costs the
-  server about 50 µs of CPU (BENCHMARKS.md, fan-out). Measured here (scripts/bench_wall.py, numbers
-  in BENCHMARKS.md "Multi-room wall"): see the figures quoted there; the wall's sockets cost the
-  server a few percent of one core for 10 rooms and several walls, and the bytes a wall receives
-  are kilobytes a second.
+- The saving is below what could be measured. A wall of 10 busy rooms gets 45-59 messages and
+  29-42 KB a second; the server's CPU with 3 walls differed from the baseline by -3.4% to +1.4% of
+  one core per wall (noise on a shared 2-core machine); the fan-out benchmark's cost of a send,
+  about 50 us, puts it at 0.2-0.3% of one core per wall. Every one of those messages changed a
+  section the wall shows (the live numbers move with every batch), so a fan-in would send as many
+  messages unless it also batched rooms per tick; it would carry at most 40% of the bytes.
+- Memory: 0.2-0.4 MB of server RSS per wall (10 sockets). 10 rooms x 5 walls is 50 sockets beside
+  the consoles, teleprompters and overlays those rooms already have.
 - It would be a second live protocol with its own snapshot/patch/gap/resync rules, its own
   cross-instance story and its own tests; the per-room socket already has all of that, proven on two
   instances (a wall on instance B hears a room whose events instance A took through Redis, exactly
-  as a teleprompter does).
-- Memory: a socket costs the server 40-86 KB (BENCHMARKS.md); 10 rooms x 5 walls = 50 sockets, about
-  4 MB, beside the consoles, teleprompters and overlays those rooms already have.
+  as a teleprompter does; tests/pages/test_wall.py).
 
 What it costs the wall's browser: each room's first snapshot carries the whole document (the run
-sheet with the script's text, tens of KB), then patches of sections the wall does not show
-(questions, ticker). Fine on a wall PC; if it ever matters, a `?sections=` filter on the socket is
-the next step, not a new protocol.
+sheet with the script's text: 14-20 KB for the example script), then patches that also carry
+sections the wall does not show (questions, ticker: 60% of the bytes). Fine on a wall PC; if it
+ever matters, a `?sections=` filter on the socket is the next step, not a new protocol. The list of
+live rooms is one small SELECT of the streams table every 2 s a wall.
 
 Rooms: a room appears when the list says live and its snapshot agrees (the list is the record's
 `status`, updated by the show's moves on whichever instance took them); it leaves at once when its
@@ -53,8 +53,9 @@ async def wall(request: Request, services: Services = Depends(get_services)) -> 
     have = role_of(token, services.tokens)
     if have is None:
         return _problem(401, "需要權杖 Token needed",
-                        "直播牆需要觀看（viewer）或場控（operator）權杖：用服務啟動時印出的網址打開（…/wall?token=…）。 "
-                        "The wall needs the viewer or operator token (the URLs are printed when the service starts).")
+                        "直播牆需要觀看（viewer）或場控（operator）權杖："
+                        "用服務啟動時印出的網址打開（…/wall?token=…）。 The wall needs the viewer or operator "
+                        "token (the URLs are printed when the service starts).")
     if not allowed(have, "viewer"):
         return _problem(403, "權限不足 Not allowed",
                         f"直播牆需要觀看（viewer）或場控（operator）權杖，不是{ROLE_NAMES[have]}權杖。 "

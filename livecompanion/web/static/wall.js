@@ -182,7 +182,8 @@
       if (sig === this.alertSig) return;
       this.alertSig = sig;
       const shown = open.slice(0, 2).map((a) =>
-        el("li", { class: a.level || "warn", dataset: { alert: a.id } }, [el("span", { class: "time" }, L.timeOfDay(a.ts)), " ", a.text]));
+        el("li", { class: a.level || "warn", dataset: { alert: a.id } },
+          el("div", { class: "said" }, [el("span", { class: "time" }, L.timeOfDay(a.ts)), " ", a.text])));
       if (open.length > 2) shown.push(el("li", { class: "more" }, "還有 " + (open.length - 2) + " 則提醒"));
       f.alerts.replaceChildren(...shown);
       updateHeader();
