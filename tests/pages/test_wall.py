@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLE_SCRIPT, ServerProcess, _pg_admin
+from tests.conftest import ServerProcess, _pg_admin
 from tests.pages.conftest import run_async, shot, watch_errors
 from tests.sales.conftest import deployment_redis  # noqa: F401 - a fixture, made visible here
 
@@ -28,6 +28,18 @@ pytestmark = pytest.mark.timeout(180)
 
 ARRIVAL_LIMIT = 1.0  # seconds from the POST to the number on the wall (issue 15)
 TITLES = ["秋冬補水專場", "小林的美妝夜", "新品首發・精華液"]
+# The example script's products and targets, without cues: a cue due while the test runs (the
+# example's first is at 2 min) would raise a `cue_late` alert on every room of a slow run.
+SCRIPT = """
+title: TITLE
+host: 小林
+targets: {gmv: 50000}
+products:
+  - {sku: MASK-01, name: 玻尿酸補水面膜 10片, list_price: 199, live_price: 99}
+segments:
+  - {id: open, kind: opening, title: 開場, target: 5-10m}
+  - {id: mask-intro, kind: product, title: 面膜介紹, target: 15-20m, product: MASK-01}
+"""
 
 
 class Deployment:
@@ -47,7 +59,7 @@ class Deployment:
 
     def new_room(self, title: str, on: int) -> str:
         """A stream of the example script under another title, created on instance `on`."""
-        script = EXAMPLE_SCRIPT.read_text(encoding="utf-8").replace("title: 秋冬補水專場", f"title: {title}", 1)
+        script = SCRIPT.replace("TITLE", title)
         server = self.servers[on % 2]
         response = httpx.post(f"{server.base_url}/api/streams", content=script.encode(),
                               headers={**server.headers("operator"), "Content-Type": "application/yaml"})
@@ -155,6 +167,8 @@ def test_three_rooms_on_two_instances_arrive_within_a_second(browser: Any, deplo
     assert "13000" in page.text_content(f"{tile(rooms[2])} .room-alerts")
     assert page.text_content("#wall-alerts") == "⚠ 2 場有提醒"
     assert not page.query_selector(f"{tile(rooms[0])}.alerting")
+    assert not page.query_selector(f"{tile(rooms[0])} a.title")  # a viewer's wall opens no console
+
 
     for width, height in ((1920, 1080), (1366, 768), (1024, 768)):
         page.set_viewport_size({"width": width, "height": height})
@@ -168,6 +182,13 @@ def test_three_rooms_on_two_instances_arrive_within_a_second(browser: Any, deplo
                               "n => parseFloat(getComputedStyle(n).fontSize)))")
         assert small >= 40, f"the numbers are {small}px at {width}x{height}: not readable across a room"
         shot(page, f"wall-{width}x{height}")
+
+    # Acknowledged on the console (instance A): it leaves B's wall, and the room no longer stands out.
+    stock_low = page.get_attribute(f"{tile(rooms[1])} .room-alerts li.warn", "data-alert")
+    d.call(0, "POST", f"/api/streams/{rooms[1]}/alerts/ack", json={"id": stock_low})
+    page.wait_for_selector(f"{tile(rooms[1])}:not(.alerting)", timeout=int(ARRIVAL_LIMIT * 1000))
+    assert page.text_content(f"{tile(rooms[1])} .room-alerts") == ""
+    assert page.text_content("#wall-alerts") == "⚠ 1 場有提醒"
     assert errors == []
 
 
@@ -180,6 +201,8 @@ def test_rooms_join_and_leave_and_a_reload_brings_them_back(browser: Any, deploy
     page.goto(d.wall_url(0, role="operator"))  # the operator's token is welcome too
     page.wait_for_function("document.querySelectorAll('.room:not(.hidden)').length === 1", timeout=10000)
     assert shown_rooms(page) == [first]
+    console_link = page.get_attribute(f"{tile(first)} a.title", "href")  # the operator's wall links consoles
+    assert console_link == f"/streams/{first}/console?token={d.tokens['operator']}"
 
     # A room that goes on air on the other instance joins (the list is read every 2 s).
     d.call(1, "POST", f"/api/streams/{second}/segments/next")

@@ -20,6 +20,7 @@
   const KIND_NAMES = { opening: "開場", product: "產品", value: "價值", closing: "促單", wrapup: "收尾" };
 
   const token = L.params().get("token") || "";
+  const OPERATOR = document.getElementById("rooms").dataset.role === "operator";
   const rooms = new Map();  // stream id -> Room
   const $ = (id) => document.getElementById(id);
   let listFailures = 0;
@@ -57,7 +58,11 @@
         f[key] = el("span", { class: "value" }, "0");
         return el("div", { class: "num " + key, dataset: { metric: key } }, [el("span", { class: "label" }, label), f[key]]);
       };
-      f.title = el("span", { class: "title" });
+      // The operator's wall opens a room's console from its title; a viewer's wall links nowhere.
+      f.title = OPERATOR
+        ? el("a", { class: "title", target: "_blank", rel: "noopener",
+                    href: "/streams/" + encodeURIComponent(this.id) + "/console?token=" + encodeURIComponent(token) })
+        : el("span", { class: "title" });
       f.host = el("span", { class: "host" });
       f.badge = el("span", { class: "badge hidden" });
       f.segTitle = el("span", { class: "seg-title" });
