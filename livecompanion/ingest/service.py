@@ -43,8 +43,8 @@ from livecompanion.events.models import Order
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
-from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.reserved import service_only
+from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.segments import unknown_segments
 from livecompanion.ingest.store import make_store
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
