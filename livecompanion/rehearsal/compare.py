@@ -13,8 +13,12 @@ compressed). Left out, because they are not the log's figures:
   the history);
 - markers the service adds by itself (`alert`, `cue`, `pin`): the rehearsal's alerts are its own,
   computed live; the recorded ones are not sent (ingest refuses alert events);
-- `duplicates`: the service stores one event of each `id`, so the rehearsal's log holds none; the
-  offline count must equal the duplicates ingest answered instead (`ingest_duplicates`).
+- `duplicates`, and `data_quality`'s `duplicates` and `rejected`: what was wrong in the log file
+  never gets into a stored log (ingest keeps one event of each `id` and refuses bad events at the
+  door), so the rehearsal's are zero; the offline totals must equal what ingest answered plus what
+  the rehearsal could not send (`ingest_duplicates`, `refused`: lines that are not events or have
+  no time, events ingest rejected). Per platform they are left out (ingest's answer does not say
+  which platform a duplicate came from), and so is a platform that sent nothing but rejects.
 """
 
 from __future__ import annotations
@@ -72,22 +76,41 @@ def _without_service_markers(report: dict[str, Any]) -> list[Any]:
     return [m for m in report.get("markers") or () if m.get("kind") not in SERVICE_MARKERS]
 
 
+def _stored_quality(quality: Any) -> Any:
+    """data_quality without what only a log file can hold (see the module's docstring)."""
+    if not isinstance(quality, dict):
+        return quality
+    out = {k: v for k, v in quality.items() if k not in ("duplicates", "rejected")}
+    out["platforms"] = [{k: v for k, v in p.items() if k not in ("duplicates", "rejected")}
+                        for p in quality.get("platforms") or () if p.get("events")]
+    return out
+
+
 def compare_reports(offline: dict[str, Any], rehearsal: dict[str, Any], shift_ms: int,
-                    ingest_duplicates: int = 0) -> list[str]:
+                    ingest_duplicates: int = 0, refused: int = 0) -> list[str]:
     """What differs between the report of the log (`offline`) and the rehearsal's, one line each
-    (at most MAX_LISTED, then a count of the rest); [] when they are equal figure for figure."""
-    skip = set(_SKIP) | {"markers", "duplicates"}
+    (at most MAX_LISTED, then a count of the rest); [] when they are equal figure for figure.
+    `ingest_duplicates`, `refused`: the events of the log ingest answered as duplicates, and the
+    ones the rehearsal could not send or ingest rejected."""
+    skip = set(_SKIP) | {"markers", "duplicates", "data_quality"}
     if offline.get("history") or rehearsal.get("history"):
         skip.add("summary")
     a = {k: v for k, v in offline.items() if k not in skip}
     b = {k: v for k, v in rehearsal.items() if k not in skip}
     a["markers"], b["markers"] = _without_service_markers(offline), _without_service_markers(rehearsal)
+    a["data_quality"] = _stored_quality(offline.get("data_quality"))
+    b["data_quality"] = _stored_quality(rehearsal.get("data_quality"))
     out: list[str] = []
     _walk(a, b, shift_ms, "", out)
-    stored = rehearsal.get("duplicates", 0) + ingest_duplicates
-    if offline.get("duplicates", 0) != stored:
-        out.append(f"duplicates: {offline.get('duplicates')} (log) != {stored} (rehearsal: "
-                   f"{ingest_duplicates} refused by ingest, {rehearsal.get('duplicates', 0)} in its log)")
+    quality_a, quality_b = offline.get("data_quality") or {}, rehearsal.get("data_quality") or {}
+    for name, log_count, stored, at_ingest in (
+        ("duplicates", offline.get("duplicates", 0), rehearsal.get("duplicates", 0), ingest_duplicates),
+        ("data_quality.duplicates", quality_a.get("duplicates", 0), quality_b.get("duplicates", 0), ingest_duplicates),
+        ("data_quality.rejected", quality_a.get("rejected", 0), quality_b.get("rejected", 0), refused),
+    ):
+        if log_count != stored + at_ingest:
+            out.append(f"{name}: {log_count} (log) != {stored + at_ingest} (rehearsal: {at_ingest} at ingest "
+                       f"or not sent, {stored} in its log)")
     if len(out) > MAX_LISTED:
         out = [*out[:MAX_LISTED], f"... and {len(out) - MAX_LISTED} more"]
     return out

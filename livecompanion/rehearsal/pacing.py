@@ -55,6 +55,7 @@ class Log:
     events: list[tuple[int, dict[str, Any]]]  # (ts ms, event), ts order, ties in file order
     skipped_alerts: int = 0  # the recorded alerts: the service raises its own
     skipped_no_ts: int = 0
+    skipped_bad: int = 0  # lines that are not JSON or not an event object
     segments: list[str] = field(default_factory=list)  # the recorded segment changes, in order
 
     @property
@@ -94,9 +95,14 @@ def read_log(data: bytes, on_error: OnError) -> Log:
     sent as recorded; the service judges it as it judges any event."""
     out: list[tuple[int, dict[str, Any]]] = []
     log = Log(out)
-    for number, value in _values(data, on_error):
+
+    def bad(number: int, reason: str) -> None:
+        log.skipped_bad += 1
+        on_error(number, reason)
+
+    for number, value in _values(data, bad):
         if not isinstance(value, dict):
-            on_error(number, "not an event object")
+            bad(number, "not an event object")
             continue
         if value.get("type") == "alert":
             log.skipped_alerts += 1

@@ -242,7 +242,8 @@ async def rehearse(base_url: str, log: Log, log_file: Path, script: Path, *, spe
         if not compare:
             return 0, sid
         expected = await asyncio.to_thread(offline_report, log_file, script)
-        differences = compare_reports(expected, await run.report(), run.shift_ms, t.duplicates)
+        refused = t.rejected + log.skipped_bad + log.skipped_no_ts
+        differences = compare_reports(expected, await run.report(), run.shift_ms, t.duplicates, refused)
         if differences:
             say(f"The rehearsal's report differs from `livecompanion report --events {log_file} --script {script}`:")
             for line in differences:
