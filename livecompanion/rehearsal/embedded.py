@@ -73,7 +73,8 @@ async def _main(settings: Settings, log: Log, log_file: Path, script: Path, exit
     try:
         run = asyncio.create_task(rehearse(f"http://{host}:{settings.port}", log, log_file, script,
                                            operator_token=settings.operator_token or "",
-                                           ingest_token=settings.ingest_token or "", **kw))
+                                           ingest_token=settings.ingest_token or "",
+                                           on_created=lambda sid: print_urls(settings, sid), **kw))
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({run, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if run.done():
@@ -83,8 +84,7 @@ async def _main(settings: Settings, log: Log, log_file: Path, script: Path, exit
                 print(f"rehearsal stopped: {exc}", file=sys.stderr)
                 code, sid = 1, ""
             if sid:
-                print_urls(settings, sid)
-                say(f"Dashboard: {stream_urls(settings, sid)['dashboard']}")
+                say(f"Dashboard of the rehearsal: {stream_urls(settings, sid)['dashboard']}")
             if not exit_when_done and not stop.is_set():
                 say("Still serving; press Ctrl-C to stop.")
                 await stop.wait()

@@ -25,6 +25,7 @@ import asyncio
 import io
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,13 +217,20 @@ def offline_report(events: Path, script: Path) -> dict[str, Any]:
 
 async def rehearse(base_url: str, log: Log, log_file: Path, script: Path, *, speed: float,
                    operator_token: str, ingest_token: str, via: str, move_segments: bool,
-                   keep_live: bool, compare: bool = True) -> tuple[int, str]:
-    """Play the log into a new stream of the service at `base_url`; (exit code, stream id)."""
+                   keep_live: bool, compare: bool = True,
+                   on_created: Callable[[str], None] | None = None) -> tuple[int, str]:
+    """Play the log into a new stream of the service at `base_url`; (exit code, stream id).
+    `on_created(stream id)` is told before the first event (to print the screens' URLs)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
         text = await asyncio.to_thread(script.read_bytes)
         run = Rehearsal(client, log, text, speed=speed, operator_token=operator_token, ingest_token=ingest_token,
                         via=via, move_segments=move_segments, ws_url=base_url.replace("http", "ws", 1))
         sid = await run.create()
+        if on_created is not None:
+            on_created(sid)
+        else:
+            say(f"Console: {base_url}/streams/{sid}/console (the operator token), "
+                f"dashboard: {base_url}/streams/{sid}/dashboard")
         say(f"Rehearsal of {log_file.name}: {len(log.events):,} events over "
             f"{format_seconds(log.span_ms // 1000)}, {len(log.segments)} segment changes"
             f"{' (left to the operator)' if not move_segments else ''}, at {speed:g}x "

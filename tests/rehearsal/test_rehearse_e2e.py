@@ -104,3 +104,20 @@ def test_rehearsal_at_1x_over_the_socket(server_factory: Callable[..., ServerPro
     assert time.monotonic() - started >= 3.5  # real time
     assert [s["id"] for s in served["segments"]] == ["open", "mask-intro"]
     assert served["segments"][0]["actual_seconds"] == 2.0  # the recorded change, at its recorded time
+
+
+def test_rehearsal_with_the_service_in_process(tmp_path: Path) -> None:
+    """No --url: the command serves the app itself (SQLite in its data dir), plays the log into it
+    over HTTP, compares the reports and, with --exit, stops."""
+    from tests.conftest import free_port
+
+    events = list(Simulator(load_script(), seed=9, room_size=100, speed=60).events())
+    log = _write(tmp_path / "log.ndjson", [e for e in events if e["ts"] < events[0]["ts"] + 20_000])
+    env = _env() | {"LIVECOMPANION_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run([sys.executable, "-m", "livecompanion", "rehearse", "--events", str(log), "--script",
+                          str(SAMPLE_SCRIPT), "--speed", "20", "--port", str(free_port()), "--exit"],
+                         capture_output=True, text=True, timeout=180, cwd=ROOT, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = run.stdout
+    assert out.index("console:") < out.index("▶ open") < out.index("equals `livecompanion report`"), out
+    assert "Dashboard of the rehearsal:" in out
