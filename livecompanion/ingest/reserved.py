@@ -7,37 +7,22 @@ across instances. Before this check an ingest token could post `{"type": "alert"
 alert that the report marked as the service's, and, as any event holding the id `alert:gmv_pace`
 (of whatever type), one that stopped the real alert from ever being raised. Each such event is
 rejected on its own with its reason, like any malformed event; the rest of the batch is kept.
-Checked on the decoded values, before the records are built, so HTTP, the ingest socket, bridges
-and shops, SQLite and PostgreSQL all refuse alike.
+Checked where ingest builds its records (`rows.records_of_values`, which every way in goes through:
+HTTP, the ingest socket, bridges and shops; SQLite and PostgreSQL alike), on the id the fast path
+has already read. A separate pass over the batch first cost 300-400 ns an event (about 6% of the
+records' own time); in the fast path the check is below the noise: records_of_values on 10,000
+comments with ids after/before 1.17, 0.97, 0.95 in three alternating runs (median of 15 pairs
+each, load average 8-9 on the shared machine).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from livecompanion.events import EventError
-
-__all__ = ["ALERT_ID_PREFIX", "service_only"]
+__all__ = ["ALERT_ID_PREFIX", "ALERT_TYPE_REASON", "reserved_id_reason"]
 
 ALERT_ID_PREFIX = "alert:"  # livecompanion/alerts/repository.py event_id()
+ALERT_TYPE_REASON = "type: 'alert' events are raised by the service (its alerts rules), never sent: refused at ingest"
 
 
-def service_only(values: list[tuple[int, Any]], errors: list[EventError]) -> list[tuple[int, Any]]:
-    """`values` without the events only the service may write; each of those is added to `errors`
-    with its index and reason."""
-    prefix = ALERT_ID_PREFIX
-    bad = [pos for pos, (_, raw) in enumerate(values) if type(raw) is dict and (
-        raw.get("type") == "alert" or (type(eid := raw.get("id")) is str and eid.startswith(prefix)))]
-    if not bad:
-        return values  # the usual case: one pass, nothing copied
-    for pos in bad:
-        index, raw = values[pos]
-        if raw.get("type") == "alert":
-            reason = ("type: 'alert' events are raised by the service (its alerts rules), never sent: "
-                      "refused at ingest")
-        else:
-            reason = (f"id: '{str(raw['id'])[:100]}' is reserved for the service's alerts "
-                      f"(ids beginning '{prefix}'): give the event another id")
-        errors.append(EventError(index, reason))
-    dropped = set(bad)
-    return [v for pos, v in enumerate(values) if pos not in dropped]
+def reserved_id_reason(event_id: str) -> str:
+    return (f"id: '{event_id[:100]}' is reserved for the service's alerts (ids beginning "
+            f"'{ALERT_ID_PREFIX}'): give the event another id")

@@ -43,7 +43,6 @@ from livecompanion.events.models import Order
 from livecompanion.ingest.counters import LiveCounters, MemoryCounters, RedisCounters
 from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
-from livecompanion.ingest.reserved import service_only
 from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.segments import unknown_segments
 from livecompanion.ingest.store import make_store
@@ -191,7 +190,6 @@ class IngestService:
             raise TooLarge(
                 f"at most {MAX_EVENTS:,} events in one request or message, got {len(values) + len(errors):,}"
             )
-        values = service_only(values, errors)  # alerts are the service's own
         values = unknown_segments(values, await self._segment_ids(stream_id), errors)
         records = records_of_values(stream_id, values, now_ms(), errors, self.max_ts_skew_ms)
         errors.sort(key=lambda e: e.index)
