@@ -218,7 +218,7 @@ def offline_report(events: Path, script: Path) -> dict[str, Any]:
 async def rehearse(base_url: str, log: Log, log_file: Path, script: Path, *, speed: float,
                    operator_token: str, ingest_token: str, via: str, move_segments: bool,
                    keep_live: bool, compare: bool = True,
-                   on_created: Callable[[str], None] | None = None) -> tuple[int, str]:
+                   on_created: Callable[[str], None] | None = None, label: str | None = None) -> tuple[int, str]:
     """Play the log into a new stream of the service at `base_url`; (exit code, stream id).
     `on_created(stream id)` is told before the first event (to print the screens' URLs)."""
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
@@ -231,7 +231,7 @@ async def rehearse(base_url: str, log: Log, log_file: Path, script: Path, *, spe
         else:
             say(f"Console: {base_url}/streams/{sid}/console (the operator token), "
                 f"dashboard: {base_url}/streams/{sid}/dashboard")
-        say(f"Rehearsal of {log_file.name}: {len(log.events):,} events over "
+        say(f"Rehearsal of {label or log_file.name}: {len(log.events):,} events over "
             f"{format_seconds(log.span_ms // 1000)}, {len(log.segments)} segment changes"
             f"{' (left to the operator)' if not move_segments else ''}, at {speed:g}x "
             f"(about {format_seconds(max(1, round(log.span_ms / 1000 / speed)))}) into stream {sid}"
@@ -278,7 +278,9 @@ def run_rehearse(events: Path, script: Path, *, speed: float = 1.0, url: str | N
     if not log.events:
         print(f"{events}: error: no event with a time to play", file=sys.stderr)
         return 1
-    kw: dict[str, Any] = dict(speed=speed, via=via, move_segments=not operator_moves, keep_live=keep_live)
+    label = events.name if platform is None else f"{events.name} ({platform} messages mapped into {log_file})"
+    kw: dict[str, Any] = dict(speed=speed, via=via, move_segments=not operator_moves, keep_live=keep_live,
+                              label=label)
     if url is not None:
         if not token:
             print("--url needs --token (the operator token: a rehearsal makes a stream and moves its segments)",

@@ -121,3 +121,15 @@ def test_rehearsal_with_the_service_in_process(tmp_path: Path) -> None:
     out = run.stdout
     assert out.index("console:") < out.index("▶ open") < out.index("equals `livecompanion report`"), out
     assert "Dashboard of the rehearsal:" in out
+
+
+def test_rehearsal_of_a_raw_bridge_recording(server_factory: Callable[..., ServerProcess]) -> None:
+    """A `bridge youtube --record` file (real recorded liveChatMessages, tests/ingest/fixtures/real):
+    mapped as `--from FILE --print` does, then played at 100x (4m20s of chat in under 3 s)."""
+    server = server_factory(extra_env=ENV)
+    recording = ROOT / "tests" / "ingest" / "fixtures" / "real" / "youtube.ndjson"
+    run = _cli("rehearse", "--platform", "youtube", "--events", str(recording), "--script", str(SAMPLE_SCRIPT),
+               "--speed", "100", "--url", server.base_url, "--token", server.tokens["operator"])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "youtube messages mapped into" in run.stdout and "51 events sent, 51 accepted" in run.stdout, run.stdout
+    assert "equals `livecompanion report` on the log, figure for figure" in run.stdout, run.stdout
