@@ -19,6 +19,9 @@ compressed). Left out, because they are not the log's figures:
   the rehearsal could not send (`ingest_duplicates`, `refused`: lines that are not events or have
   no time, events ingest rejected). Per platform they are left out (ingest's answer does not say
   which platform a duplicate came from), and so is a platform that sent nothing but rejects.
+
+Compared, and so listed when they differ: the flash sales and lotteries (the service's records of
+what the operator ran during the rehearsal; the log's offline report has none).
 """
 
 from __future__ import annotations

@@ -98,11 +98,14 @@ def test_rehearsal_at_1x_over_the_socket(server_factory: Callable[..., ServerPro
     t0 = events[0]["ts"]
     short = [e for e in events if e["ts"] < t0 + 4_000]
     short.append({"type": "segment", "segment": "mask-intro", "ts": t0 + 2_000, "id": "seg-2"})
+    # The same segment announced again (the show cannot move to where it is): sent as the recorded
+    # event through ingest instead, so the log still holds it at its time.
+    short.append({"type": "segment", "segment": "mask-intro", "ts": t0 + 3_000})
     log = _write(tmp_path / "short.ndjson", sorted(short, key=lambda e: e["ts"]))
     started = time.monotonic()
     served = _rehearse_and_compare(server, log, "1", "--via", "ws")
     assert time.monotonic() - started >= 3.5  # real time
-    assert [s["id"] for s in served["segments"]] == ["open", "mask-intro"]
+    assert [s["id"] for s in served["segments"]] == ["open", "mask-intro", "mask-intro"]
     assert served["segments"][0]["actual_seconds"] == 2.0  # the recorded change, at its recorded time
 
 
