@@ -136,7 +136,11 @@ def test_alert_events_are_validated_and_the_report_marks_without_counting(tmp_pa
     for path in (plain, marked):
         assert run_report(path, None, "json", tmp_path / f"{path.stem}.json") == 0
         out[path.stem] = orjson.loads((tmp_path / f"{path.stem}.json").read_bytes())
+    markers = out["marked"].pop("markers")
+    assert out["plain"].pop("markers") == markers[:1]
     assert out["plain"] == out["marked"]  # figure for figure: an alert is not an audience event
+    assert markers[1] == {"at": "2025-10-09T08:53:25+00:00", "kind": "alert", "label": "「開場」超時", "until": None,
+                          "alert": "overtime"}  # the alert is marked on the dashboard's curves
 
 
 def test_questions_one_at_a_time_and_not_once_answered() -> None:
