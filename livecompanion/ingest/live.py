@@ -196,9 +196,10 @@ class LiveNumbers:
                         ticker_size=self.ticker_size,
                         ticker_entry=ticker_entry,
                     )
-                    delta.questions = self._question_list(stream_id)
+                    delta.questions = self._question_list(stream_id) or None
                     await self.counters.add(stream_id, delta)
-                    self._mark(stream_id)
+                    if not delta.empty():  # a record with nothing in it changes no section: no
+                        self._mark(stream_id)  # publish of empty sections over what is there
                 self._seeded.add(stream_id)
 
     async def record(self, commit: StreamCommit) -> None:
