@@ -21,6 +21,7 @@ from typing import Literal
 from livecompanion.ingest.comments.lexicon import (
     ANY_CUE,
     ANY_INTENT,
+    ATTRIBUTE_KEY,
     ATTRIBUTE_QUESTION,
     COMPILED_CUES,
     COMPILED_INTENTS,
@@ -67,7 +68,7 @@ def is_question(cleaned: str, key: str) -> bool:
         return False
     if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
         return True
-    if ATTRIBUTE_QUESTION.match(cleaned):
+    if ATTRIBUTE_QUESTION.match(cleaned) or ATTRIBUTE_KEY.match(key):
         return True
     if "还是" in key and not _STATEMENT_HINT.search(key) and _ALTERNATIVE.search(_clause_with(cleaned, "还是")):
         return True
@@ -84,7 +85,7 @@ def is_question(cleaned: str, key: str) -> bool:
 _ALTERNATIVE = re.compile(r".还是.")
 # Pronouns, negations, modals and particles: what makes two or three characters a clause, not a word.
 _FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
-_STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不")
+_STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
 
