@@ -78,7 +78,8 @@ def is_question(cleaned: str, key: str) -> bool:
     clause = _NON_CLAUSE.sub("", _CLAUSE_BREAK.split(cleaned[:mark])[-1])
     # A clause before the mark asks ("你们也是石头门?", "不让赌了?", "没大哥?"); a bare word or two
     # echoes what was just said or shown ("补妆?", "完结?", "鬼灭之刃?").
-    return len(clause) >= 5 or (len(clause) >= 2 and any(ch in _FUNCTION_CHARS for ch in clause))
+    return len(clause) >= 5 or (len(clause) >= 3 and any(ch in _FUNCTION_CHARS for ch in clause)) or (
+        len(clause) == 2 and (clause[0] in _FUNCTION_CHARS or clause[1] in "吗呢吧么"))
 
 
 # "红色还是黑色", "要大的还是小的": both sides present; "你还是扭腰吧", "感觉还是昨天的好看" state.

@@ -114,7 +114,7 @@ class CommentTriage:
         # Short chit-chat only: a long text from many viewers is a flood.
         if analysis.kind != "chitchat":
             return None
-        key = analysis.key or text.strip()
+        key = _chant_key(analysis.key, text)
         if len(key) > _CHANT_MAX:
             return None
         if not self.chant_window.observe(key, user_id, ts_ms):
@@ -127,6 +127,21 @@ class CommentTriage:
         return key
 
 
+def _chant_key(key: str, text: str) -> str:
+    """What a chant is keyed by: the match key without a reply's "@name：" (danmaku replies quote
+    whom they answer: "@想换小鱼干：前方高能" chants 前方高能); for emoji and symbols alone, their
+    distinct characters in order ("🤣👉🤡🤣👉🤡🤣" is 🤣👉🤡), so a long emoji string can still chant."""
+    stripped = text.strip()
+    if stripped.startswith("@"):
+        reply = _REPLY.match(stripped)
+        if reply is not None:
+            return match_key(stripped[reply.end() :]) or key
+    if key:
+        return key
+    return "".join(dict.fromkeys(ch for ch in text if not ch.isspace()))
+
+
+_REPLY = re.compile(r"@[^:：\s]{1,24}[:：\s]\s*")
 # A link number as viewers write it: 2号链接, 2号宝贝, 链接2, 2号 at the start (2号来一单); not 2号发货.
 _LINK_NUMBER = re.compile(r"(?<![0-9])([0-9]{1,2})号(?:[链连]接|宝贝|商品)|[链连]接([0-9]{1,2})(?![0-9])|^([0-9]{1,2})号(?!发|到|开|下|几)")
 _CHANT_MAX = 10  # characters of a chant's key
