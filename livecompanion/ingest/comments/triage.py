@@ -130,15 +130,16 @@ class CommentTriage:
 def _chant_key(key: str, text: str) -> str:
     """What a chant is keyed by: the match key without a reply's "@name：" (danmaku replies quote
     whom they answer: "@想换小鱼干：前方高能" chants 前方高能); for emoji and symbols alone, their
-    distinct characters in order ("🤣👉🤡🤣👉🤡🤣" is 🤣👉🤡), so a long emoji string can still chant."""
+    distinct characters in order when the string is long ("🤣👉🤡" * 6 + "🤣" is 🤣👉🤡), so that
+    it can still chant."""
     stripped = text.strip()
     if stripped.startswith("@"):
         reply = _REPLY.match(stripped)
         if reply is not None:
             return match_key(stripped[reply.end() :]) or key
-    if key:
-        return key
-    return "".join(dict.fromkeys(ch for ch in text if not ch.isspace()))
+    if key or len(stripped) <= _CHANT_MAX:
+        return key or stripped
+    return "".join(dict.fromkeys(ch for ch in stripped if not ch.isspace()))
 
 
 _REPLY = re.compile(r"@[^:：\s]{1,24}[:：\s]\s*")
