@@ -33,6 +33,20 @@ EVAL = load_script("eval_adlaw")
         ("承诺考上，不过退款", "承诺考上"),
         ("晋商贷15%高收益理财", "15%高收益"),
         ("在家躺着赚钱", "躺着赚钱"),
+        # the dev misses of issue 18's second session, and the families written from them
+        ("罗汉果甘草清莹茶洗黑肺", "洗黑肺"),
+        ("每天一杯,烟毒排了", "烟毒"),
+        ("金戈来了,男人福音", "男人福音"),
+        ("起效更快更安全、效果更强更持久", "起效更快"),
+        ("减肥神品", "神品"),
+        ("药王秘制膏", "药王"),
+        ("久勃难软,效果惊人", "久勃"),
+        ("本元草方抗新冠病*", "抗新冠病*"),
+        ("男人一夜7次", "一夜7次"),
+        ("国内唯一获批的产品", "国内唯一"),
+        ("保证一次通过", "保证一次通过"),
+        ("年化收益率高达12%", "年化收益率高达12%"),
+        ("这款面霜颜值天花板", "天花板"),
     ],
 )
 def test_fined_phrases_flag(text: str, term: str) -> None:
@@ -52,6 +66,8 @@ def test_fined_phrases_flag(text: str, term: str) -> None:
         "此款牛仔裙两大亮点，第一就是它包臀设计",
         "这不会是你衣橱里的首选，但值得一试",
         "今晚一起看《最好的我们》",
+        "这件外套保证你出门不冷",  # 保证 without an exam or a return
+        "袖口的刺绣是国内设计师的作品",
     ],
 )
 def test_ordinary_copy_stays_quiet(text: str) -> None:
@@ -94,8 +110,8 @@ def test_bad_level_or_exception_says_what(tmp_path: Path, entry: str, message: s
 
 
 def test_real_sets_keep_their_figures() -> None:
-    # Tuning split only: the held-out figures are reported in README, measured once at the end.
-    result = EVAL.score(EVAL.importlib.import_module("livecompanion.scripts.adlaw"), "tune", show=False)
+    # The dev part only (the held-out figures are in README; the floor below guards them afterwards).
+    result = EVAL.score(EVAL.importlib.import_module("livecompanion.scripts.adlaw"), "dev", show=False)
     assert result["all"]["recall"] >= 0.9, result
     assert result["violation"]["precision"] >= 0.8, result
     assert result["all"]["precision"] >= 0.8, result
