@@ -91,13 +91,14 @@ def classification(module: ModuleType, rows: list[dict[str, Any]]) -> dict[str, 
 
 
 def grouping(module: ModuleType, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Gold questions fed to a board per source room, so groups never span rooms."""
+    """Gold questions fed to a board per source room and part, so groups never span rooms."""
     by_pred: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
     by_gold: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
     boards: dict[str, Any] = {}
     n = 0
     for i, row in enumerate(r for r in rows if r["label"] == "question"):
-        room = row["source"].rsplit("#", 1)[0]
+        # One board per room and part: each part was labelled on its own, so group names agree within it.
+        room = row["source"].rsplit("#", 1)[0] + "|" + row["split"]
         board = boards.setdefault(room, module.QuestionBoard())
         gid = board.add(row["text"], f"viewer-{i}", i * 1000).id
         by_pred[(room, gid)][row["group"]] += 1

@@ -12,7 +12,8 @@ import re
 # Canonical intent phrase -> pattern, for words that say "buying" in any room: 已下单, 求链接, 怎么买.
 # Order matters only for display.
 INTENT_PATTERNS: dict[str, str] = {
-    "想要": r"想买|(?<![a-z])(?:i )?want (?:to buy|to order)",
+    # 想买 alone is slang too ("我想买你的死心塌地"): only 想买 this/that/a number counts anywhere.
+    "想要": r"想买(?:这|那|[一两二三四五六七八九十0-9]|同款)|(?<![a-z])(?:i )?want to (?:buy|order) (?:this|that|one|two|it)",
     "上车": r"锁单|加购|加入购物车|take my money|i ll take (?:one|two|it)",
     "已拍": (
         r"(?:已|刚)拍(?:了|到|好)?(?!吗|没|么)|拍(?:下|好)了|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
@@ -30,7 +31,7 @@ INTENT_PATTERNS: dict[str, str] = {
 # packet, 扣1 answers any poll, 想要 wants to see the rabbit costume.
 INTENT_CUES: dict[str, str] = {
     "想要": (
-        r"想要|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
+        r"想要|想买|(?<![a-z])(?:i )?want (?:to buy|to order)|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
         r"|必须要|(?:多少钱|再贵|多贵)?都(?:买|要)|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
     ),
     "扣1": r"^扣?1+$|^扣个?1+",
@@ -70,17 +71,19 @@ def negated_at(key: str, start: int) -> bool:
 QUESTION_STRONG = re.compile(
     r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十个])几(?![乎十百千万]|分像)(?=[\u4e00-\u9fffa-z])"
-    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
-    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫)"
+    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|(?<!天)哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
+    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<!还)没|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并])没|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
+    r"|(?<=..)吗(?!的)(?=[\u4e00-\u9fff]{1,3}$)"
 )
 # 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
 # after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
-QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢$")
+QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*[在还没看正想早都也就要会了])[^,.!?]{1,8}呢$")
 # Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
@@ -94,7 +97,8 @@ PHATIC = re.compile(
     # embedded questions ("see whether"): 看能不能卖给我们, 看看有多少 (the key keeps one 看)
     r"|(?:^|[^你])看(?:能不能|有没有|是不是|会不会|可不可以|有多少)"
     # challenges and reproach: 你确定是可爱?, 你有没有品味啊, 又满三十减十五了?, 有啥区别吗,反正都…
-    r"|^你确定|有没有(?:品味|脑子|良心|素质|眼光|常识|点数|礼貌)|^.{0,8}又.{1,12}了$|反正"
+    r"|^你们?确定|^因为|^欢迎|^就这么|^我.{0,3}(?:啥|什么)时候.{1,8}了$|^(?:你|人|我|他|她|你们|他们)都.{1,8}了$"
+    r"|(?:能不能|可不可以|能否)(?:别|不要)|有没有(?:品味|脑子|良心|素质|眼光|常识|点数|礼貌)|^.{0,8}又.{1,12}了$|反正"
     # reproach and suggestion dressed as questions: 至于吗, 有意思吗, 没人管吗, 拿空姐开玩笑?, 头像不改下吗
     r"|(?:至于|有必要|有意思|好意思|好玩|你配|要脸|没人管|没有人管)(?:吗|么)|凭什么|拿.{1,8}开玩笑|不.{1,2}(?:一)?下(?:吗|么)$"
     r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"

@@ -34,7 +34,7 @@ _ADD_PRIVATE = re.compile(
 )
 # Recruiting, scam and account-trade phrases that genuine viewers do not write.
 _AD_STRONG = re.compile(
-    r"兼职|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场|代发|代刷|代喷|代练|租号|卖号|收号|出租(?!车)|接单"
+    r"招兼职|兼职(?:招|日结|加|联系|私|日赚)|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场|代发|代刷|代喷|代练|租号|卖号|收号|出租(?!车)|接单"
     r"|私信我|私聊我|看.{0,2}私信|私我|加群|进群|福利群|网址|看我主页|主页有|点我头像|我这(?:里|边)?(?:便宜|有号|收号|卖号)"
 )
 # A private channel named near a long number, however the digits are dressed up (qq☺ 104 3o3➑➑➑).
