@@ -72,18 +72,18 @@ QUESTION_STRONG = re.compile(
     r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十个])几(?![乎十百千万]|分像)(?=[\u4e00-\u9fffa-z])"
     r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|(?<!天)哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
-    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫|.{1,2}都)"
+    r"|行不行|对不对|准不准|请问|(?<![不没])谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并])没|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
     # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
     r"|(?<=..)吗(?!的)(?=[\u4e00-\u9fff]{1,3}$)"
 )
 # 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
 # after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
-QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*[在还没看正想早都也就要会了])[^,.!?]{1,8}呢$")
+QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?![^,.!?]*[在还没看正想早都也就要会了是去来说吃饿困累])[^,.!?]{1,8}呢!*$")
 # Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
@@ -104,7 +104,7 @@ PHATIC = re.compile(
     r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"
     r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)|我?哪(?:里|儿)?知道"
     # "isn't it ...": 这不是我妹妹吗, 之前不是玩过嘛; surprise: 真的可以这么大吗; "already a few": 都几分钟了
-    r"|不是.{1,10}(?:嘛|吗)$|(?:真的|竟然|居然).{0,8}(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
+    r"|不是.{1,10}(?:嘛|吗)$|不就.{0,10}(?:嘛|吗|么)$|(?:真的|竟然|居然).{0,8}(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
 )
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
@@ -116,6 +116,8 @@ ATTRIBUTE_QUESTION = re.compile(
 ATTRIBUTE_KEY = re.compile(
     r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|尺码|码数|链接|库存|运费|房间号|房号|直播间号|歌名|bgm|型号|色号)(?:呢|多少|是多少|没说)?1?$"
 )
+# A 不 A on the cleaned text (one clause): 好不好看, 去不去, 吃不吃 (not 不好玩,不玩了).
+A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1(?!不)")
 # With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！ 完结？
 EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)")
 
