@@ -24,6 +24,7 @@ from livecompanion.ingest.comments.lexicon import (
     ATTRIBUTE_KEY,
     ATTRIBUTE_QUESTION,
     A_NOT_A,
+    EMBEDDED,
     COMPILED_CUES,
     COMPILED_INTENTS,
     EXCLAMATION,
@@ -65,7 +66,7 @@ def is_question(cleaned: str, key: str) -> bool:
     """Whether a viewer asks something the host could answer: an interrogative word, a closing
     吗/么/嘛, "A 还是 B", "X 呢", or a question mark after a whole clause. Greetings, surprise
     ("完结？", "强烈的预感？！"), reproach and rhetoric ("还补什么妆", "你行不行啊") are not."""
-    if not key or PHATIC.search(key):
+    if not key or PHATIC.search(key) or EMBEDDED.match(cleaned):
         return False
     if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
         return True
