@@ -77,7 +77,8 @@ def comments(
     selling: bool = typer.Option(False, "--selling", help="Read as a selling room (扣1, 想要 count as intent)."),
     products: list[str] = typer.Option([], "--product", help="A product name or sku of the show (repeatable)."),
     script: Path | None = typer.Option(
-        None, "--script", help="The show's script: its products' names, skus and link numbers (1..n) as the live path reads them."
+        None, "--script",
+        help="The show's script: its products' names, skus and link numbers (1..n), as the live path reads them.",
     ),
 ) -> None:
     """Classify chat comments as the live path does and print one NDJSON line each."""

@@ -39,8 +39,10 @@ DEFAULT_DATA = ROOT / "tests" / "ingest" / "data" / "comments_real.jsonl"
 KINDS = ("question", "intent", "spam", "chat")
 # dev: tuned on and read for errors; heldout: labelled before the rules of issue 18's second session
 # were changed, scored at the end, never read for errors (docs/comments-eval.md).
-PARTS: dict[str, tuple[str, ...]] = {"dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5"),
-                                     "heldout": ("holdout4",)}
+PARTS: dict[str, tuple[str, ...]] = {
+    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5"),
+    "heldout": ("holdout4",),
+}
 
 
 def load_rows(path: Path = DEFAULT_DATA) -> list[dict[str, Any]]:

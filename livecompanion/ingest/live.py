@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
-from livecompanion.errors import NotFound
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.storage.streams import get_script
 from livecompanion.tasks import cancel_and_wait, wait_event

@@ -163,8 +163,8 @@ def test_replies_and_long_emoji_strings_chant_too() -> None:
 def test_a_link_number_the_show_has_is_a_selling_context() -> None:
     triage = CommentTriage()
     triage.products(["保溫杯", "CUP-02"], links=12)
-    kinds = {text: triage.handle(text, f"u{n}", n).analysis.kind
-             for n, text in enumerate(["2号来一单", "链接12要了", "12号链接拿下", "13号来一单", "3号发货来一单", "链接123拿下"])}
+    texts = ["2号来一单", "链接12要了", "12号链接拿下", "13号来一单", "3号发货来一单", "链接123拿下"]
+    kinds = {text: triage.handle(text, f"u{n}", n).analysis.kind for n, text in enumerate(texts)}
     assert kinds == {"2号来一单": "intent", "链接12要了": "intent", "12号链接拿下": "intent",
                      "13号来一单": "chitchat", "3号发货来一单": "chitchat", "链接123拿下": "chitchat"}
 

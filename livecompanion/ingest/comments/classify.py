@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from livecompanion.ingest.comments.lexicon import (
+    A_NOT_A,
     ANY_CUE,
     ANY_INTENT,
     ATTRIBUTE_KEY,
     ATTRIBUTE_QUESTION,
-    A_NOT_A,
-    EMBEDDED,
     COMPILED_CUES,
     COMPILED_INTENTS,
+    EMBEDDED,
     EXCLAMATION,
     PHATIC,
     QUESTION_FINAL,

@@ -13,7 +13,10 @@ import re
 # Order matters only for display.
 INTENT_PATTERNS: dict[str, str] = {
     # 想买 alone is slang too ("我想买你的死心塌地"): only 想买 this/that/a number counts anywhere.
-    "想要": r"想买(?:这|那|[一两二三四五六七八九十0-9]|同款)|(?<![a-z])(?:i )?want to (?:buy|order) (?:this|that|one|two|it)",
+    "想要": (
+        r"想买(?:这|那|[一两二三四五六七八九十0-9]|同款)"
+        r"|(?<![a-z])(?:i )?want to (?:buy|order) (?:this|that|one|two|it)"
+    ),
     "上车": r"锁单|加购|加入购物车|take my money|i ll take (?:one|two|it)",
     "已拍": (
         r"(?:已|刚)拍(?:了|到|好)?(?!吗|没|么)|拍(?:下|好)了|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
@@ -31,7 +34,8 @@ INTENT_PATTERNS: dict[str, str] = {
 # packet, 扣1 answers any poll, 想要 wants to see the rabbit costume.
 INTENT_CUES: dict[str, str] = {
     "想要": (
-        r"想要|想买|(?<![a-z])(?:i )?want (?:to buy|to order)|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
+        r"想要|想买|(?<![a-z])(?:i )?want (?:to buy|to order)|好想|^要$"
+        r"|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
         r"|必须要|(?:多少钱|再贵|多贵)?都(?:买|要)|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
     ),
     "扣1": r"^扣?1+$|^扣个?1+",

@@ -144,6 +144,8 @@ def _chant_key(key: str, text: str) -> str:
 
 _REPLY = re.compile(r"@[^:：\s]{1,24}[:：\s]\s*")
 # A link number as viewers write it: 2号链接, 2号宝贝, 链接2, 2号 at the start (2号来一单); not 2号发货.
-_LINK_NUMBER = re.compile(r"(?<![0-9])([0-9]{1,2})号(?:[链连]接|宝贝|商品)|[链连]接([0-9]{1,2})(?![0-9])|^([0-9]{1,2})号(?!发|到|开|下|几)")
+_LINK_NUMBER = re.compile(
+    r"(?<![0-9])([0-9]{1,2})号(?:[链连]接|宝贝|商品)|[链连]接([0-9]{1,2})(?![0-9])|^([0-9]{1,2})号(?!发|到|开|下|几)"
+)
 _CHANT_MAX = 10  # characters of a chant's key
 _CHANTS_KEPT = 200
