@@ -39,8 +39,8 @@ from livecompanion.realtime import make_hub
 from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
+from livecompanion.stream.cue_firing import register_show_cues
 from livecompanion.stream.explain import register_explain_cue
-from livecompanion.stream.service import register_show_cues
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,8 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     obs = ObsService(core)
     core.sections.register("obs", obs.load_section)
     core.show_listeners.register(obs.on_show_moved)
+    core.show_listeners.register(ingest.live.on_show_moved)  # an ended stream is released soon after
+    core.show_listeners.register(alerts.on_show_moved)
     for section in LIVE_SECTIONS:
         core.sections.register(section, partial(_live_section, ingest, section))
     return Services(

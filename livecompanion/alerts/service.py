@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ from livecompanion.tasks import cancel_and_wait
 if TYPE_CHECKING:
     from livecompanion.core import Core
     from livecompanion.ingest.rows import StreamCommit
+    from livecompanion.stream.moves import ShowMove
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 # after its comment (the live numbers are published twice a second), so the look must be quicker.
 TICK = 0.25
 LIVE_LIST_EVERY = 2.0  # seconds between reads of which streams are live
+IDLE_FORGET_S = 900.0  # a stream neither live nor sending events this long is forgotten here
 
 
 def plan_of(script: Script) -> ShowPlan:
@@ -71,6 +74,7 @@ class AlertService:
         self._watch: dict[str, RoomWatch] = {}
         self._scripts: dict[str, tuple[AlertSettings, ShowPlan]] = {}
         self._known: dict[str, set[str]] = {}  # stream -> keys raised (here or elsewhere)
+        self._seen: dict[str, float] = {}  # stream -> when its last events were watched (monotonic)
         self._live: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -90,6 +94,7 @@ class AlertService:
         for commit in commits:
             stream_id = commit.stream_id
             rules, _ = await self._rules(stream_id)
+            self._seen[stream_id] = time.monotonic()
             watch = self._watch.setdefault(stream_id, RoomWatch())
             heard: dict[str, int] = {}
             audience = False
@@ -110,6 +115,31 @@ class AlertService:
                         self._live.append(stream_id)
                     found = [watch.viewers_drop(rules, doc), watch.comments_collapse(rules, doc)]
                     await self._raise(stream_id, [a for a in found if a is not None])
+
+    async def on_show_moved(self, stream_id: str, _script: object, move: ShowMove) -> None:
+        """A show listener: an ended stream raises nothing more, so what this process watched of it
+        goes now (the raised alerts stay in the record and the document)."""
+        if move.status == "ended":
+            self.forget(stream_id)
+
+    def forget(self, stream_id: str) -> None:
+        for table in (self._watch, self._scripts, self._known, self._seen):
+            table.pop(stream_id, None)
+        if stream_id in self._live:
+            self._live.remove(stream_id)
+
+    def held_streams(self) -> int:
+        """Streams this process holds anything of (tests of memory)."""
+        return len(set().union(self._watch, self._scripts, self._known, self._seen))
+
+    def _forget_quiet(self, live: list[str]) -> None:
+        """Streams not live and without events for IDLE_FORGET_S (late events after an End, a
+        stream never started): forgotten, so memory stays flat over an evening of streams."""
+        now, keep = time.monotonic(), set(live)
+        quiet = [s for s in set().union(self._watch, self._scripts, self._known)
+                 if s not in keep and now - self._seen.get(s, 0.0) >= IDLE_FORGET_S]
+        for stream_id in quiet:
+            self.forget(stream_id)
 
     async def check(self, stream_id: str, now: int | None = None) -> list[Alert]:
         """Look at one stream now (the watch loop does this for every live stream); the new alerts."""
@@ -201,6 +231,7 @@ class AlertService:
             try:
                 if loop.time() >= next_list:
                     self._live = await self._live_streams()
+                    self._forget_quiet(self._live)
                     next_list = loop.time() + LIVE_LIST_EVERY
                 for stream_id in self._live:
                     await self.check(stream_id)

@@ -18,7 +18,7 @@ from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, Prompt
 from livecompanion.errors import NotFound
 from livecompanion.inputs import FromOutside
 from livecompanion.realtime.feed import SlowClient, serve_feed
-from livecompanion.stream import ending, service
+from livecompanion.stream import cue_firing, ending, service
 from livecompanion.stream.cues import MAX_TIME_SCALE
 from livecompanion.wiring import Services
 
@@ -120,7 +120,7 @@ async def start_countdown(stream_id: str, body: CountdownIn,
                           services: Services = Depends(get_services)) -> dict[str, Any]:
     """Start a countdown: 201 with its `id` and `ends_at` (epoch ms), the same second on every screen."""
     started = await service.start_countdown(services, stream_id, body.seconds, body.label)
-    return started | {"cue": await service.tick_matching_cue(services, stream_id, "countdown", body.seconds)}
+    return started | {"cue": await cue_firing.tick_matching_cue(services, stream_id, "countdown", body.seconds)}
 
 
 @router.delete("/api/streams/{stream_id}/countdowns/{countdown_id}", status_code=204, dependencies=operator,
@@ -151,7 +151,7 @@ async def fire_cue(stream_id: str, segment_id: str, cue_index: int, force: bool 
                    body: FireIn | None = None, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Run a cue of the script now. A cue fires once; `?force=true` fires it again. An optional body
     `{"time_scale": N}` (N > 0, default 1) runs its countdown, sale or lottery N times faster."""
-    return await service.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force,
+    return await cue_firing.fire_cue(services, stream_id, f"{segment_id}/{cue_index}", force,
                                   body.time_scale if body else 1.0)
 
 

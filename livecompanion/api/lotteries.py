@@ -18,7 +18,7 @@ from pydantic import ConfigDict, Field
 from livecompanion.api.deps import get_services, require
 from livecompanion.api.schemas import LotteryCheck, LotteryScreen, LotteryView, answers
 from livecompanion.inputs import FromOutside
-from livecompanion.stream.service import tick_matching_cue
+from livecompanion.stream.cue_firing import tick_matching_cue
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["lotteries"])

@@ -32,7 +32,7 @@ from livecompanion.errors import DomainError, Invalid
 from livecompanion.inputs import FromOutside
 from livecompanion.sales.base import NotRecorded, StoreUnavailable
 from livecompanion.sales.rules import ENDED, GRANTED, MAX_QTY, REPLAYED
-from livecompanion.stream.service import tick_matching_cue
+from livecompanion.stream.cue_firing import tick_matching_cue
 from livecompanion.wiring import Services
 
 router = APIRouter(tags=["flash sales"])

@@ -53,6 +53,7 @@ from livecompanion.text import for_display  # shown on screens: bidi overrides t
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
+    from livecompanion.stream.moves import ShowMove
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ SECTIONS = ("metrics", "questions", "ticker")
 DECAY_TICK = 1.0  # comments per minute falls as time passes: streams with recent comments re-check
 RETRY_AFTER_FAILURE = 0.5
 IDLE_RELEASE_S = 900.0  # a stream without events this long: this process forgets it (see release_idle)
+END_GRACE_S = 120.0  # an ended stream is forgotten this long after its End (late orders still count)
 RELEASE_EVERY = 60.0
 
 
@@ -297,6 +299,15 @@ class LiveNumbers:
             if hub.redis is None and hub.subscriber_count(stream_id) == 0:
                 await hub.drop(stream_id)  # one instance: the document goes too; nobody watches it
         return idle
+
+    async def on_show_moved(self, stream_id: str, _script: object, move: ShowMove) -> None:
+        """A show listener: once a stream has ended, it is released END_GRACE_S after its End (the
+        next release pass after that), not after the whole idle time; an event after End (a late
+        payment) starts the idle time again."""
+        if move.status != "ended" or stream_id not in self._last_seen:
+            return
+        release_at = time.monotonic() - self.idle_release_s + END_GRACE_S
+        self._last_seen[stream_id] = min(self._last_seen[stream_id], release_at)
 
     def held_streams(self) -> int:
         """Streams this process holds anything of (tests and benchmarks of memory)."""

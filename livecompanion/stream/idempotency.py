@@ -10,11 +10,16 @@ until the answer is there (a double click waits for the first click's answer, wh
 milliseconds). Refusals (4xx) are answers like any other; a failure of ours (5xx, an exception, a
 cancelled request) gives the key back so that the repeat runs the action afresh. A key left claimed
 by an instance that died is taken over after `stale_after_ms`.
+
+Keys are kept KEEP_KEYS_MS (7 days): a client retries within seconds or minutes (a reload, a lost
+answer), never a week later, and without pruning `idempotency_keys` grows by every operator click
+for ever. At most once an hour per process, a request that claims a key also prunes, off its path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -23,7 +28,11 @@ from typing import Protocol
 from livecompanion.errors import Conflict, Invalid
 from livecompanion.stream.idempotency_repository import StoredKey
 
+log = logging.getLogger(__name__)
+
 MAX_KEY = 200
+KEEP_KEYS_MS = 7 * 24 * 3600 * 1000
+PRUNE_EVERY_S = 3600.0
 SERVICE_SCOPE = "service"  # the scope of keys sent to POST /api/streams (no stream yet)
 
 
@@ -42,6 +51,27 @@ class KeyRecord(Protocol):
                      body: str, now_ms: int) -> None: ...
     async def release(self, scope: str, key: str, claimed_ms: int) -> None: ...
     async def take_over(self, scope: str, key: str, stale_claimed_ms: int, now_ms: int) -> bool: ...
+    async def prune(self, before_ms: int) -> int: ...
+
+
+_pruned_at: float | None = None  # monotonic time of this process's last prune
+_pruning: set[asyncio.Task[int]] = set()
+
+
+def _prune_now_and_then(record: KeyRecord, now_ms: int) -> None:
+    global _pruned_at
+    if _pruned_at is not None and time.monotonic() - _pruned_at < PRUNE_EVERY_S:
+        return
+    _pruned_at = time.monotonic()
+    task = asyncio.create_task(record.prune(now_ms - KEEP_KEYS_MS), name="prune idempotency keys")
+    _pruning.add(task)
+    task.add_done_callback(_pruned)
+
+
+def _pruned(task: asyncio.Task[int]) -> None:
+    _pruning.discard(task)
+    if not task.cancelled() and task.exception() is not None:  # the next hour tries again
+        log.warning("pruning old idempotency keys failed: %s", task.exception())
 
 
 def _now_ms() -> int:
@@ -71,6 +101,7 @@ class Idempotency:
         while True:
             now = _now_ms()
             if await self.record.claim(scope, key, method, path, now):
+                _prune_now_and_then(self.record, now)
                 return await self._act(scope, key, now, action)
             stored = await self.record.find(scope, key)
             if stored is None:

@@ -70,3 +70,9 @@ class IdempotencyRepository:
                 .values(claimed_ms=now_ms)
             )
         return bool(done.rowcount == 1)
+
+    async def prune(self, before_ms: int) -> int:
+        """Forget the keys claimed before `before_ms` (answered or long abandoned); how many went."""
+        async with self.db.engine.begin() as conn:
+            done = await conn.execute(delete(IdempotencyRow).where(K.claimed_ms < before_ms))
+        return int(done.rowcount or 0)

@@ -6,7 +6,6 @@ import collections
 import hashlib
 import itertools
 import re
-import time
 from functools import cache
 
 import orjson
@@ -238,15 +237,13 @@ def test_bad_arguments_say_what_is_wrong():
         Simulator(script(), speed=0)
 
 
-def test_generation_speed():
-    n = 300_000
-    started = time.perf_counter()
-    count = sum(1 for _ in itertools.islice(Simulator(script(), seed=2, room_size=50_000).events(), n))
-    seconds = time.perf_counter() - started
-    rate = count / seconds
-    print(f"\nsimulator: {count:,} events in {seconds:.2f}s = {rate:,.0f} events/s (room 50,000)")
-    assert count == n
-    assert rate > 100_000  # 1,000,000 events in well under 10 s on the CI machine
+def test_a_big_room_makes_as_many_events_as_asked() -> None:
+    # Its speed is measured by scripts/bench_simulator.py, not here.
+    n = 20_000
+    events = list(itertools.islice(Simulator(script(), seed=2, room_size=50_000).events(), n))
+    assert len(events) == n
+    for e in events[:2000]:
+        parse_event(e, e["ts"])  # each a valid event (raises ValueError otherwise)
 
 
 def test_platform_like_mode_is_the_same_room_as_a_platform_sends_it() -> None:

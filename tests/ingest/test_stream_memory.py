@@ -130,3 +130,22 @@ async def test_the_live_document_in_redis_expires_after_the_last_change(redis_ur
         if keys and hub.redis is not None:
             await hub.redis.delete(*keys)
         await hub.close()
+
+
+async def test_an_ended_stream_is_released_soon_after_its_end(services: Services) -> None:
+    from livecompanion.ingest.live import END_GRACE_S
+    from livecompanion.stream.ending import end_show
+
+    live = services.ingest.live
+    sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    await stream_service.next_segment(services, sid)  # 開播
+    await services.ingest.ingest_events(sid, _show(0, int(time.time() * 1000)))
+    await _published(services)
+    assert services.alerts.held_streams() == 1
+    soon = time.monotonic() + END_GRACE_S + 1
+    assert await live.release_idle(soon) == []  # live: kept for the whole idle time
+    await end_show(services, sid)
+    assert services.alerts.held_streams() == 0  # an ended stream raises nothing more
+    assert await live.release_idle(time.monotonic() + 1) == []  # the grace: late payments still count
+    assert await live.release_idle(soon) == [sid]
+    assert live.held_streams() == 0

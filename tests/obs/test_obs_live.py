@@ -15,7 +15,7 @@ import pytest
 from livecompanion import wiring
 from livecompanion.scripts import check_text
 from livecompanion.storage.streams import create_stream
-from livecompanion.stream import service
+from livecompanion.stream import cue_firing, service
 from livecompanion.wiring import Services
 from tests.conftest import free_port
 
@@ -106,7 +106,7 @@ async def test_scenes_follow_the_show(services: Services, obs_studio: ObsStudio,
     await eventually(lambda: on_program(obs_studio, "開場全景"))
     await service.next_segment(services, stream_id)
     await eventually(lambda: on_program(obs_studio, "產品特寫"))
-    await service.fire_cue(services, stream_id, "mask-intro/0")  # flash_sale: mapped
+    await cue_firing.fire_cue(services, stream_id, "mask-intro/0")  # flash_sale: mapped
     await eventually(lambda: on_program(obs_studio, "秒殺倒數"))
     await service.goto_segment(services, stream_id, segment_id="mask-close")  # by id, over the kind
     await eventually(lambda: on_program(obs_studio, "促單雙機位"))

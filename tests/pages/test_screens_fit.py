@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 import pytest
+from playwright.sync_api import TimeoutError as PageTimeout
 
 from livecompanion.realtime import set_op
 
@@ -86,7 +87,13 @@ def test_only_the_new_ticker_row_animates_and_old_rows_age_out(browser, stream: 
             for i in range(3)]
     stream.write([set_op(["ticker"], rows)])
     page = overlay(browser, stream)
-    page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 3")
+    try:
+        page.wait_for_function("document.querySelectorAll('.ticker-list li').length === 3", timeout=15_000)
+    except PageTimeout:  # once in CI (not reproduced since): say what the page had, for the next look
+        seen = page.evaluate("""() => ({now: window.overlay && window.overlay.client.now(), wall: Date.now(),
+            ticker: window.overlay && window.overlay.client.state && window.overlay.client.state.ticker,
+            rows: document.querySelectorAll('.ticker-list li').length})""")
+        raise AssertionError(f"ticker rows not shown: page {seen}, server {stream.state().get('ticker')}") from None
     page.wait_for_timeout(900)  # the first rows' slide-in is over
     before = page.evaluate("[...document.querySelectorAll('.ticker-list li')].map((li) => li.textContent)")
     fresh = {"nickname": "新買家", "sku": "MASK-01", "qty": 2, "amount": 19.8, "ts": now + 5}

@@ -77,3 +77,29 @@ async def test_waits_then_gives_up_and_takes_over_a_dead_claim(dbs: tuple[Databa
     assert (await taker.run("s", "dead", "POST", "/x", fine)).status == 200
     with pytest.raises(Invalid):
         await taker.run("s", "x" * 201, "POST", "/x", fine)
+
+
+async def test_keys_older_than_a_week_are_pruned(dbs: tuple[Database, Database],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from livecompanion.stream import idempotency
+
+    repo = IdempotencyRepository(dbs[0])
+    now = idempotency._now_ms()
+    week_ago = now - idempotency.KEEP_KEYS_MS
+    assert await repo.claim("s1", "old-answered", "POST", "/x", week_ago - 1000)
+    await repo.answer("s1", "old-answered", week_ago - 1000, 201, "application/json", "{}", week_ago)
+    assert await repo.claim("s1", "old-abandoned", "POST", "/x", week_ago - 5)
+    assert await repo.claim("s1", "recent", "POST", "/x", week_ago + 60_000)
+    monkeypatch.setattr(idempotency, "_pruned_at", None)  # this process has not pruned yet
+
+    async def action() -> Answer:
+        return Answer(201, "application/json", "{}")
+
+    await Idempotency(repo).run("s1", "new", "POST", "/x", action)  # a claim prunes, off its path
+    await asyncio.gather(*idempotency._pruning)
+    assert await repo.find("s1", "old-answered") is None and await repo.find("s1", "old-abandoned") is None
+    assert await repo.find("s1", "recent") is not None and await repo.find("s1", "new") is not None
+    # Not again within the hour: the next claim leaves the record alone.
+    assert await repo.claim("s1", "old-again", "POST", "/x", week_ago - 1000)
+    await Idempotency(repo).run("s1", "newer", "POST", "/x", action)
+    assert not idempotency._pruning and await repo.find("s1", "old-again") is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from livecompanion.core import Core
 from livecompanion.scripts.models import Script
-from livecompanion.stream import service
+from livecompanion.stream import cue_firing, service
 from livecompanion.stream.moves import ShowMove
 
 
@@ -23,7 +23,7 @@ async def test_listeners_hear_every_move_and_a_failing_one_is_contained(services
     services.show_listeners.register(broken)
     services.show_listeners.register(listener)
     await service.next_segment(services, stream_id)
-    await service.fire_cue(services, stream_id, "open/1")  # a pin
+    await cue_firing.fire_cue(services, stream_id, "open/1")  # a pin
     await service.goto_segment(services, stream_id, segment_id="mask-close")
     await service.previous_segment(services, stream_id)
     await service.end_stream(services, stream_id)

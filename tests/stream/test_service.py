@@ -12,7 +12,7 @@ from sqlalchemy import select
 from livecompanion.errors import Conflict
 from livecompanion.realtime import MemoryHub
 from livecompanion.storage.tables import EventRow, StreamRow
-from livecompanion.stream import cues, service
+from livecompanion.stream import cue_firing, cues, service
 from livecompanion.stream.machine import ShowError
 
 from .conftest import make_services
@@ -116,7 +116,7 @@ async def test_state_survives_a_restart(services, sqlite_url: str, stream_id: st
     await service.next_segment(services, stream_id)
     countdown = await service.start_countdown(services, stream_id, 300, "整點福利")
     await service.pin(services, stream_id, "這款適合油皮嗎?", "小美")
-    await service.fire_cue(services, stream_id, "open/0")
+    await cue_firing.fire_cue(services, stream_id, "open/0")
     _, before = await service.load_state(services, stream_id)
 
     fresh = await make_services(sqlite_url, MemoryHub())  # a new process: empty hub, same record
@@ -142,19 +142,19 @@ async def test_acting_on_a_stream_the_hub_does_not_hold(services, stream_id: str
 
 async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     await service.next_segment(services, stream_id)
-    fired = await service.fire_cue(services, stream_id, "open/0")  # countdown cue
+    fired = await cue_firing.fire_cue(services, stream_id, "open/0")  # countdown cue
     assert fired["action"] == "countdown" and fired["result"]["seconds"] == 60
     _, doc = await service.load_state(services, stream_id)
     assert doc["cues"]["open/0"]["fired_ms"] == fired["fired_ms"]
     assert doc["countdowns"][fired["result"]["id"]]["label"] == "福利倒計時"
     with pytest.raises(ShowError):
-        await service.fire_cue(services, stream_id, "open/0")
-    again = await service.fire_cue(services, stream_id, "open/0", force=True)
+        await cue_firing.fire_cue(services, stream_id, "open/0")
+    again = await cue_firing.fire_cue(services, stream_id, "open/0", force=True)
     assert again["result"]["id"] != fired["result"]["id"]
 
-    await service.fire_cue(services, stream_id, "open/1")  # pin cue
+    await cue_firing.fire_cue(services, stream_id, "open/1")  # pin cue
     assert (await service.load_state(services, stream_id))[1]["pinned"]["text"] == "評論「想要」參與免單抽獎"
-    await service.fire_cue(services, stream_id, "mask-intro/0")  # note cue: host only
+    await cue_firing.fire_cue(services, stream_id, "mask-intro/0")  # note cue: host only
     assert (await service.load_state(services, stream_id))[1]["note"]["text"] == "提醒加微信領直播專屬福利"
     await service.next_segment(services, stream_id)  # a note belongs to its segment
     assert (await service.load_state(services, stream_id))[1]["note"] is None
@@ -162,7 +162,7 @@ async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyP
     # Flash sale with no runner registered: refused, and the cue is not marked fired.
     monkeypatch.delitem(services.cues._runners, "flash_sale", raising=False)
     with pytest.raises(cues.NoCueRunner):
-        await service.fire_cue(services, stream_id, "mask-close/0")
+        await cue_firing.fire_cue(services, stream_id, "mask-close/0")
     async with services.db.session() as session:
         row = await session.get(StreamRow, stream_id)
         assert "mask-close/0" not in row.fired_cues
@@ -174,20 +174,20 @@ async def test_firing_cues(services, stream_id: str, monkeypatch: pytest.MonkeyP
         return {"id": "sale-1"}
 
     services.cues.register("flash_sale", run_sale)
-    result = await service.fire_cue(services, stream_id, "mask-close/0")
+    result = await cue_firing.fire_cue(services, stream_id, "mask-close/0")
     assert result["result"] == {"id": "sale-1"}
     sid, cue = calls[0]
     assert sid == stream_id and cue["sku"] == "MASK-01" and cue["stock"] == 200 and cue["first_n"] == 50
     assert cue["duration_seconds"] == 300 and cue["per_user_limit"] == 2 and float(cue["price"]) == 79
     with pytest.raises(LookupError):
-        await service.fire_cue(services, stream_id, "mask-close/7")
+        await cue_firing.fire_cue(services, stream_id, "mask-close/7")
 
 
 async def test_firing_cues_faster_divides_their_durations(services, stream_id: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     await service.next_segment(services, stream_id)
     before = service.now_ms()
-    fired = await service.fire_cue(services, stream_id, "open/0", time_scale=20)  # a 60 s countdown
+    fired = await cue_firing.fire_cue(services, stream_id, "open/0", time_scale=20)  # a 60 s countdown
     assert fired["time_scale"] == 20 and fired["result"]["seconds"] == 3
     assert 3000 <= fired["result"]["ends_at"] - before <= 3000 + (service.now_ms() - before)
     _, doc = await service.load_state(services, stream_id)
@@ -201,17 +201,17 @@ async def test_firing_cues_faster_divides_their_durations(services, stream_id: s
         return {"id": f"x{len(calls)}"}
 
     services.cues.register("flash_sale", run)
-    await service.fire_cue(services, stream_id, "mask-close/0", time_scale=7)  # 300 s sale
+    await cue_firing.fire_cue(services, stream_id, "mask-close/0", time_scale=7)  # 300 s sale
     assert calls[-1]["duration_seconds"] == 43 and calls[-1]["stock"] == 200  # round(300 / 7); stock as is
-    await service.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=10_000)
+    await cue_firing.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=10_000)
     assert calls[-1]["duration_seconds"] == 1  # never below one second
-    await service.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=0.5)
+    await cue_firing.fire_cue(services, stream_id, "mask-close/0", force=True, time_scale=0.5)
     assert calls[-1]["duration_seconds"] == 600  # slower works too
-    pinned = await service.fire_cue(services, stream_id, "open/1", time_scale=20)  # nothing to scale
+    pinned = await cue_firing.fire_cue(services, stream_id, "open/1", time_scale=20)  # nothing to scale
     assert pinned["result"]["text"] == "評論「想要」參與免單抽獎"
     for bad in (0, -1, float("inf"), float("nan"), True, "2", 10_001):
         with pytest.raises(ValueError, match="time_scale"):
-            await service.fire_cue(services, stream_id, "mask-intro/0", time_scale=bad)
+            await cue_firing.fire_cue(services, stream_id, "mask-intro/0", time_scale=bad)
     async with services.db.session() as session:
         row = await session.get(StreamRow, stream_id)
         assert "mask-intro/0" not in row.fired_cues  # refused before anything ran
