@@ -37,11 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATA = ROOT / "tests" / "ingest" / "data" / "comments_real.jsonl"
 KINDS = ("question", "intent", "spam", "chat")
-# dev: tuned on and read for errors; heldout: labelled before the rules of issue 18's second session
-# were changed, scored at the end, never read for errors (docs/comments-eval.md).
+# dev: tuned on and read for errors; heldout: labelled before the last round of rule changes, scored
+# once at the end, never read for errors (docs/comments-eval.md). holdout4 was the held-out part
+# until its first scoring (0.682 / 0.935, spam recall 0.10); it was then read and joined dev.
 PARTS: dict[str, tuple[str, ...]] = {
-    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5"),
-    "heldout": ("holdout4",),
+    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4"),
+    "heldout": ("holdout5",),
 }
 
 
