@@ -58,6 +58,7 @@ PARTS: dict[str, dict[str, tuple[str, ...]]] = {
     "dev": {"penalties": ("tune", "holdout", "holdout2", "holdout3"), "copy": ("tune",)},
     "heldout": {"penalties": ("holdout4",), "copy": ("holdout",)},
 }
+SPLITS = ("tune", "holdout", "holdout2", "holdout3", "holdout4")
 
 
 def score(module: ModuleType, split: str, show: bool) -> dict[str, Any]:
@@ -101,8 +102,8 @@ def _fmt(v: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["dev", "heldout", "tune", "holdout", "holdout2", "holdout3", "holdout4", "all"],
-                        default=None, help="default: dev, heldout, then each part")
+    parser.add_argument("--split", choices=[*PARTS, *SPLITS, "all"], default=None,
+                        help="default: dev, heldout, then each part")
     parser.add_argument("--baseline", metavar="REF")
     parser.add_argument("--show", action="store_true", help="list misses and unjudged hits")
     args = parser.parse_args(argv)
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         modules.insert(0, (f"baseline {args.baseline}", load_baseline(args.baseline)))
     for name, module in modules:
-        for split in [args.split] if args.split else ["dev", "heldout", "tune", "holdout", "holdout2", "holdout3", "holdout4"]:
+        for split in [args.split] if args.split else [*PARTS, *SPLITS]:
             print(f"== {name} / {split}:")
             r = score(module, split, args.show)
             print(f"   {r['penalties']} penalty phrases, {r['copy']} product descriptions")

@@ -7,6 +7,7 @@ when each copy looks harmless. Its memory is bounded, whatever the stream throws
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import OrderedDict
@@ -80,7 +81,7 @@ def _looks_like_an_id(digits: str) -> bool:
     """Not 123456789, 666666, 2333333 or 20000000: at least five different digits, not in a run."""
     if len(set(digits)) < 5:
         return False
-    steps = {int(b) - int(a) for a, b in zip(digits, digits[1:], strict=False)}
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(digits)}
     return not (steps <= {1} or steps <= {-1})
 
 
