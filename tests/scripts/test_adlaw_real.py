@@ -47,6 +47,16 @@ EVAL = load_script("eval_adlaw")
         ("保证一次通过", "保证一次通过"),
         ("年化收益率高达12%", "年化收益率高达12%"),
         ("这款面霜颜值天花板", "天花板"),
+        # round two, from penalty holdout3 after its one scoring
+        ("保健作用:降血粘 溶血栓", "降血粘"),
+        ("抑制黑色素生成是第二大核心功效", "抑制黑色素"),
+        ("护肤功效……色斑淡化", "色斑淡化"),
+        ("滋养液可增长毛发", "增长毛发"),
+        ("准时返还本息", "返还本息"),
+        ("5年保底返租40%", "保底返租40%"),
+        ("债权收益率分别为9%、10%", "收益率分别为9%"),
+        ("保证提高分数", "保证提高分数"),
+        ("公务员考试命题研究组", "命题研究组"),
     ],
 )
 def test_fined_phrases_flag(text: str, term: str) -> None:
@@ -116,3 +126,13 @@ def test_real_sets_keep_their_figures() -> None:
     assert result["violation"]["precision"] >= 0.8, result
     assert result["all"]["precision"] >= 0.8, result
     assert not result["all"]["unjudged"], result["all"]["unjudged"]
+
+
+def test_every_title_of_a_long_text_is_exempt() -> None:
+    """《…》 spans are found once per call (looking back from every hit was quadratic: 33 s for 1 MB
+    of dense host lines, see BENCHMARKS.md); each title still hides its words, and only those."""
+    text = "这是全网最低价，国家级品质！《最好的我们》最好\n" * 500 + "《最好"
+    hits = find_ad_law_terms(text)
+    assert [h.term for h in hits[:3]] == ["全网最低价", "国家级", "最好"]
+    assert len(hits) == 1_501  # the last 《 never closes: its 最好 is no title
+    assert hits[2].start == text.index("》") + 1
