@@ -27,6 +27,7 @@ from livecompanion.ingest.comments.lexicon import (
     COMPILED_CUES,
     COMPILED_INTENTS,
     EMBEDDED,
+    REQUEST_TO_ANYONE,
     EXCLAMATION,
     PHATIC,
     QUESTION_FINAL,
@@ -66,7 +67,7 @@ def is_question(cleaned: str, key: str) -> bool:
     """Whether a viewer asks something the host could answer: an interrogative word, a closing
     吗/么/嘛, "A 还是 B", "X 呢", or a question mark after a whole clause. Greetings, surprise
     ("完结？", "强烈的预感？！"), reproach and rhetoric ("还补什么妆", "你行不行啊") are not."""
-    if not key or PHATIC.search(key) or EMBEDDED.match(cleaned):
+    if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
         return False
     if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
         return True
@@ -99,7 +100,7 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _ALTERNATIVE = re.compile(r".还是.")
 # Pronouns, negations, modals and particles: what makes two or three characters a clause, not a word.
 _FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
-_STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没|的$")
+_STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
 
