@@ -41,7 +41,7 @@ KINDS = ("question", "intent", "spam", "chat")
 # once at the end, never read for errors (docs/comments-eval.md). holdout4 was the held-out part
 # until its first scoring (0.682 / 0.935, spam recall 0.10); it was then read and joined dev.
 PARTS: dict[str, tuple[str, ...]] = {
-    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4"),
+    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4", "tune6"),
     "heldout": ("holdout5",),
 }
 
