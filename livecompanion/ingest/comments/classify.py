@@ -27,6 +27,7 @@ from livecompanion.ingest.comments.lexicon import (
     COMPILED_CUES,
     COMPILED_INTENTS,
     EMBEDDED,
+    EMBEDDED_IN_KEY,
     REQUEST_TO_ANYONE,
     EXCLAMATION,
     PHATIC,
@@ -68,6 +69,8 @@ def is_question(cleaned: str, key: str) -> bool:
     吗/么/嘛, "A 还是 B", "X 呢", or a question mark after a whole clause. Greetings, surprise
     ("完结？", "强烈的预感？！"), reproach and rhetoric ("还补什么妆", "你行不行啊") are not."""
     if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
+        return False
+    if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):
         return False
     if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
         return True
