@@ -28,12 +28,12 @@ from livecompanion.ingest.comments.lexicon import (
     COMPILED_INTENTS,
     EMBEDDED,
     EMBEDDED_IN_KEY,
-    REQUEST_TO_ANYONE,
     EXCLAMATION,
     PHATIC,
     QUESTION_FINAL,
     QUESTION_NE,
     QUESTION_STRONG,
+    REQUEST_TO_ANYONE,
     negated_at,
 )
 from livecompanion.ingest.comments.normalize import clean_text, key_of_clean, short_text_cache
