@@ -37,7 +37,6 @@ ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks,
            reports, explain, obs, alerts)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-OVERLAYS = Path(__file__).resolve().parent.parent.parent / "overlays"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -68,6 +67,6 @@ def create_app(settings: Settings) -> FastAPI:
     sales.document_claims(app)
     if (WEB / "static").is_dir():
         app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-    if OVERLAYS.is_dir():
-        app.mount("/overlays/static", StaticFiles(directory=OVERLAYS), name="overlays")
+    if pages.OVERLAYS.is_dir():
+        app.mount("/overlays/static", StaticFiles(directory=pages.OVERLAYS), name="overlays")
     return app

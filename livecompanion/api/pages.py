@@ -22,7 +22,11 @@ from livecompanion.wiring import Services
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
-OVERLAY_PAGE = Path(__file__).resolve().parent.parent.parent / "overlays" / "overlay.html"
+# The OBS pages: overlays/ at the top of a source checkout; an installed wheel ships the same files
+# as livecompanion/overlays (setup.py maps them), so `pip install livecompanion` serves them too.
+_SHIPPED = Path(__file__).resolve().parent.parent / "overlays"
+OVERLAYS = _SHIPPED if _SHIPPED.is_dir() else Path(__file__).resolve().parent.parent.parent / "overlays"
+OVERLAY_PAGE = OVERLAYS / "overlay.html"
 templates = Environment(
     loader=FileSystemLoader(WEB / "templates"),
     autoescape=select_autoescape(["html"], default=True),

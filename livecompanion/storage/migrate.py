@@ -7,7 +7,9 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
+# migrations/ at the top of a source checkout; an installed wheel ships it as livecompanion/migrations.
+_SHIPPED = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = _SHIPPED if _SHIPPED.is_dir() else Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
