@@ -368,12 +368,20 @@ def _in_title(titles: list[tuple[int, int]], start: int) -> bool:
 
 
 def _longest_first(hits: list[tuple[int, int, Any]]) -> list[tuple[int, int, Any]]:
-    """Drop overlaps, keeping the longer hit (the earlier one on a tie); sorted by start."""
+    """Drop overlaps, keeping the longer hit (the earlier one on a tie); sorted by start. A risk
+    never hides a violation it overlaps, however long ("预防肿瘤、心血管" is still 预防肿瘤, ad-law)."""
     kept: list[tuple[int, int, Any]] = []
     for hit in sorted(hits, key=lambda h: (h[0], h[0] - h[1])):
         if kept and hit[0] < kept[-1][1]:  # overlaps the last kept hit
-            if hit[1] - hit[0] > kept[-1][1] - kept[-1][0]:
+            last = kept[-1]
+            longer = hit[1] - hit[0] > last[1] - last[0]
+            graver = _level(hit) == "violation" and _level(last) == "risk"
+            if graver or (longer and not (_level(hit) == "risk" and _level(last) == "violation")):
                 kept[-1] = hit  # starts at or after kept[-1], so clear of everything before it
             continue
         kept.append(hit)
     return kept
+
+
+def _level(hit: tuple[int, int, Any]) -> str:
+    return str(getattr(hit[2], "level", "violation"))

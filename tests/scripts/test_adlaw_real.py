@@ -96,6 +96,12 @@ def test_a_listed_ranking_still_flags_after_the_enumeration_allowance() -> None:
     assert [h.term for h in find_ad_law_terms("销量第一是我们的骄傲")] == ["销量第一"]
 
 
+def test_a_longer_risk_never_hides_the_violation_it_overlaps() -> None:
+    # 预防肿瘤 (violation) inside the longer verb-on-noun risk 预防肿瘤、心血管
+    hits = find_ad_law_terms("预防肿瘤、心血管疾病")
+    assert [(h.term, h.level) for h in hits] == [("预防肿瘤", "violation")]
+
+
 def test_two_levels() -> None:
     violation, risk = find_ad_law_terms("全网最低价，绝对划算")
     assert (violation.level, violation.rule) == ("violation", "ad-law")
