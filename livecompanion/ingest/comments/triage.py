@@ -11,9 +11,11 @@ viewers within ten seconds. They are recognised (`TriageResult.chant`) and colla
 count per chant (`chants()`: 前方高能 ×40). Only chit-chat chants: the same question from many
 viewers is collapsed by the question board (with its count), the same 想要 by the intent counter.
 
-Buying intent needs a selling context: `selling(True)` while a product is explained or a sale
-runs, and `products(...)` with the script's names and skus. Outside it, room slang (扣1, 冲, 想要,
-蹲, 抢到) stays chit-chat; a comment naming one of the products is read as in context.
+Buying intent needs a selling context: `selling(True)` while a product is explained or orders
+come in, and `products(...)` with the script's names, skus and number of links (ingest's live
+numbers load the stream's script when they first see the stream). Outside it, room slang (扣1, 冲,
+想要, 想买, 蹲, 抢到) stays chit-chat; a comment naming one of the products, or a link number the
+show has (2号链接, 链接2, 2号来一单), is read as in context.
 """
 
 from __future__ import annotations
