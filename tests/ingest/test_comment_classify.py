@@ -156,6 +156,10 @@ def test_spam_reasons() -> None:
         ("发个福袋吗龙宝", "question"),
         ("明明赢了竞猜 鱼丸为什么变少了", "question"),
         ("吞吞看过项链没有", "question"),
+        # read in holdout5 after its one scoring
+        ("不要不要", "chitchat"),
+        ("新手问一下，这个游戏是干嘛的呀", "question"),
+        ("菊花房间号", "question"),
     ],
 )
 def test_questions_read_the_sentence(text: str, kind: str) -> None:
@@ -179,6 +183,7 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         ("554078314", "private account"),
         ("谁能借我10吃饭 愿意借的加我好友", "advertising"),
         ("叫爸爸支付宝发100红包，留下支付账号", "advertising"),
+        ("巨乳 ЗЗ①2ḷ20➍7ḻ ＱＱ", "private account"),  # Cyrillic З for 3, ḷ for 1
     ],
 )
 def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:

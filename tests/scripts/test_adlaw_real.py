@@ -65,6 +65,7 @@ EVAL = load_script("eval_adlaw")
         ("U形取肋,降低损伤,极速恢复", "降低损伤"),
         ("怎么会有这么丑的鼻子啊", "这么丑的鼻子"),
         ("服用后的变化看得见", "变化看得见"),
+        ("一个月就能减掉20斤", "一个月就能减掉20斤"),  # read in penalty holdout5 after its one scoring
     ],
 )
 def test_fined_phrases_flag(text: str, term: str) -> None:

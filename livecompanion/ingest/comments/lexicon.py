@@ -76,7 +76,7 @@ QUESTION_STRONG = re.compile(
     r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十个])几(?![乎十百千万率何]|分像|天不见)(?=[\u4e00-\u9fffa-z])"
     r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
-    r"|行不行|对不对|准不准|请问|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
+    r"|行不行|对不对|准不准|请问|问一下|^点解|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
@@ -122,7 +122,8 @@ ATTRIBUTE_QUESTION = re.compile(
 # The same on the match key (punctuation gone, repeats collapsed): "房间！！！号", "房号没说", "房号!!!1"
 # (1 is the shifted "!").
 ATTRIBUTE_KEY = re.compile(
-    r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|尺码|码数|链接|库存|运费|房间号|房号|直播间号|歌名|bgm|型号|色号)(?:呢|多少|是多少|没说)?1?$"
+    r"^(?:主播|宝宝|姐姐|[\u4e00-\u9fff]{2})?的?(?:价格|价钱|尺码|码数|链接|库存|运费|房间号|房号|直播间号|歌名|bgm|型号|色号)"
+    r"(?:呢|多少|是多少|没说)?1?$"
 )
 # "Let me see / guess" before an embedded question (on the cleaned text: the key keeps one 看).
 # "Don't know / let's see whether ...": an embedded question, unless a question mark asks it
@@ -135,7 +136,7 @@ EMBEDDED_IN_KEY = re.compile(
 REQUEST_TO_ANYONE = re.compile(r"^(?:求求?)?谁(?:能|愿意|可以|来)?(?:借|给|帮|送|救)[^?]*$")
 EMBEDDED = re.compile(r"^(?:让我|给我)?(?:看看|瞧瞧|猜猜|猜)|^看你?(?:怎么|咋)")
 # A 不 A on the cleaned text (one clause): 好不好看, 去不去, 吃不吃 (not 不好玩,不玩了).
-A_NOT_A = re.compile(r"([\u4e00-\u9fff])不\1(?!不)")
+A_NOT_A = re.compile(r"(?<!不)([\u4e00-\u9fff])不\1(?!不)")  # not 不要不要
 # With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！ 完结？
 EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)")
 

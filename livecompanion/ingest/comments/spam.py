@@ -68,7 +68,13 @@ def _plain(cleaned: str) -> str:
             continue
         digit = unicodedata.digit(ch, None) if not ch.isascii() else None
         out.append(str(digit) if digit is not None else ch)
-    return re.sub(r"(?<=\d)o(?=\d)", "0", "".join(out).lower())
+    text = "".join(out).lower().translate(_LOOKALIKE_DIGITS)
+    # o and l next to digits are 0 and 1 ("3o3", "2ḷ20": ḷ is l once its accent is stripped)
+    return re.sub(r"(?<=\d)l|l(?=\d)", "1", re.sub(r"(?<=\d)o(?=\d)", "0", text))
+
+
+# Letters that stand in for digits in contact spam: Cyrillic З and О, Greek Ο ("ЗЗ①2ḷ20➍7ḻ ＱＱ").
+_LOOKALIKE_DIGITS = str.maketrans({"з": "3", "о": "0", "ο": "0"})
 # Weaker ad signals: any two of these together.
 _AD_WEAK = re.compile(
     r"同款|低价|便宜一半|一折|全网最低|进群|福利群|领红包|私聊|私我|私信我|看我?主页|看我?头像|主页有|淘宝搜|店铺|代购"
