@@ -42,7 +42,8 @@ KINDS = ("question", "intent", "spam", "chat")
 # until its first scoring (0.682 / 0.935, spam recall 0.10); it was then read and joined dev;
 # holdout5 likewise (0.611 / 0.948, spam recall 0.22).
 PARTS: dict[str, tuple[str, ...]] = {
-    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4", "tune6", "holdout5"),
+    "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4", "tune6",
+            "holdout5"),
     "heldout": ("holdout6",),
 }
 
