@@ -39,9 +39,10 @@ FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 
           ("holdout3", 0.88, 0.93, None), ("tune2", 0.9, 0.9, None), ("tune3", 0.84, 0.84, None),
           ("tune4", 0.85, 0.95, None), ("tune5", 0.78, 0.93, None), ("holdout4", 0.83, 0.95, 0.85),
           ("tune6", 0.75, 0.93, None),
-          # held out, scored once at the end of issue 18's second session (0.611 / 0.948, spam 2 of 9):
+          ("holdout5", 0.6, 0.9, 0.5),
+          # held out, scored once at the end of issue 18's second session (0.724 / 0.955, spam 5 of 6):
           # a floor against regressions, not a goal
-          ("holdout5", 0.58, 0.9, 0.2)]
+          ("holdout6", 0.7, 0.9, 0.8)]
 
 
 @pytest.mark.parametrize(("split", "precision", "recall", "spam"), FLOORS)

@@ -8,9 +8,9 @@ intent signal (`intents == ("求链接",)`) so the intent counter sees it too. R
 corpora none of 114 comments the old rules called intent was buying intent).
 
 Measured on real recorded chat (docs/comments-eval.md, scripts/eval_comments.py): questions
-0.87 / 0.97 precision / recall on the 3,450 dev comments the rules were written from, but only
-0.61-0.68 / 0.94 on the two parts held out and scored once (0.59-0.69 / 0.91-0.97 for the rules
-before); spam recall 0.97 on dev, 0.10-0.22 held out. The rules do not generalise to the next
+0.83 / 0.97 precision / recall on the 4,070 dev comments the rules were written from, but
+0.61-0.72 / 0.94-0.96 on the three parts held out and scored once (0.59-0.69 / 0.91-0.97 for the
+rules before; 0.85 / 0.94 on the Douyin half of the last). The rules do not generalise to the next
 room's taunts and rhetoric in question form; a character n-gram model did no better.
 """
 
