@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -69,13 +68,3 @@ def test_author_written_selling_room_set_in_a_selling_context() -> None:
     rows = [json.loads(line) for line in OWN.read_text("utf-8").splitlines() if line.strip()]
     wrong = [r["text"] for r in rows if in_selling_context(classify_comment(r["text"])).kind != r["label"]]
     assert len(wrong) <= len(rows) * 0.02, wrong
-
-
-def test_classification_is_fast() -> None:
-    texts = [r["text"] for r in ROWS] * 3
-    start = time.perf_counter()
-    for n, text in enumerate(texts):
-        classify_comment(f"{text}{n}")  # defeat the short-text cache: every comment is new
-    per_comment_us = (time.perf_counter() - start) / len(texts) * 1e6
-    # Tens of µs on the dev machine; 300 µs still allows thousands a second on a slow, shared box.
-    assert per_comment_us < 300, per_comment_us
