@@ -5,14 +5,16 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from livecompanion.bridge.cli import bridge_app
-from livecompanion.config import Settings
 from livecompanion.shops.cli import register as register_shop_bridges
 from livecompanion.textcli import register as register_text_commands
+
+if TYPE_CHECKING:
+    from livecompanion.config import Settings
 
 app = typer.Typer(
     help="LiveCompanion: live scripts, teleprompter, console, overlays, ingest, flash sales, reports.",
@@ -34,7 +36,11 @@ class ReportFormat(str, Enum):
 
 
 def _settings(host: str | None, port: int | None) -> Settings:
-    """Settings from the environment, with the command line's --host and --port over them."""
+    """Settings from the environment, with the command line's --host and --port over them.
+    (`livecompanion.config` is imported where it is used: its pydantic settings take about a third
+    of a bridge's start-up, and bridges and text commands never read them.)"""
+    from livecompanion.config import Settings
+
     overrides: dict[str, Any] = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     return Settings(**overrides)
 
@@ -107,9 +113,45 @@ def demo(
                               platform_like=platform_like))
 
 
+class Via(str, Enum):
+    http = "http"
+    ws = "ws"
+
+
+@app.command()
+def rehearse(
+    events: Path = typer.Option(..., "--events", help="The recorded stream: an event log (NDJSON or a JSON "
+                                "array: an export of GET /api/streams/ID/events, a simulator log), or with "
+                                "--platform a `bridge --record` file."),
+    script: Path = typer.Option(..., "--script", help="The live script of the rehearsal's new stream."),
+    speed: float = typer.Option(1.0, "--speed", help="N times faster than recorded (1: real time)."),
+    url: str | None = typer.Option(None, "--url", help="A running service (default: serve one in this process)."),
+    token: str | None = typer.Option(None, "--token", envvar="LIVECOMPANION_OPERATOR_TOKEN",
+                                     help="With --url: the operator token (makes the stream, moves segments)."),
+    ingest_token: str | None = typer.Option(None, "--ingest-token", help="Send the events with this token "
+                                            "(default: --token)."),
+    via: Via = typer.Option(Via.http, "--via", help="http: batches to POST .../events; ws: the ingest socket."),
+    operator_moves: bool = typer.Option(False, "--operator-moves", help="Leave the segment changes to the "
+                                        "operator's console instead of making the recorded ones."),
+    keep_live: bool = typer.Option(False, "--keep-live", help="Leave the stream on air at the end of the log."),
+    platform: str | None = typer.Option(None, "--platform", help="--events is a raw `bridge PLATFORM --record` "
+                                        "file: map it as `bridge PLATFORM --from FILE --print` does."),
+    port: int | None = typer.Option(None, "--port", help="Without --url: the port to serve on."),
+    exit_when_done: bool = typer.Option(False, "--exit", help="Without --url: stop serving when done."),
+) -> None:
+    """Play a recorded stream into a new stream through the real ingest path, in real time or N
+    times faster; its report then equals `livecompanion report` on the same log (exit 1 if not)."""
+    from livecompanion.rehearsal.runner import run_rehearse
+
+    raise typer.Exit(run_rehearse(events, script, speed=speed, url=url, token=token, ingest_token=ingest_token,
+                                  via=via.value, operator_moves=operator_moves, keep_live=keep_live,
+                                  platform=platform, port=port, exit_when_done=exit_when_done))
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Bring the database schema up to date (serve does this at start)."""
+    from livecompanion.config import Settings
     from livecompanion.storage.migrate import upgrade
 
     settings = Settings()
@@ -120,6 +162,7 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str = typer.Argument(..., help="Target revision, e.g. base or -1.")) -> None:
     """Step the schema back (for rolling back a release)."""
+    from livecompanion.config import Settings
     from livecompanion.storage.migrate import downgrade
 
     downgrade(Settings().resolved_database_url(), revision)

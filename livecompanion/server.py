@@ -49,6 +49,7 @@ def print_urls(settings: Settings, stream_id: str | None, from_env: frozenset[st
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
     print(f"LiveCompanion on {base}  (API docs: {base}/docs)")
     print(shown(f"  streams:      {base}/?token={settings.operator_token}"))
+    print(shown(f"  wall:         {base}/wall?token={settings.viewer_token}"))
     if stream_id:
         from livecompanion.api.urls import stream_urls
 

@@ -76,9 +76,25 @@ def comments(
     file: Path = typer.Argument(..., help="Comments: plain text one a line, or NDJSON with `text`; - reads stdin."),
     selling: bool = typer.Option(False, "--selling", help="Read as a selling room (扣1, 想要 count as intent)."),
     products: list[str] = typer.Option([], "--product", help="A product name or sku of the show (repeatable)."),
+    script: Path | None = typer.Option(
+        None, "--script",
+        help="The show's script: its products' names, skus and link numbers (1..n), as the live path reads them.",
+    ),
 ) -> None:
     """Classify chat comments as the live path does and print one NDJSON line each."""
     from livecompanion.ingest.comments import CommentTriage, question_key
+    from livecompanion.scripts import load_script_file
+
+    links = 0
+    if script is not None:
+        loaded = load_script_file(script)
+        if not loaded.ok or loaded.script is None:
+            for finding in loaded.findings:
+                if finding.severity == "error":
+                    print(finding.format(), file=sys.stderr)
+            raise typer.Exit(2)
+        products = [*products, *(w for p in loaded.script.products for w in (p.name, p.sku))]
+        links = len(loaded.script.products)
 
     try:
         text = _read(file)
@@ -88,7 +104,7 @@ def comments(
     triage = CommentTriage()
     triage.selling(selling)
     if products:
-        triage.products(products)
+        triage.products(products, links=links)
     keys: dict[int, str] = {}
     out = sys.stdout
     for lineno, line in enumerate(text.splitlines(), start=1):

@@ -1,7 +1,8 @@
 """Bridge benchmark: a busy room's recording replayed with `livecompanion bridge --from` into a
 running service, end to end, beside the service's own HTTP ingest rate in the same run.
 
-    .venv/bin/python scripts/bench_bridge.py [--messages 200000] [--runs 3] [--postgres] [--rate 5000]
+    .venv/bin/python scripts/bench_bridge.py [--messages 200000] [--runs 3] [--postgres] [--rate 20000]
+        [--baseline-tree DIR]
 
 1. A recording of `--messages` Douyin messages in the fetcher envelope shape with a big room's mix
    (by count: 45% enters, 30% likes, 20% chat, 3% follows, 2% gifts that give no event), times
@@ -15,17 +16,25 @@ running service, end to end, beside the service's own HTTP ingest rate in the sa
    the process started and its imports included); its CPU seconds per message (user + system of
    the child: what the bridge costs, whatever the machine's load) and peak RSS. Unpaced, its push
    latency is mostly time spent waiting in its own backlog, so latency is measured in a second,
-   paced replay (`--rate`, messages/s): p50/p99 of message read -> batch acknowledged.
+   paced replay (`--rate`, messages/s; by default the issue's 20,000): p50/p99 of message read ->
+   batch acknowledged.
+   With `--baseline-tree DIR` (a checkout of an older commit, e.g. `git archive COMMIT | tar -x -C
+   DIR`), the same bridge runs (unpaced and paced) are also made with that tree's bridge, against
+   the same service, alternating with this tree's: before and after in one run.
 5. Backlog: the same replay while the service is stopped (the bridge reads everything, keeps
    100,000 events in memory and the rest in its spool on disk): peak RSS, to show memory does not
    grow with the backlog; then the service is started and a second run with the same spool sends it.
-Runs alternate baseline and bridge, `--runs` of each; medians are printed.
+Runs alternate baseline and bridge, `--runs` of each (with `--baseline-tree`, the two trees' order
+alternates too); before each measurement the service is left to finish writing what it took
+(`settle`). Medians are printed, and the load average (1 min) before and after each run, since
+the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import secrets
@@ -120,15 +129,30 @@ PEAK_RSS = (
 )
 
 
+def settle(base: str, operator: str, quiet_s: float = 1.0) -> None:
+    """Wait until the service has written everything it took (no events pending in its writer)
+    and then `quiet_s` more, so a run does not pay for the previous run's tail."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        stats = httpx.get(f"{base}/api/ingest/stats", headers={"Authorization": f"Bearer {operator}"}, timeout=30)
+        if stats.status_code == 200 and not stats.json().get("pending_events"):
+            break
+        time.sleep(0.2)
+    time.sleep(quiet_s)
+
+
 def run_bridge(
-    recording: Path, base: str, token: str, stream: str, spool: Path, drain: float = 120, rate: float | None = None
+    recording: Path, base: str, token: str, stream: str, spool: Path, drain: float = 120, rate: float | None = None,
+    tree: Path = ROOT,
 ) -> dict[str, float]:
+    """One `bridge douyin --from` process; `tree` is the source tree it runs from (its working
+    directory comes first on the module path of `python -m`)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PEAK_RSS, sys.executable, "-m", "livecompanion", "bridge", "douyin",
          "--from", str(recording), "--stream", stream, "--url", base, "--token", token, "--spool", str(spool),
          "--drain-timeout", str(drain), *(["--rate", str(rate)] if rate else [])],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True, text=True, cwd=tree,
     )  # fmt: skip
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -156,13 +180,29 @@ async def fresh_postgres() -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1/{name}"
 
 
+def stored_events(base: str, operator: str, stream: str) -> int:
+    """Events the service stored for `stream`: lines of its event log."""
+    with httpx.stream("GET", f"{base}/api/streams/{stream}/events", timeout=300,
+                      headers={"Authorization": f"Bearer {operator}"}) as r:  # fmt: skip
+        r.raise_for_status()
+        return sum(1 for line in r.iter_lines() if line.strip())
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database (else SQLite)")
-    parser.add_argument("--rate", type=float, default=5_000, help="messages/s of the paced replay (latency)")
+    parser.add_argument("--rate", type=float, default=20_000, help="messages/s of the paced replay (latency)")
+    parser.add_argument("--baseline-tree", type=Path, help="an older source tree whose bridge runs too (before)")
     args = parser.parse_args()
+    trees: list[tuple[str, Path]] = [("this tree", ROOT)]
+    if args.baseline_tree:
+        trees.append(("baseline", args.baseline_tree.resolve()))
 
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp_name:
         tmp = Path(tmp_name)
@@ -173,34 +213,43 @@ def main() -> None:
         mapped = [e for line in recording.open("rb") for e in map_douyin(orjson.loads(line))]
         bodies = [b"\n".join(orjson.dumps(e) for e in mapped[i : i + 2000]) for i in range(0, len(mapped), 2000)]
         database_url = asyncio.run(fresh_postgres()) if args.postgres else None
-        print(f"service database: {database_url or 'SQLite'}")
+        print(f"service database: {database_url or 'SQLite'}; trees: " + ", ".join(f"{n} {t}" for n, t in trees))
         server = start_server(tmp, database_url=database_url, extra_env={"LIVECOMPANION_MAX_TS_SKEW_HOURS": "24"})
         token, operator = server.tokens["ingest"], server.tokens["operator"]
         http_rates: list[float] = []
-        bridge_rates: list[float] = []
-        p99s: list[float] = []
-        p50s: list[float] = []
-        rss: list[float] = []
-        cpu_us: list[float] = []
+        loads: list[float] = []
+        keys = ("rate", "ratio", "cpu_us", "rss", "p50", "p99", "stored")
+        figures: dict[str, dict[str, list[float]]] = {name: {k: [] for k in keys} for name, _ in trees}
         try:
             for run in range(args.runs):
-                baseline_stream = create_stream(server.base_url, operator)
-                http_rates.append(asyncio.run(http_baseline(server.base_url, token, baseline_stream, bodies)))
-                result = run_bridge(recording, server.base_url, token, create_stream(server.base_url, operator),
-                                    tmp / f"spool-{run}")  # fmt: skip
-                bridge_rates.append(args.messages / result["wall"])
-                rss.append(result["rss_mb"])
-                cpu_us.append(result["cpu_s"] / args.messages * 1e6)
-                paced = run_bridge(recording, server.base_url, token, create_stream(server.base_url, operator),
-                                   tmp / f"spool-paced-{run}", rate=args.rate)  # fmt: skip
-                p50s.append(paced["p50"])
-                p99s.append(paced["p99"])
-                print(f"run {run + 1}: service HTTP ingest {http_rates[-1]:,.0f} events/s | bridge "
-                      f"{bridge_rates[-1]:,.0f} messages/s end to end ({result['wall']:.1f} s, "
-                      f"{cpu_us[-1]:.1f} us CPU a message, unpaced latency p99 {result['p99']:.0f} ms) | "
-                      f"paced at {args.rate:,.0f}/s: push latency p50 {paced['p50']:.0f} ms "
-                      f"p99 {paced['p99']:.0f} ms")  # fmt: skip
-            # The backlog case: the service is away while the whole recording is read.
+                loads.append(os.getloadavg()[0])
+                posted_to = create_stream(server.base_url, operator)
+                settle(server.base_url, operator)
+                http_rates.append(asyncio.run(http_baseline(server.base_url, token, posted_to, bodies)))
+                line = [f"run {run + 1} (load {loads[-1]:.1f}): service HTTP ingest {http_rates[-1]:,.0f} events/s"]
+                for name, tree in trees if run % 2 == 0 else trees[::-1]:
+                    f = figures[name]
+                    stream = create_stream(server.base_url, operator)
+                    settle(server.base_url, operator)
+                    result = run_bridge(recording, server.base_url, token, stream, tmp / f"spool-{name}-{run}",
+                                        tree=tree)  # fmt: skip
+                    f["rate"].append(args.messages / result["wall"])
+                    f["ratio"].append(f["rate"][-1] / http_rates[-1])
+                    f["rss"].append(result["rss_mb"])
+                    f["cpu_us"].append(result["cpu_s"] / args.messages * 1e6)
+                    f["stored"].append(stored_events(server.base_url, operator, stream))
+                    settle(server.base_url, operator)
+                    paced = run_bridge(recording, server.base_url, token, create_stream(server.base_url, operator),
+                                       tmp / f"spool-paced-{name}-{run}", rate=args.rate, tree=tree)  # fmt: skip
+                    f["p50"].append(paced["p50"])
+                    f["p99"].append(paced["p99"])
+                    f["rss"].append(paced["rss_mb"])
+                    line.append(f"{name}: {f['rate'][-1]:,.0f} messages/s end to end ({result['wall']:.1f} s, "
+                                f"{f['cpu_us'][-1]:.1f} us CPU a message, {f['stored'][-1]:,.0f} stored), paced at "
+                                f"{args.rate:,.0f}/s p50 {paced['p50']:.0f} ms p99 {paced['p99']:.0f} ms")  # fmt: skip
+                loads.append(os.getloadavg()[0])
+                print(" | ".join(line) + f" (load after {loads[-1]:.1f})", flush=True)
+            # The backlog case (this tree): the service is away while the whole recording is read.
             stream = create_stream(server.base_url, operator)
             port = int(server.base_url.rsplit(":", 1)[1])
             tokens = server.tokens
@@ -212,20 +261,24 @@ def main() -> None:
             empty = tmp / "empty.ndjson"
             empty.write_text("")
             resent = run_bridge(empty, server.base_url, token, stream, tmp / "spool-away")
-            stored = httpx.get(f"{server.base_url}/api/streams/{stream}/report",
-                               headers={"Authorization": f"Bearer {operator}"},
-                               timeout=120).json()["events"]  # fmt: skip
+            stored = stored_events(server.base_url, operator, stream)
         finally:
             server.stop()
-    ratio = [b / h for b, h in zip(bridge_rates, http_rates, strict=True)]
-    print(
-        f"\nmedians over {args.runs} runs: bridge {statistics.median(bridge_rates):,.0f} messages/s end to end "
-        f"(target >= 20,000), service HTTP ingest {statistics.median(http_rates):,.0f} events/s, ratio "
-        f"{statistics.median(ratio):.2f}; bridge CPU {statistics.median(cpu_us):.1f} us a message (one core: "
-        f"{1e6 / statistics.median(cpu_us):,.0f} messages/s); paced at {args.rate:,.0f}/s push latency p50 "
-        f"{statistics.median(p50s):.0f} ms, p99 {statistics.median(p99s):.0f} ms (target <= 500); bridge peak "
-        f"RSS {max(rss):.0f} MB"
-    )
+    print(f"\nmedians over {args.runs} runs (load average 1 min: {min(loads):.1f}-{max(loads):.1f}); "
+          f"service HTTP ingest {median(http_rates):,.0f} events/s; targets >= 20,000 messages/s, p99 <= 500 ms")
+    for name, _ in trees:
+        f = figures[name]
+        print(
+            f"  {name}: bridge {median(f['rate']):,.0f} messages/s end to end ({median(f['ratio']):.2f} of the "
+            f"service's HTTP rate); CPU {median(f['cpu_us']):.1f} us a message; paced at {args.rate:,.0f}/s push "
+            f"latency p50 {median(f['p50']):.0f} ms, p99 {median(f['p99']):.0f} ms; peak RSS {max(f['rss']):.0f} MB; "
+            f"stored {min(f['stored']):,.0f}-{max(f['stored']):,.0f} of {events:,} events"
+        )
+    if len(trees) == 2:
+        new, old = figures[trees[0][0]], figures[trees[1][0]]
+        print(f"  ratios this tree / baseline: end to end {median(new['rate']) / median(old['rate']):.2f}x, CPU a "
+              f"message {median(new['cpu_us']) / median(old['cpu_us']):.2f}x, paced p99 "
+              f"{median(new['p99']) / median(old['p99']):.2f}x")  # fmt: skip
     print(
         f"backlog: service stopped during the whole replay: bridge peak RSS {away['rss_mb']:.0f} MB, "
         f"{spooled:.0f} MB spooled to disk; after restart the spool was sent in {resent['wall']:.1f} s, "

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from itertools import islice
 from typing import Any
 
-from livecompanion.analytics.columns import COLUMN_OF, EventTable
+from livecompanion.analytics.columns import COLUMN_OF, MARKS, EventTable
 from livecompanion.analytics.decode import NotJSON, decode_line, plain_cents
 from livecompanion.analytics.dedupe import copies_to_drop, repeated_values
 from livecompanion.analytics.sources import SourceTally
@@ -61,6 +61,7 @@ _FAST = {"impression": _IMPRESSION, "enter": _ENTER, "leave": _LEAVE, "viewer_co
          "product_impression": _PRODUCT_IMPRESSION, "product_click": _PRODUCT_CLICK, "order": _ORDER}
 _NAMES = tuple(_FAST)  # code -> event type
 _STATUSES = frozenset(ORDER_STATUSES)
+_MARK_TYPES = frozenset(t for t, column in COLUMN_OF.items() if column in MARKS)  # alert
 # The columns the loop fills itself, in the order of its local "newest ts" variables.
 _FAST_COLUMNS = ("impressions", "stays", "viewer_counts", "comments", "likes", "shares", "follows",
                  "product_impressions", "product_clicks")
@@ -165,7 +166,9 @@ class Collector:
                 platform = raw.get("platform") if type(raw) is dict else None
                 self.sources.reject(platform if type(platform) is str else None)
             return False
-        if event.platform != self.sources.main:
+        if event.type in _MARK_TYPES:  # the service's alerts mark the stream: no source sent them
+            self.sources.marks_without_id += event.id is None
+        elif event.platform != self.sources.main:
             self.sources.other(seq, event.type, event.ts, event.id is None, event.platform)
         return self.add_event(event, seq) in _FAST_COLUMNS
 

@@ -114,9 +114,43 @@ def _marker_traces(markers: list[dict[str, Any]]) -> list[go.Scatter]:
     return traces
 
 
+# Alerts about selling are drawn on the GMV curve; the others (audience, show, questions, sources)
+# on the online curve: each where the reviewer looks for what it was about.
+SALES_ALERTS = frozenset({"stock_low", "sold_out", "sale_unsold", "gmv_pace"})
+ALERT_NAME = "提醒 alert"
+_ALERT_STYLE = dict(symbol="hexagram", size=14, color="#B9770E", line=dict(width=1.5, color="#5C3B07"))
+
+
+def _alert_traces(report: dict[str, Any]) -> list[tuple[go.Scatter, int]]:
+    """(trace, row) of the recorded alerts on the online (row 3) and GMV (row 6) curves: a marker
+    per alert at the curve's value in the alert's minute, its sentence on hover."""
+    alerts = [m for m in report.get("markers") or () if m.get("kind") == "alert"]
+    minutes = report.get("minutes") or []
+    if not alerts or not minutes or not report.get("start"):
+        return []
+    start = datetime.fromisoformat(report["start"])
+    online = any(m.get("online") is not None for m in minutes)
+    rows: dict[int, tuple[list[str], list[Any], list[str]]] = {3: ([], [], []), 6: ([], [], [])}
+    for m in alerts:
+        k = int((datetime.fromisoformat(m["at"]) - start).total_seconds() // 60)
+        minute = minutes[max(0, min(k, len(minutes) - 1))]
+        row = 6 if m.get("alert") in SALES_ALERTS else 3
+        value = minute.get("gmv") if row == 6 else (minute.get("online") if online else None)
+        if value is None and row == 3:
+            value = minute.get("viewers")
+        xs, ys, texts = rows[row]
+        xs.append(local_time(m["at"]))
+        ys.append(value or 0)
+        texts.append(plain(m.get("label")))
+    return [(go.Scatter(x=xs, y=ys, mode="markers", name=ALERT_NAME, marker=_ALERT_STYLE, text=texts,
+                        hovertemplate="%{x|%H:%M:%S} ⚠ %{text}<extra></extra>", showlegend=False), row)
+            for row, (xs, ys, texts) in rows.items() if xs]
+
+
 def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
     """Per-minute curves under a timeline of the segments and a strip of markers (segment starts,
-    cues, pins, flash sales, lottery draws, 講解 spans, alerts); each segment is also a band coloured
+    cues, pins, flash sales, lottery draws, 講解 spans, alerts), the alerts also on the online and GMV
+    curves (`_alert_traces`); each segment is also a band coloured
     by its kind across the curves. Shapes and annotations are built as lists and set once (one band
     and one bar per segment), so the page's cost grows linearly with the segments."""
     minutes = report.get("minutes") or []
@@ -146,6 +180,8 @@ def minutes_figure(report: dict[str, Any]) -> dict[str, Any]:
                       row=3, col=1)
     for trace in _marker_traces(report.get("markers") or []):
         fig.add_trace(trace, row=2, col=1)
+    for trace, row in _alert_traces(report):
+        fig.add_trace(trace, row=row, col=1)
     segments = report.get("segments") or []
     span = (datetime.fromisoformat(report["end"]) - datetime.fromisoformat(report["start"])).total_seconds() \
         if report.get("start") else 0

@@ -4,8 +4,10 @@ Data-driven: every marker is {`at`, `kind`, `label`, `until`} (ISO 8601 times; `
 spans), made from the report's own sections (segment starts, flash sales: start, sold out, end,
 lottery draws, 講解 spans) plus any records the caller passes (`extra`: dicts with `at` or `ts` as
 epoch ms / ISO, `kind`, `label`, optional `until`), e.g. the cues the console fired and the pins
-they showed (`cue_markers`), or alerts once the service records them. A new kind needs no code
-here: the dashboard draws unknown kinds with a default symbol.
+they showed (`cue_markers`). The service's 場控 alerts recorded in the log (`alert` events, raised
+once each; their acknowledgements are not marked) are `alert` markers with the alert's own kind in
+`alert` (`alert_markers`): the dashboard draws them on the online and GMV curves. A new kind needs
+no code here: the dashboard draws unknown kinds with a default symbol.
 """
 
 from __future__ import annotations
@@ -35,16 +37,31 @@ def cue_markers(fired: Mapping[str, int], script: Any) -> list[dict[str, Any]]:
     return out
 
 
+def alert_markers(rows: Iterable[tuple[int, Any]]) -> list[dict[str, Any]]:
+    """Markers of the raised alerts among the alerts column's rows (ts, (key, kind, level, text,
+    acked)); one per key, the first raised."""
+    out, seen = [], set()
+    for ts, (key, kind, _level, text, acked) in rows:
+        if acked or key in seen:
+            continue
+        seen.add(key)
+        out.append({"ts": ts, "kind": "alert", "label": str(text)[:120], "alert": kind})
+    return out
+
+
 def report_markers(report: dict[str, Any], extra: Iterable[dict[str, Any]], iso: Iso) -> list[dict[str, Any]]:
     """The markers of a laid-out report, in time order."""
     out: list[tuple[int, dict[str, Any]]] = []
 
-    def add(at: Any, kind: str, label: str, until: Any = None) -> None:
+    def add(at: Any, kind: str, label: str, until: Any = None, alert: Any = None) -> None:
         if at is None:
             return
         ms = to_ms(at, f"{kind} marker")
-        out.append((ms, {"at": iso(ms), "kind": kind, "label": label,
-                         "until": iso(to_ms(until, f"{kind} marker until")) if until is not None else None}))
+        marker = {"at": iso(ms), "kind": kind, "label": label,
+                  "until": iso(to_ms(until, f"{kind} marker until")) if until is not None else None}
+        if alert is not None:
+            marker["alert"] = str(alert)
+        out.append((ms, marker))
 
     for n, seg in enumerate(report.get("segments") or (), start=1):
         add(seg["start"], "segment", f"{n}. {seg.get('title') or seg.get('id')}")
@@ -59,6 +76,7 @@ def report_markers(report: dict[str, Any], extra: Iterable[dict[str, Any]], iso:
     for e in report.get("explains") or ():
         add(e["start"], "explain", f"講解 {e.get('name') or e['sku']}", e["end"])
     for m in extra:
-        add(m.get("at", m.get("ts")), str(m.get("kind") or "note"), str(m.get("label") or ""), m.get("until"))
+        add(m.get("at", m.get("ts")), str(m.get("kind") or "note"), str(m.get("label") or ""), m.get("until"),
+            m.get("alert"))
     out.sort(key=lambda pair: pair[0])
     return [m for _, m in out]

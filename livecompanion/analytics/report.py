@@ -24,7 +24,7 @@ from livecompanion.analytics.collect import Collector, EventTable, gc_paused
 from livecompanion.analytics.explains import explain_summary
 from livecompanion.analytics.extras import flash_sale_summary, lottery_summary, to_ms
 from livecompanion.analytics.history import history_of
-from livecompanion.analytics.markers import report_markers
+from livecompanion.analytics.markers import alert_markers, report_markers
 from livecompanion.analytics.metrics import KEYS, ONLINE_COUNT, STAYS, merge, money, ratio
 from livecompanion.analytics.metrics import window_metrics as metrics_of
 from livecompanion.analytics.pseudonym import Pseudonymizer, default_pseudonymizer
@@ -107,7 +107,8 @@ def report_from_table(
                          list(lotteries or ()), question_grouper, questions_limit)
         report["shop_orders"] = shop_orders_quality(table)  # livecompanion/shops/quality.py
         report["data_quality"] = data_quality(table, result, report["avg_watch_method"])
-        report["markers"] = report_markers(report, markers or (), clock.iso)
+        alerts = alert_markers(table.alerts)  # the service's alerts recorded in the log
+        report["markers"] = report_markers(report, [*(markers or ()), *alerts], clock.iso)
         report["history"] = history_of(report, history or ())
         report["summary"] = build_summary(report)
         return report

@@ -44,6 +44,7 @@ class SourceTally:
     duplicates: Counter = field(default_factory=Counter)  # platform -> repeated events left out
     no_event: int = 0  # input positions without an accepted event (rejects, blanks, repeats)
     without_id: int = 0  # kept events without an id (set by `settle`)
+    marks_without_id: int = 0  # the service's alerts among the kept events without an id: not a source's
 
     def main_of(self, batch: Sequence[Any]) -> Any:
         """The main platform, guessed from the first batch the first time."""
@@ -66,7 +67,8 @@ class SourceTally:
         """The events left out as repeats at the end are taken off the platforms they came from."""
         if self.main is _UNSET:
             self.main = None
-        self.without_id = ids.count(None) - self.no_event  # a repeat has an id: none are left out here
+        # A repeat has an id: none are left out here. Alerts are marks, not a source's events.
+        self.without_id = ids.count(None) - self.no_event - self.marks_without_id
         gone = {table.columns[name].seq[row] for name, rows in dropped.items() for row in rows}
         if gone:
             kept = []

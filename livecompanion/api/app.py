@@ -27,6 +27,7 @@ from livecompanion.api import (
     sales,
     shop_webhooks,
     streams,
+    wall,
     webhooks,
 )
 from livecompanion.api.idempotency import IdempotencyMiddleware
@@ -34,7 +35,7 @@ from livecompanion.config import Settings
 
 # Every router of the service. Routes are matched in order, and claims are the hottest path.
 ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
-           reports, explain, obs, alerts)
+           reports, explain, obs, alerts, wall)
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 

@@ -15,6 +15,7 @@ from livecompanion.api.deps import accept_ws, authorize_ws, get_services, requir
 from livecompanion.api.guards import Limits, close_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
 from livecompanion.errors import NotFound
+from livecompanion.events.limits import MAX_TS
 from livecompanion.inputs import FromOutside
 from livecompanion.realtime.feed import SlowClient, serve_feed
 from livecompanion.stream import cue_firing, ending, service
@@ -43,6 +44,17 @@ class Goto(_Body):
     index: int | None = Field(None, ge=0, description="0-based position in the script")
     id: str | None = Field(None, min_length=1, max_length=100, description="the segment's id")
     from_index: int | None = None
+    ts: int | None = Field(
+        None, ge=0, lt=MAX_TS,
+        description="Epoch ms written on the segment event of the log instead of now: a rehearsal "
+                    "(`livecompanion rehearse`) replays a recorded show's segment changes at their "
+                    "recorded times, shifted. Within the ingest's window on event times. The screens' "
+                    "segment clock still starts now.",
+    )
+    event_id: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="The `id` of that segment event (a rehearsal's recorded one); 409 if the log has it.",
+    )
 
 
 class CountdownIn(_Body):
@@ -89,7 +101,8 @@ async def previous_segment(stream_id: str, body: Step | None = None,
              responses=answers(404, 409, 422))
 async def goto_segment(stream_id: str, body: Goto, services: Services = Depends(get_services)) -> dict[str, Any]:
     """Go live with any segment: `{"index": 3}` or `{"id": "mask-close"}`."""
-    return await service.goto_segment(services, stream_id, body.index, body.id, body.from_index)
+    return await service.goto_segment(services, stream_id, body.index, body.id, body.from_index, body.ts,
+                                       body.event_id)
 
 
 @router.post("/api/streams/{stream_id}/end", dependencies=operator, response_model=ShowMoved,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from livecompanion.api.deps import get_services, require
@@ -50,9 +50,15 @@ async def create_stream(request: Request, services: Services = Depends(get_servi
 
 @router.get("/api/streams", dependencies=[Depends(require("viewer"))], response_model=list[StreamSummary],
             responses=answers())
-async def list_streams(archived: bool = False, services: Services = Depends(get_services)) -> list[dict[str, Any]]:
-    """Newest first; `?archived=true` includes the archived streams."""
-    return [asdict(s) for s in await repo.list_streams(services.db, archived=archived)]
+async def list_streams(
+    archived: bool = False,
+    status: Literal["ready", "live", "ended"] | None = Query(
+        None, description="only the streams in this state: `live` is what the multi-room wall (`/wall`) shows"),
+    services: Services = Depends(get_services),
+) -> list[dict[str, Any]]:
+    """Newest first; `?archived=true` includes the archived streams; `?status=live` only the streams
+    on air now (ready: not started; ended: over)."""
+    return [asdict(s) for s in await repo.list_streams(services.db, archived=archived, status=status)]
 
 
 @router.get("/api/streams/{stream_id}", dependencies=[Depends(require("viewer"))], response_model=StreamState,

@@ -21,11 +21,14 @@ writes those back).
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
+_ENCODED_HEAD = re.compile(rb'\{"t":-?[0-9]+,"e":\[')
 
 
 @dataclass
@@ -44,8 +47,15 @@ class Batch:
 
     @staticmethod
     def decode(line: bytes) -> Batch:
+        """A line `encode` wrote. The body is taken as it is from the line (the line is decoded once
+        only to check it and count its events), not encoded again event by event."""
         value = orjson.loads(line)
-        return Batch.of([orjson.dumps(e) for e in value["e"]], int(value["t"]))
+        events, first = value["e"], int(value["t"])
+        line = line.rstrip()
+        head = _ENCODED_HEAD.match(line)
+        if head is None or not line.endswith(b"]}"):  # not as `encode` writes it: encode the events again
+            return Batch(orjson.dumps(events)[1:-1], len(events), first)
+        return Batch(line[head.end() : -2], len(events), first)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import typer
 from livecompanion.bridge.backlog import Backlog
 from livecompanion.bridge.pusher import Pusher
 from livecompanion.bridge.runner import Runner, print_recording, read_recording, reconnecting
+from livecompanion.bridge.sources import TWITCH_AUTH, TWITCH_EVENTSUB, TWITCH_HELIX, YOUTUBE_API
 
 bridge_app = typer.Typer(
     help="Connect a real room (or replay a recording) and push its events to the service.",
@@ -134,6 +135,13 @@ def twitch(
     irc_url: str = typer.Option(
         "wss://irc-ws.chat.twitch.tv:443", "--irc-url", help="IRC server: wss://, ws://, ircs:// or irc://."
     ),
+    eventsub_url: str = typer.Option(
+        TWITCH_EVENTSUB, "--eventsub-url", help="EventSub WebSocket (for testing against a local server, or a proxy)."
+    ),
+    helix_url: str = typer.Option(TWITCH_HELIX, "--helix-url", help="Helix API base (for testing, or a proxy)."),
+    twitch_auth_url: str = typer.Option(
+        TWITCH_AUTH, "--twitch-auth-url", help="Twitch OAuth base, for /validate (for testing, or a proxy)."
+    ),
     stream: str | None = STREAM,
     url: str | None = URL,
     token: str | None = TOKEN,
@@ -149,11 +157,14 @@ def twitch(
     from livecompanion.bridge.sources.twitch_eventsub import eventsub_messages
     from livecompanion.bridge.sources.twitch_irc import irc_lines
 
+    def eventsub(err: IO[str], name: str, secret: str) -> AsyncIterator[Any]:
+        return eventsub_messages(name, secret, err, eventsub_url, helix_url, twitch_auth_url)
+
     live = None
     if channel:
         name = channel.lstrip("#").lower()
         if twitch_token:
-            live = lambda err: reconnecting(lambda: eventsub_messages(name, twitch_token, err), err, "twitch")  # noqa: E731
+            live = lambda err: reconnecting(lambda: eventsub(err, name, twitch_token), err, "twitch")  # noqa: E731
         else:
             live = lambda err: reconnecting(lambda: irc_lines(irc_url, name), err, "twitch")  # noqa: E731
             room = room or f"#{name}"
@@ -242,6 +253,9 @@ def youtube(
     api_key: str | None = typer.Option(
         None, "--api-key", envvar="YOUTUBE_API_KEY", help="A Data API v3 key; without one, pytchat-ng is used."
     ),
+    api_url: str = typer.Option(
+        YOUTUBE_API, "--api-url", help="Data API base (for testing against a local server, or a proxy)."
+    ),
     stream: str | None = STREAM,
     url: str | None = URL,
     token: str | None = TOKEN,
@@ -259,7 +273,7 @@ def youtube(
     live = None
     if video:
         if api_key:
-            live = lambda err: reconnecting(lambda: data_api_messages(video, api_key), err, "youtube")  # noqa: E731
+            live = lambda err: reconnecting(lambda: data_api_messages(video, api_key, api_url), err, "youtube")  # noqa: E731
         else:
             live = lambda err: reconnecting(lambda: pytchat_messages(video), err, "youtube")  # noqa: E731
     elif from_file is None:

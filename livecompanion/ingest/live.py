@@ -41,11 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
+from livecompanion.storage.streams import get_script
 from livecompanion.tasks import cancel_and_wait, wait_event
 from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
 
@@ -188,6 +190,7 @@ class LiveNumbers:
             async with lock:
                 if stream_id in self._seeded:
                     continue
+                await self._load_products(stream_id)  # before seeding: the seed reads comments too
                 if await self.counters.claim_seed(stream_id):
                     delta = await seed_from_record(
                         self.core.db,
@@ -196,10 +199,22 @@ class LiveNumbers:
                         ticker_size=self.ticker_size,
                         ticker_entry=ticker_entry,
                     )
-                    delta.questions = self._question_list(stream_id)
+                    delta.questions = self._question_list(stream_id) or None
                     await self.counters.add(stream_id, delta)
-                    self._mark(stream_id)
+                    if not delta.empty():  # a record with nothing in it changes no section: no
+                        self._mark(stream_id)  # publish of empty sections over what is there
                 self._seeded.add(stream_id)
+
+    async def _load_products(self, stream_id: str) -> None:
+        """The script's products (names, skus, their link numbers 1..n in script order) as the
+        triage's selling context: room slang naming one of them is buying intent (issue 18)."""
+        try:
+            script = await get_script(self.core.db, stream_id)
+        except NotFound:
+            return  # events for an unknown stream are refused before they get here
+        words = [w for p in script.products for w in (p.name, p.sku)]
+        if words:
+            self.triage(stream_id).products(words, links=len(script.products))
 
     async def record(self, commit: StreamCommit) -> None:
         """Add what a committed write changed to the tallies and schedule a publish."""

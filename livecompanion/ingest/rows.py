@@ -16,6 +16,7 @@ import orjson
 
 from livecompanion.events import Event, EventError, parse_event
 from livecompanion.events.plain import plain_event
+from livecompanion.ingest.reserved import ALERT_ID_PREFIX, ALERT_TYPE_REASON, reserved_id_reason
 
 if TYPE_CHECKING:
     from livecompanion.ingest.orders import OrderChange
@@ -82,7 +83,8 @@ def records_of_values(
     max_skew_ms: int | None = None,
 ) -> list[EventRecord]:
     """Records of the valid values ((batch index, decoded JSON) pairs); each invalid one is added to
-    `errors` with its index and reason. With `max_skew_ms` (the service passes its setting, by default
+    `errors` with its index and reason, and so is each event only the service may write
+    (`reserved.py`: alerts). With `max_skew_ms` (the service passes its setting, by default
     events.limits.MAX_TS_SKEW_MS), a `ts` further than that from `received_ms` (the server's clock)
     is refused; None accepts any time."""
     records: list[EventRecord] = []
@@ -90,14 +92,24 @@ def records_of_values(
     dumps = orjson.dumps
     for index, raw in values:
         data = plain_event(raw, received_ms, max_skew_ms)
-        if data is None:
+        if data is None:  # the slow path: an uncommon type, or something to explain
+            if type(raw) is dict and raw.get("type") == "alert":  # only the service raises alerts
+                errors.append(EventError(index, ALERT_TYPE_REASON))
+                continue
             try:
-                append(record_of(stream_id, parse_event(raw, received_ms, max_skew_ms=max_skew_ms), received_ms,
-                                 index))
+                event = parse_event(raw, received_ms, max_skew_ms=max_skew_ms)
             except ValueError as exc:
                 errors.append(EventError(index, str(exc)))
+                continue
+            if event.id is not None and event.id.startswith(ALERT_ID_PREFIX):
+                errors.append(EventError(index, reserved_id_reason(event.id)))
+                continue
+            append(record_of(stream_id, event, received_ms, index))
             continue
         eid = data.get("id")
+        if eid is not None and eid.startswith(ALERT_ID_PREFIX):  # the alerts' ids: see reserved.py
+            errors.append(EventError(index, reserved_id_reason(eid)))
+            continue
         append(EventRecord(
             stream_id,
             eid,

@@ -60,11 +60,14 @@ async def find_reusable(db: Database, source: str) -> str | None:
     return row
 
 
-async def list_streams(db: Database, archived: bool = False) -> list[StreamSummary]:
-    """Newest first; archived streams (rehearsals, tests) only when asked for."""
+async def list_streams(db: Database, archived: bool = False, status: str | None = None) -> list[StreamSummary]:
+    """Newest first; archived streams (rehearsals, tests) only when asked for; `status` (ready, live,
+    ended) only the streams in that state."""
     query = select(StreamRow).order_by(StreamRow.created_ms.desc())
     if not archived:
         query = query.where(StreamRow.archived_ms.is_(None))
+    if status is not None:
+        query = query.where(StreamRow.status == status)
     async with db.session() as session:
         rows = await session.scalars(query)
         return [_summary(row) for row in rows]

@@ -77,6 +77,7 @@ def stream_section(script: Script, show: Show) -> dict[str, Any]:
         "started_ms": show.started_ms,
         "ended_ms": show.ended_ms,
         "segment_count": len(script.segments),
+        "targets": dict(script.targets),  # the script's targets (gmv, ...): the wall shows GMV against it
     }
 
 

@@ -91,12 +91,20 @@ class StreamRepository:
         self.session.add(EventRow(stream_id=stream_id, event_id=None, type="product_explain", ts_ms=now,
                                   user_id=user_id, body=body, received_ms=now))
 
-    def add_segment_event(self, stream_id: str, segment_id: str | None, now: int) -> None:
-        """The `segment` event the operator's move puts in the event log (the report reads it)."""
-        self.session.add(EventRow(
-            stream_id=stream_id, event_id=None, type="segment", ts_ms=now, user_id=None,
-            body={"type": "segment", "segment": segment_id, "ts": now}, received_ms=now,
-        ))
+    def add_segment_event(self, stream_id: str, segment_id: str | None, now: int, ts: int | None = None,
+                          event_id: str | None = None) -> None:
+        """The `segment` event the operator's move puts in the event log (the report reads it), at
+        `ts` (default now) with `event_id` (default none): a rehearsal logs the recorded ones."""
+        ts = now if ts is None else ts
+        body: dict[str, Any] = {"type": "segment", "segment": segment_id, "ts": ts}
+        if event_id is not None:
+            body["id"] = event_id
+        self.session.add(EventRow(stream_id=stream_id, event_id=event_id, type="segment", ts_ms=ts, user_id=None,
+                                  body=body, received_ms=now))
+
+    async def has_event(self, stream_id: str, event_id: str) -> bool:
+        return (await self.session.scalar(select(EventRow.seq).where(
+            EventRow.stream_id == stream_id, EventRow.event_id == event_id).limit(1))) is not None
 
     async def comments(self, stream_id: str, *, after_seq: int, since_ms: int | None,
                        limit: int) -> list[tuple[int, int, str | None, dict[str, Any]]]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from livecompanion.bounded import trim
 from livecompanion.clock import now_ms
-from livecompanion.errors import Invalid, NotFound
+from livecompanion.errors import Conflict, Invalid, NotFound
 from livecompanion.realtime import NotLoaded, del_op, set_op
 from livecompanion.scripts.models import Script
 from livecompanion.storage.tables import CountdownRow, StreamRow
@@ -166,7 +166,12 @@ async def locked_stream(core: Core, stream_id: str) -> AsyncIterator[_Locked]:
 Step = Callable[[Show, Script, int], Show]
 
 
-async def _transition(core: Core, stream_id: str, step: Step, from_index: int | None) -> dict[str, Any]:
+async def _transition(core: Core, stream_id: str, step: Step, from_index: int | None,
+                      logged_ms: int | None = None, logged_id: str | None = None) -> dict[str, Any]:
+    """Move the show one step. `logged_ms`, `logged_id`: the time and id written on the segment
+    event of the log instead of the server's clock and none (a rehearsal replays a recorded show:
+    livecompanion/rehearsal); the show's own clock (segment_started_ms, what screens count from)
+    is always the server's."""
     async with locked_stream(core, stream_id) as locked:
         row = locked.row
         script, show = script_of(row), show_of(row)
@@ -181,7 +186,10 @@ async def _transition(core: Core, stream_id: str, step: Step, from_index: int | 
         row.status, row.started_ms, row.ended_ms = new.status, new.started_ms, new.ended_ms
         row.segment_index, row.segment_started_ms = new.segment_index, new.segment_started_ms
         if new.status == "live" and new.segment_started_ms == now and new.segment_index is not None:
-            locked.streams.add_segment_event(stream_id, script.segments[new.segment_index].id, now)
+            if logged_id is not None and await locked.streams.has_event(stream_id, logged_id):
+                raise Conflict("duplicate_id", f"id: '{logged_id}' is in this stream's log already")
+            locked.streams.add_segment_event(stream_id, script.segments[new.segment_index].id, now,
+                                             logged_ms, logged_id)
         locked.ops = transition_ops(script, new)
         if new.status == "ended" and show.status != "ended":
             await _clear_for_end(locked, stream_id, now)
@@ -216,11 +224,19 @@ async def previous_segment(core: Core, stream_id: str, from_index: int | None = 
 
 async def goto_segment(
     core: Core, stream_id: str, index: int | None = None, segment_id: str | None = None,
-    from_index: int | None = None,
+    from_index: int | None = None, logged_ms: int | None = None, logged_id: str | None = None,
 ) -> dict[str, Any]:
-    """Go live with any segment, by index (0-based) or by its id."""
+    """Go live with any segment, by index (0-based) or by its id. `logged_ms`, `logged_id`: the
+    segment event's time and id in the log instead of now and none (a rehearsal's recorded ones);
+    the time within the ingest's window."""
     if (index is None) == (segment_id is None):
         raise Invalid("give exactly one of 'index' or 'id'", ("body",))
+    if logged_id is not None and logged_id.startswith("alert:"):  # ingest/reserved.py: the alerts' ids
+        raise Invalid(f"event_id: '{logged_id[:100]}' is reserved for the service's alerts", ("body", "event_id"))
+    skew_hours = core.settings.max_ts_skew_hours
+    if logged_ms is not None and skew_hours > 0 and abs(logged_ms - now_ms()) > skew_hours * 3_600_000:
+        raise Invalid(f"ts: {logged_ms} is more than {skew_hours:g} h from the server's clock "
+                      "(the ingest's window on event times)", ("body", "ts"))
 
     def step(show: Show, script: Script, now: int) -> Show:
         target = index
@@ -232,7 +248,7 @@ async def goto_segment(
         assert target is not None
         return machine.goto_segment(show, target, len(script.segments), now)
 
-    return await _transition(core, stream_id, step, from_index)
+    return await _transition(core, stream_id, step, from_index, logged_ms, logged_id)
 
 
 async def end_stream(core: Core, stream_id: str) -> dict[str, Any]:

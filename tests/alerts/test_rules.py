@@ -71,6 +71,10 @@ def test_sales_low_sold_out_and_unsold() -> None:
         "b": {"name": "精華", "stock": 50, "remaining": 0, "status": "sold_out", "ends_at": now + 1000},
         "c": {"name": "乳液", "stock": 100, "remaining": 70, "status": "live", "ends_at": now - 1},
         "d": {"name": "眼霜", "stock": 100, "remaining": 30, "status": "ended", "ends_at": now - 1},
+        # Sold out, then a cancelled order gave 2 units back: live again and low, but no "push the
+        # last units" alert (the demo at 20x raised three of those, each after its sell-out alert).
+        "e": {"name": "面霜", "stock": 30, "remaining": 2, "status": "live", "ends_at": now + 1000,
+              "sold_out_ms": now - 90_000},
     })
     assert sorted(a.key for a in sales(doc, RULES, now)) == ["sale_unsold/c", "sold_out/b", "stock_low/a"]
 
@@ -136,7 +140,11 @@ def test_alert_events_are_validated_and_the_report_marks_without_counting(tmp_pa
     for path in (plain, marked):
         assert run_report(path, None, "json", tmp_path / f"{path.stem}.json") == 0
         out[path.stem] = orjson.loads((tmp_path / f"{path.stem}.json").read_bytes())
+    markers = out["marked"].pop("markers")
+    assert out["plain"].pop("markers") == markers[:1]
     assert out["plain"] == out["marked"]  # figure for figure: an alert is not an audience event
+    assert markers[1] == {"at": "2025-10-09T08:53:25+00:00", "kind": "alert", "label": "「開場」超時", "until": None,
+                          "alert": "overtime"}  # the alert is marked on the dashboard's curves
 
 
 def test_questions_one_at_a_time_and_not_once_answered() -> None:

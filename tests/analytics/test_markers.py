@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from livecompanion.analytics.figures import minutes_figure
+from typing import Any
+
+from livecompanion.analytics.figures import ALERT_NAME, minutes_figure
 from livecompanion.analytics.markers import cue_markers
 from livecompanion.scripts.models import Script
-from tests.analytics.helpers import T0, ev, report, seg
+from tests.analytics.helpers import T0, ev, paid, report, seg
 from tests.analytics.sample import START, sample_events, sample_flash_sales, sample_lotteries
 
 
@@ -48,3 +50,50 @@ def test_minute_chart_cost_is_linear_in_segments() -> None:
     assert len(fig["layout"]["shapes"]) == 2 * 300  # a band and a bar per segment, nothing per row
     markers = [t for t in fig["data"] if t.get("mode") == "markers"]
     assert len(markers) == 1 and len(markers[0]["x"]) == 300  # one trace for all segment starts
+
+
+def _alerted_log(with_alerts: bool) -> list[dict[str, Any]]:
+    """Five minutes of a room: online counts, comments, paid orders; with the service's alerts of it
+    (an online drop, a sell-out, a question) and an acknowledgement, as the export holds them."""
+    events = [seg(0, "open"), seg(150, "sell")]
+    events += [ev("viewer_count", s, count=1000 - (300 if s >= 100 else 0)) for s in range(0, 300, 10)]
+    events += [ev("comment", s + 1, f"u{s}", text="好") for s in range(0, 300, 7)]
+    events += [paid(160 + s, f"b{s}", f"o{s}", 99) for s in range(0, 60, 5)]
+    if with_alerts:
+        def alert(at: float, key: str, kind: str, text: str, acked: bool = False) -> dict[str, Any]:
+            return {**ev("alert", at), "key": key, "kind": kind, "level": "warn", "text": text, "acked": acked,
+                    "segment": "open"}
+        events += [alert(95, "viewers_drop/1", "viewers_drop", "在線人數 40 秒內從 1000 跌到 700（-30%）"),
+                   alert(100, "viewers_drop/1", "viewers_drop", "在線人數 40 秒內從 1000 跌到 700（-30%）", acked=True),
+                   alert(215, "sold_out/s1", "sold_out", "「面膜」已售罄"),
+                   alert(230, "question/q", "question", "觀眾問了 50 次還沒回答：「孕妇可以用吗」")]
+    return sorted(events, key=lambda e: e["ts"])
+
+
+def test_alert_markers_on_the_online_and_gmv_curves() -> None:
+    r = report(_alerted_log(True))
+    alerts = [m for m in r["markers"] if m["kind"] == "alert"]
+    assert [(m["alert"], m["at"][11:19]) for m in alerts] == [  # the ack is not a second marker
+        ("viewers_drop", "22:14:55"), ("sold_out", "22:16:55"), ("question", "22:17:10")]
+    fig = minutes_figure(r)
+    on_curves = [t for t in fig["data"] if t.get("name") == ALERT_NAME]
+    by_axis = {t["yaxis"]: list(zip(t["x"], t["y"], t["text"])) for t in on_curves}
+    assert sorted(by_axis) == ["y2", "y3", "y6"]  # the markers strip, the online and GMV curves' rows
+    assert len(by_axis.pop("y2")) == 3
+    assert [(x[11:], y) for x, y, _ in by_axis["y3"]] == [("22:14:55", 1000), ("22:17:10", 700)]
+    assert [(x[11:], y) for x, y, _ in by_axis["y6"]] == [("22:16:55", r["minutes"][3]["gmv"])]
+    assert sum(len(v) for v in by_axis.values()) == len(alerts) == 3  # a marker per recorded alert
+    assert "孕妇可以用吗" in by_axis["y3"][1][2]
+    # The figures are the same as the clean log's: alerts mark, never count.
+    clean = report(_alerted_log(False))
+    assert {k: v for k, v in clean.items() if k != "markers"} == {k: v for k, v in r.items() if k != "markers"}
+    assert [t for t in minutes_figure(clean)["data"] if t.get("name") == ALERT_NAME] == []
+    assert not any(m["kind"] == "alert" for m in clean["markers"])
+
+
+def test_alert_markers_in_the_rendered_dashboard() -> None:
+    from livecompanion.analytics.dashboard import render_dashboard_html
+
+    page = render_dashboard_html(report(_alerted_log(True)))
+    assert page.count("「面膜」已售罄") >= 1 and ALERT_NAME in page
+    assert "已售罄" not in render_dashboard_html(report(_alerted_log(False)))

@@ -7,6 +7,7 @@ from pathlib import Path
 import orjson
 
 from livecompanion.bridge.backlog import Backlog, Batch
+from livecompanion.bridge.pusher import MAX_BATCH_BYTES, encode_batches
 
 
 def batch(first: int, n: int = 10) -> Batch:
@@ -66,3 +67,27 @@ def test_close_saves_memory_before_the_disk_part_and_the_next_run_sends_it_first
     again.push_front([taken])
     again.close()
     assert drain(Backlog(directory=tmp_path)) == [f"e{i}" for i in range(60)]
+
+
+def test_a_spooled_batch_reads_back_byte_for_byte_and_an_older_form_is_encoded_again(tmp_path: Path) -> None:
+    sent = Batch.of([orjson.dumps({"id": "e1", "text": 'a"]} \\'}), orjson.dumps({"id": "e2", "n": [1, 2]})], 7)
+    back = Batch.decode(sent.encode() + b"\n")
+    assert (back.body, back.count, back.first_read_ms) == (sent.body, 2, 7)
+    other = Batch.decode(b'{"e":[{"id":"e3"}],"t":9}')  # keys in another order: not sliced, re-encoded
+    assert (ids(other), other.count, other.first_read_ms) == (["e3"], 1, 9)
+
+
+def test_events_are_encoded_once_a_batch_and_split_under_the_size_bound() -> None:
+    events = [{"id": f"e{i}", "text": "x" * 1000} for i in range(2000)]  # about 2 MB as one batch
+    batches = encode_batches(events, 5)
+    assert len(batches) > 1 and all(len(b.body) <= MAX_BATCH_BYTES for b in batches)
+    assert [i for b in batches for i in ids(b)] == [f"e{i}" for i in range(2000)]
+    assert sum(b.count for b in batches) == 2000 and {b.first_read_ms for b in batches} == {5}
+    assert encode_batches([{"id": "a"}, {"id": "b"}], 1)[0].body == b'{"id":"a"},{"id":"b"}'
+
+
+def test_an_event_json_cannot_carry_is_left_out_with_its_reason_and_the_rest_go() -> None:
+    refused: list[str] = []
+    batches = encode_batches([{"id": "a"}, {"id": "big", "count": 10**30}, {"id": "c"}], 1, refused)
+    assert [i for b in batches for i in ids(b)] == ["a", "c"]
+    assert len(refused) == 1 and refused[0].startswith("event big: cannot be sent as JSON")

@@ -138,6 +138,28 @@ def test_spam_reasons() -> None:
         ("你们也是石头门？", "question"),
         ("价格？", "question"),
         ("付款失败怎么办", "question"),
+        # issue 18, second session: rhetoric, requests and indefinite words from the dev parts
+        ("谁能借我1000块钱吃饭", "chitchat"),
+        ("你还说那个谁没在直播", "chitchat"),
+        ("右边拉满  想啥呢", "chitchat"),
+        ("不就叫小乌龟吗", "chitchat"),
+        ("樱桃不是吗", "chitchat"),
+        ("他哪敢说你啊", "chitchat"),
+        ("所以抽中六星的几率可以忽略不计", "chitchat"),
+        ("看看你什么表情", "chitchat"),
+        ("不好玩，不玩了", "chitchat"),
+        ("一直没", "chitchat"),
+        ("你是温柚小姐姐吧", "question"),
+        ("娃儿，有男朋友莫得", "question"),
+        ("咦？我牌牌呢", "question"),
+        ("阿铖呢老婆", "question"),
+        ("发个福袋吗龙宝", "question"),
+        ("明明赢了竞猜 鱼丸为什么变少了", "question"),
+        ("吞吞看过项链没有", "question"),
+        # read in holdout5 after its one scoring
+        ("不要不要", "chitchat"),
+        ("新手问一下，这个游戏是干嘛的呀", "question"),
+        ("菊花房间号", "question"),
     ],
 )
 def test_questions_read_the_sentence(text: str, kind: str) -> None:
@@ -157,12 +179,18 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         ("粉丝号出租，30一天", "advertising"),
         ("加薇 看主页", "private account"),
         ("家人们去看我主页好东西多多", "advertising"),
+        ("２4933０8891：qq　爽妹", "private account"),
+        ("554078314", "private account"),
+        ("谁能借我10吃饭 愿意借的加我好友", "advertising"),
+        ("叫爸爸支付宝发100红包，留下支付账号", "advertising"),
+        ("巨乳 ЗЗ①2ḷ20➍7ḻ ＱＱ", "private account"),  # Cyrillic З for 3, ḷ for 1
     ],
 )
 def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:
     assert classify_comment(text).spam_reason == reason
 
 
-@pytest.mark.parametrize("text", ["坐出租车来的", "1679347", "这个网站打不开", "我qq号忘了"])
+@pytest.mark.parametrize("text", ["坐出租车来的", "1679347", "这个网站打不开", "我qq号忘了", "123456789", "2333333333",
+                                  "主播加我好友", "支付宝付款可以吗"])
 def test_ordinary_talk_is_not_spam(text: str) -> None:
     assert classify_comment(text).kind != "spam"

@@ -35,6 +35,23 @@ def test_selling_room_and_products(tmp_path: Path) -> None:
     assert [json.loads(line)["kind"] for line in named] == ["chat", "intent", "chat"]
 
 
+def test_the_scripts_products_and_link_numbers(tmp_path: Path) -> None:
+    script = tmp_path / "show.yaml"
+    script.write_text(
+        "title: t\nsegments:\n  - kind: opening\n    target: 5m\nproducts:\n"
+        "  - sku: MASK-01\n    name: 玻尿酸補水面膜 10片\n  - sku: CUP-02\n    name: 保溫杯\n", "utf-8")
+    chat = tmp_path / "chat.txt"
+    chat.write_text("保温杯来一单\n2号来一单\n3号来一单\ncup-02 拿下\n冲冲冲\n", "utf-8")
+    done = run("--script", str(script), str(chat))
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["kind"] for line in done.stdout.splitlines()] == [
+        "intent", "intent", "chat", "intent", "chat"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("title: [\n", "utf-8")
+    failed = run("--script", str(broken), str(chat))
+    assert failed.returncode == 2 and "broken.yaml" in failed.stderr and not failed.stdout
+
+
 def test_ndjson_with_times_finds_chants_and_reports_bad_lines(tmp_path: Path) -> None:
     lines = [json.dumps({"text": "前方高能", "user_id": f"v{n}", "ts": 1_000 + n * 700}, ensure_ascii=False)
              for n in range(4)]

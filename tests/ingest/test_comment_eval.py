@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -35,8 +34,14 @@ def test_the_set_is_real_sourced_and_split_by_room() -> None:
 
 
 # (split, question precision, question recall, spam recall or None): a little under the figures.
-FLOORS = [("tune", 0.75, 0.78, 0.95), ("holdout", 0.75, 0.9, 0.9), ("holdout2", 0.82, 0.93, None),
-          ("holdout3", 0.76, 0.88, None)]
+FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 0.9, 0.95, None),
+          ("holdout3", 0.88, 0.93, None), ("tune2", 0.9, 0.9, None), ("tune3", 0.84, 0.84, None),
+          ("tune4", 0.85, 0.95, None), ("tune5", 0.78, 0.93, None), ("holdout4", 0.83, 0.95, 0.85),
+          ("tune6", 0.75, 0.93, None),
+          ("holdout5", 0.6, 0.9, 0.5),
+          # held out, scored once at the end of issue 18's second session (0.724 / 0.955, spam 5 of 6):
+          # a floor against regressions, not a goal
+          ("holdout6", 0.7, 0.9, 0.8)]
 
 
 @pytest.mark.parametrize(("split", "precision", "recall", "spam"), FLOORS)
@@ -50,7 +55,7 @@ def test_figures_per_part(split: str, precision: float, recall: float, spam: flo
 
 
 def test_grouping_keeps_rooms_questions_apart() -> None:
-    result = EVAL.grouping(COMMENTS, [r for r in ROWS if r["split"] != "tune"])
+    result = EVAL.grouping(COMMENTS, [r for r in ROWS if r["split"] in EVAL.PARTS["dev"]])
     assert result["purity"] >= 0.93 and result["completeness"] >= 0.85, result
 
 
@@ -63,13 +68,3 @@ def test_author_written_selling_room_set_in_a_selling_context() -> None:
     rows = [json.loads(line) for line in OWN.read_text("utf-8").splitlines() if line.strip()]
     wrong = [r["text"] for r in rows if in_selling_context(classify_comment(r["text"])).kind != r["label"]]
     assert len(wrong) <= len(rows) * 0.02, wrong
-
-
-def test_classification_is_fast() -> None:
-    texts = [r["text"] for r in ROWS] * 3
-    start = time.perf_counter()
-    for n, text in enumerate(texts):
-        classify_comment(f"{text}{n}")  # defeat the short-text cache: every comment is new
-    per_comment_us = (time.perf_counter() - start) / len(texts) * 1e6
-    # Tens of µs on the dev machine; 300 µs still allows thousands a second on a slow, shared box.
-    assert per_comment_us < 300, per_comment_us

@@ -148,6 +148,27 @@ def test_slang_is_intent_only_while_selling_or_naming_a_product() -> None:
     assert triage.intents.counts() == {"上车": 2}
 
 
+def test_replies_and_long_emoji_strings_chant_too() -> None:
+    """Recorded Douyu chants (Joxos/dytools danmu.csv): "@想换小鱼干：前方高能" chants 前方高能 with the
+    others, and a 19-character emoji string from three viewers is one chant of its three emoji."""
+    triage = CommentTriage()
+    results = [triage.handle(text, f"v{n}", 1_000 + n * 500)
+               for n, text in enumerate(["前方高能", "前方高能", " @想换小鱼干：前方高能"])]
+    assert [r.chant for r in results] == [None, None, "前方高能"]
+    clown = "🤣👉🤡" * 6 + "🤣"
+    assert [triage.handle(clown, f"c{n}", 5_000 + n).chant for n in range(3)] == [None, None, "🤣👉🤡"]
+    assert triage.handle("@某人 你好呀朋友们大家晚上好", "solo", 9_000).chant is None
+
+
+def test_a_link_number_the_show_has_is_a_selling_context() -> None:
+    triage = CommentTriage()
+    triage.products(["保溫杯", "CUP-02"], links=12)
+    texts = ["2号来一单", "链接12要了", "12号链接拿下", "13号来一单", "3号发货来一单", "链接123拿下"]
+    kinds = {text: triage.handle(text, f"u{n}", n).analysis.kind for n, text in enumerate(texts)}
+    assert kinds == {"2号来一单": "intent", "链接12要了": "intent", "12号链接拿下": "intent",
+                     "13号来一单": "chitchat", "3号发货来一单": "chitchat", "链接123拿下": "chitchat"}
+
+
 def test_long_copy_paste_from_many_accounts_is_a_flood() -> None:
     triage = CommentTriage(spam_window=SpamWindow(window_ms=10_000, min_users=3))
     text = "主播是骗子大家千万别买这个东西"

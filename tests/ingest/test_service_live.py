@@ -447,3 +447,23 @@ def test_a_viewer_count_is_bounded_on_both_paths() -> None:
     assert plain_event(too_many, 1) is None
     with pytest.raises(ValueError, match="count: Input should be less than or equal to 1000000000"):
         parse_event(too_many, 1)
+
+
+async def test_the_scripts_products_are_the_selling_context_of_the_chat(services: Any) -> None:
+    """Issue 18: room slang counts as buying intent when it names one of the script's products (its
+    name, its sku, or its link number 1..n), even before anything is explained or ordered; the same
+    slang about anything else (冲冲冲 for a PK, a link number the show does not have) does not."""
+    script = Script.model_validate({
+        "title": "t", "segments": [{"kind": "opening", "target": "5m"}],
+        "products": [{"sku": "MASK-01", "name": "玻尿酸補水面膜 10片"}, {"sku": "CUP-02", "name": "保溫杯"}],
+    })
+    sid = await streams.create_stream(services.db, script, "title: t\n")
+    live = LiveNumbers(services, MemoryCounters())
+    now = int(time.time() * 1000)
+    texts = ["面膜要了", "保温杯来一单", "2号来一单", "冲冲冲", "拿下", "5号来一单", "mask-01 来一单"]
+    records = [record_of(sid, parse_event({"type": "comment", "id": f"c{i}", "user_id": f"u{i}", "text": t,
+                                           "ts": now + i}, now), now) for i, t in enumerate(texts)]
+    await live.prepare({sid})
+    await live.record(StreamCommit(sid, records, []))
+    tally = await live.counters.read(sid, now // 1000)
+    assert tally.intents == {"上车": 4}

@@ -149,3 +149,16 @@ async def test_an_ended_stream_is_released_soon_after_its_end(services: Services
     assert await live.release_idle(time.monotonic() + 1) == []  # the grace: late payments still count
     assert await live.release_idle(soon) == [sid]
     assert live.held_streams() == 0
+
+
+async def test_a_new_stream_shown_first_publishes_nothing_over_its_document(services: Services) -> None:
+    """A screen opens a stream with nothing recorded yet: the document is built with empty live
+    sections, and nothing is published on top of it. (It used to publish the same empty sections
+    a moment later, over whatever had been written meanwhile: once in CI, an overlay's ticker.)"""
+    sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    await stream_service.load_state(services, sid)
+    await services.hub.apply(sid, [set_op(["ticker"], [{"nickname": "買*", "sku": "A", "qty": 1, "ts": 1}])])
+    await asyncio.sleep(0.3)
+    assert services.ingest.live.published == 0
+    _rev, doc = await stream_service.load_state(services, sid)
+    assert doc["ticker"] and doc["ticker"][0]["sku"] == "A"

@@ -75,7 +75,9 @@ def test_pacing(elapsed: float, low: int | None, high: int | None, expected: str
 def test_document_of_a_fresh_stream(script) -> None:  # type: ignore[no-untyped-def]
     doc = build_document(script, Show("s1"), {}, 123)
     assert doc["stream"] == {"id": "s1", "title": "秋冬補水專場", "host": "小林", "status": "ready",
-                             "started_ms": None, "ended_ms": None, "segment_count": len(script.segments)}
+                             "started_ms": None, "ended_ms": None, "segment_count": len(script.segments),
+                             "targets": dict(script.targets)}
+    assert doc["stream"]["targets"]["gmv"] == 50000
     assert doc["segment"] is None and doc["pinned"] is None
     assert [s["id"] for s in doc["run_sheet"]] == script.segment_ids()
     opening = doc["run_sheet"][0]

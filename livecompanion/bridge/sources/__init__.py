@@ -8,6 +8,17 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+# The platforms' endpoints, overridable on the command line (a local server in tests, a proxy).
+TWITCH_EVENTSUB = "wss://eventsub.wss.twitch.tv/ws"
+TWITCH_HELIX = "https://api.twitch.tv/helix"
+TWITCH_AUTH = "https://id.twitch.tv/oauth2"
+YOUTUBE_API = "https://www.googleapis.com/youtube/v3"
+
+
+class SourceEnded(Exception):
+    """The platform says this room will send nothing more (a YouTube chat that ended, a key out of
+    quota): the bridge stops reading instead of reconnecting, and says why."""
+
 
 async def from_callbacks(
     queue: asyncio.Queue[Any], session: Awaitable[Any], close: Callable[[], Awaitable[Any]]

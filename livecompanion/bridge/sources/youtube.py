@@ -9,6 +9,11 @@ bridge never polls faster than YouTube says.
 pytchat-ng (`pip install 'livecompanion[youtube]'`) reads the chat the way the web player does,
 with no key and no quota; its items are converted to the same liveChatMessage shape (id, type,
 publishedAt, author channel id and name, text) so recordings and mapping are one format.
+
+Errors: a chat that ended (`liveChatEnded`, `liveChatNotFound`, `liveChatDisabled`) or a key out of
+quota (`quotaExceeded`) stops the bridge with that reason (polling again cannot help); any other
+error answer is retried with backoff. `--api-url` points the Data API path elsewhere (a local
+server in tests/bridge/test_youtube_transport.py, or a proxy).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from typing import Any
 
 import httpx
 
-API = "https://www.googleapis.com/youtube/v3"
+from livecompanion.bridge.sources import YOUTUBE_API as API
+from livecompanion.bridge.sources import SourceEnded
 
 
 def library_version(api_key: str | None) -> str:
@@ -31,12 +37,42 @@ def library_version(api_key: str | None) -> str:
     return f"pytchat-ng {version('pytchat-ng')}"
 
 
+# Error reasons (the `error.errors[].reason` of a Data API error body) after which polling again
+# cannot help: the bridge stops and says why instead of retrying.
+CHAT_OVER = {"liveChatEnded", "liveChatNotFound", "liveChatDisabled"}
+OUT_OF_QUOTA = {"quotaExceeded", "dailyLimitExceeded"}
+
+
+def api_error(response: httpx.Response) -> Exception:
+    """What a Data API error answer means for the bridge: `SourceEnded` when polling again cannot
+    help (the chat ended; the key's daily quota is used up), else a ValueError (reconnect with
+    backoff) naming the status and Google's reason."""
+    try:
+        error = response.json().get("error") or {}
+        reasons = [str(e.get("reason")) for e in error.get("errors") or [] if isinstance(e, dict)]
+        message = str(error.get("message") or "")
+    except (ValueError, AttributeError):
+        reasons, message = [], response.text[:200]
+    if CHAT_OVER.intersection(reasons):
+        return SourceEnded(f"YouTube: the live chat has ended ({', '.join(reasons)}: {message})")
+    if OUT_OF_QUOTA.intersection(reasons):
+        return SourceEnded(
+            f"YouTube: the API key's daily quota is used up ({', '.join(reasons)}); it resets at midnight "
+            "Pacific time. Run the bridge without --api-key (pytchat-ng, no quota) or with another key."
+        )
+    return ValueError(f"YouTube answered {response.status_code} ({', '.join(reasons) or 'no reason'}): {message[:200]}")
+
+
 async def data_api_messages(video: str, api_key: str, api: str = API) -> AsyncIterator[Any]:
+    """Each liveChatMessage of the video's live chat, polled at the `pollingIntervalMillis` YouTube
+    asks for (at least 1 s), following `nextPageToken` (kept when a page has none)."""
+    api = api.rstrip("/")
     async with httpx.AsyncClient(timeout=20) as client:
         details = await client.get(
             f"{api}/videos", params={"part": "liveStreamingDetails", "id": video, "key": api_key}
         )
-        details.raise_for_status()
+        if details.status_code >= 400:
+            raise api_error(details)
         items = details.json().get("items") or []
         chat = (items[0].get("liveStreamingDetails") or {}).get("activeLiveChatId") if items else None
         if not chat:
@@ -47,11 +83,12 @@ async def data_api_messages(video: str, api_key: str, api: str = API) -> AsyncIt
             if token:
                 params["pageToken"] = token
             page = await client.get(f"{api}/liveChat/messages", params=params)
-            page.raise_for_status()
+            if page.status_code >= 400:
+                raise api_error(page)
             body = page.json()
             for item in body.get("items") or []:
                 yield item
-            token = body.get("nextPageToken")
+            token = body.get("nextPageToken") or token
             await asyncio.sleep(max(int(body.get("pollingIntervalMillis") or 5000), 1000) / 1000)
 
 

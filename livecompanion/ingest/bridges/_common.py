@@ -17,6 +17,8 @@ Event = dict[str, Any]
 
 
 def as_mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # what JSON decodes to: skips the abstract-class check (~4% of a bridge's CPU)
+        return value
     if not isinstance(value, Mapping):
         raise ValueError(f"{where}: expected an object, got {type(value).__name__}")
     return value

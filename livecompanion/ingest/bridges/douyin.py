@@ -152,10 +152,15 @@ _MAPPERS = {
 
 def room_of(message: Any) -> str | None:
     """The room a decoded message names (`common.roomId`, or the envelope payload's `room_id`)."""
-    if not isinstance(message, Mapping):
+    if type(message) is not dict and not isinstance(message, Mapping):
         return None
     payload = message.get("payload")
-    payload = payload if isinstance(payload, Mapping) else message
+    payload = payload if type(payload) is dict or isinstance(payload, Mapping) else message
     common = payload.get("common")
-    room = pick(common, "roomId", "room_id") if isinstance(common, Mapping) else None
-    return as_id(room or pick(payload, "roomId", "room_id"), "roomId", required=False)
+    room = None
+    if type(common) is dict or isinstance(common, Mapping):
+        room = common.get("roomId") or common.get("room_id")
+    room = room or payload.get("roomId") or payload.get("room_id")
+    if type(room) is str and room.isdigit() and room != "0":
+        return room  # the usual shape: digits, as protobuf JSON sends int64
+    return as_id(room, "roomId", required=False)

@@ -12,7 +12,11 @@ import re
 # Canonical intent phrase -> pattern, for words that say "buying" in any room: 已下单, 求链接, 怎么买.
 # Order matters only for display.
 INTENT_PATTERNS: dict[str, str] = {
-    "想要": r"想买|(?<![a-z])(?:i )?want (?:to buy|to order)",
+    # 想买 alone is slang too ("我想买你的死心塌地"): only 想买 this/that/a number counts anywhere.
+    "想要": (
+        r"想买(?:这|那|[一两二三四五六七八九十0-9]|同款)"
+        r"|(?<![a-z])(?:i )?want to (?:buy|order) (?:this|that|one|two|it)"
+    ),
     "上车": r"锁单|加购|加入购物车|take my money|i ll take (?:one|two|it)",
     "已拍": (
         r"(?:已|刚)拍(?:了|到|好)?(?!吗|没|么)|拍(?:下|好)了|(?:已|刚|已经)下单|下单了|下好单|(?:已|已经)?付款了|已付款|付好了"
@@ -30,7 +34,8 @@ INTENT_PATTERNS: dict[str, str] = {
 # packet, 扣1 answers any poll, 想要 wants to see the rabbit costume.
 INTENT_CUES: dict[str, str] = {
     "想要": (
-        r"想要|好想|^要$|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
+        r"想要|想买|(?<![a-z])(?:i )?want (?:to buy|to order)|好想|^要$"
+        r"|我也?要(?!退|问|投诉|睡|走|去|哭|吐|看|听|笑|死)|^[要拍](?:[一两二三四五六七八九十0-9]|.{1,2}色)"
         r"|必须要|(?:多少钱|再贵|多贵)?都(?:买|要)|(?<![a-z])(?:i )?(?:want|need)(?: it| this| one| that|$)|^want"
     ),
     "扣1": r"^扣?1+$|^扣个?1+",
@@ -68,41 +73,70 @@ def negated_at(key: str, start: int) -> bool:
 # the end of a clause (吗的 is a swear), 几 before any measure word (几台, 几遍) but not 几乎/好几/几十,
 # 谁 unless it is "anyone" (谁都, 谁也, 谁不想要).
 QUESTION_STRONG = re.compile(
-    r"怎么(?!这么|那么)|怎样|咋(?!这么|那么)|为什么|为啥|多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
-    r"|(?<![好没十])几(?![乎十百千万]|分像)(?=[\u4e00-\u9fffa-z])"
-    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|哪(?!里都|儿都|怕|有)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
-    r"|行不行|对不对|准不准|([\u4e00-\u9fff])不\1(?!不)|请问|(?<![不没])谁(?!都|也|不|知道|让|叫)"
+    r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
+    r"|(?<![好没十个])几(?![乎十百千万率何]|分像|天不见)(?=[\u4e00-\u9fffa-z])"
+    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
+    r"|行不行|对不对|准不准|请问|问一下|^点解|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<!还)没|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
+    r"|(?<=..)吗(?!的|这)(?=[\u4e00-\u9fff]{1,3}$)"
+    # "you are X, right?" and the south-west 有…莫得 (有没有): 你是温柚小姐姐吧, 有男朋友莫得
+    r"|^你(?:就)?是.{1,8}吧$|有.{1,8}(?:莫得|没得)$"
 )
 # 还是 asks only as "A 还是 B" in a clause that also asks (handled in is_question), and 呢 asks only
 # after a noun alone ("马牛逼呢", "你对象呢") or with a question word: "我也在想呢" is a statement.
-QUESTION_NE = re.compile(r"^[^,.!?]{1,8}呢\?+$|^(?!我|[^,.!?]*在)[^,.!?]{1,8}呢$")
+QUESTION_NE = re.compile(
+    r"^[^,.!?]{1,8}呢\?+$|^(?![^,.!?]*[在还没看正想早都也就要会了是去来说吃饿困累])[^,.!?]{1,8}呢"
+    r"(?:老婆|老公|宝宝|宝贝|宝|姐姐|姐|哥哥|哥|主播|亲)?!*$"
+)
 # Phatic or rhetorical "questions": greetings, surprise, reproach, not something the host answers.
 PHATIC = re.compile(
     r"^(?:主播|宝宝|姐姐|宝子|小姐姐)?(?:在吗|在么|在不在|有人吗|有人在吗|你好吗|好吗|是吗|真的吗|对吗|对吧|不会吧|真的假的啊?"
     r"|啥|什么|啊|嗯|哈|咋了|怎么了|干嘛|干啥|谁懂啊?|就这|又是就这)$"
-    r"|(?:吃|吃饭|睡|睡觉|下班|起床|休息)了?(?:吗|没)$"
     r"|^你们(?:都|也)?(?:买|抢|拍)"
     r"|怎么(?:这么|那么)|咋(?:这么|那么)|为什么(?:这么|那么)|也太|太.{1,3}了吧|什么鬼|没什么"
     r"|还(?:补|说|装|管|怕|图)个?什么|怎么了$|(?:行|好)不好$|可不可以闭嘴|你(?:在)?说(?:什么|啥)|(?:你|您)?行不行啊?$|你们?是(?:狗|猪|傻)"
-    r"|(?:不知道|证明|判断|看看|决定|在想|想想)(?:.{0,6})(?:是不是|有没有|会不会|能不能|可不可以|为什么|什么|怎么|啥|多少)"
     r"|(?:难道|莫非).{0,12}(?:吗|么)?$"
+    # embedded questions ("see whether"): 看能不能卖给我们, 看看有多少 (the key keeps one 看)
+    r"|(?:^|[^你])看(?:能不能|有没有|是不是|会不会|可不可以|有多少)"
+    # challenges and reproach: 你确定是可爱?, 你有没有品味啊, 又满三十减十五了?, 有啥区别吗,反正都…
+    r"|^你们?确定|不应该.{1,10}(?:吗|么)$|你懂(?:个)?(?:啥|什么|屁)|谁还记得|^因为|^欢迎|^就这么|^我.{0,3}(?:啥|什么)时候.{1,8}了$|^(?:你|人|我|他|她|你们|他们)都.{1,8}了$"
+    r"|(?:能不能|可不可以|能否)(?:别|不要|关|闭)|争点?气|想(?:啥|什么)呢$|.{6,}好吗$|[干做说吃买]了什么.{2,}$"
+    r"|有没有(?:品味|脑子|良心|素质|眼光|常识|点数|礼貌)|^.{0,8}又.{1,12}了$|反正"
     # reproach and suggestion dressed as questions: 至于吗, 有意思吗, 没人管吗, 拿空姐开玩笑?, 头像不改下吗
     r"|(?:至于|有必要|有意思|好意思|好玩|你配|要脸|没人管|没有人管)(?:吗|么)|凭什么|拿.{1,8}开玩笑|不.{1,2}(?:一)?下(?:吗|么)$"
-    r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"
+    r"|还有比.{0,8}更|有什么(?:好的|好看|好说|好怕|看头|意思|可.{1,3}的)|[管关]你(?:啥|什么|屁)事|我看你.{0,6}怎么|还能(?:说|干)(?:什么|啥)"
     r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)|我?哪(?:里|儿)?知道"
     # "isn't it ...": 这不是我妹妹吗, 之前不是玩过嘛; surprise: 真的可以这么大吗; "already a few": 都几分钟了
-    r"|不是.{1,10}(?:嘛|吗)$|(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
+    r"|不是.{1,10}(?:嘛|吗|么)$|不是(?:吗|么|嘛)$|谁会.{1,10}呢$|不就.{0,10}(?:嘛|吗|么)$|才.{0,6}就.{1,6}了$|(?:真的|竟然|居然).{0,8}(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
 )
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
     r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|价位|尺码|码数|尺寸|颜色|链接|库存|运费|邮费|身高|体重|三围|房间号|房号|"
     r"直播间号|歌名|bgm|型号|色号|材质|面料|产地|保质期|发货时间|快递)(?:呢|多少|是多少)?[?!.。~ ]*$"
 )
+# The same on the match key (punctuation gone, repeats collapsed): "房间！！！号", "房号没说", "房号!!!1"
+# (1 is the shifted "!").
+ATTRIBUTE_KEY = re.compile(
+    r"^(?:主播|宝宝|姐姐|[\u4e00-\u9fff]{2})?的?(?:价格|价钱|尺码|码数|链接|库存|运费|房间号|房号|直播间号|歌名|bgm|型号|色号)"
+    r"(?:呢|多少|是多少|没说)?1?$"
+)
+# "Let me see / guess" before an embedded question (on the cleaned text: the key keeps one 看).
+# "Don't know / let's see whether ...": an embedded question, unless a question mark asks it
+# ("不知道大家觉得怎么样？"). On the match key, checked only when the comment has no "?".
+EMBEDDED_IN_KEY = re.compile(
+    r"(?:不知道|证明|判断|看看|决定|在想|想想)(?:.{0,6})(?:是不是|有没有|会不会|能不能|可不可以|为什么|什么|怎么|啥|多少|谁)"
+)
+# Requests to anyone ("谁能借我10吃饭", "求求谁能帮帮我"): 谁 is "someone"; unless a question mark
+# follows ("谁帮忙说下!我什么颜色字?"). On the cleaned text.
+REQUEST_TO_ANYONE = re.compile(r"^(?:求求?)?谁(?:能|愿意|可以|来)?(?:借|给|帮|送|救)[^?]*$")
+EMBEDDED = re.compile(r"^(?:让我|给我)?(?:看看|瞧瞧|猜猜|猜)|^看你?(?:怎么|咋)")
+# A 不 A on the cleaned text (one clause): 好不好看, 去不去, 吃不吃 (not 不好玩,不玩了).
+A_NOT_A = re.compile(r"(?<!不)([\u4e00-\u9fff])不\1(?!不)")  # not 不要不要
 # With only a question mark to go on, exclamations stay chit-chat: 这么便宜？ 好看？！ 完结？
 EXCLAMATION = re.compile(r"^(?:这么|那么|太|也太|这也太|好|真|超)")
 

@@ -7,6 +7,7 @@ when each copy looks harmless. Its memory is bounded, whatever the stream throws
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import OrderedDict
@@ -34,13 +35,19 @@ _ADD_PRIVATE = re.compile(
 )
 # Recruiting, scam and account-trade phrases that genuine viewers do not write.
 _AD_STRONG = re.compile(
-    r"兼职|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场|代发|代刷|代喷|代练|租号|卖号|收号|出租(?!车)|接单"
+    r"招兼职|兼职(?:招|日结|加|联系|私|日赚)|刷单|日结|日赚|日入|网赚|招代理|一手货源|重金求子|贷款|博彩|赌场|代发|代刷|代喷|代练|租号|卖号|收号|出租(?!车)|接单"
     r"|私信我|私聊我|看.{0,2}私信|私我|加群|进群|福利群|网址|看我主页|主页有|点我头像|我这(?:里|边)?(?:便宜|有号|收号|卖号)"
+    r"|留下.{0,4}(?:账号|帐号|联系方式)"
 )
 # A private channel named near a long number, however the digits are dressed up (qq☺ 104 3o3➑➑➑).
 _CHANNEL_NEAR_NUMBER = re.compile(
     r"(?:(?<![a-z])(?:q|qq|vx|wx|v|tg)(?![a-z])|扣扣|企鹅|微信|薇|威信|v信|群)\D{0,6}(?:\d\D?){6,}"
 )
+# The number first, then the channel: "２4933０8891：qq　爽妹".
+_NUMBER_NEAR_CHANNEL = re.compile(r"(?:\d\D?){6,}\D{0,4}(?:(?<![a-z])(?:q|qq|vx|wx|v|tg)(?![a-z])|扣扣|企鹅|微信|薇)")
+# A comment that is nothing but an account number (QQ, phone: 9-11 digits, not a count, a run or a
+# repeated digit): "554078314". A 7-digit room number alone is left: in its own room it is no ad.
+_BARE_ID = re.compile(r"^\s*\d{9,11}\s*$")
 # Another room or channel advertised by its number: "4891024直播", "直播间1234567".
 _ROOM_AD = re.compile(r"\d{6,}\s*(?:直播|房间|频道)|(?:直播间|房间号?)\s*\d{6,}")
 # A bare domain ending, what a link looks like when its parts are sent one by one (".cc", ".com").
@@ -61,11 +68,27 @@ def _plain(cleaned: str) -> str:
             continue
         digit = unicodedata.digit(ch, None) if not ch.isascii() else None
         out.append(str(digit) if digit is not None else ch)
-    return re.sub(r"(?<=\d)o(?=\d)", "0", "".join(out).lower())
+    text = "".join(out).lower().translate(_LOOKALIKE_DIGITS)
+    # o and l next to digits are 0 and 1 ("3o3", "2ḷ20": ḷ is l once its accent is stripped)
+    return re.sub(r"(?<=\d)l|l(?=\d)", "1", re.sub(r"(?<=\d)o(?=\d)", "0", text))
+
+
+# Letters that stand in for digits in contact spam: Cyrillic З and О, Greek Ο ("ЗЗ①2ḷ20➍7ḻ ＱＱ").
+_LOOKALIKE_DIGITS = str.maketrans({"з": "3", "о": "0", "ο": "0"})
 # Weaker ad signals: any two of these together.
 _AD_WEAK = re.compile(
     r"同款|低价|便宜一半|一折|全网最低|进群|福利群|领红包|私聊|私我|私信我|看我?主页|看我?头像|主页有|淘宝搜|店铺|代购"
+    # asking strangers for money or contact: 谁能借我10吃饭 愿意借的加我好友; 加我好友,我给你支付宝赚钱
+    r"|加我?好友|借我|支付宝|赚钱"
 )
+
+
+def _looks_like_an_id(digits: str) -> bool:
+    """Not 123456789, 666666, 2333333 or 20000000: at least five different digits, not in a run."""
+    if len(set(digits)) < 5:
+        return False
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(digits)}
+    return not (steps <= {1} or steps <= {-1})
 
 
 def spam_reason(cleaned: str) -> str | None:
@@ -75,7 +98,10 @@ def spam_reason(cleaned: str) -> str | None:
         return "link"
     if _PHONE.search(plain):
         return "phone number"
-    if _HANDLE_WITH_ID.search(plain) or _ADD_PRIVATE.search(plain) or _CHANNEL_NEAR_NUMBER.search(plain):
+    if (_HANDLE_WITH_ID.search(plain) or _ADD_PRIVATE.search(plain) or _CHANNEL_NEAR_NUMBER.search(plain)
+            or _NUMBER_NEAR_CHANNEL.search(plain)):
+        return "private account"
+    if _BARE_ID.match(plain) and _looks_like_an_id(plain.strip()):
         return "private account"
     if _ROOM_AD.search(plain):
         return "advertising"

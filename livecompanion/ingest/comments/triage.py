@@ -11,14 +11,17 @@ viewers within ten seconds. They are recognised (`TriageResult.chant`) and colla
 count per chant (`chants()`: 前方高能 ×40). Only chit-chat chants: the same question from many
 viewers is collapsed by the question board (with its count), the same 想要 by the intent counter.
 
-Buying intent needs a selling context: `selling(True)` while a product is explained or a sale
-runs, and `products(...)` with the script's names and skus. Outside it, room slang (扣1, 冲, 想要,
-蹲, 抢到) stays chit-chat; a comment naming one of the products is read as in context.
+Buying intent needs a selling context: `selling(True)` while a product is explained or orders
+come in, and `products(...)` with the script's names, skus and number of links (ingest's live
+numbers load the stream's script when they first see the stream). Outside it, room slang (扣1, 冲,
+想要, 想买, 蹲, 抢到) stays chit-chat; a comment naming one of the products, or a link number the
+show has (2号链接, 链接2, 2号来一单), is read as in context.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import OrderedDict
 
 from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment, in_selling_context
@@ -51,17 +54,21 @@ class CommentTriage:
         self._chants: OrderedDict[str, int] = OrderedDict()
         self._selling = False
         self._product_words: frozenset[str] = frozenset()
+        self._links = 0
 
     def selling(self, on: bool) -> None:
         """Whether something is on sale now (a product explained, a flash sale running)."""
         self._selling = on
 
-    def products(self, words: list[str]) -> None:
-        """The script's product names and skus: a comment naming one is read as about buying."""
+    def products(self, words: list[str], links: int = 0) -> None:
+        """The script's product names and skus, and how many links (小黄车 numbers 1..links) the show
+        has: a comment naming one ("面膜要了", "mask-01 来一单", "2号链接拍了") is read as about
+        buying even when nothing is explained right now."""
         # Any two characters of a name will do: viewers say 面膜 for 玻尿酸補水面膜 10片.
         pairs = {key[i : i + 2] for key in map(match_key, words) for i in range(len(key) - 1)}
         self._product_words = frozenset(p for p in pairs if not p.isdigit() and not p.isascii()) | {
             k for k in map(match_key, words) if k.isascii() and len(k) >= 3}
+        self._links = max(0, links)
 
     def chants(self, n: int = 10) -> list[tuple[str, int]]:
         """The most chanted words since the start, with how many comments chanted them."""
@@ -95,14 +102,21 @@ class CommentTriage:
 
     def _names_a_product(self, key: str) -> bool:
         words = self._product_words
-        return bool(words) and (any(key[i : i + 2] in words for i in range(len(key) - 1))
-                                or any(w in key for w in words if w.isascii()))
+        if words and (any(key[i : i + 2] in words for i in range(len(key) - 1))
+                      or any(w in key for w in words if w.isascii())):
+            return True
+        if self._links:
+            for m in _LINK_NUMBER.finditer(key):
+                number = m.group(1) or m.group(2) or m.group(3)
+                if 1 <= int(number) <= self._links:
+                    return True
+        return False
 
     def _chant(self, analysis: CommentAnalysis, text: str, user_id: str | None, ts_ms: int) -> str | None:
         # Short chit-chat only: a long text from many viewers is a flood.
         if analysis.kind != "chitchat":
             return None
-        key = analysis.key or text.strip()
+        key = _chant_key(analysis.key, text)
         if len(key) > _CHANT_MAX:
             return None
         if not self.chant_window.observe(key, user_id, ts_ms):
@@ -115,5 +129,25 @@ class CommentTriage:
         return key
 
 
+def _chant_key(key: str, text: str) -> str:
+    """What a chant is keyed by: the match key without a reply's "@name：" (danmaku replies quote
+    whom they answer: "@想换小鱼干：前方高能" chants 前方高能); for emoji and symbols alone, their
+    distinct characters in order when the string is long ("🤣👉🤡" * 6 + "🤣" is 🤣👉🤡), so that
+    it can still chant."""
+    stripped = text.strip()
+    if stripped.startswith("@"):
+        reply = _REPLY.match(stripped)
+        if reply is not None:
+            return match_key(stripped[reply.end() :]) or key
+    if key or len(stripped) <= _CHANT_MAX:
+        return key or stripped
+    return "".join(dict.fromkeys(ch for ch in stripped if not ch.isspace()))
+
+
+_REPLY = re.compile(r"@[^:：\s]{1,24}[:：\s]\s*")
+# A link number as viewers write it: 2号链接, 2号宝贝, 链接2, 2号 at the start (2号来一单); not 2号发货.
+_LINK_NUMBER = re.compile(
+    r"(?<![0-9])([0-9]{1,2})号(?:[链连]接|宝贝|商品)|[链连]接([0-9]{1,2})(?![0-9])|^([0-9]{1,2})号(?!发|到|开|下|几)"
+)
 _CHANT_MAX = 10  # characters of a chant's key
 _CHANTS_KEPT = 200
