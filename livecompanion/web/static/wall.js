@@ -19,7 +19,7 @@
   const LEVEL_ORDER = { error: 0, warn: 1, info: 2 };
   const KIND_NAMES = { opening: "開場", product: "產品", value: "價值", closing: "促單", wrapup: "收尾" };
 
-  const token = L.params().get("token") || "";
+  const token = window.LiveCompanionToken || L.params().get("token") || "";  // token.js took it out of the address
   const OPERATOR = document.getElementById("rooms").dataset.role === "operator";
   const rooms = new Map();  // stream id -> Room
   const $ = (id) => document.getElementById(id);
