@@ -53,6 +53,17 @@ def obs_studio(display: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     studio.stop()
 
 
+@pytest.fixture(autouse=True)
+def obs_running_for_each_test(request: pytest.FixtureRequest) -> None:
+    """A test that kills OBS and fails before starting it again must not leave the module's other
+    tests without OBS (in CI one such failure took three more tests down with it)."""
+    if "obs_studio" not in request.fixturenames:
+        return
+    studio: ObsStudio = request.getfixturevalue("obs_studio")
+    if studio.process is None or studio.process.poll() is not None:
+        studio.start()
+
+
 @pytest.fixture
 def obs_server(tmp_path: Path, obs_studio: ObsStudio) -> Iterator[ServerProcess]:
     """A real server process that has the OBS password in SHOW_OBS_PASSWORD."""

@@ -135,6 +135,8 @@ async def test_obs_killed_mid_show_switches_after_restart(services: Services, ob
     stream_id = await start_stream(services, obs_studio.address, "LC_TEST_OBS_PASSWORD")
     await service.next_segment(services, stream_id)
     await eventually(lambda: on_program(obs_studio, "開場全景"))
+    opened = (await obs_section(services, stream_id))["wanted"]["id"]
+    await eventually(lambda: _applied(services, stream_id, opened))  # OBS said so, and we wrote it down
 
     obs_studio.kill()
     link = await eventually(lambda: link_is(services, stream_id, "disconnected"))
