@@ -287,6 +287,8 @@ def main() -> int:
         claims_ok = n == units == ranks == sold == granted
 
         stock = 2000
+        # One running sale of a sku a stream (issue 12's rule): each sale here on a stream of its own.
+        big_stream, stream_id = stream_id, create_stream_http(a)
         sellout = start_sale_http(a, stream_id, stock=stock, per_user_limit=2, duration_seconds=600)
         requests = plan(buyers=8000)  # 20,000 requests: 10x the stock, every order sent twice
         started = time.perf_counter()
@@ -298,6 +300,7 @@ def main() -> int:
         n2, units2, ranks2, sold2 = asyncio.run(record_of(db_url, sellout["id"]))
         sellout_ok = units2 == sold2 == stock and n2 == ranks2 == len(won)
 
+        stream_id = create_stream_http(a)
         third = start_sale_http(a, stream_id, stock=1_000_000, per_user_limit=1, duration_seconds=3600)
         evalsha = asyncio.run(
             evalsha_rate(args.redis, db_url, stream_id, third["id"], args.connections, args.seconds)
@@ -314,7 +317,7 @@ def main() -> int:
             )
         )
         statuses = httpx.get(
-            f"{a.base_url}/api/streams/{stream_id}/flash-sales/{big['id']}", headers=a.headers("viewer")
+            f"{a.base_url}/api/streams/{big_stream}/flash-sales/{big['id']}", headers=a.headers("viewer")
         ).json()
     finally:
         for s in servers:

@@ -137,6 +137,12 @@ def make_batches(n: int, batch: int, seed: int) -> tuple[list[bytes], list[dict[
         events.append(event)
         if len(events) >= n:
             break
+    # The simulated show starts at a fixed date; ingest refuses a ts more than a day from its clock
+    # (LIVECOMPANION_MAX_TS_SKEW_HOURS), so the show is moved to now, every gap kept.
+    shift = int(time.time() * 1000) - int(events[0]["ts"])
+    for event in events:
+        if isinstance(event.get("ts"), int):
+            event["ts"] += shift
     bodies = [orjson.dumps(events[i : i + batch]) for i in range(0, len(events), batch)]
     return bodies, events
 
