@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0)  # a request head must arrive within this of its first byte
     body_timeout: float = Field(15.0, gt=0)  # each read of a request body waits at most this
     max_connections: int | None = Field(None, ge=16)  # uvicorn limit_concurrency; unset: from the fd limit
+    # What a process holds of an ended stream (live numbers' triage, tallies, pacing) goes this long
+    # after its End: late payments still count meanwhile (ingest/live.py). Lower it for a benchmark
+    # of many short streams (scripts/bench_streams.py); 0 releases at the next pass (within a second).
+    end_release_seconds: float = Field(120.0, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -7,17 +7,18 @@ The soak (scripts/soak.py) saw both instances' resident memory step up ~17 MB in
 while stalled sockets filled, the first slowloris wave arrived and the fuzzer started at once. Here
 each part runs alone against a fresh instance (PostgreSQL + Redis, as the soak), with the soak's
 probes as a steady feed (a claim and an ingest POST of 10 comments every 0.2 s) under every part,
-`control` being the feed alone. A part runs `--wave` seconds, rests `--rest`, runs again the same,
-rests: a one-time warm-up (lazy imports, bounded caches, allocator arenas) shows in the first wave
+`control` being the feed alone. A part runs `--wave` seconds, rests `--rest`, and again (`--waves`
+times, 2 by default): a one-time warm-up (lazy imports, bounded caches, allocator arenas) shows in the first wave
 and not in the second; a leak shows in both. A part name may join others with "+" (`stalled+show`).
 
 The instance runs under this file's `serve` mode: `livecompanion serve` with two signals added
 (a diagnostic, never in the service): SIGUSR2 writes one line of figures, SIGRTMIN the same then
 glibc `malloc_trim(0)` and the resident memory after it. The figures: resident memory (RSS), Python's
-live small-object blocks (`sys.getallocatedblocks`), glibc's bytes in use and free
-(`mallinfo2`), open fds, asyncio tasks, and with `--trace` the tracemalloc total (traced from start:
-slower, and its own tables inflate RSS). Live objects grow blocks / malloc in-use; fragmentation
-grows RSS but is given back by the trim or shows as malloc free bytes.
+live small-object blocks (`sys.getallocatedblocks`) and its arenas (held, used, free inside),
+glibc's bytes in use and free (`mallinfo2`), open fds, asyncio tasks, and with `--trace` the
+tracemalloc total (traced from start: slower, and its own tables inflate RSS). Live objects grow
+blocks / bytes in use; fragmentation grows RSS and the free room (pymalloc's or glibc's), and
+glibc's part of it is given back by the trim.
 """
 
 from __future__ import annotations
@@ -38,14 +39,46 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from soak import (  # noqa: E402 - the soak's own clients, reused
-    PY, ROOT, Timings, dropped, free_port, probes, reader, slowloris, stalled_socket, wait_up,
-)
+from soak import PY, ROOT, Timings, dropped, free_port, probes, reader, slowloris, stalled_socket, wait_up
+
+
+def loadavg() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
 
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _pymalloc() -> dict[str, float]:
+    """Python's small-object allocator: MB of arenas held, of blocks in use, of free room inside them
+    (`sys._debugmallocstats`, which writes to the C stderr: caught through a temporary file)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as caught:
+        saved = os.dup(2)
+        try:
+            os.dup2(caught.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        text = caught.read().decode(errors="replace")
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        number = value.strip().replace(",", "")
+        if not number.isdigit():
+            continue
+        if "bytes/arena" in name:  # "N arenas * 1048576 bytes/arena = total"
+            found["py_arena_mb"] = round(int(number) / 2**20, 1)
+        elif name.startswith("# bytes in allocated blocks"):
+            found["py_used_mb"] = round(int(number) / 2**20, 1)
+        elif name.startswith("# bytes in available blocks") or "unused pools" in name:
+            found["py_free_mb"] = round(found.get("py_free_mb", 0) + int(number) / 2**20, 1)
+    return found
 
 
 def _figures(out: Path, trim: bool) -> None:
@@ -69,7 +102,8 @@ def _figures(out: Path, trim: bool) -> None:
             "gc_objects": len(gc.get_objects()), "fds": len(os.listdir("/proc/self/fd")), "tasks": tasks,
             "malloc_used_mb": round((info.uordblks + info.hblkhd) / 2**20, 1),
             "malloc_free_mb": round(info.fordblks / 2**20, 1), "malloc_arena_mb": round(info.arena / 2**20, 1),
-            "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1) if tracemalloc.is_tracing() else None}
+            "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1) if tracemalloc.is_tracing() else None,
+            **_pymalloc()}
     if trim:
         libc.malloc_trim(0)
         line["rss_trimmed"] = round(rss(), 1)
@@ -109,15 +143,19 @@ def ask(server: subprocess.Popen[bytes], out: Path, trim: bool) -> dict[str, flo
     raise SystemExit("the instance did not answer the memory signal")
 
 
+counts_tasks: dict[int, list[asyncio.Task[None]]] = {}  # a wave's tasks, kept until it ends
+
+
 async def part_load(name: str, base: str, port: int, stream_id: str, tokens: dict[str, str], args: argparse.Namespace,
                     work: Path, stop: asyncio.Event, counts: dict[str, int]) -> list[subprocess.Popen[bytes]]:
     """Start one wave of the named parts; tasks stop with `stop`, processes are returned to be ended."""
     procs: list[subprocess.Popen[bytes]] = []
+    tasks = counts_tasks.setdefault(id(stop), [])
     ws = base.replace("http://", "ws://") + f"/ws/streams/{stream_id}?token={tokens['viewer']}"
     for part in name.split("+"):
         if part == "viewers":
             for i in range(args.viewers):
-                asyncio.create_task(reader(ws, stop, counts))
+                tasks.append(asyncio.create_task(reader(ws, stop, counts)))
                 if i % 100 == 99:
                     await asyncio.sleep(0.2)
         elif part == "stalled":
@@ -130,9 +168,9 @@ async def part_load(name: str, base: str, port: int, stream_id: str, tokens: dic
                 counts["stalled"] += len(socks)
                 for s in socks:
                     s.close()  # type: ignore[attr-defined]
-            asyncio.create_task(watch())
+            tasks.append(asyncio.create_task(watch()))
         elif part == "slowloris":
-            asyncio.create_task(slowloris("127.0.0.1", port, args.slowloris, stop, counts))
+            tasks.append(asyncio.create_task(slowloris("127.0.0.1", port, args.slowloris, stop, counts)))
         elif part == "fuzz":
             procs.append(subprocess.Popen(
                 [str(Path(PY).parent / "st"), "run", f"{base}/openapi.json", "-H",
@@ -178,7 +216,7 @@ async def run_part(name: str, env: dict[str, str], args: argparse.Namespace, wor
         rows.append(("warm, trimmed", await asyncio.to_thread(ask, server, out, True)))
         counts = {"open": 0, "messages": 0, "reconnects": 0, "loris_opened": 0, "loris_closed": 0,
                   "stalled": 0, "stalled_dropped": 0}
-        for wave in (1, 2):
+        for wave in range(1, args.waves + 1):
             stop = asyncio.Event()
             started = time.monotonic()
             procs = await part_load(name, base, port, stream_id, tokens, args, work, stop, counts)
@@ -187,6 +225,7 @@ async def run_part(name: str, env: dict[str, str], args: argparse.Namespace, wor
             await asyncio.sleep(max(0.0, args.wave - (time.monotonic() - started)))
             rows.append((f"wave {wave} end", await asyncio.to_thread(ask, server, out, False)))
             stop.set()
+            await asyncio.gather(*counts_tasks.pop(id(stop), []), return_exceptions=True)
             for proc in procs:
                 proc.terminate()
                 await asyncio.to_thread(proc.wait, 30)
@@ -202,11 +241,11 @@ async def run_part(name: str, env: dict[str, str], args: argparse.Namespace, wor
 
 
 def table(name: str, rows: list[tuple[str, dict]]) -> str:
-    cols = ("rss", "rss_trimmed", "blocks", "gc_objects", "malloc_used_mb", "malloc_free_mb", "traced_mb", "fds",
-            "tasks")
-    lines = [f"== {name} ==", f"{'':24}" + "".join(f"{c:>15}" for c in cols)]
+    cols = ("rss", "rss_trimmed", "blocks", "py_arena_mb", "py_used_mb", "py_free_mb", "malloc_used_mb",
+            "malloc_free_mb", "traced_mb", "fds", "tasks")
+    lines = [f"== {name} ==", f"{'':24}" + "".join(f"{c:>12}" for c in cols)]
     for label, row in rows:
-        lines.append(f"{label:24}" + "".join(f"{'' if row.get(c) is None else row[c]:>15}" for c in cols))
+        lines.append(f"{label:24}" + "".join(f"{'' if row.get(c) is None else row[c]:>12}" for c in cols))
     return "\n".join(lines)
 
 
@@ -215,6 +254,7 @@ async def main() -> int:
     ap.add_argument("--parts", nargs="+", default=["control", "stalled", "slowloris", "viewers", "fuzz", "show"])
     ap.add_argument("--wave", type=float, default=40)
     ap.add_argument("--rest", type=float, default=10)
+    ap.add_argument("--waves", type=int, default=2)
     ap.add_argument("--warm", type=float, default=15)
     ap.add_argument("--viewers", type=int, default=200)
     ap.add_argument("--stalled", type=int, default=25)
@@ -227,7 +267,7 @@ async def main() -> int:
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = ap.parse_args()
 
-    print(f"load average at the start {open('/proc/loadavg').read().split()[:3]}", flush=True)
+    print(f"load average at the start {loadavg()}", flush=True)
     db = f"lc_parts_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(args.postgres)
     await admin.execute(f"CREATE DATABASE {db}")
@@ -235,7 +275,8 @@ async def main() -> int:
     work = Path(f"/tmp/{db}")
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMPANION_")}
-    env.update({f"LIVECOMPANION_{r.upper()}_TOKEN": secrets.token_urlsafe(12) for r in ("operator", "ingest", "viewer")})
+    env.update({f"LIVECOMPANION_{r.upper()}_TOKEN": secrets.token_urlsafe(12)
+                for r in ("operator", "ingest", "viewer")})
     env.update({"LIVECOMPANION_DATABASE_URL": args.postgres.rsplit("/", 1)[0].replace(
         "postgresql://", "postgresql+asyncpg://") + f"/{db}", "LIVECOMPANION_REDIS_URL": args.redis,
         "LIVECOMPANION_REDIS_PREFIX": f"{db}:", "LIVECOMPANION_DATA_DIR": str(work / "data"),
@@ -247,7 +288,7 @@ async def main() -> int:
     try:
         for name in args.parts:
             rows = await run_part(name, env, args, work)
-            print(table(name, rows) + f"\nload average {open('/proc/loadavg').read().split()[:3]}\n", flush=True)
+            print(table(name, rows) + f"\nload average {loadavg()}\n", flush=True)
     finally:
         admin = await asyncpg.connect(args.postgres)
         await admin.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")

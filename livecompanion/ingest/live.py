@@ -62,7 +62,7 @@ DECAY_TICK = 1.0  # comments per minute falls as time passes: streams with recen
 RETRY_AFTER_FAILURE = 0.5
 IDLE_RELEASE_S = 900.0  # a stream without events this long: this process forgets it (see release_idle)
 END_GRACE_S = 120.0  # an ended stream is forgotten this long after its End (late orders still count)
-RELEASE_EVERY = 60.0
+RELEASE_EVERY = 60.0  # a release pass at least this often, and at least twice per end grace (>= 1 s)
 
 
 def mask_nickname(name: str | None) -> str:
@@ -142,6 +142,7 @@ class LiveNumbers:
         gate: PublishGate | None = None,
         top_questions: int = 10,
         ticker_size: int = 10,
+        end_grace_s: float = END_GRACE_S,
     ) -> None:
         self.core = core
         self.counters = counters
@@ -158,6 +159,8 @@ class LiveNumbers:
         self._commenting: dict[str, float] = {}  # stream -> when its last comment arrived
         self._last_seen: dict[str, float] = {}  # stream -> when its last write was prepared or recorded
         self.idle_release_s = IDLE_RELEASE_S
+        self.end_grace_s = end_grace_s
+        self.release_every = min(RELEASE_EVERY, max(1.0, end_grace_s / 2))
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -302,12 +305,12 @@ class LiveNumbers:
         return idle
 
     async def on_show_moved(self, stream_id: str, _script: object, move: ShowMove) -> None:
-        """A show listener: once a stream has ended, it is released END_GRACE_S after its End (the
-        next release pass after that), not after the whole idle time; an event after End (a late
-        payment) starts the idle time again."""
+        """A show listener: once a stream has ended, it is released `end_grace_s` after its End (the
+        next release pass after that; Settings.end_release_seconds, 120 s), not after the whole idle
+        time; an event after End (a late payment) starts the idle time again."""
         if move.status != "ended" or stream_id not in self._last_seen:
             return
-        release_at = time.monotonic() - self.idle_release_s + END_GRACE_S
+        release_at = time.monotonic() - self.idle_release_s + self.end_grace_s
         self._last_seen[stream_id] = min(self._last_seen[stream_id], release_at)
 
     def held_streams(self) -> int:
@@ -323,11 +326,11 @@ class LiveNumbers:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_decay = loop.time() + DECAY_TICK
-        next_release = loop.time() + RELEASE_EVERY
+        next_release = loop.time() + self.release_every
         while True:
             now = loop.time()
             if now >= next_release:
-                next_release = now + RELEASE_EVERY
+                next_release = now + self.release_every
                 try:
                     await self.release_idle()
                 except Exception:

@@ -120,7 +120,7 @@ class IngestService:
         hours = core.settings.max_ts_skew_hours
         self.max_ts_skew_ms: int | None = int(hours * 3_600_000) if hours > 0 else None
         counters, gate = make_live(core)
-        self.live = LiveNumbers(core, counters, gate=gate)
+        self.live = LiveNumbers(core, counters, gate=gate, end_grace_s=core.settings.end_release_seconds)
         self.writer = GroupCommitWriter(
             make_store(core.db),
             after_commit=self._after_commit,

@@ -164,3 +164,26 @@ async def test_a_new_stream_shown_first_publishes_nothing_over_its_document(serv
     assert services.ingest.live.published == 0
     _rev, doc = await stream_service.load_state(services, sid)
     assert doc["ticker"] and doc["ticker"][0]["sku"] == "A"
+
+
+async def test_the_end_grace_is_a_setting_the_running_pass_honours(sqlite_url: str) -> None:
+    """`end_release_seconds` (a benchmark of hundreds of short streams sets it low): the release pass
+    of a running instance forgets an ended stream that long after its End, with no manual pass."""
+    from livecompanion.stream.ending import end_show
+
+    await upgrade_async(sqlite_url)
+    made = build_services(Settings(database_url=sqlite_url, end_release_seconds=0).with_generated_tokens())
+    await start(made)
+    try:
+        live = made.ingest.live
+        sid = await streams.create_stream(made.db, SCRIPT, "title: t\n")
+        await stream_service.next_segment(made, sid)
+        await made.ingest.ingest_events(sid, _show(0, int(time.time() * 1000)))
+        await _published(made)
+        await end_show(made, sid)
+        deadline = time.monotonic() + 30  # a pass a second; generous for a loaded machine
+        while live.held_streams() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert live.held_streams() == 0, "the ended stream is still held by the live numbers"
+    finally:
+        await close(made)
