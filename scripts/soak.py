@@ -1,12 +1,14 @@
 """Soak: two instances on PostgreSQL + Redis under a compressed show and abusive clients (issue 13).
 
     .venv/bin/python scripts/soak.py [--seconds 360] [--viewers 2000] [--stalled 50] [--slowloris 200]
-                                     [--room 600] [--speed 20] [--fuzz] [--trace-memory]
+                                     [--room 600] [--speed 20] [--fuzz] [--trace-memory] [--shows 1]
 
-What runs at once, for `--seconds` (or until the show is over):
+What runs at once, for `--seconds` (or until the last show is over):
 - two `livecompanion serve` processes on one fresh PostgreSQL database and one Redis prefix;
 - the demo simulator (`scripts/simulate.py drive --speed 20`) playing the sample two-hour show
-  against instance A: segments, cues, flash-sale claims and audience events over HTTP;
+  against instance A: segments, cues, flash-sale claims and audience events over HTTP; with
+  `--shows N`, N shows back to back, each a new stream: the viewers move to it (they reconnect,
+  as screens opened on the next show would) and `--stalled` new never-reading sockets open on it;
 - `--viewers` viewer sockets spread over both instances, reading; `--stalled` more that never read
   past the handshake (tiny receive buffer): each must be dropped, not kept;
 - `--slowloris` connections sending half a request head, reopened as the server closes them;
@@ -20,7 +22,8 @@ and bigger, a diagnostic run, not a figure), writes a snapshot after the warm-up
 end (SIGUSR1, livecompanion/server.py), and the soak prints where B's memory grew between.
 
 Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
-latency of /healthz. At the end it prints start, peak and end of both, the /healthz p50/p99, how many
+latency of /healthz. At the end it prints start, peak and end of both (and each show's start, +10 s
+and end), the /healthz p50/p99, how many
 stalled sockets the servers dropped, the simulator's outcome, and the number of 5xx answers the
 simulator and fuzzer saw. Figures go to BENCHMARKS.md by hand, with the scale they were taken at.
 """
@@ -39,6 +42,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncpg
@@ -173,13 +177,19 @@ def wait_up(base: str) -> None:
     raise SystemExit(f"{base} did not start")
 
 
-async def reader(url: str, stop: asyncio.Event, counts: dict[str, int]) -> None:
+async def reader(url: str | Callable[[], str], stop: asyncio.Event, counts: dict[str, int]) -> None:
+    """A reading viewer; `url` may be a function: when what it answers changes (the next show), the
+    viewer leaves and opens the new one."""
+    def current() -> str:
+        return url() if callable(url) else url
+
     while not stop.is_set():
         try:
-            async with connect(url, open_timeout=20, max_size=None) as ws:
+            opened = current()
+            async with connect(opened, open_timeout=20, max_size=None) as ws:
                 counts["open"] += 1
                 try:
-                    while not stop.is_set():
+                    while not stop.is_set() and current() == opened:
                         try:
                             await asyncio.wait_for(ws.recv(), 1.0)
                             counts["messages"] += 1
@@ -256,6 +266,7 @@ async def main() -> int:
     ap.add_argument("--speed", type=float, default=20)
     ap.add_argument("--fuzz", action="store_true")
     ap.add_argument("--trace-memory", action="store_true", help="run B under tracemalloc and show its growth")
+    ap.add_argument("--shows", type=int, default=1, help="shows played back to back, each a new stream")
     ap.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     args = ap.parse_args()
@@ -294,18 +305,25 @@ async def main() -> int:
             server.terminate()
         raise
     op = {"Authorization": f"Bearer {tokens['operator']}"}
-    sim = subprocess.Popen(
-        [PY, "scripts/simulate.py", "drive", "--url", bases[0], "--speed", str(args.speed), "--room", str(args.room),
-         "--operator-token", tokens["operator"], "--ingest-token", tokens["ingest"]],
-        cwd=ROOT, stdout=(work / "simulate.log").open("wb"), stderr=subprocess.STDOUT)
-    stream_id = None
-    deadline = time.monotonic() + 60
-    while stream_id is None and time.monotonic() < deadline:
-        streams = httpx.get(f"{bases[0]}/api/streams", headers=op).json()
-        stream_id = streams[0]["id"] if streams else None
-        await asyncio.sleep(0.5)
-    if stream_id is None:
+
+    async def play_show() -> tuple[subprocess.Popen[bytes], str]:
+        """The simulator on a new stream of its own, and that stream's id."""
+        known = {s["id"] for s in httpx.get(f"{bases[0]}/api/streams", headers=op).json()}
+        sim = subprocess.Popen(
+            [PY, "scripts/simulate.py", "drive", "--url", bases[0], "--speed", str(args.speed), "--room",
+             str(args.room), "--operator-token", tokens["operator"], "--ingest-token", tokens["ingest"]],
+            cwd=ROOT, stdout=(work / "simulate.log").open("ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            new = [s["id"] for s in httpx.get(f"{bases[0]}/api/streams", headers=op).json() if s["id"] not in known]
+            if new:
+                return sim, new[0]
+            await asyncio.sleep(0.5)
+        sim.terminate()
         raise SystemExit("the simulator made no stream")
+
+    sim, stream_id = await play_show()
+    show = {"sid": stream_id, "n": 1}
     fuzz = None
     if args.fuzz:
         st = str(Path(PY).parent / "st")
@@ -320,13 +338,21 @@ async def main() -> int:
     claims, ingest = Timings(), Timings()
     tasks = [asyncio.create_task(probes(bases, tokens, stop, claims, ingest))]
     for i in range(args.viewers):
-        url = bases[i % 2].replace("http://", "ws://") + f"/ws/streams/{stream_id}?token={tokens['viewer']}"
-        tasks.append(asyncio.create_task(reader(url, stop, counts)))
+        ws_base = bases[i % 2].replace("http://", "ws://")
+        tasks.append(asyncio.create_task(reader(
+            lambda ws_base=ws_base: ws_base + f"/ws/streams/{show['sid']}?token={tokens['viewer']}", stop, counts)))
         if i % 100 == 99:
             await asyncio.sleep(0.2)
-    stalled = [s for i in range(args.stalled)
-               if (s := stalled_socket("127.0.0.1", ports[i % 2],
-                                       f"/ws/streams/{stream_id}?token={tokens['viewer']}")) is not None]
+
+    def open_stalled() -> list[socket.socket]:
+        return [s for i in range(args.stalled)
+                if (s := stalled_socket("127.0.0.1", ports[i % 2],
+                                        f"/ws/streams/{show['sid']}?token={tokens['viewer']}")) is not None]
+
+    stalled = open_stalled()
+    stalled_dropped = 0
+    marks: list[tuple[str, float, list[tuple[float, int]]]] = []  # (show k start/+10 s/end, t, figures)
+    show_started = time.monotonic()
     tasks.append(asyncio.create_task(slowloris("127.0.0.1", ports[1], args.slowloris, stop, counts)))
 
     samples: list[tuple[float, list[tuple[float, int]]]] = []
@@ -336,7 +362,26 @@ async def main() -> int:
     snapshots: list[Path | None] = []
     tracing = False
     async with httpx.AsyncClient(timeout=10) as client:
-        while time.monotonic() - started < args.seconds and sim.poll() is None:
+        while time.monotonic() - started < args.seconds:
+            if sim.poll() is not None:
+                marks.append((f"show {show['n']} end (exit {sim.returncode})", time.monotonic() - started,
+                              [proc_figures(s.pid) for s in servers]))
+                if show["n"] >= args.shows:
+                    break
+                stalled_dropped += sum(dropped(s) for s in stalled if s.fileno() >= 0)
+                for sock in stalled:
+                    sock.close()
+                sim, show["sid"] = await play_show()
+                show["n"] += 1
+                show_started = time.monotonic()
+                stalled += open_stalled()
+            if not any(name == f"show {show['n']} +10 s" for name, _, _ in marks) and (
+                    time.monotonic() - show_started >= 10):
+                marks.append((f"show {show['n']} +10 s", time.monotonic() - started,
+                              [proc_figures(s.pid) for s in servers]))
+            if not any(name == f"show {show['n']} start" for name, _, _ in marks):
+                marks.append((f"show {show['n']} start", time.monotonic() - started,
+                              [proc_figures(s.pid) for s in servers]))
             if args.trace_memory and not tracing and time.monotonic() - started > 20:  # the fuzzer has its schema
                 servers[1].send_signal(signal.SIGUSR1)
                 tracing = True
@@ -359,7 +404,7 @@ async def main() -> int:
     if args.trace_memory and snapshots:
         snapshots.append(await asyncio.to_thread(snapshot_of, servers[1], work / "data", 2))
     stop.set()
-    stalled_dropped = sum(dropped(s) for s in stalled)
+    stalled_dropped += sum(dropped(s) for s in stalled if s.fileno() >= 0)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -382,6 +427,9 @@ async def main() -> int:
         fds = [f[i][1] for _, f in samples]
         print(f"instance {'AB'[i]}: rss start {rss[0]:.1f} MB, peak {max(rss):.1f}, end {rss[-1]:.1f}; "
               f"fds start {fds[0]}, peak {max(fds)}, end {fds[-1]}")
+    for name, t, figures in marks:
+        print(f"{name:28} {t:6.0f} s  " + "  ".join(f"{'AB'[i]} rss {m:6.1f} MB fds {f:5d}"
+                                                 for i, (m, f) in enumerate(figures)))
     print(f"/healthz: {len(health)} requests, {health_fail} failed, p50 {statistics.median(health) * 1000:.1f} ms, "
           f"p99 {health[int(len(health) * 0.99) - 1] * 1000:.1f} ms")
     print(claims.line("claims (probe)"))
