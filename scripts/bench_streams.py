@@ -80,8 +80,12 @@ async def one_stream(i: int, client: httpx.AsyncClient, base: str, tokens: dict[
     sender = {"Authorization": f"Bearer {tokens['ingest']}"}
 
     async def ok(method: str, path: str, **kw: Any) -> Any:
+        if method == "POST" and kw.get("headers") is op:  # a retry below must not do it twice
+            kw["headers"] = {**op, "Idempotency-Key": secrets.token_hex(8)}
         answer = await client.request(method, base + path, **kw)
-        for _ in range(60):  # the report is built off the loop: 503 "ask again shortly" until then
+        # 503 + Retry-After: the report is still being built, or a claim's answer did not come in time
+        # (granted or not: sent again with the same order_id, it is answered once); each is asked again.
+        for _ in range(60):
             if answer.status_code != 503 or "Retry-After" not in answer.headers:
                 break
             await asyncio.sleep(float(answer.headers["Retry-After"]))
@@ -104,7 +108,8 @@ async def one_stream(i: int, client: httpx.AsyncClient, base: str, tokens: dict[
         "keyword": "想要", "winners": 1, "duration_seconds": 600}))["id"]
     ids["other"].update((sale, lottery))
     for j in range(20):
-        await ok("POST", f"/api/streams/{sid}/flash-sales/{sale}/claims", headers=sender, json={"user_id": f"u{j}"})
+        await ok("POST", f"/api/streams/{sid}/flash-sales/{sale}/claims", headers=sender,
+                 json={"user_id": f"u{j}", "order_id": f"S{i}-claim-{j}"})
     now = int(time.time() * 1000)
     events = audience(i, now)
     for start in range(0, len(events), 40):

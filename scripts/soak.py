@@ -412,7 +412,8 @@ async def main() -> int:
     if sim_rc is None:
         sim.terminate()
         sim.wait(10)
-    if fuzz is not None:
+    if fuzz is not None:  # its --max-time is --seconds: the shows may have ended before
+        fuzz.terminate()
         fuzz.wait(60)
     for s in servers:
         s.terminate()

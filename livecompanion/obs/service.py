@@ -179,6 +179,7 @@ class ObsService:
                     self._without_obs.add(stream_id)
                 else:
                     self.follow(stream_id, config)
+            self._without_obs &= current  # ended ones are not asked about again: memory stays flat
         for stream_id in set(self.workers) - current:
             await cancel_and_wait(self.workers.pop(stream_id))
 

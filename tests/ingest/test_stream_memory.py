@@ -187,3 +187,20 @@ async def test_the_end_grace_is_a_setting_the_running_pass_honours(sqlite_url: s
         assert live.held_streams() == 0, "the ended stream is still held by the live numbers"
     finally:
         await close(made)
+
+
+async def test_obs_forgets_ended_streams_it_found_without_obs(services: Services,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """OBS's scan remembers the streams whose script has no `obs:` (not to read them again); an
+    ended one leaves that set, or it grows by one id per stream for the life of the process."""
+    from livecompanion.obs import service as obs_service
+    from livecompanion.stream.ending import end_show
+
+    sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    await services.obs._scan_once()
+    assert sid in services.obs._without_obs
+    await stream_service.next_segment(services, sid)
+    await end_show(services, sid)
+    monkeypatch.setattr(obs_service, "KEEP_AFTER_END_MS", -1)  # its end scene is long gone
+    await services.obs._scan_once()
+    assert sid not in services.obs._without_obs
