@@ -2,8 +2,8 @@
 (before accepting its events) and the stored events and orders the live numbers are rebuilt from
 after a restart (`seed.py`).
 
-Events are WRITTEN by the group-commit store (`store.py`: COPY on asyncpg, or SQLAlchemy on
-SQLite), the hot path, which keeps its own connections and statements; this is the cold side.
+Events are WRITTEN by the group-commit store (`store_pg.py`: COPY on asyncpg, or `store_sqlite.py`:
+SQLAlchemy on SQLite), the hot path, which keeps its own connections and statements; this is the cold side.
 """
 
 from __future__ import annotations
