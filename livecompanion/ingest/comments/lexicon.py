@@ -113,6 +113,10 @@ PHATIC = re.compile(
     r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)|我?哪(?:里|儿)?知道"
     # "isn't it ...": 这不是我妹妹吗, 之前不是玩过嘛; surprise: 真的可以这么大吗; "already a few": 都几分钟了
     r"|不是.{1,10}(?:嘛|吗|么)$|不是(?:吗|么|嘛)$|谁会.{1,10}呢$|不就.{0,10}(?:嘛|吗|么)$|才.{0,6}就.{1,6}了$|(?:真的|竟然|居然).{0,8}(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
+    # rhetoric in question form (third session): taunts 慌不慌/服不服, "can't you just…", "who else but
+    # me", "whose fault then", "what did I say", "is it that real", universal 什么…都 ("whatever")
+    r"|([慌怕服气急])不\1|就不能.{1,12}(?:吗|么|嘛)|谁(?:能|还|会)?比我|(?:不)?怪谁|^我(?:说|干|做)(?:了)?(?:什么|啥)(?:去)?了"
+    r"|(?:这么|那么).{1,6}的(?:吗|嘛|么)$|(?<!为)(?:什么|啥).{1,4}都"
 )
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
