@@ -39,6 +39,7 @@ from livecompanion.ingest.comments.lexicon import (
     negated_at,
 )
 from livecompanion.ingest.comments.normalize import clean_text, key_of_clean, short_text_cache
+from livecompanion.ingest.comments.qmodel import shipped_model
 from livecompanion.ingest.comments.spam import spam_reason
 
 CommentKind = Literal["question", "intent", "spam", "chitchat"]
@@ -69,34 +70,47 @@ def intent_signals(key: str, patterns: tuple[tuple[str, re.Pattern[str]], ...] =
 def is_question(cleaned: str, key: str) -> bool:
     """Whether a viewer asks something the host could answer: an interrogative word, a closing
     吗/么/嘛, "A 还是 B", "X 呢", or a question mark after a whole clause. Greetings, surprise
-    ("完结？", "强烈的预感？！"), reproach and rhetoric ("还补什么妆", "你行不行啊") are not."""
+    ("完结？", "强烈的预感？！"), reproach and rhetoric ("还补什么妆", "你行不行啊") are not.
+    The rules alone: `question_trigger`; the model's second reading is in `classify_comment`."""
+    return question_trigger(cleaned, key) is not None
+
+
+def question_trigger(cleaned: str, key: str) -> str | None:
+    """Which rule calls the comment a question (`strong` question word, `final` 吗, `ne` "X 呢",
+    `anota` A 不 A, `attr` a bare attribute, `haishi` A 还是 B, `qmark` a clause and a question
+    mark), or None."""
     if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
-        return False
+        return None
     if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):
-        return False
-    if QUESTION_STRONG.search(key) or QUESTION_FINAL.search(cleaned) or QUESTION_NE.match(cleaned):
-        return True
+        return None
+    if QUESTION_STRONG.search(key):
+        return "strong"
+    if QUESTION_FINAL.search(cleaned):
+        return "final"
+    if QUESTION_NE.match(cleaned):
+        return "ne"
     if "呢" in cleaned and QUESTION_NE.match(_last_clause(cleaned)):  # 咦?我牌牌呢
-        return True
+        return "ne2"
     # A 不 A within one clause (the key has lost the commas: "不好玩,不玩了" is no 玩不玩).
     if "不" in cleaned and A_NOT_A.search(cleaned):
-        return True
+        return "anota"
     if ATTRIBUTE_QUESTION.match(cleaned) or ATTRIBUTE_KEY.match(key):
-        return True
+        return "attr"
     if "还是" in key and not _STATEMENT_HINT.search(key) and _ALTERNATIVE.search(_clause_with(cleaned, "还是")):
-        return True
+        return "haishi"
     mark = cleaned.find("?")
     if mark < 0 or "!" in cleaned[mark : mark + 3] or EXCLAMATION.search(key):
-        return False
+        return None
     clause = _NON_CLAUSE.sub("", _CLAUSE_BREAK.split(cleaned[:mark])[-1])
     if clause.endswith(_ASSERTING):  # 欲情故纵咯?: a statement's particle, said with a rising tone
-        return False
+        return None
     # A clause before the mark asks ("你们也是石头门?", "不让赌了?", "没大哥?"); a bare word
     # or two echoes what was just said or shown ("补妆?", "完结?", "鬼灭之刃?", "paopao?"): a Latin
     # word counts as one unit.
     units = len(_LATIN_WORD.sub("x", clause)) if clause.isascii() or _LATIN_WORD.search(clause) else len(clause)
-    return units >= 5 or (units >= 3 and any(ch in _FUNCTION_CHARS for ch in clause)) or (
+    asks = units >= 5 or (units >= 3 and any(ch in _FUNCTION_CHARS for ch in clause)) or (
         units == 2 and (clause[0] in _FUNCTION_CHARS or clause[1] in "吗呢吧么"))
+    return "qmark" if asks else None
 
 
 _ASSERTING = ("咯", "呗")
@@ -142,8 +156,11 @@ def classify_comment(text: str) -> CommentAnalysis:
         return CommentAnalysis("spam", cleaned, key, (), reason)
     intents = intent_signals(key) if ANY_INTENT.search(key) else ()
     cues = tuple(c for c in intent_signals(key, COMPILED_CUES) if c not in intents) if ANY_CUE.search(key) else ()
-    if is_question(cleaned, key):
-        return CommentAnalysis("question", cleaned, key, intents, cues=cues)
+    trigger = question_trigger(cleaned, key)
+    if trigger is not None:
+        model = shipped_model()
+        if model is None or model.keeps(cleaned, trigger):
+            return CommentAnalysis("question", cleaned, key, intents, cues=cues)
     return CommentAnalysis("intent" if intents else "chitchat", cleaned, key, intents, cues=cues)
 
 
