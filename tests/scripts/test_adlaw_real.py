@@ -66,6 +66,21 @@ EVAL = load_script("eval_adlaw")
         ("怎么会有这么丑的鼻子啊", "这么丑的鼻子"),
         ("服用后的变化看得见", "变化看得见"),
         ("一个月就能减掉20斤", "一个月就能减掉20斤"),  # read in penalty holdout5 after its one scoring
+        # round four (third session): claims in everyday words, from holdout5's misses and the claim shapes
+        ("外敷一盒就能瘦15斤", "一盒就能瘦"),
+        ("只需外敷即可达到瘦身效果", "即可达到瘦身效果"),
+        ("不用节食,不用运动", "不用节食,不用运动"),
+        ("坐着也能减肥", "坐着也能减肥"),
+        ("下午做,晚上就可以化妆", "就可以化妆"),
+        ("排油量是传统产品的近30倍", "是传统产品的近30倍"),
+        ("一次热玛吉解决5大衰老问题", "一次热玛吉解决5大衰老问题"),
+        ("医美面膜", "医美面膜"),
+        ("抚平鱼尾", "抚平鱼尾"),
+        ("喝了再也不失眠", "再也不失眠"),
+        ("告别赘肉", "告别赘肉"),
+        ("保证瘦", "保证瘦"),
+        ("第二天就消肿", "第二天就消肿"),
+        ("一贴就不疼", "一贴就不疼"),
     ],
 )
 def test_fined_phrases_flag(text: str, term: str) -> None:
@@ -87,6 +102,13 @@ def test_fined_phrases_flag(text: str, term: str) -> None:
         "今晚一起看《最好的我们》",
         "这件外套保证你出门不冷",  # 保证 without an exam or a return
         "袖口的刺绣是国内设计师的作品",
+        # round four's everyday claims stay off ordinary clothing copy
+        "肩部线条，在视觉上就能显瘦十斤",
+        "再也不用担心走光",
+        "告别臃肿感",
+        "一穿就显瘦",
+        "马上就能穿",
+        "一周就到货",
     ],
 )
 def test_ordinary_copy_stays_quiet(text: str) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 
 MODEL_FILE = "question_model.json"
 MAX_WORD = 4  # longest vocabulary word tried, in characters
@@ -45,7 +46,7 @@ def features(cleaned: str, trigger: str, vocabulary: frozenset[str]) -> set[str]
     """The model's features of one cleaned comment and the rule that called it a question."""
     words = ["^", *(w for w in segment(cleaned, vocabulary) if w.strip()), "$"]
     found = {"w" + w for w in words}
-    found.update(f"ww{a}|{b}" for a, b in zip(words, words[1:], strict=False))
+    found.update(f"ww{a}|{b}" for a, b in pairwise(words))
     found.add("t:" + trigger)
     return found
 
