@@ -1,5 +1,6 @@
 """The second reading of rule-called questions (livecompanion/ingest/comments/qmodel.py): how it
-segments, that the shipped weights load and are used, and that a malformed file says what is wrong.
+segments, trains and round-trips, that none ships (it lost to the rules held out), and that a
+malformed file says what is wrong.
 Its figures (cross-validated on dev, once on the held-out part): scripts/train_question_model.py,
 scripts/eval_comments.py, docs/comments-eval.md."""
 
@@ -35,18 +36,13 @@ def test_features_hold_words_pairs_and_the_rule() -> None:
     assert {"w主播", "w多大", "ww^|主播", "ww主播|多大", "ww多大|$", "t:strong"} <= found
 
 
-def test_the_shipped_model_loads_and_reads_rule_called_questions() -> None:
-    model = shipped_model()
-    assert model is not None and 0.5 <= model.threshold < 1 and len(model.vocabulary) > 100
-    # A meme chant the rules call a question (six viewers in the dev set; the label is chat) and a
-    # question the host answers: the model keeps the second and drops the first.
-    chant = clean_text("你会打篮球🏀么")
-    trigger = question_trigger(chant, key_of_clean(chant))
-    assert trigger is not None and not model.keeps(chant, trigger)
-    assert classify_comment("你会打篮球🏀么").kind == "chitchat"
-    asked = clean_text("主播多大了")
-    assert model.keeps(asked, question_trigger(asked, key_of_clean(asked)) or "")
-    assert classify_comment("主播多大了").kind == "question"
+def test_no_model_ships_so_the_rules_decide() -> None:
+    # Held out once (holdout7), the model traded recall for precision (0.705 / 0.843 -> 0.771 / 0.725):
+    # it does not beat the rules, so no weights ship and a rule-called question stays one.
+    assert shipped_model() is None
+    asked = clean_text("你会打篮球🏀么")
+    assert question_trigger(asked, key_of_clean(asked)) == "final"
+    assert classify_comment("你会打篮球🏀么").kind == "question"
 
 
 def test_training_separates_a_toy_set_and_round_trips_through_json() -> None:
