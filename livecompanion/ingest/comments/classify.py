@@ -31,6 +31,8 @@ from livecompanion.ingest.comments.lexicon import (
     EMBEDDED,
     EMBEDDED_IN_KEY,
     EXCLAMATION,
+    LINK_NOT_ASKED,
+    LINK_REQUEST,
     PHATIC,
     QUESTION_FINAL,
     QUESTION_NE,
@@ -96,6 +98,8 @@ def question_trigger(cleaned: str, key: str) -> str | None:
         return "anota"
     if ATTRIBUTE_QUESTION.match(cleaned) or ATTRIBUTE_KEY.match(key):
         return "attr"
+    if LINK_REQUEST.search(cleaned) and not LINK_NOT_ASKED.search(cleaned):
+        return "attr"
     if "还是" in key and not _STATEMENT_HINT.search(key) and _ALTERNATIVE.search(_clause_with(cleaned, "还是")):
         return "haishi"
     mark = cleaned.find("?")
@@ -119,7 +123,7 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _ALTERNATIVE = re.compile(r".还是.")
 # Pronouns, negations, modals and particles: what makes two or three characters a clause, not a word.
 _FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
-_STATEMENT_HINT = re.compile(r"吧|了|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没")
+_STATEMENT_HINT = re.compile(r"吧|了|还是个|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没")
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
 
