@@ -8,10 +8,11 @@ intent signal (`intents == ("求链接",)`) so the intent counter sees it too. R
 corpora none of 114 comments the old rules called intent was buying intent).
 
 Measured on real recorded chat (docs/comments-eval.md, scripts/eval_comments.py): questions
-0.83 / 0.97 precision / recall on the 4,070 dev comments the rules were written from, but
-0.61-0.72 / 0.94-0.96 on the three parts held out and scored once (0.59-0.69 / 0.91-0.97 for the
-rules before; 0.85 / 0.94 on the Douyin half of the last). The rules do not generalise to the next
-room's taunts and rhetoric in question form; a character n-gram model did no better.
+0.84 / 0.97 precision / recall on the 4,821 dev comments the rules were written from, but
+0.61-0.72 / 0.84-0.96 on the five parts held out and scored once. The rules do not generalise to
+the next room's taunts and rhetoric in question form; neither did a word model as a second
+reading (qmodel.py: more precise, recall under the goal), so the rules decide alone unless a
+weights file ships.
 """
 
 from __future__ import annotations
