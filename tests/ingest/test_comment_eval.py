@@ -53,7 +53,7 @@ STRAY_INTENT = {"holdout7": 2}
 @pytest.mark.parametrize(("split", "precision", "recall", "spam"), FLOORS)
 def test_figures_per_part(split: str, precision: float, recall: float, spam: float | None) -> None:
     result = EVAL.classification(COMMENTS, [r for r in ROWS if r["split"] == split])
-    q, s, i = (result["classes"][k] for k in ("question", "spam", "intent"))
+    q, s = (result["classes"][k] for k in ("question", "spam"))
     assert q["precision"] >= precision and q["recall"] >= recall, (q, result["errors"])
     if spam is not None:
         assert s["recall"] >= spam and s["precision"] == 1.0, (s, result["errors"])

@@ -124,7 +124,9 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _ALTERNATIVE = re.compile(r".还是.")
 # Pronouns, negations, modals and particles: what makes two or three characters a clause, not a word.
 _FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
-_STATEMENT_HINT = re.compile(r"吧|了|还是个|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没")
+_STATEMENT_HINT = re.compile(
+    r"吧|了|还是个|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没"
+)
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
 

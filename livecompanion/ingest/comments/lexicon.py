@@ -138,7 +138,8 @@ ATTRIBUTE_KEY = re.compile(
 # a selling room it is also intent). On the cleaned text; not 上链接 (a demand to start selling) and
 # not a negation or a report ("大哥说没有链接").
 LINK_REQUEST = re.compile(
-    r"^(?:求|发|给个|来个|要)?(?:姐姐|主播|宝宝|小姐姐|老板)?的?(?:[\u4e00-\u9fff]{1,3}的?)?[链连]接(?:那个|呢|啊|呀)?[?!.~ ]*$"
+    r"^(?:求|发|给个|来个|要)?(?:姐姐|主播|宝宝|小姐姐|老板)?的?(?:[\u4e00-\u9fff]{1,3}的?)?[链连]接"
+    r"(?:那个|呢|啊|呀)?[?!.~ ]*$"
     r"|求[\u4e00-\u9fff]{0,3}[链连]接[?!.~ ]*$"
 )
 LINK_NOT_ASKED = re.compile(r"[没不说上]|有[链连]接|^(?:求|要)[链连]接")  # 求链接 alone: a request, intent
