@@ -16,12 +16,14 @@ from livecompanion.ingest.comments.normalize import clean_text, key_of_clean
 from livecompanion.ingest.comments.qmodel import (
     MODEL_FILE,
     QuestionModel,
+    char_grams,
     features,
+    features_of,
+    flags,
     model_from_json,
     model_to_json,
     segment,
     shipped_model,
-    train,
 )
 
 
@@ -45,16 +47,22 @@ def test_no_model_ships_so_the_rules_decide() -> None:
     assert classify_comment("你会打篮球🏀么").kind == "question"
 
 
-def test_training_separates_a_toy_set_and_round_trips_through_json() -> None:
+def test_flags_say_what_the_rules_do_not_weigh() -> None:
+    found = flags(clean_text("你会打篮球么??"), "final")
+    assert {"f:t=final", "f:last=么", "f:qmark", "f:qend", "f:qq", "f:you", "f:len3", "f:t=final|last=么"} <= found
+    assert "f:you" not in flags(clean_text("几点下播"), "strong")
+    assert {"c^几", "c几点", "c播$", "c几点下"} <= char_grams("几点下播")
+
+
+def test_a_model_round_trips_through_json_with_its_feature_set() -> None:
     vocab = frozenset({"多少钱", "慌不慌"})
-    samples = [(features(t, "strong", vocab), y) for t, y in
-               [("多少钱", 1), ("这个多少钱", 1), ("慌不慌", 0), ("右边慌不慌", 0)] * 5]
-    weights, bias = train(samples, epochs=20)
-    model = QuestionModel(vocab, weights, bias, 0.5)
+    weights = {"w多少钱": 3.0, "w慌不慌": -3.0, "f:you": -0.5}
+    model = QuestionModel(vocab, weights, 0.0, 0.5, "words+flags")
     assert model.keeps("那个多少钱", "strong") and not model.keeps("左边慌不慌", "strong")
+    assert "f:you" in features_of("words+flags", "你慌不慌", "anota", vocab)
+    assert "f:you" not in features_of("words", "你慌不慌", "anota", vocab)
     again = model_from_json(json.loads(model_to_json(model, {"about": "test"})))
-    assert again.vocabulary == vocab and again.threshold == 0.5
-    assert again.keeps("那个多少钱", "strong") and not again.keeps("左边慌不慌", "strong")
+    assert again == model
 
 
 @pytest.mark.parametrize(
@@ -63,6 +71,7 @@ def test_training_separates_a_toy_set_and_round_trips_through_json() -> None:
         ({"vocabulary": "主播", "weights": {}, "bias": 0, "threshold": 0.5}, "'vocabulary' must be a list"),
         ({"vocabulary": [], "weights": {"w主播": "high"}, "bias": 0, "threshold": 0.5}, "'weights' must map"),
         ({"vocabulary": [], "weights": {}, "bias": 0}, "'bias' and 'threshold' must be numbers"),
+        ({"vocabulary": [], "weights": {}, "bias": 0, "threshold": 0.5, "features": "bert"}, "'features' must be"),
     ],
 )
 def test_a_malformed_model_says_what_is_wrong(body: dict[str, object], message: str) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -58,15 +58,82 @@ def features(cleaned: str, trigger: str, vocabulary: frozenset[str]) -> set[str]
     return found
 
 
+_PUNCT = "?!.,~…;:、=-"
+
+
+def char_grams(cleaned: str, sizes: tuple[int, ...] = (1, 2, 3)) -> set[str]:
+    """Character n-grams of the text between start and end marks (no segmentation needed)."""
+    text = "^" + "".join(ch for ch in cleaned if not ch.isspace()) + "$"
+    return {"c" + text[i : i + n] for n in sizes for i in range(len(text) - n + 1)}
+
+
+def flags(cleaned: str, trigger: str) -> set[str]:
+    """Surface facts the rules do not weigh: the closing character, length, who is addressed,
+    repeated punctuation, laughter, several clauses."""
+    body = cleaned.strip()
+    core = body.rstrip(_PUNCT + " ")
+    last = core[-1:] if core else ""
+    n = len(core)
+    size = "1" if n <= 2 else "2" if n <= 4 else "3" if n <= 8 else "4" if n <= 15 else "5"
+    found = {"f:t=" + trigger, "f:last=" + last, "f:len" + size, f"f:t={trigger}|last={last}",
+             f"f:t={trigger}|len{size}"}
+    if "?" in body:
+        found.add("f:qmark")
+        if body.endswith("?"):
+            found.add("f:qend")
+    if "??" in body or "?!" in body or "!?" in body:
+        found.add("f:qq")
+    if "!!" in body or "..." in body or "…" in body:
+        found.add("f:repeat")
+    if "你" in body or "主播" in body or "老师" in body:
+        found.add("f:you")
+    if "我" in body:
+        found.add("f:me")
+    if "哈哈" in body or "233" in body or "hh" in body:
+        found.add("f:laugh")
+    if sum(ch in ",.;~… " for ch in core) >= 1:
+        found.add("f:clauses")
+    if any(ch.isdigit() for ch in body):
+        found.add("f:digit")
+    if any("a" <= ch <= "z" for ch in body):
+        found.add("f:latin")
+    return found
+
+
+FEATURE_SETS = {
+    "words": ("words",),
+    "chars": ("chars",),
+    "flags": ("flags",),
+    "words+flags": ("words", "flags"),
+    "chars+flags": ("chars", "flags"),
+    "all": ("words", "chars", "flags"),
+}
+
+
+def features_of(variant: str, cleaned: str, trigger: str, vocabulary: frozenset[str]) -> set[str]:
+    """The features of a named set (FEATURE_SETS), the rule's trigger always among them."""
+    found = {"t:" + trigger}
+    for group in FEATURE_SETS[variant]:
+        if group == "words":
+            found |= features(cleaned, trigger, vocabulary)
+        elif group == "chars":
+            found |= char_grams(cleaned)
+        else:
+            found |= flags(cleaned, trigger)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionModel:
     vocabulary: frozenset[str]
     weights: Mapping[str, float]
     bias: float
     threshold: float
+    feature_set: str = "words"  # a key of FEATURE_SETS
 
     def probability(self, cleaned: str, trigger: str) -> float:
-        z = self.bias + sum(self.weights.get(f, 0.0) for f in features(cleaned, trigger, self.vocabulary))
+        found = features_of(self.feature_set, cleaned, trigger, self.vocabulary)
+        z = self.bias + sum(self.weights.get(f, 0.0) for f in found)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def keeps(self, cleaned: str, trigger: str) -> bool:
@@ -84,13 +151,16 @@ def model_from_json(data: Mapping[str, object]) -> QuestionModel:
         raise ValueError(f"{MODEL_FILE}: 'weights' must map features to numbers")
     if not isinstance(bias, int | float) or not isinstance(threshold, int | float):
         raise ValueError(f"{MODEL_FILE}: 'bias' and 'threshold' must be numbers")
+    feature_set = data.get("features", "words")
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"{MODEL_FILE}: 'features' must be one of {sorted(FEATURE_SETS)}, not {feature_set!r}")
     return QuestionModel(frozenset(vocabulary), {str(k): float(v) for k, v in weights.items()},
-                         float(bias), float(threshold))
+                         float(bias), float(threshold), str(feature_set))
 
 
 def model_to_json(model: QuestionModel, extra: Mapping[str, object] | None = None) -> str:
     body: dict[str, object] = dict(extra or {})
-    body.update(vocabulary=sorted(model.vocabulary), bias=round(model.bias, 4),
+    body.update(features=model.feature_set, vocabulary=sorted(model.vocabulary), bias=round(model.bias, 4),
                 threshold=model.threshold, weights={k: round(v, 4) for k, v in sorted(model.weights.items())})
     return json.dumps(body, ensure_ascii=False, indent=0, sort_keys=False) + "\n"
 
@@ -102,28 +172,3 @@ def shipped_model() -> QuestionModel | None:
     if not ref.is_file():
         return None
     return model_from_json(json.loads(ref.read_text("utf-8")))
-
-
-def train(samples: Iterable[tuple[set[str], int]], l2: float = 1.0, epochs: int = 30, rate: float = 0.2,
-          seed: int = 0) -> tuple[dict[str, float], float]:
-    """Logistic regression by stochastic gradient descent with L2 (the bias unpenalised). Pure
-    Python: a few hundred short comments train in seconds; deterministic for a seed."""
-    import random
-
-    data = list(samples)
-    weights: dict[str, float] = {}
-    bias = 0.0
-    order = list(range(len(data)))
-    rnd = random.Random(seed)
-    n = max(1, len(data))
-    for _ in range(epochs):
-        rnd.shuffle(order)
-        for i in order:
-            feats, label = data[i]
-            z = bias + sum(weights.get(f, 0.0) for f in feats)
-            g = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z)))) - label
-            bias -= rate * g
-            for f in feats:
-                w = weights.get(f, 0.0)
-                weights[f] = w - rate * (g + l2 * w / n)
-    return weights, bias
