@@ -233,6 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     modules = [("current", current)]
     if args.baseline:
         modules.insert(0, (f"baseline {args.baseline}", load_baseline(args.baseline)))
+    from livecompanion.ingest.comments.qmodel import shipped_model
+
+    if shipped_model() is not None:
+        print("note: the shipped question model (qmodel.py) was trained on every labelled part, so the current\n"
+              "code's question figures below are in-sample; scripts/lopo_questions.py gives the honest ones.")
     for name, module in modules:
         report(name, module, rows, splits, args.errors)
     if args.bench > 0:
