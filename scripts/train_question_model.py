@@ -1,7 +1,7 @@
 """Train the second reading of rule-called questions (livecompanion/ingest/comments/qmodel.py).
 
     .venv/bin/pip install jieba scikit-learn   # training only: the package never imports them
-    .venv/bin/python scripts/train_question_model.py [--write] [--variant words+flags] [--c 1.0] [--keep 0.95]
+    .venv/bin/python scripts/train_question_model.py [--write] [--variant words+flags] [--c 1.0] [--keep 0.97]
 
 Data: every labelled part of tests/ingest/data/comments_real.jsonl (dev and the held-out parts,
 all already scored once). Samples: every comment the rules call a question (spam excluded), labelled
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variant", default="words+flags", choices=sorted(FEATURE_SETS))
     parser.add_argument("--c", type=float, default=1.0, help="inverse L2 strength")
-    parser.add_argument("--keep", type=float, default=0.95,
+    parser.add_argument("--keep", type=float, default=0.97,
                         help="threshold policy: keep this share of the true questions the rules call")
     parser.add_argument("--write", action="store_true", help="train on every part and write the model")
     args = parser.parse_args(argv)
