@@ -43,10 +43,12 @@ import orjson
 
 from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
+from livecompanion.ingest.comments.triage import EXPLAIN, ORDERS
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
+from livecompanion.ingest.selling import SellingContexts
 from livecompanion.storage.streams import get_script
 from livecompanion.tasks import cancel_and_wait, wait_event
 from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
@@ -160,6 +162,8 @@ class LiveNumbers:
         self.idle_release_s = IDLE_RELEASE_S
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # A flash sale running, a product explained on a console: from the live document (selling.py).
+        self.selling = SellingContexts(core.hub, self._wake.set)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -170,6 +174,7 @@ class LiveNumbers:
     async def close(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        self.selling.close()
 
     def triage(self, stream_id: str) -> CommentTriage:
         found = self._triage.get(stream_id)
@@ -203,6 +208,7 @@ class LiveNumbers:
                     await self.counters.add(stream_id, delta)
                     if not delta.empty():  # a record with nothing in it changes no section: no
                         self._mark(stream_id)  # publish of empty sections over what is there
+                await self.selling.follow(stream_id, self.triage(stream_id))  # never raises
                 self._seeded.add(stream_id)
 
     async def _load_products(self, stream_id: str) -> None:
@@ -233,10 +239,13 @@ class LiveNumbers:
                 for phrase in result.analysis.intents:
                     delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
                 questions = questions or result.question_group is not None
-            elif kind == "product_explain" or kind == "order":
+            elif kind == "product_explain":
                 # Selling context for comments: room slang (扣1, 冲, 想要) counts as buying intent
-                # while a product is explained, and once orders come in.
-                triage.selling(kind == "order" or record.data.get("action") == "start")
+                # while a product is explained, once orders come in, while a flash sale runs (the
+                # document tells that: selling.py).
+                triage.selling(record.data.get("action") == "start", EXPLAIN)
+            elif kind == "order":
+                triage.selling(True, ORDERS)
             elif kind == "viewer_count" and (
                 delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]
             ):
@@ -294,6 +303,7 @@ class LiveNumbers:
             for table in (self._last_seen, self._triage, self._question_keys, self._seed_locks,
                           self._not_before, self._commenting):
                 table.pop(stream_id, None)
+            self.selling.forget(stream_id)
             self._seeded.discard(stream_id)
             self.counters.release(stream_id)
             self.gate.release(stream_id)
@@ -314,7 +324,7 @@ class LiveNumbers:
         """Streams this process holds anything of (tests and benchmarks of memory)."""
         tables = (self._last_seen, self._triage, self._question_keys, self._seed_locks, self._not_before,
                   self._commenting)
-        return len(set().union(*tables, self._seeded))
+        return len(set().union(*tables, self._seeded, self.selling.streams()))
 
     def _mark(self, stream_id: str) -> None:
         self._dirty.add(stream_id)
@@ -332,6 +342,8 @@ class LiveNumbers:
                     await self.release_idle()
                 except Exception:
                     log.exception("live numbers: releasing idle streams failed")
+            if self.selling.due:  # documents to read again (a resync, a missed change)
+                await self.selling.refresh()
             if now >= next_decay:
                 next_decay = now + DECAY_TICK
                 for stream_id, last in list(self._commenting.items()):
