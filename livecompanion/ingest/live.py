@@ -22,9 +22,14 @@ go now or in how long: at most 4 patches a second per stream sustained (bursts o
 all instances with Redis, however fast events arrive; a new paid order goes at once, chat-driven
 numbers twice a second. Only the sections that changed are sent.
 
+Whether the room sells (buying intent needs it, issue 18) comes from the committed events (an order,
+an ingested `product_explain`) and from the stream's live document, which every instance shares (a
+flash sale running, the console's 講解: selling.py follows it with a hub watch).
+
 Shortcuts, each instance on its own: flood detection (`SpamWindow`: the same text from many users
 within seconds) sees only the comments this instance took; question groups are per instance and
-merged by question key (counters.py). Enter/leave of one user committed out of order (two
+merged by question key (counters.py); the selling context that orders and ingested `product_explain`
+events give is this instance's (the document's sales and 講解 are everyone's). Enter/leave of one user committed out of order (two
 instances, or the two flushes PostgreSQL writes at once) may leave them counted in the room; this
 only matters before the platform sends any `viewer_count`.
 """

@@ -111,5 +111,21 @@ async def test_a_sale_started_on_one_instance_makes_the_other_count_intent(
         operate(a, f"/api/streams/{sid}/flash-sales/{sale}/stop")
         await screen.until(lambda _: screen.state["flash_sales"][sale]["status"] == "stopped")
         assert room.comment(b, "扣1", 4) == {"扣1": 5}
+
+        # A sale of five seconds: over when its time is up, told by the sales' timers.
+        short = start_sale_http(a, sid, stock=50, duration_seconds=5)["id"]
+        await screen.until(lambda _: short in screen.state["flash_sales"])
+        assert room.comment(b, "冲", 2) == {"扣1": 5, "上车": 2}
+        await screen.until(lambda _: screen.state["flash_sales"][short]["status"] == "ended", timeout=15)
+        assert room.comment(b, "冲", 3) == {"扣1": 5, "上车": 2}
+        # A sale of one unit: it sells out (the claim taken on A), and sells no more.
+        one = start_sale_http(a, sid, stock=1)["id"]
+        await screen.until(lambda _: one in screen.state["flash_sales"])
+        assert room.comment(b, "想要", 2) == {"扣1": 5, "上车": 2, "想要": 2}
+        claimed = httpx.post(f"{a.base_url}/api/streams/{sid}/flash-sales/{one}/claims",
+                             json={"user_id": "buyer", "qty": 1}, headers=a.headers("ingest"), timeout=10)
+        assert claimed.status_code == 201, claimed.text
+        await screen.until(lambda _: screen.state["flash_sales"][one]["status"] == "sold_out")
+        assert room.comment(b, "想要", 3) == {"扣1": 5, "上车": 2, "想要": 2}
     finally:
         await screen.ws.close()
