@@ -29,9 +29,9 @@ flash sale running, the console's 講解: selling.py follows it with a hub watch
 Shortcuts, each instance on its own: flood detection (`SpamWindow`: the same text from many users
 within seconds) sees only the comments this instance took; question groups are per instance and
 merged by question key (counters.py); the selling context that orders and ingested `product_explain`
-events give is this instance's (the document's sales and 講解 are everyone's). Enter/leave of one user committed out of order (two
-instances, or the two flushes PostgreSQL writes at once) may leave them counted in the room; this
-only matters before the platform sends any `viewer_count`.
+events give is this instance's (the document's sales and 講解 are everyone's). Enter/leave of one
+user committed out of order (two instances, or the two flushes PostgreSQL writes at once) may leave
+them counted in the room; this only matters before the platform sends any `viewer_count`.
 """
 
 from __future__ import annotations
