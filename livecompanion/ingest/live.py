@@ -231,8 +231,10 @@ class LiveNumbers:
         """Add what a committed write changed to the tallies and schedule a publish."""
         stream_id = commit.stream_id
         self._last_seen[stream_id] = time.monotonic()
-        delta = LiveDelta(arrival_s=int(time.time()))
+        arrival = time.time()
+        delta = LiveDelta(arrival_s=int(arrival))
         triage = self.triage(stream_id)
+        self.selling.expire(stream_id, int(arrival * 1000))  # a sale whose time is up sells no more
         questions = False
         for record in commit.events:  # the validated columns and dict: no typed event needed here
             kind = record.type

@@ -9,8 +9,11 @@ out to every instance over its one pub/sub pattern; MemoryHub is the one process
 numbers follow those two sections of each stream they hold with a hub `Watch` (called as the hub
 fans a change out: no task and no polling of its own) and tell the stream's `CommentTriage`:
 
-- `sales(running)`: the sales whose status is `live`. A level, not an edge: a sale sold out,
-  stopped or over leaves the set, one whose units came back (a claim released) returns to it.
+- `sales(running)`: the sales whose status is `live` and whose `ends_at` has not come. A level,
+  not an edge: a sale sold out, stopped or over leaves the set, one whose units came back (a claim
+  released) returns to it. Its end is also checked on each commit of the stream's events
+  (`expire`): a document whose `ended` never came (every instance down at the sale's end, the
+  document kept in Redis) still ends it.
 - `selling(on, EXPLAIN)` when `explaining` changes between nothing and a product. An edge: the
   first read starts a 講解 the document shows, but ends none that ingest's own `product_explain`
   events started (the document knows only the console's).
@@ -36,6 +39,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from livecompanion.clock import now_ms
 from livecompanion.ingest.comments import CommentTriage
 from livecompanion.ingest.comments.triage import EXPLAIN
 from livecompanion.realtime import Hub, PatchError, Watch, apply_ops
@@ -66,7 +70,7 @@ def running_at(windows: Iterable[SaleWindow], ts_ms: int) -> frozenset[str]:
 class DocumentContext:
     """The two watched sections of one stream's document, and the triage they feed (pure)."""
 
-    __slots__ = ("_doc", "_explaining", "rev", "seen_rev", "triage")
+    __slots__ = ("_doc", "_explaining", "next_end", "rev", "seen_rev", "triage")
 
     def __init__(self, triage: CommentTriage) -> None:
         self.triage = triage
@@ -74,16 +78,22 @@ class DocumentContext:
         self.seen_rev = 0  # the latest revision a change was seen at
         self._doc: dict[str, Any] = {}
         self._explaining = False
+        self.next_end: int | None = None  # when the first running sale's time is up
 
-    def read(self, rev: int, doc: dict[str, Any]) -> bool:
+    def read(self, rev: int, doc: dict[str, Any], now: int) -> bool:
         """The sections from a snapshot at `rev`; False when a later change was seen already (so
         the snapshot misses it: read again)."""
         self._doc = {name: doc[name] for name in WATCHED if name in doc}
         self.rev = rev
-        self._tell()
+        self._tell(now)
         return rev >= self.seen_rev
 
-    def patch(self, rev: int, ops: list[dict[str, Any]]) -> bool:
+    def expire(self, now: int) -> None:
+        """End the sales whose time is up by `now` (epoch ms)."""
+        if self.next_end is not None and now >= self.next_end:
+            self._tell(now)
+
+    def patch(self, rev: int, ops: list[dict[str, Any]], now: int) -> bool:
         """A change at `rev`; False when it cannot be followed (a revision missed, or a change
         that does not apply to what is held): read a snapshot then."""
         self.seen_rev = max(self.seen_rev, rev)
@@ -97,13 +107,21 @@ class DocumentContext:
                 self._doc = apply_ops(self._doc, ours)
             except PatchError:
                 return False
-            self._tell()
+            self._tell(now)
         return not gap
 
-    def _tell(self) -> None:
+    def _tell(self, now: int) -> None:
         sales = self._doc.get("flash_sales")
-        running = [sale_id for sale_id, sale in sales.items()
-                   if isinstance(sale, dict) and sale.get("status") == "live"] if isinstance(sales, dict) else []
+        running, self.next_end = [], None
+        for sale_id, sale in (sales.items() if isinstance(sales, dict) else ()):
+            if not isinstance(sale, dict) or sale.get("status") != "live":
+                continue
+            ends = sale.get("ends_at")
+            if isinstance(ends, int):
+                if ends <= now:
+                    continue
+                self.next_end = ends if self.next_end is None else min(self.next_end, ends)
+            running.append(sale_id)
         self.triage.sales(running)
         explaining = self._doc.get("explaining") is not None
         if explaining != self._explaining:
@@ -153,6 +171,12 @@ class SellingContexts:
                             stream_id, exc)
                 self.due.add(stream_id)
 
+    def expire(self, stream_id: str, now: int) -> None:
+        """End the stream's sales whose time is up (the live numbers call this on each commit)."""
+        context = self._contexts.get(stream_id)
+        if context is not None:
+            context.expire(now)
+
     def forget(self, stream_id: str) -> None:
         self._contexts.pop(stream_id, None)
         self.due.discard(stream_id)
@@ -170,14 +194,14 @@ class SellingContexts:
         snap = await self.hub.snapshot(stream_id)
         context = self._contexts.get(stream_id)
         # No document yet: the record's view stands (seed.py); loading one resyncs the watch.
-        if snap is not None and context is not None and not context.read(*snap):
+        if snap is not None and context is not None and not context.read(*snap, now_ms()):
             self._due(stream_id)
 
     def _on_message(self, stream_id: str, message: dict[str, Any]) -> None:
         context = self._contexts.get(stream_id)
         if context is None:
             return
-        if message.get("type") != "patch" or not context.patch(message["rev"], message["ops"]):
+        if message.get("type") != "patch" or not context.patch(message["rev"], message["ops"], now_ms()):
             self._due(stream_id)
 
     def _due(self, stream_id: str) -> None:
