@@ -14,7 +14,7 @@ history figures: its cost grows with the streams before it, so not every stream'
 `--at-once` streams play at the same time.
 
 After 10 (warm-up), 100, 200, 300 and 400 streams, once the ended streams' release is due, the
-process's figures (scripts/memory_parts.py's diagnostic `serve`: resident memory, Python's live
+process's figures (scripts/serve_probed.py, a diagnostic: resident memory, Python's live
 blocks, glibc's bytes in use; the last line also after malloc_trim). Then every key left under the
 prefix, grouped by shape (a stream's id as <sid>, a sale's or lottery's as <id>), with how many per
 ended stream and their TTLs. With `--trace`, tracemalloc runs from stream 100 on and the growth
@@ -42,8 +42,10 @@ import redis.asyncio as aioredis
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory_parts import ask, loadavg  # the diagnostic serve mode's figures
-from soak import EXAMPLE, PY, ROOT, free_port, print_growth, snapshot_of, wait_up
+from memory_parts import loadavg
+from serve_probed import ask  # the diagnostic serve mode's figures
+from soak import print_growth, snapshot_of
+from soak_clients import EXAMPLE, PY, ROOT, free_port, wait_up
 
 
 def audience(i: int, now: int) -> list[dict[str, Any]]:
@@ -183,7 +185,7 @@ async def main() -> int:
         **({"LIVECOMPANION_MEMORY_SNAPSHOTS": "1"} if args.trace else {})})
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([PY, str(ROOT / "scripts" / "memory_parts.py"), "serve", "--port", str(port),
+    server = subprocess.Popen([PY, str(ROOT / "scripts" / "serve_probed.py"), "--port", str(port),
                                "--log-level", "warning"], cwd=ROOT, env=env,
                               stdout=(work / "server.log").open("wb"), stderr=subprocess.STDOUT)
     out = work / "figures.jsonl"

@@ -11,7 +11,7 @@ probes as a steady feed (a claim and an ingest POST of 10 comments every 0.2 s) 
 times, 2 by default): a one-time warm-up (lazy imports, bounded caches, allocator arenas) shows in the first wave
 and not in the second; a leak shows in both. A part name may join others with "+" (`stalled+show`).
 
-The instance runs under this file's `serve` mode: `livecompanion serve` with two signals added
+The instance runs under scripts/serve_probed.py: `livecompanion serve` with two signals added
 (a diagnostic, never in the service): SIGUSR2 writes one line of figures, SIGRTMIN the same then
 glibc `malloc_trim(0)` and the resident memory after it. The figures: resident memory (RSS), Python's
 live small-object blocks (`sys.getallocatedblocks`) and its arenas (held, used, free inside),
@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
-import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -39,108 +36,25 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from soak import PY, ROOT, Timings, dropped, free_port, probes, reader, slowloris, stalled_socket, wait_up
+from serve_probed import ask
+from soak_clients import (
+    PY,
+    ROOT,
+    Timings,
+    dropped,
+    free_port,
+    probes,
+    reader,
+    slowloris,
+    stalled_socket,
+    wait_up,
+)
+
+SERVE = Path(__file__).resolve().parent / "serve_probed.py"
 
 
 def loadavg() -> list[str]:
     return Path("/proc/loadavg").read_text().split()[:3]
-
-
-class MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in (
-        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
-
-
-def _pymalloc() -> dict[str, float]:
-    """Python's small-object allocator: MB of arenas held, of blocks in use, of free room inside them
-    (`sys._debugmallocstats`, which writes to the C stderr: caught through a temporary file)."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as caught:
-        saved = os.dup(2)
-        try:
-            os.dup2(caught.fileno(), 2)
-            sys._debugmallocstats()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        caught.seek(0)
-        text = caught.read().decode(errors="replace")
-    found: dict[str, float] = {}
-    for line in text.splitlines():
-        name, _, value = line.partition("=")
-        number = value.strip().replace(",", "")
-        if not number.isdigit():
-            continue
-        if "bytes/arena" in name:  # "N arenas * 1048576 bytes/arena = total"
-            found["py_arena_mb"] = round(int(number) / 2**20, 1)
-        elif name.startswith("# bytes in allocated blocks"):
-            found["py_used_mb"] = round(int(number) / 2**20, 1)
-        elif name.startswith("# bytes in available blocks") or "unused pools" in name:
-            found["py_free_mb"] = round(found.get("py_free_mb", 0) + int(number) / 2**20, 1)
-    return found
-
-
-def _figures(out: Path, trim: bool) -> None:
-    import gc
-    import tracemalloc
-
-    def rss() -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = MallInfo2
-    info = libc.mallinfo2()
-    try:
-        tasks = len(asyncio.all_tasks())
-    except RuntimeError:
-        tasks = -1
-    line = {"t": time.time(), "rss": round(rss(), 1), "blocks": sys.getallocatedblocks(),
-            "gc_objects": len(gc.get_objects()), "fds": len(os.listdir("/proc/self/fd")), "tasks": tasks,
-            "malloc_used_mb": round((info.uordblks + info.hblkhd) / 2**20, 1),
-            "malloc_free_mb": round(info.fordblks / 2**20, 1), "malloc_arena_mb": round(info.arena / 2**20, 1),
-            "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1) if tracemalloc.is_tracing() else None,
-            **_pymalloc()}
-    if trim:
-        libc.malloc_trim(0)
-        line["rss_trimmed"] = round(rss(), 1)
-    with out.open("a") as f:
-        f.write(json.dumps(line) + "\n")
-
-
-def serve_with_probe(argv: list[str]) -> None:
-    """`livecompanion serve ARGV` with the two diagnostic signals (a handler never raises)."""
-    out = Path(os.environ["MEMORY_PARTS_OUT"])
-
-    def handler(trim: bool):  # type: ignore[no-untyped-def]
-        def handle(_signum: int, _frame: object) -> None:
-            try:
-                _figures(out, trim)
-            except Exception as exc:  # noqa: BLE001 - a diagnostic: say so, serve on
-                print(f"memory figures failed: {exc!r}", file=sys.stderr)
-        return handle
-
-    signal.signal(signal.SIGUSR2, handler(False))
-    signal.signal(signal.SIGRTMIN, handler(True))
-    from livecompanion.cli import app
-
-    sys.argv = ["livecompanion", "serve", *argv]
-    app()
-
-
-def ask(server: subprocess.Popen[bytes], out: Path, trim: bool) -> dict[str, float]:
-    seen = len(out.read_text().splitlines()) if out.exists() else 0
-    server.send_signal(signal.SIGRTMIN if trim else signal.SIGUSR2)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        lines = out.read_text().splitlines() if out.exists() else []
-        if len(lines) > seen:
-            return dict(json.loads(lines[-1]))
-        time.sleep(0.05)
-    raise SystemExit("the instance did not answer the memory signal")
 
 
 counts_tasks: dict[int, list[asyncio.Task[None]]] = {}  # a wave's tasks, kept until it ends
@@ -196,7 +110,7 @@ async def run_part(name: str, env: dict[str, str], args: argparse.Namespace, wor
         server_env["PYTHONTRACEMALLOC"] = "1"
     if args.arena_max:
         server_env["MALLOC_ARENA_MAX"] = str(args.arena_max)
-    server = subprocess.Popen([PY, __file__, "serve", "--port", str(port), "--log-level", "warning"], cwd=ROOT,
+    server = subprocess.Popen([PY, str(SERVE), "--port", str(port), "--log-level", "warning"], cwd=ROOT,
                               env=server_env, stdout=(work / f"server-{name}.log").open("wb"),
                               stderr=subprocess.STDOUT)
     rows: list[tuple[str, dict]] = []
@@ -297,7 +211,4 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["serve"]:
-        serve_with_probe(sys.argv[2:])
-    else:
-        raise SystemExit(asyncio.run(main()))
+    raise SystemExit(asyncio.run(main()))
