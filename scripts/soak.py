@@ -23,9 +23,9 @@ end (SIGUSR1, livecompanion/server.py), and the soak prints where B's memory gre
 
 Every 5 s it samples each instance's resident memory and open file descriptors (/proc) and the
 latency of /healthz. At the end it prints start, peak and end of both (and each show's start, +10 s
-and end), the /healthz p50/p99, how many
-stalled sockets the servers dropped, the simulator's outcome, and the number of 5xx answers the
-simulator and fuzzer saw. Figures go to BENCHMARKS.md by hand, with the scale they were taken at.
+and end), the /healthz p50/p99, how many stalled sockets the servers dropped, the simulator's
+outcome, and the number of 5xx answers the simulator and fuzzer saw. Figures go to BENCHMARKS.md
+by hand, with the scale they were taken at.
 """
 
 from __future__ import annotations
