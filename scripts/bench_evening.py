@@ -52,6 +52,16 @@ MARK = b"BNCH"
 
 # --- servers ------------------------------------------------------------------------------------
 
+class Target:
+    """What a load process needs of a server (picklable)."""
+
+    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+        self.base, self.tokens = base, tokens
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
 class Server:
     def __init__(self, tree: Path, tmp: Path, database_url: str, prefix: str) -> None:
         self.port = free_port()
@@ -84,6 +94,9 @@ class Server:
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def target(self) -> Target:
+        return Target(self.base, self.tokens)
 
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -177,9 +190,9 @@ def events(room: int, n: int, seq: int) -> bytes:
     return orjson.dumps(out)
 
 
-async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
+async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
                     marks: dict[str, float], acks: list[float], claims: list[float], failures: list[str],
-                    resets: list[str]) -> None:
+                    resets: list[str], sent: list[int]) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + args.seconds
     clients = [httpx.AsyncClient(base_url=s.base, timeout=30, limits=httpx.Limits(max_connections=64))
@@ -212,11 +225,14 @@ async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: i
         per = max(1, args.rate // 10)
         seq = 0
         pending = set()
+        due = loop.time()
         while loop.time() < end:
             pending.add(asyncio.create_task(timed(seq % 2, "POST", f"/api/streams/{stream_id}/events", "ingest", acks,
                                                   (200,), content=events(room, per, seq))))
+            sent[0] += per
             seq += 1
-            await asyncio.sleep(0.1)
+            due += 0.1  # on a schedule: a late batch does not push the later ones back
+            await asyncio.sleep(max(0.0, due - loop.time()))
         await asyncio.gather(*pending)
 
     async def operator() -> None:
@@ -254,6 +270,41 @@ async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: i
     finally:
         for c in clients:
             await c.aclose()
+
+
+def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: argparse.Namespace, ready: Any,
+                go: Any, out: Any) -> None:
+    """Sends the load of `rooms` (in a process of its own: one event loop sending ten rooms' load
+    was itself the bottleneck, and its lag was counted in every latency)."""
+    marks: dict[str, float] = {}
+    acks: list[float] = []
+    claims: list[float] = []
+    failures: list[str] = []
+    resets: list[str] = []
+    sent = [0]
+    lags: list[float] = []
+
+    async def lag_probe(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            at = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append((loop.time() - at - 0.01) * 1000)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        probe = asyncio.create_task(lag_probe(stop))
+        await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures, resets, sent)
+                               for i, sid, sale in rooms))
+        stop.set()
+        await probe
+
+    ready.release()
+    go.wait()
+    cpu = time.process_time()
+    asyncio.run(main())
+    out.put({"marks": marks, "acks": acks, "claims": claims, "failures": failures, "resets": resets,
+             "sent": sent[0], "cpu": time.process_time() - cpu, "lag": (pct(lags, 0.5), pct(lags, 0.99))})
 
 
 def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, str]:
@@ -304,22 +355,36 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             for _ in workers:
                 if not ready.acquire(timeout=180):
                     raise RuntimeError("screens did not connect in 180 s")
-            marks: dict[str, float] = {}
-            acks: list[float] = []
-            claims: list[float] = []
-            failures: list[str] = []
-            resets: list[str] = []
+            loads: list[Any] = []
+            load_out, go = ctx.Queue(), ctx.Event()
+            shares = [[(i, sid, sale) for i, (sid, sale) in enumerate(room_ids) if i % args.load_procs == k]
+                      for k in range(args.load_procs)]
+            for share in shares:
+                if share:
+                    loads.append(ctx.Process(target=load_worker, args=([s.target() for s in servers], share, args,
+                                                                       ready, go, load_out)))
+                    loads[-1].start()
+            for _ in loads:
+                if not ready.acquire(timeout=60):
+                    raise RuntimeError("load processes did not start in 60 s")
             cpu0 = [s.cpu_s() for s in servers]
             started = time.monotonic()
-
-            async def load() -> None:
-                await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures,
-                                                 resets)
-                                       for i, (sid, sale) in enumerate(room_ids)))
-
-            asyncio.run(load())
+            go.set()
+            sent = [load_out.get(timeout=args.seconds + 300) for _ in loads]
             took = time.monotonic() - started
+            for w in loads:
+                w.join(30)
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
+            marks = {k: v for r in sent for k, v in r["marks"].items()}
+            acks = [v for r in sent for v in r["acks"]]
+            claims = [v for r in sent for v in r["claims"]]
+            failures = [v for r in sent for v in r["failures"]]
+            resets = [v for r in sent for v in r["resets"]]
+            load_cpu = sum(r["cpu"] for r in sent) / took * 100
+            rate = sum(r["sent"] for r in sent) / args.seconds
+            lag = max(r["lag"][1] for r in sent)
+            stats = [httpx.get(f"{s.base}/api/ingest/stats", headers=s.headers("operator"), timeout=30).json()
+                     for s in servers]
             time.sleep(2)  # the last patches arrive
             # SIGTERM with every screen still connected (a restart during a show), both at once.
             for s in servers:
@@ -351,7 +416,8 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "rooms": rooms, "action": (pct(latencies, 0.5), pct(latencies, 0.99)), "missing": missing,
         "ack": (pct(acks, 0.5), pct(acks, 0.99)), "claim": (pct(claims, 0.5), pct(claims, 0.99)),
         "granted": len(claims), "failures": failures, "resets": len(resets), "cpu": cpu,
-        "screens_cpu": sum(r["cpu"] for r in results) / took * 100,
+        "screens_cpu": sum(r["cpu"] for r in results) / took * 100, "load_cpu": load_cpu, "stats": stats,
+        "rate": rate, "lag": lag,
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
     }
 
@@ -373,6 +439,7 @@ def main() -> None:
     p.add_argument("--stock", type=int, default=1000)
     p.add_argument("--claims", type=int, default=2000, help="claims a minute a room")
     p.add_argument("--screen-procs", type=int, default=2)
+    p.add_argument("--load-procs", type=int, default=2, help="processes sending the load (rooms shared out)")
     p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
     p.add_argument("--no-one-room", action="store_true")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
@@ -389,6 +456,15 @@ def main() -> None:
             r = run_case(tree, rooms, args)
             lines.append(row(label, r))
             print(lines[-1], r["failures"][:3], flush=True)
+            w = [st["writer"] for st in r["stats"]]
+            print(f"  load: {r['rate']:.0f} events/s sent, its CPU {r['load_cpu']:.0f}% of a core, its loop lag p99 "
+                  f"{r['lag']:.0f} ms; writer A / B: flushes {w[0]['flushes']} / {w[1]['flushes']}, most requests in "
+                  f"one {w[0]['most_requests_in_a_flush']} / {w[1]['most_requests_in_a_flush']}, s writing "
+                  f"{w[0]['seconds_writing']:.1f} / {w[1]['seconds_writing']:.1f}, s after commit "
+                  f"{w[0]['seconds_after_commit']:.1f} / {w[1]['seconds_after_commit']:.1f}, slowest after commit "
+                  f"{w[0]['slowest_after_commit']:.2f} / {w[1]['slowest_after_commit']:.2f} s; in the server, submit "
+                  f"-> answer ms A / B: {r['stats'][0].get('answer_ms')} / {r['stats'][1].get('answer_ms')}",
+                  flush=True)
     print("\n| code | rooms | operator action -> every screen p50 / p99 ms | ingest ack p50 / p99 ms | "
           "granted claim p50 / p99 ms | sale patches /s a screen | CPU A / B | screens' CPU | "
           "exit on SIGTERM s (A / B) | screen arrivals missing | failed requests (resets sent again) |")

@@ -7,7 +7,8 @@ Retry-After: ingest is saturated (try again), or shutting down. The socket proto
 `livecompanion/ingest/socket.py`.
 
 `GET /api/ingest/stats` (operator): this instance's writer figures (flushes, events, largest
-flush, time writing and in after-commit steps, 503s) and live patches published.
+flush, time writing and in after-commit steps, 503s), the last requests' time from submit to
+answer (`answer_ms`: the server's share of an acknowledgement) and live patches published.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
     return {
         "writer": asdict(ingest.writer.stats),
         "pending_events": ingest.writer.pending_events,
+        "answer_ms": ingest.writer.answer_ms(),
         "live_patches_published": ingest.live.published,
     }
 

@@ -159,6 +159,7 @@ class IngestAnswer(Answer):
 class IngestStats(Answer):
     writer: dict[str, Any]
     pending_events: int
+    answer_ms: dict[str, float]
     live_patches_published: int
 
 
