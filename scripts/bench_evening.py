@@ -102,6 +102,10 @@ class Server:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def sched_s(self) -> tuple[float, float]:
+        """(seconds on a core, seconds runnable but waiting for a core), over the process's threads."""
+        return sched_of(self.process.pid)
+
     def terminate(self) -> None:
         self.stopping = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
@@ -119,6 +123,37 @@ class Server:
         return time.monotonic() - started
 
 
+def sched_of(pid: int) -> tuple[float, float]:
+    ran = waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue
+        ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    return ran / 1e9, waited / 1e9
+
+
+def machine() -> dict[str, float]:
+    """CPU seconds so far: the whole machine busy, and PostgreSQL's and Redis's processes."""
+    line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(v) for v in line]
+    out = {"busy": (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK"), "postgres": 0.0, "redis": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        key = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
+        if key:
+            fields = stat.rsplit(")", 1)[1].split()
+            out[key] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 # --- screens, in their own processes -----------------------------------------------------------
 
 def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: Any, out: Any) -> None:
@@ -131,9 +166,12 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
     seen: dict[bytes, list[float]] = {}
     sale_patches = 0
     opened = 0
+    messages = 0
+    size = 0
+    sections: dict[str, int] = {}  # the sections a message touched ("+"-joined) -> messages
 
     async def one(url: str) -> None:
-        nonlocal sale_patches, opened
+        nonlocal sale_patches, opened, messages, size
         async with connect(url, max_queue=None, open_timeout=60, ping_interval=None) as ws:
             opened += 1
             while True:
@@ -142,6 +180,12 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
                 except ConnectionClosed:  # the server stopped (the SIGTERM at the end)
                     return
                 at = time.time()
+                messages += 1
+                size += len(raw)
+                if raw.startswith(b'{"type":"patch"'):
+                    touched = sorted({part.split(b'"', 1)[0].decode() for part in raw.split(b'"path":["')[1:]})
+                    key = "+".join(touched)
+                    sections[key] = sections.get(key, 0) + 1
                 if MARK in raw:
                     i = raw.index(MARK)
                     seen.setdefault(raw[i:i + 24].split(b'"')[0], []).append(at)
@@ -163,7 +207,7 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
         for t in tasks:
             t.cancel()
         out.put({"seen": {k.decode(): v for k, v in seen.items()}, "sale_patches": sale_patches,
-                 "screens": len(tasks), "cpu": cpu})
+                 "screens": len(tasks), "cpu": cpu, "messages": messages, "bytes": size, "sections": sections})
 
     asyncio.run(main())
 
@@ -368,10 +412,15 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
                 if not ready.acquire(timeout=60):
                     raise RuntimeError("load processes did not start in 60 s")
             cpu0 = [s.cpu_s() for s in servers]
+            sched0 = [s.sched_s() for s in servers]
+            machine0 = machine()
             started = time.monotonic()
             go.set()
             sent = [load_out.get(timeout=args.seconds + 300) for _ in loads]
             took = time.monotonic() - started
+            machine1 = machine()
+            sched = [tuple((b - a) / took * 100 for a, b in zip(s0, s.sched_s(), strict=True))
+                     for s0, s in zip(sched0, servers, strict=True)]
             for w in loads:
                 w.join(30)
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
@@ -417,7 +466,12 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "ack": (pct(acks, 0.5), pct(acks, 0.99)), "claim": (pct(claims, 0.5), pct(claims, 0.99)),
         "granted": len(claims), "failures": failures, "resets": len(resets), "cpu": cpu,
         "screens_cpu": sum(r["cpu"] for r in results) / took * 100, "load_cpu": load_cpu, "stats": stats,
-        "rate": rate, "lag": lag,
+        "rate": rate, "lag": lag, "sched": sched,
+        "messages": sum(r["messages"] for r in results) / max(1, screens) / took,
+        "bytes": sum(r["bytes"] for r in results) / max(1, screens) / took,
+        "sections": {k: sum(r["sections"].get(k, 0) for r in results) / max(1, screens) / took
+                     for k in {k for r in results for k in r["sections"]}},
+        "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
     }
 
@@ -457,6 +511,13 @@ def main() -> None:
             lines.append(row(label, r))
             print(lines[-1], r["failures"][:3], flush=True)
             w = [st["writer"] for st in r["stats"]]
+            m, sc = r["machine"], r["sched"]
+            mix = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["sections"].items(), key=lambda kv: -kv[1]))
+            print(f"  a screen: {r['messages']:.1f} messages/s, {r['bytes'] / 1000:.1f} KB/s; patches/s by the "
+                  f"sections they touch: {mix}", flush=True)
+            print(f"  machine busy {m['busy']:.0f}% of {os.cpu_count()} cores (100% = one core); PostgreSQL "
+                  f"{m['postgres']:.0f}%, Redis {m['redis']:.0f}%; instance A / B on a core {sc[0][0]:.0f}% / "
+                  f"{sc[1][0]:.0f}%, runnable but waiting for a core {sc[0][1]:.0f}% / {sc[1][1]:.0f}%", flush=True)
             print(f"  load: {r['rate']:.0f} events/s sent, its CPU {r['load_cpu']:.0f}% of a core, its loop lag p99 "
                   f"{r['lag']:.0f} ms; writer A / B: flushes {w[0]['flushes']} / {w[1]['flushes']}, most requests in "
                   f"one {w[0]['most_requests_in_a_flush']} / {w[1]['most_requests_in_a_flush']}, s writing "
