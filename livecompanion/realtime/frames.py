@@ -10,21 +10,22 @@ reach a screen as one message if they are one change. Live numbers (up to 4 a se
 flash-sale stock (up to 5 a second a sale) were each their own change: a screen of a selling room
 got ~3.3 sale patches and ~1.2 live-number patches a second (`scripts/bench_evening.py`, 2 rooms)
 and the server paid one send per screen for each. Their producers now `put` their ops here; the
-stream's frame is applied at the next tick of the wall clock (a multiple of `tick` in epoch time,
-the same on every instance), as ONE change holding every section that moved. Producers do not wait
-for the tick (a producer that pushes ten streams one after the other would wait ten ticks): they
-get the frame's future and learn of a failure through it.
+stream's frame is applied `tick` after its first put, or sooner when a producer flushes it (a new
+paid order in the live numbers, a sell-out, an end, a stop), as ONE change holding every section
+that moved: stock put in the frame rides with the next live numbers (about 4 a second in a selling
+room) instead of going alone. Producers do not wait for the tick (a producer that pushes ten
+streams one after the other would wait ten ticks): they get the frame's future and learn of a
+failure through it.
 
 A stream's frames are applied one at a time, in order, so a later value never lands before an
 earlier one. What waits here is at most one tick (0.25 s) of values that were already paced to a
-few a second; a sell-out or an operator's stop flushes the frame at once.
+few a second. Frames are per instance: a change another instance makes is its own message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -63,8 +64,7 @@ class Frames:
             if self._closed:
                 self._start(stream_id)
             else:
-                delay = self.tick - time.time() % self.tick  # the same ticks on every instance
-                frame.timer = loop.call_later(delay, self._start, stream_id)
+                frame.timer = loop.call_later(self.tick, self._start, stream_id)
         frame.ops += ops
         self.puts += 1
         return frame.future
