@@ -16,7 +16,19 @@ for every room at once, for `--seconds`:
 and prints per case: operator action -> every screen of the room (p50/p99 over every screen and
 action), ingest batch acknowledged (p50/p99), granted claim (p50/p99), flash-sale patches a screen
 gets a second, the CPU each instance and the screens' processes used (percent of one core over the
-load), and how long each instance took to exit on SIGTERM after the load.
+load), and how long each instance took to exit on SIGTERM after the load. Under the table's row:
+  a screen     messages and bytes a second, and patches a second by the sections they touch
+  machine      the whole machine's CPU, PostgreSQL's and Redis's, and each instance's time on a core
+               and time runnable but waiting for one (/proc/PID/task/*/schedstat): an instance at 38%
+               of a core may be starved, not idle
+  load         events a second sent (the schedule: 500 a room), the load processes' CPU and the p99
+               lag of their event loops (a late sender counts its own lateness in every latency)
+  writer       each instance's flushes, time writing and in after-commit steps, and its own
+               submit -> answer times (`/api/ingest/stats` answer_ms, where the tree has it)
+
+The load comes from `--load-procs` processes (the rooms shared out), each sending on a schedule: one
+process sending ten rooms' load on one event loop used to fall behind, sending about half the rate
+with its own lag inside every latency it measured.
 
 `--baseline-tree` runs the same cases on another checkout first (e.g. the code before a change),
 so before and after come from one run on the same machine. The one-room case runs in the same run
