@@ -574,7 +574,10 @@ def main() -> None:
                   f"{w[0]['seconds_writing']:.1f} / {w[1]['seconds_writing']:.1f}, s after commit "
                   f"{w[0]['seconds_after_commit']:.1f} / {w[1]['seconds_after_commit']:.1f}, slowest after commit "
                   f"{w[0]['slowest_after_commit']:.2f} / {w[1]['slowest_after_commit']:.2f} s; in the server, submit "
-                  f"-> answer ms A / B: {r['stats'][0].get('answer_ms')} / {r['stats'][1].get('answer_ms')}",
+                  f"-> answer ms A / B: {r['stats'][0].get('answer_ms')} / {r['stats'][1].get('answer_ms')}, "
+                  f"most commits waiting for live numbers {r['stats'][0].get('live_queue_peak')} / "
+                  f"{r['stats'][1].get('live_queue_peak')}, after-commit steps' seconds (summed over streams) "
+                  f"{r['stats'][0].get('after_commit_steps')} / {r['stats'][1].get('after_commit_steps')}",
                   flush=True)
     print("\n| code | rooms | operator action -> every screen p50 / p99 ms | ingest ack p50 / p99 ms | "
           "granted claim p50 / p99 ms | sale patches /s a screen | CPU A / B | screens' CPU | "

@@ -160,6 +160,8 @@ class IngestStats(Answer):
     writer: dict[str, Any]
     pending_events: int
     answer_ms: dict[str, float]
+    live_queue_peak: int
+    after_commit_steps: dict[str, float]
     live_patches_published: int
 
 

@@ -134,6 +134,10 @@ class IngestService:
         self._to_record: asyncio.Queue[StreamCommit | None] = asyncio.Queue(maxsize=LIVE_QUEUE)
         self._recorder: asyncio.Task[None] | None = None
         self._recording = 0  # 1 while a commit taken off the queue is being recorded
+        self.live_queue_peak = 0  # most commits ever waiting for their live numbers (LIVE_QUEUE: full)
+        # Wall seconds of each after-commit step, summed over commits (streams overlap: the sum of a
+        # flush's streams may exceed the flush's own after-commit time).
+        self.step_seconds = {"orders": 0.0, "comments": 0.0, "live_queue": 0.0}
         self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
         self._known: set[str] = set()
 
@@ -220,6 +224,8 @@ class IngestService:
 
     async def _after_commit_of(self, commits: list[StreamCommit]) -> None:
         """One stream's commits of a flush, in commit order."""
+        clock = asyncio.get_running_loop().time
+        steps = self.step_seconds
         for commit in commits:
             stream_id = commit.stream_id
             orders, comments = [], []
@@ -228,17 +234,24 @@ class IngestService:
                     comments.append(r)
                 elif r.type == "order":
                     orders.append(r.event)
+            started = clock()
             if orders:
                 for on_orders in self.order_listeners:
                     await self._step(on_orders, stream_id, orders)
+            ordered = clock()
             if comments:
                 for on_comments in self.comment_listeners:
                     # Typed only if a listener reads them (a lottery is open: the listener looks first).
                     await self._step(on_comments, stream_id, (r.event for r in comments))
+            commented = clock()
             if self._recorder is None or self._recorder.done():
                 await self._record_one(commit)  # not started (tests) or gone: in line
             else:
+                self.live_queue_peak = max(self.live_queue_peak, self._to_record.qsize() + 1)
                 await self._to_record.put(commit)
+            steps["orders"] += ordered - started
+            steps["comments"] += commented - ordered
+            steps["live_queue"] += clock() - commented
 
     async def _record_live(self) -> None:
         while True:
