@@ -18,7 +18,8 @@ here, explicitly, as in centrifuge's `Node` holding its typed `Broker`:
 
 A newcomer following a claim reads `api/sales.py` (HTTP), `sales/service.py` (the decision and the
 wait for the record) and the claim store of this deployment (`sales/store_redis.py` with its drainer
-`sales/drain.py`, or `sales/store_sql.py`): `make_claim_store` picks it.
+`sales/drain.py`, or `sales/store_sql.py`): `make_claim_store` picks it. Ingest's event store
+(`ingest/store_pg.py` or `ingest/store_sqlite.py`, after the database) is picked by `make_store`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from livecompanion.alerts.service import AlertService
 from livecompanion.config import Settings
 from livecompanion.core import ROLES, Core, Role
 from livecompanion.ingest.service import IngestService
+from livecompanion.ingest.store import make_store
 from livecompanion.lottery.service import LotteryService
 from livecompanion.obs.service import ObsService
 from livecompanion.realtime import make_hub
@@ -91,6 +93,7 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     alerts = AlertService(core)
     ingest = IngestService(
         core,
+        store=make_store(db),
         order_listeners=[sales.on_orders],
         comment_listeners=[lottery.on_comments],
         commit_listeners=[alerts.on_commit],

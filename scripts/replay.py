@@ -30,35 +30,30 @@ import os
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from livecompanion.ingest.answers import IngestCounts
+
 
 @dataclass
-class Totals:
-    sent: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
+class Totals(IngestCounts):
     refused: int = 0  # requests answered with an error status (events not stored)
     behind_ms: float = 0.0
-    reasons: dict[str, int] = field(default_factory=dict)
 
-    def add(self, answer: dict[str, Any], size: int) -> None:
+    def add_answer(self, answer: dict[str, Any], size: int) -> None:
+        """An answer to `size` events: counted, or (an error status) all of them refused."""
         if answer.get("type") == "error" or "accepted" not in answer:
             self.refused += size
-            reason = f"{answer.get('status', '?')}: {answer.get('detail', answer)}"
-            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+            self.count_reason(f"{answer.get('status', '?')}: {answer.get('detail', answer)}")
             return
-        self.accepted += answer["accepted"]
-        self.duplicates += answer["duplicates"]
-        self.rejected += len(answer["rejected"])
-        for item in answer["rejected"][:3]:
-            self.reasons[item["reason"]] = self.reasons.get(item["reason"], 0) + 1
+        self.add(answer, reasons_per_answer=3)
 
     def line(self, elapsed: float) -> str:
         return (
@@ -142,7 +137,7 @@ async def via_http(args: argparse.Namespace, totals: Totals) -> None:
                         if r.status_code == 200
                         else {"type": "error", "status": r.status_code, "detail": r.text[:200]}
                     )
-                    totals.add(answer, len(batch))
+                    totals.add_answer(answer, len(batch))
                     return
             finally:
                 limit.release()
@@ -168,7 +163,7 @@ async def via_ws(args: argparse.Namespace, totals: Totals) -> None:
         async def read_acks() -> None:
             async for raw in ws:
                 answer = orjson.loads(raw)
-                totals.add(answer, sizes.pop(answer.get("seq"), 0))
+                totals.add_answer(answer, sizes.pop(answer.get("seq"), 0))
                 window.release()
 
         reader = asyncio.create_task(read_acks())
@@ -255,5 +250,4 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     sys.exit(asyncio.run(main(parse_args())))

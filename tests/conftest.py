@@ -163,9 +163,6 @@ def start_server(
         # times (24 h by default) is off unless a test turns it on through extra_env.
         "LIVECOMPANION_MAX_TS_SKEW_HOURS": "0",
     })
-    # Tests post fixed, historic timestamps (deterministic reports): the server's window on event
-    # times (24 h by default) is off unless a test turns it on through extra_env.
-    env["LIVECOMPANION_MAX_TS_SKEW_HOURS"] = "0"
     if database_url:
         env["LIVECOMPANION_DATABASE_URL"] = database_url
     if redis_url:

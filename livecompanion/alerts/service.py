@@ -1,7 +1,7 @@
 """場控 alerts, computed by the service: one truth for every console, teleprompter and wall.
 
     alerts = AlertService(core)                          # wiring.py
-    ingest = IngestService(core, commit_listeners=[alerts.on_commit], ...)
+    ingest = IngestService(core, store=..., commit_listeners=[alerts.on_commit], ...)
     alerts.start()                                       # the watch loop (every TICK seconds)
     await alerts.ack(stream_id, key)                     # the console's one click
 

@@ -30,6 +30,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
 from livecompanion.bridge.backlog import Backlog, Batch
+from livecompanion.ingest.answers import IngestCounts
 from livecompanion.tasks import wait_event
 
 MAX_BATCH_EVENTS = 5_000  # well under the service's 10,000 events / 1 MB a message
@@ -74,17 +75,17 @@ def backoff_delays(first: float = 0.5, cap: float = 30.0) -> Any:
 
 
 @dataclass
-class PushStats:
-    sent_events: int = 0
+class PushStats(IngestCounts):
+    """The service's answers (`sent` counts events sent, again after a reconnect), and the pusher's
+    own state for the status line."""
+
+    REASON_CHARS = 200  # a bridge runs for hours: reasons are cut before they are counted
+
     acked_events: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
     reconnects: int = 0
     connected: bool = False
     last_error: str = ""
     latencies_ms: deque[int] = field(default_factory=lambda: deque(maxlen=200_000))
-    rejections: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,8 +130,7 @@ class Pusher:
                 self.backlog.push(batch)
             for reason in refused:  # counted with what the service refuses (status line: rej)
                 self.stats.rejected += 1
-                self.stats.last_error = reason[:200]
-                self.stats.rejections[reason[:200]] = self.stats.rejections.get(reason[:200], 0) + 1
+                self.stats.last_error = self.stats.count_reason(reason)
             self._pending = []
             self._wake.set()
 
@@ -207,7 +207,7 @@ class Pusher:
                         self._inflight[self._seq] = batch
                         body = b'{"seq":%d,"events":[%s]}' % (self._seq, batch.body)
                         await ws.send(body)  # binary frame: no decode, the service takes both
-                        self.stats.sent_events += batch.count
+                        self.stats.sent += batch.count
                         continue
                 self._wake.clear()
                 await wait_event(self._wake, 0.1)
@@ -223,13 +223,7 @@ class Pusher:
             if kind == "ack" and seq in self._inflight:
                 batch = self._inflight.pop(seq)
                 self.stats.acked_events += batch.count
-                self.stats.accepted += int(message.get("accepted", 0))
-                self.stats.duplicates += int(message.get("duplicates", 0))
-                rejected = message.get("rejected") or []
-                self.stats.rejected += len(rejected)
-                for item in rejected:
-                    reason = str(item.get("reason", ""))[:200]
-                    self.stats.rejections[reason] = self.stats.rejections.get(reason, 0) + 1
+                self.stats.add(message)
                 self.stats.latencies_ms.append(now_ms() - batch.first_read_ms)
                 self._wake.set()
             elif kind == "error" and seq in self._inflight:

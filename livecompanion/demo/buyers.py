@@ -17,6 +17,7 @@ from typing import Any
 from livecompanion.clock import now_ms
 from livecompanion.demo.api import StreamApi
 from livecompanion.demo.simulator import Simulator, flash_sale_of
+from livecompanion.ingest.answers import IngestCounts
 
 CLAIM_CONCURRENCY = 8
 
@@ -24,13 +25,9 @@ Event = dict[str, Any]
 
 
 @dataclass
-class Tally:
+class Tally(IngestCounts):
     """What was sent and what the service said, for the progress lines and the final summary."""
 
-    sent: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
     claims: int = 0
     claims_refused: int = 0
     paid_orders: int = 0
@@ -86,10 +83,7 @@ class Buyers:
         result = response.json()
         t = self.tally
         t.sent += len(batch)
-        t.accepted += int(result.get("accepted", 0))
-        t.duplicates += int(result.get("duplicates", 0))
-        rejected = result.get("rejected") or []
-        t.rejected += len(rejected)
+        rejected = t.add(result, reasons_per_answer=0)  # the first three are kept whole, below
         for item in rejected[: max(0, 3 - len(t.first_rejections))]:
             t.first_rejections.append(str(item))
             self.api.say(f"    ! an event was rejected: {item}")

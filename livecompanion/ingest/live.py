@@ -22,11 +22,16 @@ go now or in how long: at most 4 patches a second per stream sustained (bursts o
 all instances with Redis, however fast events arrive; a new paid order goes at once, chat-driven
 numbers twice a second. Only the sections that changed are sent.
 
+Whether the room sells (buying intent needs it, issue 18) comes from the committed events (an order,
+an ingested `product_explain`) and from the stream's live document, which every instance shares (a
+flash sale running, the console's 講解: selling.py follows it with a hub watch).
+
 Shortcuts, each instance on its own: flood detection (`SpamWindow`: the same text from many users
 within seconds) sees only the comments this instance took; question groups are per instance and
-merged by question key (counters.py). Enter/leave of one user committed out of order (two
-instances, or the two flushes PostgreSQL writes at once) may leave them counted in the room; this
-only matters before the platform sends any `viewer_count`.
+merged by question key (counters.py); the selling context that orders and ingested `product_explain`
+events give is this instance's (the document's sales and 講解 are everyone's). Enter/leave of one
+user committed out of order (two instances, or the two flushes PostgreSQL writes at once) may leave
+them counted in the room; this only matters before the platform sends any `viewer_count`.
 """
 
 from __future__ import annotations
@@ -43,10 +48,12 @@ import orjson
 
 from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
+from livecompanion.ingest.comments.triage import EXPLAIN, ORDERS
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, PublishPolicy
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
+from livecompanion.ingest.selling import SellingContexts
 from livecompanion.storage.streams import get_script
 from livecompanion.tasks import cancel_and_wait, wait_event
 from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
@@ -162,6 +169,8 @@ class LiveNumbers:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._forgetting: set[asyncio.Task[None]] = set()
+        # A flash sale running, a product explained on a console: from the live document (selling.py).
+        self.selling = SellingContexts(core.hub, self._wake.set)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -172,6 +181,7 @@ class LiveNumbers:
     async def close(self) -> None:
         await cancel_and_wait(self._task)
         self._task = None
+        self.selling.close()
 
     def triage(self, stream_id: str) -> CommentTriage:
         found = self._triage.get(stream_id)
@@ -205,6 +215,7 @@ class LiveNumbers:
                     await self.counters.add(stream_id, delta)
                     if not delta.empty():  # a record with nothing in it changes no section: no
                         self._mark(stream_id)  # publish of empty sections over what is there
+                await self.selling.follow(stream_id, self.triage(stream_id))  # never raises
                 self._seeded.add(stream_id)
 
     async def _load_products(self, stream_id: str) -> None:
@@ -222,8 +233,10 @@ class LiveNumbers:
         """Add what a committed write changed to the tallies and schedule a publish."""
         stream_id = commit.stream_id
         self._last_seen[stream_id] = time.monotonic()
-        delta = LiveDelta(arrival_s=int(time.time()))
+        arrival = time.time()
+        delta = LiveDelta(arrival_s=int(arrival))
         triage = self.triage(stream_id)
+        self.selling.expire(stream_id, int(arrival * 1000))  # a sale whose time is up sells no more
         questions = False
         for record in commit.events:  # the validated columns and dict: no typed event needed here
             kind = record.type
@@ -235,10 +248,13 @@ class LiveNumbers:
                 for phrase in result.analysis.intents:
                     delta.intents[phrase] = delta.intents.get(phrase, 0) + 1
                 questions = questions or result.question_group is not None
-            elif kind == "product_explain" or kind == "order":
+            elif kind == "product_explain":
                 # Selling context for comments: room slang (扣1, 冲, 想要) counts as buying intent
-                # while a product is explained, and once orders come in.
-                triage.selling(kind == "order" or record.data.get("action") == "start")
+                # while a product is explained, once orders come in, while a flash sale runs (the
+                # document tells that: selling.py).
+                triage.selling(record.data.get("action") == "start", EXPLAIN)
+            elif kind == "order":
+                triage.selling(True, ORDERS)
             elif kind == "viewer_count" and (
                 delta.viewer_count is None or record.ts_ms >= delta.viewer_count[0]
             ):
@@ -296,6 +312,7 @@ class LiveNumbers:
             for table in (self._last_seen, self._triage, self._question_keys, self._seed_locks,
                           self._not_before, self._commenting):
                 table.pop(stream_id, None)
+            self.selling.forget(stream_id)
             self._seeded.discard(stream_id)
             self.counters.release(stream_id)
             self.gate.release(stream_id)
@@ -316,7 +333,7 @@ class LiveNumbers:
         """Streams this process holds anything of (tests and benchmarks of memory)."""
         tables = (self._last_seen, self._triage, self._question_keys, self._seed_locks, self._not_before,
                   self._commenting)
-        return len(set().union(*tables, self._seeded))
+        return len(set().union(*tables, self._seeded, self.selling.streams()))
 
     def _mark(self, stream_id: str) -> None:
         self._dirty.add(stream_id)
@@ -334,6 +351,8 @@ class LiveNumbers:
                     await self.release_idle()
                 except Exception:
                     log.exception("live numbers: releasing idle streams failed")
+            if self.selling.due:  # documents to read again (a resync, a missed change)
+                await self.selling.refresh()
             if now >= next_decay:
                 next_decay = now + DECAY_TICK
                 for stream_id, last in list(self._commenting.items()):

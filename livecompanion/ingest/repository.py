@@ -2,8 +2,8 @@
 (before accepting its events) and the stored events and orders the live numbers are rebuilt from
 after a restart (`seed.py`).
 
-Events are WRITTEN by the group-commit store (`store.py`: COPY on asyncpg, or SQLAlchemy on
-SQLite), the hot path, which keeps its own connections and statements; this is the cold side.
+Events are WRITTEN by the group-commit store (`store_pg.py`: COPY on asyncpg, or `store_sqlite.py`:
+SQLAlchemy on SQLite), the hot path, which keeps its own connections and statements; this is the cold side.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import ScalarResult, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from livecompanion.storage.tables import EventRow, OrderRow
+from livecompanion.storage.tables import EventRow, FlashSaleRow, OrderRow
 
 CHUNK = 2_000  # rows fetched at a time from a stream's event log
 
@@ -38,6 +38,16 @@ class EventLogRepository:
         )
         async for chunk in result.partitions(CHUNK):
             yield cast(list[tuple[str, dict[str, Any]]], list(chunk))
+
+    async def flash_sales(self, stream_id: str) -> list[tuple[str, int, int, int | None, int | None, int, int]]:
+        """(id, started_ms, ends_ms, stopped_ms, sold_out_ms, sold, stock) of the stream's flash sales:
+        when each made the room sell (selling.sale_window)."""
+        f = FlashSaleRow
+        rows = await self.session.execute(
+            select(f.id, f.started_ms, f.ends_ms, f.stopped_ms, f.sold_out_ms, f.sold, f.stock)
+            .where(f.stream_id == stream_id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def room_moves(self, stream_id: str) -> AsyncIterator[list[tuple[str, str]]]:
         """(user_id, "enter" | "leave") of the stream in arrival order, in chunks of CHUNK."""

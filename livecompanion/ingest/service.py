@@ -1,6 +1,6 @@
 """Ingest as the routers see it: validate, write through the group-commit writer, then tell the show.
 
-    ingest = IngestService(core, order_listeners=[...], comment_listeners=[...])   # wiring.py
+    ingest = IngestService(core, store=make_store(db), order_listeners=[...], ...)   # wiring.py
     await ingest.start()
     await ingest.ensure_stream(stream_id)                        # NotFound: unknown stream (404)
     result = await ingest.ingest_body(stream_id, body, content_type)   # HTTP batch
@@ -47,7 +47,7 @@ from livecompanion.ingest.live import LiveNumbers, instance_id
 from livecompanion.ingest.pacing import MemoryGate, PublishGate, RedisGate
 from livecompanion.ingest.rows import StreamCommit, records_of_values
 from livecompanion.ingest.segments import unknown_segments
-from livecompanion.ingest.store import make_store
+from livecompanion.ingest.store import EventStore
 from livecompanion.ingest.writer import GroupCommitWriter, Overloaded, WriterClosed
 from livecompanion.scripts.models import Script
 from livecompanion.stream.repository import StreamRepository
@@ -113,6 +113,7 @@ class IngestService:
         self,
         core: Core,
         *,
+        store: EventStore,
         order_listeners: Sequence[OrderListener] = (),
         comment_listeners: Sequence[CommentListener] = (),
         commit_listeners: Sequence[CommitListener] = (),
@@ -124,7 +125,7 @@ class IngestService:
         counters, gate = make_live(core)
         self.live = LiveNumbers(core, counters, gate=gate)
         self.writer = GroupCommitWriter(
-            make_store(core.db),
+            store,
             after_commit=self._after_commit,
             before_write=self.live.prepare,
             **(writer_options or {}),

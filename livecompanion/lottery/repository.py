@@ -5,7 +5,7 @@ lottery is not drawn, and on PostgreSQL it holds a share lock on the lottery row
 it commits; the draw first sets `drawn_ms` (`take_draw`, an update: it waits for those entries and
 blocks later ones), then reads the entrants in the same transaction. So every entry the record
 holds was drawn from, and none arrives after. On SQLite the single writer gives the same order.
-Nothing here commits: the service's unit of work does (lottery/service.py).
+Nothing here commits: the service's unit of work does (lottery/service.py, lottery/entry.py).
 """
 
 from __future__ import annotations

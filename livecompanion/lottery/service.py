@@ -4,12 +4,10 @@ Wired by the composition root (`livecompanion/wiring.py`), which holds one `Lott
 registers its seams: `on_comments` as a comment listener of ingest (after committing `comment`
 events), `run_cue` as the `lottery` cue runner and `load_section` as the `lotteries` loader.
 
-A comment enters its author (once) when it holds the keyword (ingest.comments.KeywordMatcher:
-folded, repeats collapsed, a negated 不想要 does not count), its `ts` falls between the lottery's
-start and end, the lottery is not drawn yet, and the author is not excluded (the ids given at
-creation, and comments under the script's host name). The lottery draws at its end (every
-instance's timer tries; the record lets exactly one draw) or on the draw endpoint; the seed is
-recorded and `verify` re-runs the draw from the recorded entrants (draw.py documents the algorithm).
+Which comments enter a lottery is entry.py (`CommentEntries`, behind `on_comments`). The lottery
+draws at its end (every instance's timer tries; the record lets exactly one draw) or on the draw
+endpoint; the seed is recorded and `verify` re-runs the draw from the recorded entrants (draw.py
+documents the algorithm).
 
 Screens get `lotteries.<id>`: {keyword, prize, winners_wanted, started_ms, ends_at, entrants,
 status: open|drawn, winners: [display name...]}; the entrant count coalesced, the winners at once.
@@ -20,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from livecompanion.clock import now_ms
-from livecompanion.errors import Conflict, Invalid, NotFound
+from livecompanion.errors import Conflict, NotFound
 from livecompanion.lottery.draw import ALGORITHM, draw, entrants_digest, new_seed
+from livecompanion.lottery.entry import CommentEntries, matcher
 from livecompanion.lottery.repository import LotteryRepository
 from livecompanion.lottery.rules import Entry, check_terms, display_name, eligible
 from livecompanion.realtime import set_op
@@ -45,31 +42,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OPEN_CACHE_SECONDS = 1.0  # how stale this instance's list of open lotteries may be
-OPEN_KEEP_SECONDS = 60.0  # a stream's cached lotteries (and their entrants) kept after the last comment
 TIMER_TICK = 0.5
 SCAN_EVERY = 2.0
-
-
-def matcher(keyword: str) -> Any:
-    """The lottery keyword test of ingest/comments (`Invalid` for a keyword with nothing to match)."""
-    from livecompanion.ingest.comments import KeywordMatcher
-
-    try:
-        return KeywordMatcher(keyword)
-    except ValueError as exc:
-        raise Invalid(str(exc), ("body", "keyword")) from None
-
-
-@dataclass
-class OpenLottery:
-    id: str
-    started_ms: int
-    ends_ms: int
-    matcher: Any
-    excluded_ids: frozenset[str]
-    excluded_names: frozenset[str]
-    entered: set[str]  # users this instance already entered (saves the record repeated inserts)
 
 
 def screen_value(row: LotteryRow, entrants: int) -> dict[str, Any]:
@@ -127,15 +101,6 @@ async def record_lottery(db: Database, stream_id: str, *, keyword: str, winners:
     return row
 
 
-async def enter(db: Database, lottery_id: str, entries: list[Entry]) -> None:
-    """Enter these users (once each). No-op once drawn (repository.py says why none slips in)."""
-    if not entries:
-        return
-    async with db.session() as session:
-        await LotteryRepository(session).enter(lottery_id, entries)
-        await session.commit()
-
-
 async def draw_once(db: Database, stream_id: str, lottery_id: str) -> bool:
     """Draw now if nobody has (whichever instance gets there first); True if this call drew it."""
     async with db.session() as session:
@@ -184,7 +149,7 @@ class LotteryService:
         self.db = core.db
         self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens",
                                gate=push_gate_of(core.hub.redis, core.hub.prefix, "lotteries"))
-        self._open: dict[str, tuple[float, list[OpenLottery]]] = {}  # stream -> (fetched at, open lotteries)
+        self.entries = CommentEntries(core.db, self._entered)  # the comment listener's half
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
         self._timer: asyncio.Task[None] | None = None
 
@@ -206,7 +171,7 @@ class LotteryService:
         row = await record_lottery(self.db, stream_id, keyword=keyword, winners=winners,
                                    duration_seconds=duration_seconds, prize=prize,
                                    exclude_user_ids=exclude_user_ids)
-        self._open.pop(stream_id, None)
+        self.entries.forget(stream_id)
         self._due[(stream_id, row.id)] = row.ends_ms
         value = screen_value(row, 0)
         try:
@@ -218,7 +183,7 @@ class LotteryService:
     async def draw(self, stream_id: str, lottery_id: str) -> dict[str, Any]:
         """Draw now (if nobody has yet) and show the winners; the lottery as `view` gives it."""
         if await draw_once(self.db, stream_id, lottery_id):
-            self._open.pop(stream_id, None)
+            self.entries.forget(stream_id)
             self._due.pop((stream_id, lottery_id), None)
             row = await self._row(stream_id, lottery_id)
             try:
@@ -239,42 +204,11 @@ class LotteryService:
         return drawn
 
     async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
-        lotteries = await self._open_lotteries(stream_id)
-        if not lotteries:
-            return
-        comments = list(comments)
-        for lottery in lotteries:
-            batch: dict[str, Entry] = {}
-            for c in comments:
-                user = c.user_id
-                if (user in lottery.entered or user in batch or user in lottery.excluded_ids
-                        or not lottery.started_ms <= c.ts <= lottery.ends_ms
-                        or (c.nickname and c.nickname in lottery.excluded_names)
-                        or not lottery.matcher.matches(c.text)):
-                    continue
-                batch[user] = Entry(user, c.nickname or None, c.ts)
-            if batch:
-                await enter(self.db, lottery.id, list(batch.values()))
-                lottery.entered.update(batch)
-                self.board.touch((stream_id, lottery.id))
+        """The comment listener: entry.py enters the authors of matching comments."""
+        await self.entries.on_comments(stream_id, comments)
 
-    async def _open_lotteries(self, stream_id: str) -> list[OpenLottery]:
-        cached = self._open.get(stream_id)
-        if cached is not None and time.monotonic() - cached[0] < OPEN_CACHE_SECONDS:
-            return cached[1]
-        old = {lot.id: lot for lot in (cached[1] if cached else [])}
-        fresh = []
-        async with self.db.session() as session:
-            rows = await LotteryRepository(session).listed(stream_id, undrawn=True)
-        for row in rows:
-            excluded = row.excluded or {}
-            fresh.append(OpenLottery(
-                row.id, row.started_ms, row.ends_ms, matcher(row.keyword),
-                frozenset(excluded.get("user_ids") or ()), frozenset(excluded.get("nicknames") or ()),
-                old[row.id].entered if row.id in old else set(),
-            ))
-        self._open[stream_id] = (time.monotonic(), fresh)
-        return fresh
+    def _entered(self, stream_id: str, lottery_id: str) -> None:
+        self.board.touch((stream_id, lottery_id))  # the entrant count, coalesced
 
     # ---- reading ----
 
@@ -358,9 +292,7 @@ class LotteryService:
                     for row in undrawn:
                         self._due.setdefault((row.stream_id, row.id), row.ends_ms)
                     last_scan = loop.time()
-                stale = time.monotonic() - OPEN_KEEP_SECONDS
-                for stream_id in [s for s, (fetched, _) in self._open.items() if fetched < stale]:
-                    del self._open[stream_id]  # a stream without comments lately: its entrants go
+                self.entries.drop_idle()  # streams without comments lately: their entrants go
                 now = now_ms()
                 for (stream_id, lottery_id), ends in list(self._due.items()):
                     if ends <= now:

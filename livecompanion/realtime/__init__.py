@@ -6,12 +6,12 @@ README.md for the sections of the state document.
 
 from __future__ import annotations
 
-from livecompanion.realtime.hub import RESYNC, Hub, MemoryHub, NotLoaded, Subscription
+from livecompanion.realtime.hub import RESYNC, Hub, MemoryHub, NotLoaded, Subscription, Watch
 from livecompanion.realtime.state import PatchError, apply_ops, check_ops, del_op, set_op
 
 __all__ = [
     "RESYNC", "Hub", "MemoryHub", "NotLoaded", "PatchError", "Subscription",
-    "apply_ops", "check_ops", "del_op", "make_hub", "set_op",
+    "Watch", "apply_ops", "check_ops", "del_op", "make_hub", "set_op",
 ]
 
 

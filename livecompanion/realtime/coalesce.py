@@ -65,15 +65,7 @@ class Coalescer:
         `interval` like any push."""
         if self.gate is not None:
             await self.gate.admit(key_text(key), self.interval, True)
-        async with self._pushing:
-            got = await self.read(key)
-            if got is None:
-                return
-            stream_id, value = got
-            await self.push(stream_id, key, value)
-        self.pushes += 1
-        self._pushed[key] = value
-        self._verify.add(key)
+        await self._push_current(key, changed=True)
         self._wake.set()
         if self._task is None:
             self.start()
@@ -132,25 +124,31 @@ class Coalescer:
                         (self._changed if key in changed else self._verify).add(key)
                         self._retry_in = wait if self._retry_in is None else min(self._retry_in, wait)
                         continue
-                async with self._pushing:
-                    got = await self.read(key)
-                    if got is None:
-                        self._pushed.pop(key, None)
-                        continue
-                    stream_id, value = got
-                    if key not in changed and self._pushed.get(key) == value:
-                        self._pushed.pop(key, None)  # verified: nothing moved since our push
-                        continue
-                    await self.push(stream_id, key, value)
-                self.pushes += 1
-                pushed = True
-                self._pushed[key] = value
-                self._verify.add(key)
+                pushed = await self._push_current(key, changed=key in changed) or pushed
             except Exception:
                 self._changed.update(keys[i:])  # this key and the ones not reached yet
                 self._urgent_keys.update(k for k in keys[i:] if k in urgent)
                 raise
         return pushed
+
+    async def _push_current(self, key: Hashable, changed: bool) -> bool:
+        """Read `key` and push its value, under the lock so that an older read cannot be pushed
+        after a newer one; the push is re-checked `interval` later. False when nothing was pushed:
+        the key is gone, or (a re-check, not `changed`) its value is the one pushed last."""
+        async with self._pushing:
+            got = await self.read(key)
+            if got is None:
+                self._pushed.pop(key, None)
+                return False
+            stream_id, value = got
+            if not changed and self._pushed.get(key) == value:
+                self._pushed.pop(key, None)  # verified: nothing moved since our push
+                return False
+            await self.push(stream_id, key, value)
+        self.pushes += 1
+        self._pushed[key] = value
+        self._verify.add(key)
+        return True
 
 
 def key_text(key: Hashable) -> str:

@@ -5,6 +5,7 @@
     rev = await hub.apply(stream_id, ops)                          # one change: rev + 1, published
     async with hub.subscribe(stream_id) as feed:
         async for message in feed: ...                             # {"type": "patch", ...} or {"type": "resync"}
+    watch = await hub.watch(stream_id, on_message); watch.close()  # a function called with each message
 
 A patch message is `{"type": "patch", "rev": N, "server_time": MS, "ops": [...]}`; a resync message
 `{"type": "resync"}` means "fetch a fresh snapshot" (this subscriber fell behind, or the hub lost its
@@ -22,7 +23,9 @@ never holds up the others.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import orjson
@@ -32,6 +35,8 @@ from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_
 
 if TYPE_CHECKING:
     from redis import asyncio as aioredis
+
+log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = 256
 
@@ -141,6 +146,30 @@ class Subscription:
         return await self.get()
 
 
+class Watch(Subscription):
+    """A subscriber that is a function, called with each message as the hub fans it out: no queue
+    and no task, for a domain that follows a few sections of many streams' documents on every
+    instance (ingest's comment triage follows `flash_sales` and `explaining`). The function must
+    be quick and must not raise (an exception is logged and the message skipped)."""
+
+    __slots__ = ("on_message",)
+
+    def __init__(self, hub: _HubBase, stream_id: str, on_message: Callable[[Message], None]) -> None:
+        super().__init__(hub, stream_id, maxsize=1)
+        self.on_message = on_message
+
+    def push(self, message: Message) -> None:
+        if self._closed:
+            return
+        try:
+            self.on_message(message)
+        except Exception:
+            log.exception("a watch of stream %s failed on a message", self.stream_id)
+
+    def resync(self) -> None:
+        self.push(RESYNC)
+
+
 @runtime_checkable
 class Hub(Protocol):
     """What the domains hold: `MemoryHub` (one process) or `RedisHub` (instances share through Redis).
@@ -156,6 +185,7 @@ class Hub(Protocol):
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int: ...
     async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int: ...
     def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
+    async def watch(self, stream_id: str, on_message: Callable[[Message], None]) -> Watch: ...
     async def drop(self, stream_id: str) -> None: ...
     async def close(self) -> None: ...
     def subscriber_count(self, stream_id: str | None = None) -> int: ...
@@ -169,6 +199,14 @@ class _HubBase:
 
     def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription:
         return Subscription(self, stream_id, maxsize)
+
+    async def watch(self, stream_id: str, on_message: Callable[[Message], None]) -> Watch:
+        """Call `on_message` with every message of the stream until the watch is closed; returns
+        once messages flow (RedisHub: its pub/sub link is up), so a snapshot read after this misses
+        no change. Not counted by `subscriber_count` (nobody is watching a screen)."""
+        watch = Watch(self, stream_id, on_message)
+        await self._attach(watch)
+        return watch
 
     async def _attach(self, sub: Subscription) -> None:
         self._subscribers.setdefault(sub.stream_id, set()).add(sub)
@@ -195,9 +233,8 @@ class _HubBase:
                 sub.close()
 
     def subscriber_count(self, stream_id: str | None = None) -> int:
-        if stream_id is not None:
-            return len(self._subscribers.get(stream_id, ()))
-        return sum(len(s) for s in self._subscribers.values())
+        streams = self._subscribers.values() if stream_id is None else [self._subscribers.get(stream_id, set())]
+        return sum(1 for subs in streams for sub in subs if not isinstance(sub, Watch))
 
 
 class MemoryHub(_HubBase):

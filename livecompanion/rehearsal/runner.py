@@ -26,7 +26,7 @@ import io
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ import httpx
 import orjson
 
 from livecompanion.clock import now_ms
+from livecompanion.ingest.answers import IngestCounts
 from livecompanion.rehearsal.compare import compare_reports
 from livecompanion.rehearsal.pacing import Log, Step, plan, read_log
 from livecompanion.scripts.durations import format_seconds
@@ -48,21 +49,9 @@ def say(line: str) -> None:
 
 
 @dataclass
-class Tally:
-    sent: int = 0
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
+class Tally(IngestCounts):
     moves: int = 0
     behind_ms: float = 0.0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def add(self, answer: dict[str, Any]) -> None:
-        self.accepted += answer["accepted"]
-        self.duplicates += answer["duplicates"]
-        self.rejected += len(answer["rejected"])
-        for item in answer["rejected"]:
-            self.reasons[item["reason"]] = self.reasons.get(item["reason"], 0) + 1
 
 
 class RehearsalError(Exception):

@@ -12,8 +12,10 @@ Regex `pattern` entries run separately; where a pattern hit and a term hit overl
 Hits are dropped for `unless_followed_by` (discourse 最…的是, composition 100%棉), a negation
 before them in the clause, and titles in 《》. Each entry is a clear violation (`ad-law`) or a
 risk (`ad-law-risk`). On real text (scripts/eval_adlaw.py): precision 0.88 on held-out Taobao
-product copy (0.63 before), recall 0.53 on penalty phrases gathered after the list was frozen
-(0.47 before): the lint is a first pass, not a compliance review. The lint flags; it never blocks.
+product copy (0.63 before issue 18); recall on penalty phrases gathered after the list was frozen
+0.48-0.72 with risks, then 0.52, 0.33 and 0.59 on the last three sets as their sources moved to
+trades no family covered (seeds, formula, myopia, liquor): the lint is a first pass, not a
+compliance review. The lint flags; it never blocks.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import start_server
 
-FUZZ_SECONDS = int(os.environ.get("LIVECOMPANION_FUZZ_SECONDS", "45"))
+FUZZ_SECONDS = int(os.environ.get("LIVECOMPANION_FUZZ_SECONDS", "30"))
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
 

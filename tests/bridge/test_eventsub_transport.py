@@ -101,6 +101,7 @@ def test_eventsub_session_with_a_reconnect_lands_every_notification_once(server:
     api_url = f"http://127.0.0.1:{api.server_address[1]}"
     port = free_port()
     second_welcomed = threading.Event()
+    finished = threading.Event()  # ends the handlers: the server's shutdown waits for them
     paths: list[str] = []
 
     def subscribed() -> int:
@@ -126,9 +127,9 @@ def test_eventsub_session_with_a_reconnect_lands_every_notification_once(server:
             second_welcomed.set()
             for frame in on_second:
                 ws.send(json.dumps(frame))
-            time.sleep(60)
+            finished.wait(60)
         else:
-            time.sleep(60)
+            finished.wait(60)
 
     record = tmp_path / "raw.ndjson"
     with serve(handler, "127.0.0.1", port) as ws_server:
@@ -147,6 +148,7 @@ def test_eventsub_session_with_a_reconnect_lands_every_notification_once(server:
         finally:
             live.send_signal(signal.SIGINT)
             _, err = live.communicate(timeout=60)
+            finished.set()
             ws_server.shutdown()
             api.shutdown()
     assert live.returncode == 0, err

@@ -149,6 +149,7 @@ def test_irc_over_websocket_plays_recorded_twitch_lines_into_the_service(server:
     lines = [json.loads(line) for line in (REAL / "twitch.ndjson").read_text("utf-8").splitlines()]
     irc_lines = [line.replace("#lovingt3s", "#shop") for line in lines if isinstance(line, str)]
     heard: list[str] = []
+    finished = threading.Event()  # ends the handler: the server's shutdown waits for it
 
     def handler(ws: ServerConnection) -> None:
         for _ in range(3):  # CAP, NICK, USER (no PASS: not a twitch.tv host)
@@ -161,7 +162,7 @@ def test_irc_over_websocket_plays_recorded_twitch_lines_into_the_service(server:
         ws.send("\r\n".join(irc_lines[:5]) + "\r\n")  # several lines in one frame, as Twitch does
         for line in irc_lines[5:]:
             ws.send(line)
-        time.sleep(30)
+        finished.wait(30)
 
     port = free_port()
     with serve(handler, "127.0.0.1", port) as ws_server:
@@ -178,6 +179,7 @@ def test_irc_over_websocket_plays_recorded_twitch_lines_into_the_service(server:
         finally:
             live.send_signal(signal.SIGINT)
             _, err = live.communicate(timeout=60)
+            finished.set()
             ws_server.shutdown()
     assert live.returncode == 0, err
     assert heard[0] == "CAP REQ :twitch.tv/tags twitch.tv/commands"

@@ -129,9 +129,11 @@ def test_chants_are_recognised_and_collapsed() -> None:
     for n in range(4):
         triage.handle("nb", f"fan{n}", 20_000 + n * 500)
     assert triage.chants() == [("🤣👉🤡🤣👉🤡🤣👉🤡", 4), ("nb", 2)]
-    # A question from many viewers is not a chant: the board counts it (once per viewer).
+    # A question from many viewers is not a chant: the board counts it (once per viewer). ("你会打篮球么"
+    # from six viewers, recorded in a Douyu room, is a meme chant: labelled chat, and the shipped
+    # question model reads it so.)
     for n in range(5):
-        assert triage.handle("你会打篮球么", f"q{n}", 30_000 + n).chant is None
+        assert triage.handle("主播在哪里直播", f"q{n}", 30_000 + n).chant is None
     assert triage.questions.top()[0].count == 5
     # The same words from two viewers a minute apart are no chant.
     assert triage.handle("nb", "late", 200_000).chant is None
@@ -175,3 +177,43 @@ def test_long_copy_paste_from_many_accounts_is_a_flood() -> None:
     kinds = [triage.handle(text, f"bot{n}", n).analysis for n in range(5)]
     assert [k.kind for k in kinds] == ["chitchat", "chitchat", "spam", "spam", "spam"]
     assert kinds[-1].spam_reason == "flood"
+
+
+def test_a_flash_sale_and_an_explain_each_end_only_what_they_started() -> None:
+    """Issue 18: the room sells while a product is explained, orders come in or a flash sale runs;
+    each reason ends on its own, so a sale ending leaves a 講解 still running, and the other way."""
+    triage = CommentTriage()
+
+    def intent(text: str, ts: int) -> bool:
+        return triage.handle(text, f"viewer{ts}", ts * 20_000).analysis.kind == "intent"
+
+    assert not intent("扣1", 0)  # nothing sells: a poll's 扣1, not buying
+    triage.sales(["s1"])  # a flash sale starts
+    assert intent("扣1", 1)
+    triage.selling(True, "explain")  # the host explains a product during the sale
+    triage.sales([])  # the sale sells out: the explain still runs
+    assert intent("想要", 2)
+    triage.sales(["s1"])  # units came back (a claim released): it sells again
+    triage.selling(False, "explain")  # the explain stops: the sale still runs
+    assert intent("冲冲冲", 3)
+    triage.sales(["s2"])  # s1 ended, another sale runs
+    assert intent("扣1", 4)
+    triage.sales([])
+    assert not intent("扣1", 5) and not triage.in_context
+    # Orders keep the room selling until an explain stops (the host moved on), never a sale's end.
+    triage.selling(True, "orders")
+    triage.sales(["s3"])
+    triage.sales([])
+    assert intent("想要", 6)
+    triage.selling(True, "explain")
+    triage.selling(False, "explain")
+    assert not intent("想要", 7)
+    assert triage.intents.counts() == {"扣1": 2, "想要": 2, "上车": 1}
+
+
+def test_explain_stop_does_not_end_a_given_context() -> None:
+    triage = CommentTriage()
+    triage.selling(True)  # `livecompanion comments --selling`
+    triage.selling(True, "explain")
+    triage.selling(False, "explain")
+    assert triage.in_context and triage.handle("扣1", "u", 1).analysis.kind == "intent"

@@ -376,7 +376,7 @@ async def test_an_order_does_not_wait_for_the_chat_numbers(services: Any) -> Non
 
     services.settings = Settings()
     sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
-    ingest = IngestService(services)
+    ingest = IngestService(services, store=make_store(services.db))
     await ingest.start()
     stop = asyncio.Event()
 

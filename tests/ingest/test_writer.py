@@ -274,7 +274,7 @@ async def test_postgres_copies_straight_in_and_goes_the_checked_way_only_after_a
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pg = db
-    from livecompanion.ingest import store as store_module
+    from livecompanion.ingest import store_pg as store_module
 
     sid = await streams.create_stream(pg, SCRIPT, "title: t\n")
     store = make_store(pg)

@@ -8,9 +8,10 @@ import asyncio
 import pytest
 
 from livecompanion.lottery.draw import draw, entrants_digest
+from livecompanion.lottery.entry import enter
 from livecompanion.lottery.repository import LotteryRepository
 from livecompanion.lottery.rules import Entry, eligible
-from livecompanion.lottery.service import draw_once, enter, lottery_row, record_lottery, report_lotteries
+from livecompanion.lottery.service import draw_once, lottery_row, record_lottery, report_lotteries
 from livecompanion.storage.db import Database
 from livecompanion.storage.migrate import upgrade_async
 from livecompanion.storage.tables import LotteryRow

@@ -151,24 +151,32 @@ async def test_a_flush_that_read_before_a_stop_does_not_overtake_push_now() -> N
     read is still out. The screens must end on the stopped value, not on the older read."""
     value = {"now": "live"}
     pushed: list[str] = []
-    slow_once = asyncio.Event()
+    reading, answer, two_pushed = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def read(key: Any) -> tuple[str, str]:
         seen = value["now"]
-        if not slow_once.is_set():
-            slow_once.set()
-            await asyncio.sleep(0.1)  # the first read is slow (a busy Redis)
+        if not reading.is_set():
+            reading.set()
+            await answer.wait()  # the first read is slow (a busy Redis): it answers when let
         return "stream1", seen
 
     async def push(stream_id: str, key: Any, seen: str) -> None:
         pushed.append(seen)
+        if len(pushed) == 2:
+            two_pushed.set()
 
     board = Coalescer(read, push, interval=INTERVAL)
     try:
         board.touch(KEY)
-        await slow_once.wait()  # the flush has read "live" and not pushed it yet
+        await reading.wait()  # the flush has read "live" and not pushed it yet
         value["now"] = "stopped"
-        await board.push_now(KEY)
+        stop = asyncio.create_task(board.push_now(KEY))
+        for _ in range(10):
+            await asyncio.sleep(0)  # push_now goes as far as it can while that read is out
+        answer.set()
+        await stop
         assert pushed[-1] == "stopped", pushed
+        await two_pushed.wait()  # the flush's push too, wherever it went
+        assert pushed[:2] == ["live", "stopped"], pushed
     finally:
         await board.close()

@@ -75,7 +75,7 @@ def negated_at(key: str, start: int) -> bool:
 QUESTION_STRONG = re.compile(
     r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十个])几(?![乎十百千万率何]|分像|天不见)(?=[\u4e00-\u9fffa-z])"
-    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
+    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|^有啥(?!用|区别|好|不|可)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
     r"|行不行|对不对|准不准|请问|问一下|^点解|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
@@ -113,6 +113,15 @@ PHATIC = re.compile(
     r"|不.{1,4}怎么了|(?:谁|什么|哪|怎么).{0,6}我?就?不(?:知道|清楚)|我?哪(?:里|儿)?知道"
     # "isn't it ...": 这不是我妹妹吗, 之前不是玩过嘛; surprise: 真的可以这么大吗; "already a few": 都几分钟了
     r"|不是.{1,10}(?:嘛|吗|么)$|不是(?:吗|么|嘛)$|谁会.{1,10}呢$|不就.{0,10}(?:嘛|吗|么)$|才.{0,6}就.{1,6}了$|(?:真的|竟然|居然).{0,8}(?:这么|那么).{0,3}(?:吗|么)$|都几.{1,3}了|多.{1,2}几(?:天|个|次|遍|眼|分钟|年)"
+    # rhetoric in question form (third session): taunts 慌不慌/服不服, "can't you just…", "who else but
+    # me", "whose fault then", "what did I say", "is it that real", universal 什么…都 ("whatever")
+    r"|([慌怕服气急])不\1|就不能.{1,12}(?:吗|么|嘛)|谁(?:能|还|会)?比我|(?:不)?怪谁|^我(?:说|干|做)(?:了)?(?:什么|啥)(?:去)?了"
+    r"|(?:这么|那么).{1,6}的(?:吗|嘛|么)$|(?<!为)(?:什么|啥).{1,4}都"
+    # second round: "that is why", "what are you barking about", "not going to say something?",
+    # "isn't it always …", "what has it to do with you", 哥几个 (we guys)
+    r"|(?:就是|这是|那是)[^,.!?]{0,3}为(?:什么|啥)|(?:狗叫|瞎叫|叫唤|逼逼|bb)(?:什么|啥)|不(?:说|唱|跳|来|讲|整)点(?:啥|什么)"
+    r"|不(?:一直|都|也)[^,.!?]{0,8}(?:吗|嘛|么)$|还(?:说|补|装|管|怕|图)个?啥|(?:跟|和|与|关)(?:你|我|他|她|你们|我们|他们)[^,.!?]{0,6}有?(?:什么|啥)关系"
+    r"|(?:哥|兄弟|姐妹|老铁)几个(?![人月天])"
 )
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
@@ -125,6 +134,15 @@ ATTRIBUTE_KEY = re.compile(
     r"^(?:主播|宝宝|姐姐|[\u4e00-\u9fff]{2})?的?(?:价格|价钱|尺码|码数|链接|库存|运费|房间号|房号|直播间号|歌名|bgm|型号|色号)"
     r"(?:呢|多少|是多少|没说)?1?$"
 )
+# A link asked for by what it is ("姐姐衣服链接", "求鞋链接", "发链接那个"): a question in any room (in
+# a selling room it is also intent). On the cleaned text; not 上链接 (a demand to start selling) and
+# not a negation or a report ("大哥说没有链接").
+LINK_REQUEST = re.compile(
+    r"^(?:求|发|给个|来个|要)?(?:姐姐|主播|宝宝|小姐姐|老板)?的?(?:[\u4e00-\u9fff]{1,3}的?)?[链连]接"
+    r"(?:那个|呢|啊|呀)?[?!.~ ]*$"
+    r"|求[\u4e00-\u9fff]{0,3}[链连]接[?!.~ ]*$"
+)
+LINK_NOT_ASKED = re.compile(r"[没不说上]|有[链连]接|^(?:求|要)[链连]接")  # 求链接 alone: a request, intent
 # "Let me see / guess" before an embedded question (on the cleaned text: the key keeps one 看).
 # "Don't know / let's see whether ...": an embedded question, unless a question mark asks it
 # ("不知道大家觉得怎么样？"). On the match key, checked only when the comment has no "?".

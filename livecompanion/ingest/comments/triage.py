@@ -11,11 +11,19 @@ viewers within ten seconds. They are recognised (`TriageResult.chant`) and colla
 count per chant (`chants()`: 前方高能 ×40). Only chit-chat chants: the same question from many
 viewers is collapsed by the question board (with its count), the same 想要 by the intent counter.
 
-Buying intent needs a selling context: `selling(True)` while a product is explained or orders
-come in, and `products(...)` with the script's names, skus and number of links (ingest's live
-numbers load the stream's script when they first see the stream). Outside it, room slang (扣1, 冲,
-想要, 想买, 蹲, 抢到) stays chit-chat; a comment naming one of the products, or a link number the
-show has (2号链接, 链接2, 2号来一单), is read as in context.
+Buying intent needs a selling context, and the room sells for several reasons at once, each
+started and ended on its own (`selling(on, reason)`):
+
+    explain     a product is explained (product_explain start .. stop, from ingest or the console)
+    orders      orders came in; ended by a product_explain stop (the host moved on)
+    sale:ID     a flash sale runs (started .. stopped, sold out, ended: `sales(running)`)
+    given       the caller says so (`livecompanion comments --selling`, tests)
+
+Comments are in context while any reason holds, so a sale ending does not end an explain still
+running, nor an explain stop a sale. Besides, `products(...)` with the script's names, skus and
+number of links (ingest's live numbers load the stream's script when they first see the stream):
+outside any context room slang (扣1, 冲, 想要, 想买, 蹲, 抢到) stays chit-chat, but a comment naming
+one of the products, or a link number the show has (2号链接, 链接2, 2号来一单), is read as in context.
 """
 
 from __future__ import annotations
@@ -23,12 +31,16 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from livecompanion.ingest.comments.classify import CommentAnalysis, classify_comment, in_selling_context
 from livecompanion.ingest.comments.intents import IntentCounter
 from livecompanion.ingest.comments.normalize import match_key
 from livecompanion.ingest.comments.questions import QuestionBoard
 from livecompanion.ingest.comments.spam import SpamWindow
+
+# Reasons the room sells (`CommentTriage.selling`); a flash sale's reason is SALE + its id.
+EXPLAIN, ORDERS, GIVEN, SALE = "explain", "orders", "given", "sale:"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,13 +64,30 @@ class CommentTriage:
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
         self.chant_window = SpamWindow(window_ms=10_000, min_users=3, min_length=1, max_texts=2_000)
         self._chants: OrderedDict[str, int] = OrderedDict()
-        self._selling = False
+        self._reasons: set[str] = set()  # why the room sells now (see the module's docstring)
         self._product_words: frozenset[str] = frozenset()
         self._links = 0
 
-    def selling(self, on: bool) -> None:
-        """Whether something is on sale now (a product explained, a flash sale running)."""
-        self._selling = on
+    def selling(self, on: bool, reason: str = GIVEN) -> None:
+        """Start (on) or end one reason the room sells: EXPLAIN, ORDERS, SALE + id, GIVEN. Ending
+        EXPLAIN ends ORDERS too; nothing else ends another reason."""
+        if on:
+            self._reasons.add(reason)
+            return
+        self._reasons.discard(reason)
+        if reason == EXPLAIN:
+            self._reasons.discard(ORDERS)
+
+    def sales(self, running: Iterable[str]) -> None:
+        """The stream's flash sales running now, by id, as a whole: a sale not among them has ended
+        (stopped, sold out or over) and no longer makes the room sell."""
+        now = {SALE + sale_id for sale_id in running}
+        self._reasons = {r for r in self._reasons if not r.startswith(SALE)} | now
+
+    @property
+    def in_context(self) -> bool:
+        """Whether the room sells now, for any reason."""
+        return bool(self._reasons)
 
     def products(self, words: list[str], links: int = 0) -> None:
         """The script's product names and skus, and how many links (小黄车 numbers 1..links) the show
@@ -79,7 +108,7 @@ class CommentTriage:
         analysis = classify_comment(text)
         if analysis.kind == "spam":
             return TriageResult(analysis)
-        if analysis.cues and (self._selling or self._names_a_product(analysis.key)):
+        if analysis.cues and (self._reasons or self._names_a_product(analysis.key)):
             analysis = in_selling_context(analysis)
         chant = self._chant(analysis, text, user_id, ts_ms)
         if chant is not None:
