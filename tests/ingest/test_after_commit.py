@@ -17,6 +17,7 @@ from livecompanion.config import Settings
 from livecompanion.events import parse_event
 from livecompanion.ingest.rows import StreamCommit, record_of
 from livecompanion.ingest.service import IngestService
+from livecompanion.ingest.store import make_store
 from livecompanion.realtime import MemoryHub
 from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
@@ -63,7 +64,7 @@ async def test_the_streams_of_a_flush_do_not_wait_for_each_other(services: Any) 
         told.append((stream_id, [o.order_id for o in orders]))
         running.discard(stream_id)
 
-    ingest = IngestService(services, order_listeners=[on_orders])
+    ingest = IngestService(services, store=make_store(services.db), order_listeners=[on_orders])
     # One flush: two commits of stream a (written apart, e.g. a split flush) and one of stream b.
     await ingest._after_commit([_commit(a, ["a1"]), _commit(b, ["b1"]), _commit(a, ["a2", "a3"])])
     assert {a, b} in together  # before: a's steps, then b's; never both at once
