@@ -12,13 +12,14 @@ got 3.6 sale patches and 2.9 live-number patches a second, 6.9 messages in all, 
 one send per screen for each (`scripts/bench_evening.py`, 3 rooms, 2026-12-06 12:55 UTC). With
 frames, in the same run: 5.3 messages a second, 1.4 of them carrying both.
 
-Their producers now `put` their ops here. The stream's frame is applied `tick` after its first
-put, or sooner when a producer flushes it (a new paid order in the live numbers, a sell-out, an
-end, a stop), as ONE change holding every section that moved: stock put in the frame rides with
-the next live numbers (about 4 a second in a selling room) instead of going alone, when both are
-made on the same instance. Producers do not wait for the tick (a producer that pushes ten streams
-one after the other would wait ten ticks): they get the frame's future and learn of a failure
-through it.
+Their producers `put` their ops here. The stream's frame is applied `tick` after its first put,
+or sooner when a producer flushes it, as ONE change holding every section that moved. Live numbers
+put non-urgent changes (chat numbers) and flush on a new paid order; flash-sale stock flushes at
+once (held here, stock of two instances stopped sharing one pace: tests/sales/test_screen_messages.py).
+So as committed, a chat-only change waits for the next stock push or the tick; in the evening
+benchmark the live numbers are nearly always urgent and no patch carried both (BENCHMARKS.md, run
+3): the 6.9 -> 5.3 above was with stock held in the frame. Producers do not wait for the tick:
+they get the frame's future and learn of a failure through it.
 
 A stream's frames are applied one at a time, in order, so a later value never lands before an
 earlier one. What waits here is at most one tick (0.25 s) of values that were already paced to a
