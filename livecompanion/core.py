@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from livecompanion.config import Settings
-from livecompanion.realtime.frames import Frames
 from livecompanion.realtime.hub import Hub
 from livecompanion.storage.db import Database
 from livecompanion.stream.cues import CueRunners
@@ -34,6 +33,3 @@ class Core:
     cues: CueRunners = field(default_factory=CueRunners)
     sections: SectionLoaders = field(default_factory=SectionLoaders)
     show_listeners: ShowListeners = field(default_factory=ShowListeners)
-    # The coalesced sections' next change of each stream, applied once a tick (realtime/frames.py);
-    # None: each change applied on its own (a core built without `build_core`).
-    frames: Frames | None = None

@@ -38,13 +38,11 @@ from livecompanion.ingest.store import make_store
 from livecompanion.lottery.service import LotteryService
 from livecompanion.obs.service import ObsService
 from livecompanion.realtime import make_hub
-from livecompanion.realtime.frames import Frames
 from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
 from livecompanion.stream.cue_firing import register_show_cues
 from livecompanion.stream.explain import register_explain_cue
-from livecompanion.stream.service import apply as stream_apply
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +74,6 @@ def tokens_of(settings: Settings) -> dict[Role, str]:
 def build_core(settings: Settings, db: Database, hub: Hub, tokens: dict[Role, str]) -> Core:
     """A core with the show's own cue runners; what the show needs without the other domains."""
     core = Core(settings=settings, db=db, hub=hub, tokens=tokens)
-    core.frames = Frames(partial(stream_apply, core))
     register_show_cues(core, core.cues)
     register_explain_cue(core, core.cues)
     return core
@@ -113,7 +110,7 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
         core.sections.register(section, partial(_live_section, ingest, section))
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
-        sections=core.sections, show_listeners=core.show_listeners, frames=core.frames, ingest=ingest, sales=sales,
+        sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
         lottery=lottery, obs=obs, alerts=alerts,
     )
 
@@ -133,16 +130,8 @@ async def start(services: Services) -> None:
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "frames": 3.0,
-                 "hub": 3.0, "record": 3.0}
-
-
-def _close_frames(core: Core) -> Callable[[], Awaitable[None]]:
-    async def close() -> None:  # the last values the domains pushed reach the screens
-        if core.frames is not None:
-            await core.frames.close()
-
-    return close
+CLOSE_SECONDS = {"alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
+                 "record": 3.0}
 
 
 async def close(services: Services) -> None:
@@ -152,7 +141,7 @@ async def close(services: Services) -> None:
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("alerts", services.alerts.close), ("obs", services.obs.close), ("ingest", services.ingest.close),
         ("lottery", services.lottery.close),
-        ("sales", services.sales.close), ("frames", _close_frames(services)), ("hub", services.hub.close),
+        ("sales", services.sales.close), ("hub", services.hub.close),
         ("record", services.db.dispose),
     ]
     for name, step in steps:

@@ -50,7 +50,7 @@ from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
 from livecompanion.ingest.comments.triage import EXPLAIN, ORDERS
 from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
-from livecompanion.ingest.pacing import MemoryGate, PublishGate, PublishPolicy
+from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.ingest.selling import SellingContexts
@@ -67,7 +67,6 @@ log = logging.getLogger(__name__)
 SECTIONS = ("metrics", "questions", "ticker")
 DECAY_TICK = 1.0  # comments per minute falls as time passes: streams with recent comments re-check
 RETRY_AFTER_FAILURE = 0.5
-URGENT_SECTIONS = frozenset(PublishPolicy().urgent)  # their change takes the stream's frame out at once
 IDLE_RELEASE_S = 900.0  # a stream without events this long: this process forgets it (see release_idle)
 END_GRACE_S = 120.0  # an ended stream is forgotten this long after its End (late orders still count)
 RELEASE_EVERY = 60.0
@@ -168,7 +167,6 @@ class LiveNumbers:
         self.idle_release_s = IDLE_RELEASE_S
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._forgetting: set[asyncio.Task[None]] = set()
         # A flash sale running, a product explained on a console: from the live document (selling.py).
         self.selling = SellingContexts(core.hub, self._wake.set)
 
@@ -387,36 +385,14 @@ class LiveNumbers:
         from livecompanion.realtime import set_op
         from livecompanion.stream import service as stream_service
 
-        ops = [set_op([name], sections[name]) for name in changed]
-        frames = self.core.frames
         try:
-            if frames is None:
-                await stream_service.apply(self.core, stream_id, ops)
-            else:
-                # In the stream's next frame, with whatever else moved (flash-sale stock); a new paid
-                # order (the ticker) takes the frame out at once, as it went at once before frames.
-                frame = frames.put(stream_id, ops)
-                if URGENT_SECTIONS.intersection(changed):
-                    await frames.flush(stream_id)
-                else:
-                    frame.add_done_callback(lambda done: self._frame_done(stream_id, done))
+            await stream_service.apply(
+                self.core, stream_id, [set_op([name], sections[name]) for name in changed]
+            )
         except BaseException:
             await self.gate.forget(stream_id)
             raise
         self.published += 1
-
-    def _frame_done(self, stream_id: str, frame: asyncio.Future[int]) -> None:
-        """A frame that failed: the gate forgets what it let through, and the stream is published
-        again later (as a failed publish always was)."""
-        if frame.cancelled() or frame.exception() is None:
-            return
-        log.warning("publishing live numbers of stream %s failed: %r", stream_id, frame.exception())
-        forget = asyncio.get_running_loop().create_task(self.gate.forget(stream_id))
-        self._forgetting.add(forget)
-        forget.add_done_callback(self._forgetting.discard)
-        self._not_before[stream_id] = asyncio.get_running_loop().time() + RETRY_AFTER_FAILURE
-        self._dirty.add(stream_id)
-        self._wake.set()
 
 
 def instance_id() -> str:

@@ -243,19 +243,10 @@ class SalesService:
 
     async def _push_screen(self, stream_id: str, key: tuple[str, str], value: dict[str, Any]) -> None:
         sale_id = key[1]
-        # At once, taking the stream's open frame with it (live numbers waiting for their tick):
-        # held in a frame of its own instance, stock from two instances stopped sharing one pace
-        # (tests/sales/test_screen_messages.py: 13-14 patches with two instances against 8 with one).
         await self._apply(stream_id, [set_op(["flash_sales", sale_id, name], v) for name, v in value.items()])
 
     async def _apply(self, stream_id: str, ops: list[dict[str, Any]]) -> None:
-        """On the screens before returning, after every change of the stream put in its frame."""
-        frames = self.core.frames
-        if frames is None:
-            await apply(self.core, stream_id, ops)
-            return
-        frames.put(stream_id, ops)
-        await frames.flush(stream_id)
+        await apply(self.core, stream_id, ops)
 
     # ---- timers: end of sale on every screen, and order reconciliation ----
 
