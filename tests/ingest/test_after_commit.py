@@ -13,29 +13,21 @@ from typing import Any
 
 import pytest
 
-from livecompanion.config import Settings
 from livecompanion.events import parse_event
 from livecompanion.ingest.rows import StreamCommit, record_of
 from livecompanion.ingest.service import IngestService
 from livecompanion.ingest.store import make_store
-from livecompanion.realtime import MemoryHub
 from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
-from livecompanion.storage.db import Database
-from livecompanion.storage.migrate import upgrade_async
-from livecompanion.wiring import build_core
+from tests.ingest.conftest import core_on
 
 SCRIPT = Script.model_validate({"title": "t", "segments": [{"kind": "opening", "target": "5m"}]})
 
 
 @pytest.fixture
 async def services(sqlite_url: str) -> AsyncIterator[Any]:
-    await upgrade_async(sqlite_url)
-    db = Database(sqlite_url)
-    hub = MemoryHub()
-    yield build_core(Settings(database_url=sqlite_url), db, hub, {"operator": "o", "ingest": "i", "viewer": "v"})
-    await hub.close()
-    await db.dispose()
+    async with core_on(sqlite_url) as core:
+        yield core
 
 
 def _commit(stream_id: str, order_ids: list[str]) -> StreamCommit:
