@@ -141,7 +141,8 @@ async def close(services: Services) -> None:
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("alerts", services.alerts.close), ("obs", services.obs.close), ("ingest", services.ingest.close),
         ("lottery", services.lottery.close),
-        ("sales", services.sales.close), ("hub", services.hub.close), ("record", services.db.dispose),
+        ("sales", services.sales.close), ("hub", services.hub.close),
+        ("record", services.db.dispose),
     ]
     for name, step in steps:
         try:

@@ -16,7 +16,19 @@ for every room at once, for `--seconds`:
 and prints per case: operator action -> every screen of the room (p50/p99 over every screen and
 action), ingest batch acknowledged (p50/p99), granted claim (p50/p99), flash-sale patches a screen
 gets a second, the CPU each instance and the screens' processes used (percent of one core over the
-load), and how long each instance took to exit on SIGTERM after the load.
+load), and how long each instance took to exit on SIGTERM after the load. Under the table's row:
+  a screen     messages and bytes a second, and patches a second by the sections they touch
+  machine      the whole machine's CPU, PostgreSQL's and Redis's, and each instance's time on a core
+               and time runnable but waiting for one (/proc/PID/task/*/schedstat): an instance at 38%
+               of a core may be starved, not idle
+  load         events a second sent (the schedule: 500 a room), the load processes' CPU and the p99
+               lag of their event loops (a late sender counts its own lateness in every latency)
+  writer       each instance's flushes, time writing and in after-commit steps, and its own
+               submit -> answer times (`/api/ingest/stats` answer_ms, where the tree has it)
+
+The load comes from `--load-procs` processes (the rooms shared out), each sending on a schedule: one
+process sending ten rooms' load on one event loop used to fall behind, sending about half the rate
+with its own lag inside every latency it measured.
 
 `--baseline-tree` runs the same cases on another checkout first (e.g. the code before a change),
 so before and after come from one run on the same machine. The one-room case runs in the same run
@@ -46,11 +58,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL, _pg_admin, free_port  # noqa: E402
+from tests.sales import rawhttp  # noqa: E402
 
 MARK = b"BNCH"
 
 
 # --- servers ------------------------------------------------------------------------------------
+
+class Target:
+    """What a load process needs of a server (picklable)."""
+
+    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+        self.base, self.tokens = base, tokens
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
 
 class Server:
     def __init__(self, tree: Path, tmp: Path, database_url: str, prefix: str) -> None:
@@ -85,9 +108,16 @@ class Server:
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
+    def target(self) -> Target:
+        return Target(self.base, self.tokens)
+
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def sched_s(self) -> tuple[float, float]:
+        """(seconds on a core, seconds runnable but waiting for a core), over the process's threads."""
+        return sched_of(self.process.pid)
 
     def terminate(self) -> None:
         self.stopping = time.monotonic()
@@ -106,6 +136,37 @@ class Server:
         return time.monotonic() - started
 
 
+def sched_of(pid: int) -> tuple[float, float]:
+    ran = waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "schedstat").read_text().split()
+        except OSError:
+            continue
+        ran, waited = ran + int(fields[0]), waited + int(fields[1])
+    return ran / 1e9, waited / 1e9
+
+
+def machine() -> dict[str, float]:
+    """CPU seconds so far: the whole machine busy, and PostgreSQL's and Redis's processes."""
+    line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(v) for v in line]
+    out = {"busy": (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK"), "postgres": 0.0, "redis": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        key = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis") else None
+        if key:
+            fields = stat.rsplit(")", 1)[1].split()
+            out[key] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 # --- screens, in their own processes -----------------------------------------------------------
 
 def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: Any, out: Any) -> None:
@@ -118,9 +179,12 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
     seen: dict[bytes, list[float]] = {}
     sale_patches = 0
     opened = 0
+    messages = 0
+    size = 0
+    sections: dict[str, int] = {}  # the sections a message touched ("+"-joined) -> messages
 
     async def one(url: str) -> None:
-        nonlocal sale_patches, opened
+        nonlocal sale_patches, opened, messages, size
         async with connect(url, max_queue=None, open_timeout=60, ping_interval=None) as ws:
             opened += 1
             while True:
@@ -129,6 +193,12 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
                 except ConnectionClosed:  # the server stopped (the SIGTERM at the end)
                     return
                 at = time.time()
+                messages += 1
+                size += len(raw)
+                if raw.startswith(b'{"type":"patch"'):
+                    touched = sorted({part.split(b'"', 1)[0].decode() for part in raw.split(b'"path":["')[1:]})
+                    key = "+".join(touched)
+                    sections[key] = sections.get(key, 0) + 1
                 if MARK in raw:
                     i = raw.index(MARK)
                     seen.setdefault(raw[i:i + 24].split(b'"')[0], []).append(at)
@@ -150,7 +220,7 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
         for t in tasks:
             t.cancel()
         out.put({"seen": {k.decode(): v for k, v in seen.items()}, "sale_patches": sale_patches,
-                 "screens": len(tasks), "cpu": cpu})
+                 "screens": len(tasks), "cpu": cpu, "messages": messages, "bytes": size, "sections": sections})
 
     asyncio.run(main())
 
@@ -177,46 +247,49 @@ def events(room: int, n: int, seq: int) -> bytes:
     return orjson.dumps(out)
 
 
-async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
+async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
                     marks: dict[str, float], acks: list[float], claims: list[float], failures: list[str],
-                    resets: list[str]) -> None:
+                    resets: list[str], sent: list[int]) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + args.seconds
-    clients = [httpx.AsyncClient(base_url=s.base, timeout=30, limits=httpx.Limits(max_connections=64))
-               for s in servers]
+    clients = [RawClient(s.base) for s in servers]
 
     async def timed(i: int, method: str, path: str, role: str, out: list[float] | None, ok: tuple[int, ...],
-                    **kw: Any) -> httpx.Response | None:
+                    body: bytes) -> int | None:
         started = time.perf_counter()
+        raw = rawhttp.request(method, servers[i].base, path, servers[i].headers(role), body)
         for attempt in (1, 2):
             try:
-                r = await clients[i].request(method, path, headers=servers[i].headers(role), **kw)
+                status, answer = await clients[i].send(raw)
                 break
-            except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+            except ConnectionError as exc:
                 # A keep-alive connection the server closed as the request went out: sent again
                 # (events carry ids, claims an order_id: a repeat changes nothing), counted apart.
                 resets.append(f"{path}: {exc!r}")
                 if attempt == 2:
                     failures.append(f"{path}: {exc!r}")
                     return None
-            except httpx.HTTPError as exc:
+            except (OSError, TimeoutError) as exc:
                 failures.append(f"{path}: {exc!r}")
                 return None
-        if r.status_code not in ok:
-            failures.append(f"{path}: {r.status_code} {r.text[:80]}")
+        if status not in ok:
+            failures.append(f"{path}: {status} {answer[:80]!r}")
         elif out is not None:
             out.append((time.perf_counter() - started) * 1000)
-        return r
+        return status
 
     async def ingest() -> None:
         per = max(1, args.rate // 10)
         seq = 0
         pending = set()
+        due = loop.time()
         while loop.time() < end:
             pending.add(asyncio.create_task(timed(seq % 2, "POST", f"/api/streams/{stream_id}/events", "ingest", acks,
-                                                  (200,), content=events(room, per, seq))))
+                                                  (200,), events(room, per, seq))))
+            sent[0] += per
             seq += 1
-            await asyncio.sleep(0.1)
+            due += 0.1  # on a schedule: a late batch does not push the later ones back
+            await asyncio.sleep(max(0.0, due - loop.time()))
         await asyncio.gather(*pending)
 
     async def operator() -> None:
@@ -225,7 +298,7 @@ async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: i
             mark = f"BNCH{room}x{k}"
             marks[mark] = time.time()
             await timed(k % 2, "POST", f"/api/streams/{stream_id}/pins", "operator", None, (200,),
-                        json={"text": mark})
+                        orjson.dumps({"text": mark}))
             k += 1
             await asyncio.sleep(args.action_every)
 
@@ -233,12 +306,13 @@ async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: i
         first = random.randrange(2)
         body = {"user_id": f"buyer{n}", "qty": 1, "order_id": f"F{room}-{n}"}
         path = f"/api/streams/{stream_id}/flash-sales/{sale_id}/claims"
-        sends = [timed(first, "POST", path, "ingest", None, (201, 409), json=body)]
+        raw = orjson.dumps(body)
+        sends = [timed(first, "POST", path, "ingest", None, (201, 409), raw)]
         if random.random() < 0.05:
-            sends.append(timed(1 - first, "POST", path, "ingest", None, (201, 409), json=body))
+            sends.append(timed(1 - first, "POST", path, "ingest", None, (201, 409), raw))
         started = time.perf_counter()
         replies = await asyncio.gather(*sends)
-        if replies[0] is not None and replies[0].status_code == 201:
+        if replies[0] == 201:
             claims.append((time.perf_counter() - started) * 1000)
 
     async def sale() -> None:
@@ -253,7 +327,78 @@ async def room_load(servers: list[Server], stream_id: str, sale_id: str, room: i
         await asyncio.gather(ingest(), operator(), sale())
     finally:
         for c in clients:
-            await c.aclose()
+            c.close()
+
+
+class RawClient:
+    """Keep-alive connections to one server, one request at a time each (tests/sales/rawhttp.py):
+    httpx cost the load process about 1.8 ms of CPU a request, so the load took a share of the two
+    cores that the servers needed, and its lag was counted in its latencies."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.free: list[rawhttp.Connection] = []
+
+    async def send(self, raw: bytes) -> tuple[int, bytes]:
+        conn = None
+        while self.free:
+            conn = self.free.pop()
+            if conn.transport is not None and not conn.transport.is_closing():
+                break
+            conn = None
+        if conn is None:
+            conn = await rawhttp.connect(self.base)
+        try:
+            async with asyncio.timeout(30):
+                status, head, body = await conn.send(raw)
+        except BaseException:
+            conn.close()
+            raise
+        if b"\r\nconnection: close" in head.lower():
+            conn.close()
+        else:
+            self.free.append(conn)
+        return status, body
+
+    def close(self) -> None:
+        for conn in self.free:
+            conn.close()
+        self.free = []
+
+
+def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: argparse.Namespace, ready: Any,
+                go: Any, out: Any) -> None:
+    """Sends the load of `rooms` (in a process of its own: one event loop sending ten rooms' load
+    was itself the bottleneck, and its lag was counted in every latency)."""
+    marks: dict[str, float] = {}
+    acks: list[float] = []
+    claims: list[float] = []
+    failures: list[str] = []
+    resets: list[str] = []
+    sent = [0]
+    lags: list[float] = []
+
+    async def lag_probe(stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            at = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append((loop.time() - at - 0.01) * 1000)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        probe = asyncio.create_task(lag_probe(stop))
+        await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures, resets, sent)
+                               for i, sid, sale in rooms))
+        stop.set()
+        await probe
+
+    ready.release()
+    go.wait()
+    cpu = time.process_time()
+    asyncio.run(main())
+    out.put({"marks": marks, "acks": acks, "claims": claims, "failures": failures, "resets": resets,
+             "sent": sent[0], "cpu": time.process_time() - cpu, "lag": (pct(lags, 0.5), pct(lags, 0.99))})
 
 
 def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, str]:
@@ -304,22 +449,41 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             for _ in workers:
                 if not ready.acquire(timeout=180):
                     raise RuntimeError("screens did not connect in 180 s")
-            marks: dict[str, float] = {}
-            acks: list[float] = []
-            claims: list[float] = []
-            failures: list[str] = []
-            resets: list[str] = []
+            loads: list[Any] = []
+            load_out, go = ctx.Queue(), ctx.Event()
+            shares = [[(i, sid, sale) for i, (sid, sale) in enumerate(room_ids) if i % args.load_procs == k]
+                      for k in range(args.load_procs)]
+            for share in shares:
+                if share:
+                    loads.append(ctx.Process(target=load_worker, args=([s.target() for s in servers], share, args,
+                                                                       ready, go, load_out)))
+                    loads[-1].start()
+            for _ in loads:
+                if not ready.acquire(timeout=60):
+                    raise RuntimeError("load processes did not start in 60 s")
             cpu0 = [s.cpu_s() for s in servers]
+            sched0 = [s.sched_s() for s in servers]
+            machine0 = machine()
             started = time.monotonic()
-
-            async def load() -> None:
-                await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures,
-                                                 resets)
-                                       for i, (sid, sale) in enumerate(room_ids)))
-
-            asyncio.run(load())
+            go.set()
+            sent = [load_out.get(timeout=args.seconds + 300) for _ in loads]
             took = time.monotonic() - started
+            machine1 = machine()
+            sched = [tuple((b - a) / took * 100 for a, b in zip(s0, s.sched_s(), strict=True))
+                     for s0, s in zip(sched0, servers, strict=True)]
+            for w in loads:
+                w.join(30)
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
+            marks = {k: v for r in sent for k, v in r["marks"].items()}
+            acks = [v for r in sent for v in r["acks"]]
+            claims = [v for r in sent for v in r["claims"]]
+            failures = [v for r in sent for v in r["failures"]]
+            resets = [v for r in sent for v in r["resets"]]
+            load_cpu = sum(r["cpu"] for r in sent) / took * 100
+            rate = sum(r["sent"] for r in sent) / args.seconds
+            lag = max(r["lag"][1] for r in sent)
+            stats = [httpx.get(f"{s.base}/api/ingest/stats", headers=s.headers("operator"), timeout=30).json()
+                     for s in servers]
             time.sleep(2)  # the last patches arrive
             # SIGTERM with every screen still connected (a restart during a show), both at once.
             for s in servers:
@@ -351,7 +515,13 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "rooms": rooms, "action": (pct(latencies, 0.5), pct(latencies, 0.99)), "missing": missing,
         "ack": (pct(acks, 0.5), pct(acks, 0.99)), "claim": (pct(claims, 0.5), pct(claims, 0.99)),
         "granted": len(claims), "failures": failures, "resets": len(resets), "cpu": cpu,
-        "screens_cpu": sum(r["cpu"] for r in results) / took * 100,
+        "screens_cpu": sum(r["cpu"] for r in results) / took * 100, "load_cpu": load_cpu, "stats": stats,
+        "rate": rate, "lag": lag, "sched": sched,
+        "messages": sum(r["messages"] for r in results) / max(1, screens) / took,
+        "bytes": sum(r["bytes"] for r in results) / max(1, screens) / took,
+        "sections": {k: sum(r["sections"].get(k, 0) for r in results) / max(1, screens) / took
+                     for k in {k for r in results for k in r["sections"]}},
+        "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
     }
 
@@ -373,6 +543,7 @@ def main() -> None:
     p.add_argument("--stock", type=int, default=1000)
     p.add_argument("--claims", type=int, default=2000, help="claims a minute a room")
     p.add_argument("--screen-procs", type=int, default=2)
+    p.add_argument("--load-procs", type=int, default=2, help="processes sending the load (rooms shared out)")
     p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
     p.add_argument("--no-one-room", action="store_true")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
@@ -389,6 +560,25 @@ def main() -> None:
             r = run_case(tree, rooms, args)
             lines.append(row(label, r))
             print(lines[-1], r["failures"][:3], flush=True)
+            w = [st["writer"] for st in r["stats"]]
+            m, sc = r["machine"], r["sched"]
+            mix = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["sections"].items(), key=lambda kv: -kv[1]))
+            print(f"  a screen: {r['messages']:.1f} messages/s, {r['bytes'] / 1000:.1f} KB/s; patches/s by the "
+                  f"sections they touch: {mix}", flush=True)
+            print(f"  machine busy {m['busy']:.0f}% of {os.cpu_count()} cores (100% = one core); PostgreSQL "
+                  f"{m['postgres']:.0f}%, Redis {m['redis']:.0f}%; instance A / B on a core {sc[0][0]:.0f}% / "
+                  f"{sc[1][0]:.0f}%, runnable but waiting for a core {sc[0][1]:.0f}% / {sc[1][1]:.0f}%", flush=True)
+            print(f"  load: {r['rate']:.0f} events/s sent, its CPU {r['load_cpu']:.0f}% of a core, its loop lag p99 "
+                  f"{r['lag']:.0f} ms; writer A / B: flushes {w[0]['flushes']} / {w[1]['flushes']}, most requests in "
+                  f"one {w[0]['most_requests_in_a_flush']} / {w[1]['most_requests_in_a_flush']}, s writing "
+                  f"{w[0]['seconds_writing']:.1f} / {w[1]['seconds_writing']:.1f}, s after commit "
+                  f"{w[0]['seconds_after_commit']:.1f} / {w[1]['seconds_after_commit']:.1f}, slowest after commit "
+                  f"{w[0]['slowest_after_commit']:.2f} / {w[1]['slowest_after_commit']:.2f} s; in the server, submit "
+                  f"-> answer ms A / B: {r['stats'][0].get('answer_ms')} / {r['stats'][1].get('answer_ms')}, "
+                  f"most commits waiting for live numbers {r['stats'][0].get('live_queue_peak')} / "
+                  f"{r['stats'][1].get('live_queue_peak')}, after-commit steps' seconds (summed over streams) "
+                  f"{r['stats'][0].get('after_commit_steps')} / {r['stats'][1].get('after_commit_steps')}",
+                  flush=True)
     print("\n| code | rooms | operator action -> every screen p50 / p99 ms | ingest ack p50 / p99 ms | "
           "granted claim p50 / p99 ms | sale patches /s a screen | CPU A / B | screens' CPU | "
           "exit on SIGTERM s (A / B) | screen arrivals missing | failed requests (resets sent again) |")

@@ -7,7 +7,9 @@ Retry-After: ingest is saturated (try again), or shutting down. The socket proto
 `livecompanion/ingest/socket.py`.
 
 `GET /api/ingest/stats` (operator): this instance's writer figures (flushes, events, largest
-flush, time writing and in after-commit steps, 503s) and live patches published.
+flush, time writing and in after-commit steps, 503s), the last requests' time from submit to
+answer (`answer_ms`: the server's share of an acknowledgement), live patches published and the
+most commits that waited for their live numbers (`live_queue_peak`; 1000 = full, the writer waited).
 """
 
 from __future__ import annotations
@@ -98,7 +100,10 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
     return {
         "writer": asdict(ingest.writer.stats),
         "pending_events": ingest.writer.pending_events,
+        "answer_ms": ingest.writer.answer_ms(),
         "live_patches_published": ingest.live.published,
+        "live_queue_peak": ingest.live_queue_peak,
+        "after_commit_steps": {k: round(v, 3) for k, v in ingest.step_seconds.items()},
     }
 
 

@@ -159,6 +159,9 @@ class IngestAnswer(Answer):
 class IngestStats(Answer):
     writer: dict[str, Any]
     pending_events: int
+    answer_ms: dict[str, float]
+    live_queue_peak: int
+    after_commit_steps: dict[str, float]
     live_patches_published: int
 
 

@@ -49,6 +49,7 @@ AfterCommit = Callable[[list[StreamCommit]], Awaitable[None]]
 BeforeWrite = Callable[[set[str]], Awaitable[None]]
 
 RETRIES = 3
+ANSWERS_KEPT = 10_000
 
 
 class Overloaded(Unavailable):
@@ -121,6 +122,9 @@ class GroupCommitWriter:
         self._flushed: asyncio.Queue[_Flushed | None] = asyncio.Queue(maxsize=pipeline_depth)
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        # How long the last requests waited for their answer (admitted -> answered), seconds: the
+        # server's own share of an acknowledgement, apart from the network and the sender's loop.
+        self.recent_answers: deque[float] = deque(maxlen=ANSWERS_KEPT)
 
     @property
     def pending_events(self) -> int:
@@ -148,13 +152,25 @@ class GroupCommitWriter:
             raise WriterClosed("ingest is not running")
         if not records:
             return WriteResult(0, 0)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         await self._admit(len(records))
-        job = _Job(records, asyncio.get_running_loop().create_future())
+        job = _Job(records, loop.create_future())
         self._queue.append(job)
         self._queued_events += len(records)
         self._wake.set()
         # A caller that goes away (client disconnected) must not cancel the job: it still commits.
-        return await asyncio.shield(job.future)
+        result = await asyncio.shield(job.future)
+        self.recent_answers.append(loop.time() - started)
+        return result
+
+    def answer_ms(self) -> dict[str, float]:
+        """p50 / p99 / max of the last requests' time from submit to answer, milliseconds."""
+        times = sorted(self.recent_answers)
+        if not times:
+            return {"count": 0}
+        at = lambda q: round(times[min(len(times) - 1, int(q * len(times)))] * 1000, 1)  # noqa: E731
+        return {"count": len(times), "p50": at(0.5), "p99": at(0.99), "max": at(1.0)}
 
     async def _admit(self, n: int) -> None:
         loop = asyncio.get_running_loop()

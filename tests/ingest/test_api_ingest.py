@@ -86,6 +86,7 @@ async def test_batches_bad_events_duplicates_ndjson_and_limits(server: ServerPro
 
     stats = httpx.get(f"{server.base_url}/api/ingest/stats", headers=server.headers("operator")).json()
     assert stats["writer"]["events"] >= 10_000 + 13 and stats["pending_events"] == 0
+    assert stats["answer_ms"]["count"] >= 5 and 0 <= stats["answer_ms"]["p50"] <= stats["answer_ms"]["p99"]
     assert (
         httpx.get(f"{server.base_url}/api/ingest/stats", headers=server.headers("ingest")).status_code == 403
     )

@@ -26,9 +26,8 @@ from livecompanion.ingest.writer import GroupCommitWriter
 from livecompanion.realtime import MemoryHub
 from livecompanion.scripts.models import Script
 from livecompanion.storage import streams
-from livecompanion.storage.db import Database
-from livecompanion.storage.migrate import upgrade_async
 from livecompanion.wiring import build_core
+from tests.ingest.conftest import core_on
 
 SCRIPT = Script.model_validate({"title": "t", "segments": [{"kind": "opening", "target": "5m"}]})
 
@@ -272,12 +271,8 @@ def test_question_lists_merge_by_key() -> None:
 
 @pytest.fixture
 async def services(database_url: str) -> AsyncIterator[Any]:
-    await upgrade_async(database_url)
-    db = Database(database_url)
-    hub = MemoryHub()
-    yield build_core(Settings(database_url=database_url), db, hub, {"operator": "o", "ingest": "i", "viewer": "v"})
-    await hub.close()
-    await db.dispose()
+    async with core_on(database_url) as core:
+        yield core
 
 
 def _events(stream_id: str, n: int, now: int) -> list[Any]:
@@ -371,7 +366,6 @@ async def test_published_coalesced_and_rebuilt_after_a_restart(services: Any) ->
 async def test_an_order_does_not_wait_for_the_chat_numbers(services: Any) -> None:
     """While chat keeps the numbers changing (and waiting for their steady interval), a new paid
     order goes out as soon as the gate has a token, not when the chat numbers are due."""
-    from livecompanion.config import Settings
     from livecompanion.ingest.service import IngestService
 
     services.settings = Settings()

@@ -1,0 +1,65 @@
+"""The after-commit steps of one flush: the streams side by side, each stream's commits in order.
+
+A flush of a busy evening holds a commit of each of ten rooms; their order and comment steps did one
+room after the other, so every caller of the flush waited for all ten rooms' lookups (issue 20).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from livecompanion.events import parse_event
+from livecompanion.ingest.rows import StreamCommit, record_of
+from livecompanion.ingest.service import IngestService
+from livecompanion.ingest.store import make_store
+from livecompanion.scripts.models import Script
+from livecompanion.storage import streams
+from tests.ingest.conftest import core_on
+
+SCRIPT = Script.model_validate({"title": "t", "segments": [{"kind": "opening", "target": "5m"}]})
+
+
+@pytest.fixture
+async def services(sqlite_url: str) -> AsyncIterator[Any]:
+    async with core_on(sqlite_url) as core:
+        yield core
+
+
+def _commit(stream_id: str, order_ids: list[str]) -> StreamCommit:
+    now = int(time.time() * 1000)
+    records = [
+        record_of(stream_id, parse_event({"type": "order", "id": f"e-{o}", "order_id": o, "sku": "A", "qty": 1,
+                                          "amount": 1, "status": "paid", "user_id": "b", "ts": now}, now), now)
+        for o in order_ids
+    ]
+    return StreamCommit(stream_id, records)
+
+
+async def test_the_streams_of_a_flush_do_not_wait_for_each_other(services: Any) -> None:
+    a = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    b = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    running: set[str] = set()
+    together: list[set[str]] = []
+    told: list[tuple[str, list[str]]] = []
+
+    async def on_orders(stream_id: str, orders: list[Any]) -> None:
+        running.add(stream_id)
+        together.append(set(running))
+        for _ in range(3):  # a lookup's round trips: the other stream's step may run meanwhile
+            await asyncio.sleep(0)
+            together.append(set(running))
+        told.append((stream_id, [o.order_id for o in orders]))
+        running.discard(stream_id)
+
+    ingest = IngestService(services, store=make_store(services.db), order_listeners=[on_orders])
+    # One flush: two commits of stream a (written apart, e.g. a split flush) and one of stream b.
+    await ingest._after_commit([_commit(a, ["a1"]), _commit(b, ["b1"]), _commit(a, ["a2", "a3"])])
+    assert {a, b} in together  # before: a's steps, then b's; never both at once
+    assert [orders for sid, orders in told if sid == a] == [["a1"], ["a2", "a3"]]  # a's in commit order
+    assert [orders for sid, orders in told if sid == b] == [["b1"]]
+    await ingest.live.close()
