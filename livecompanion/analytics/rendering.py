@@ -22,12 +22,9 @@ computation and the figures are what the cache saves.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from livecompanion.analytics import exports
 from livecompanion.analytics.dashboard import render_dashboard_html
@@ -61,17 +58,6 @@ _building: dict[tuple[str, ...], asyncio.Task[Any]] = {}
 _workers: dict[int, asyncio.Semaphore] = {}  # one per event loop (tests run several)
 
 
-def _marker(inputs: ReportInputs) -> str:
-    """What the report is built from, in a few bytes: the events' count and last one, the records."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(str(len(inputs.events)).encode())
-    if inputs.events:
-        digest.update(orjson.dumps(inputs.events[-1], option=orjson.OPT_SORT_KEYS))
-    digest.update(orjson.dumps(inputs.records, option=orjson.OPT_SORT_KEYS, default=str))
-    digest.update(orjson.dumps(inputs.history_ids))
-    return digest.hexdigest()
-
-
 def _build(inputs: ReportInputs, fmt: str) -> Any:
     return FORMATS[fmt](inputs.compute())
 
@@ -80,7 +66,7 @@ async def rendered(services: Core, stream_id: str, fmt: str) -> Any:
     """The stream's report in `fmt` (a key of FORMATS). NotFound for no such stream; Unavailable
     (503 + Retry-After) when it is not built within BUDGET_SECONDS (the build goes on)."""
     inputs = await report_inputs(services, stream_id)
-    key = (str(services.db.url), stream_id, fmt, _marker(inputs))
+    key = (str(services.db.url), stream_id, fmt, inputs.marker())
     if key in _cache:
         _cache.move_to_end(key)
         return _cache[key]

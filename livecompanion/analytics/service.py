@@ -7,12 +7,15 @@ repository, on a session opened here); the maths stays in `report`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from livecompanion.analytics.history import HISTORY_KEYS
 from livecompanion.analytics.markers import cue_markers
 from livecompanion.analytics.pseudonym import default_pseudonymizer
 from livecompanion.analytics.report import compute_report
@@ -25,6 +28,15 @@ if TYPE_CHECKING:
     from livecompanion.core import Core
 
 CHUNK_BYTES = 64 << 10  # NDJSON sent in pieces of about this size
+# A report's history is the streams just before it, at most this many: each is read from the record
+# (its events) to know whether it changed, so more would make every report cost more as a team's
+# record grows (a benchmark's 180th stream took over 5 minutes when every earlier one was computed
+# afresh for each report: issue 13's bounded work).
+HISTORY_STREAMS = 30
+# An earlier stream's headline figures, by what they were built from (`ReportInputs.marker`): a
+# stream that took no event since is not computed again. A few hundred bytes an entry.
+HISTORY_CACHE_SIZE = 1024
+_history_cache: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
 
 
 async def event_log(services: Core, stream_id: str) -> AsyncIterator[bytes]:
@@ -83,11 +95,38 @@ class ReportInputs:
         return report
 
 
+    def marker(self) -> str:
+        """What the report is built from, in a few bytes: the events' count and last one, the
+        records, the history's streams."""
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(str(len(self.events)).encode())
+        if self.events:
+            digest.update(orjson.dumps(self.events[-1], option=orjson.OPT_SORT_KEYS))
+        digest.update(orjson.dumps(self.records, option=orjson.OPT_SORT_KEYS, default=str))
+        digest.update(orjson.dumps(self.history_ids))
+        return digest.hexdigest()
+
     async def with_history(self, services: Core) -> ReportInputs:
-        """These inputs with the reports of `history_ids` (each computed afresh from its events: a
-        team's history is tens of streams; a report of a big one takes seconds)."""
-        earlier = [await stream_report(services, other, with_history=False) for other in self.history_ids]
+        """These inputs with the headline figures of the last HISTORY_STREAMS of `history_ids`
+        (each computed once per state of its record, off the event loop)."""
+        earlier = [await _history_entry(services, other) for other in self.history_ids[-HISTORY_STREAMS:]]
         return replace(self, history=tuple(earlier))
+
+
+async def _history_entry(services: Core, stream_id: str) -> dict[str, Any]:
+    """What `history.history_of` reads of an earlier stream's report: its start and headline figures."""
+    inputs = await report_inputs(services, stream_id, with_history=False)
+    key = (str(services.db.url), stream_id, inputs.marker())
+    entry = _history_cache.get(key)
+    if entry is None:
+        report = await asyncio.to_thread(inputs.compute)
+        entry = {k: report.get(k) for k in ("start", *HISTORY_KEYS)}
+        _history_cache[key] = entry
+        while len(_history_cache) > HISTORY_CACHE_SIZE:
+            _history_cache.popitem(last=False)
+    else:
+        _history_cache.move_to_end(key)
+    return entry
 
 
 async def report_inputs(services: Core, stream_id: str, *, with_history: bool = True) -> ReportInputs:
