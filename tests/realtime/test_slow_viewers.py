@@ -24,21 +24,27 @@ def quick_server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc.stop()
 
 
-def _open_raw(server: ServerProcess, stream_id: str, rcvbuf: int = 4096) -> socket.socket:
-    """A viewer socket by hand, with a tiny receive buffer, that will never read past the handshake."""
+def _handshake(server: ServerProcess, target: str, extra_headers: str = "", rcvbuf: int = 4096) -> socket.socket:
+    """A WebSocket opened by hand on `target` (path and query), with a tiny receive buffer: the
+    caller decides whether it ever reads past the handshake."""
     host, port = server.base_url.removeprefix("http://").split(":")
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.connect((host, int(port)))
     key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws/streams/{stream_id}?token={server.tokens['viewer']} HTTP/1.1\r\n"
-                  f"Host: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    sock.sendall((f"GET {target} HTTP/1.1\r\nHost: {host}\r\n{extra_headers}"
+                  f"Upgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     assert head.startswith(b"HTTP/1.1 101"), head
     return sock
+
+
+def _open_raw(server: ServerProcess, stream_id: str, rcvbuf: int = 4096) -> socket.socket:
+    """A viewer socket by hand, with a tiny receive buffer, that will never read past the handshake."""
+    return _handshake(server, f"/ws/streams/{stream_id}?token={server.tokens['viewer']}", rcvbuf=rcvbuf)
 
 
 def _closed_by_server(sock: socket.socket, within: float) -> bool:
@@ -145,18 +151,8 @@ def test_an_ingest_client_that_stops_reading_acks_is_dropped(quick_server: Serve
     cut), instead of holding its task, its buffers and up to 8 messages in flight forever."""
     server = quick_server
     stream_id = _stream(server)
-    host, port = server.base_url.removeprefix("http://").split(":")
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.connect((host, int(port)))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws/streams/{stream_id}/ingest HTTP/1.1\r\nHost: {host}\r\n"
-                  f"Authorization: Bearer {server.tokens['ingest']}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
+    sock = _handshake(server, f"/ws/streams/{stream_id}/ingest",
+                      f"Authorization: Bearer {server.tokens['ingest']}\r\n")
     # Messages of 5,000 events that are all invalid (no user_id): nothing is stored, and each ack
     # lists 5,000 rejections (~400 KB), so a few dozen acks fill any send queue. Then silence.
     bad = b"[" + b",".join([b'{"type":"comment","text":"x"}'] * 5000) + b"]"
