@@ -50,6 +50,10 @@ PARTS: dict[str, tuple[str, ...]] = {
     "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4", "tune6",
             "holdout5", "holdout6", "holdout7"),
     "heldout": ("holdout8",),
+    # English (fifth session): Twitch and YouTube replays, rules in docs/comments-eval.md. en-holdout is
+    # printed only when asked for (--split en-heldout): it is scored once, at the end.
+    "en-dev": ("en-dev",),
+    "en-heldout": ("en-holdout",),
 }
 
 
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = load_rows(args.data)
-    splits = [args.split] if args.split else ["dev", "heldout", *PARTS["dev"], *PARTS["heldout"]]
+    splits = [args.split] if args.split else ["dev", "heldout", "en-dev", *PARTS["dev"], *PARTS["heldout"]]
     current = importlib.import_module("livecompanion.ingest.comments")
     modules = [("current", current)]
     if args.baseline:

@@ -44,6 +44,13 @@ def trigger_of(text: str) -> str | None:
     return question_trigger(cleaned, key_of_clean(cleaned))
 
 
+def chinese_rows() -> list[dict[str, Any]]:
+    """The labelled parts the shipped model is trained and cross-validated on: the Chinese ones. The
+    English parts (`lang: en`, fifth session) are scored by eval_comments.py only; the model was not
+    retrained with them, so its figures and the leave-one-part-out ones stay as documented."""
+    return [r for r in eval_comments.load_rows() if r.get("lang") != "en"]
+
+
 def source_of(row: dict[str, Any]) -> str:
     owner = row["source"].split("/", 1)[0]
     return {"gaojingsheng": "douyin-livechat", "miraclestar": "douyu", "Joxos": "douyu",
@@ -236,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", type=float, default=GOAL,
                         help="inner precision the threshold aims at (recall kept >= 0.85)")
     args = parser.parse_args(argv)
-    data = Data(eval_comments.load_rows(), args.by)
+    data = Data(chinese_rows(), args.by)
     if args.errors:
         errors(data)
     base = rules(data)

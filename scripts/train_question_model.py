@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="threshold policy: keep this share of the true questions the rules call")
     parser.add_argument("--write", action="store_true", help="train on every part and write the model")
     args = parser.parse_args(argv)
-    data = lopo.Data(eval_comments.load_rows(), "part")
+    data = lopo.Data(lopo.chinese_rows(), "part")
     result = lopo.lopo(data, args.variant, args.c, None, keep=args.keep)
     lopo.print_table(data, lopo.rules(data), {f"{args.variant} C={args.c}": result}, "part")
     everything = list(range(len(data.rows)))

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from livecompanion.ingest.comments.english import english_trigger, is_english
 from livecompanion.ingest.comments.lexicon import (
     A_NOT_A,
     ANY_CUE,
@@ -81,6 +82,8 @@ def question_trigger(cleaned: str, key: str) -> str | None:
     """Which rule calls the comment a question (`strong` question word, `final` 吗, `ne` "X 呢",
     `anota` A 不 A, `attr` a bare attribute, `haishi` A 还是 B, `qmark` a clause and a question
     mark), or None."""
+    if is_english(cleaned):  # word order, not particles (english.py)
+        return english_trigger(cleaned) if key else None
     if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
         return None
     if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):
@@ -165,7 +168,8 @@ def classify_comment(text: str) -> CommentAnalysis:
     trigger = question_trigger(cleaned, key)
     if trigger is not None:
         model = shipped_model()
-        if model is None or model.keeps(cleaned, trigger):
+        # The model was trained on Chinese parts only: English triggers (en-*) are not its to judge.
+        if model is None or trigger.startswith("en-") or model.keeps(cleaned, trigger):
             return CommentAnalysis("question", cleaned, key, intents, cues=cues)
         # Read as no question ("你怎么拍的视频,没有直播好看呢"): its 怎么拍 asks for no link either.
         intents = tuple(i for i in intents if i != "求链接")

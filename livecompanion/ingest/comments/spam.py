@@ -91,6 +91,17 @@ def _looks_like_an_id(digits: str) -> bool:
     return not (steps <= {1} or steps <= {-1})
 
 
+# Self-promotion in English, with or without a link (recorded Twitch chat: "Follow me", "shout out
+# my latest instagram reel"): follow/sub trading and "check out my channel". "i wanted to follow you
+# on twitch" and "add me on roblox coward" are not.
+_AD_ENGLISH = re.compile(
+    r"(?<![a-z])(?:sub ?4 ?sub|sub for sub|f ?4 ?f|l ?4 ?l|follow ?4 ?follow|follow for (?:a )?follow|like for like"
+    r"|follow (?:me|back|my)|check (?:out )?my (?:channel|stream|twitch|youtube|yt|insta(?:gram)?|tiktok|page|profile"
+    r"|vids?|videos?|content|music|art|shop|store|new video)|shout ?out (?:to )?my|sub(?:scribe)? to my"
+    r"|visit my (?:channel|stream|page|profile)|come (?:to|watch) my (?:stream|channel))(?![a-z])"
+)
+
+
 def spam_reason(cleaned: str) -> str | None:
     """Why this (cleaned) comment is spam, or None. Checks links, phones, handles and ad phrases."""
     plain = _plain(cleaned) if _DRESSED.search(cleaned) else cleaned
@@ -105,7 +116,7 @@ def spam_reason(cleaned: str) -> str | None:
         return "private account"
     if _ROOM_AD.search(plain):
         return "advertising"
-    if _AD_STRONG.search(cleaned):
+    if _AD_STRONG.search(cleaned) or _AD_ENGLISH.search(cleaned):
         return "advertising"
     weak = _AD_WEAK.findall(cleaned)
     if len(set(weak)) >= 2:

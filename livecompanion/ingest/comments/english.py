@@ -1,0 +1,142 @@
+"""Reading an English comment as a question: word order, not a particle.
+
+The Chinese rules look for 吗, 什么, 几 and a question mark after a clause of characters; on English
+they saw one "unit" per comment (the clause test strips spaces) and only a question word in first
+position. On recorded Twitch and YouTube chat (`en-dev`, docs/comments-eval.md) that gave question
+precision / recall 0.667 / 0.333: "doro how was resident evil 3?", "whats plan for today", "In how
+long?" were missed, while "who cares?"-type echoes and requests dressed as questions ("can u show us
+ur outfit?", "Can someone wake up Riot?") were called questions.
+
+`english_trigger` reads each clause of a comment that holds no CJK character:
+
+- a wh-word opening the clause, after at most one filler or name ("wait what are you uploading",
+  "doro how was ...", "in how long?"): `en-wh`; greetings ("whats up", "how are you"), fixed
+  exclamations ("what the", "who cares", "what else is new") and a bare "what is this" shouted
+  with stretched letters are not;
+- an auxiliary before its subject ("did u fix the notifications", "is there a way ...",
+  "isnt it just ..."): `en-aux`; a request in that form ("can you show ...", "could we see ...",
+  "can someone ...") is not, unless it asks to be told something ("can you tell me the price");
+- three or more words before a question mark ("Tomorrow is first time Dota 2 day?", "sold out
+  already?"): `en-mark`; one or two words before it are an echo or surprise ("LEAUGE?", "what?",
+  "really?", "thin air?"), and "?!" is an exclamation;
+- a bare attribute asked for ("rank", "song?", "price?"): `en-attr`.
+
+The question model (qmodel.py) was trained on Chinese parts only, so English triggers skip it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Any CJK character, kana or hangul: such a comment is read by the Chinese rules.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_MENTION = re.compile(r"@\S+")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_CLAUSE = re.compile(r"([^?!.,;:]+)([?!.,;:]*)")
+_STRETCHED = re.compile(r"([a-z])\1\1")
+
+WH = frozenset(
+    "what whats what's wat wut who whos who's whom whose where wheres where's when whens when's why whys how hows"
+    " how's which".split()
+)
+AUX = frozenset(
+    "is isnt isn't are arent aren't was wasnt wasn't were do does doesnt doesn't did didnt didn't dont don't can"
+    " cant can't could couldnt will wont won't would wouldnt should shouldnt have has hasnt havent haven't am"
+    " shall may might".split()
+)
+# What may follow an auxiliary as its subject ("did u", "is there", "are the servers").
+SUBJECT = frozenset(
+    "you u ya yall y'all he she it they we i this that these those there the a an your ur his her their my our"
+    " someone somebody anyone anybody everyone chat mods doro".split()
+)
+PRONOUN = frozenset("you u ya he she it they we i there".split())
+# Auxiliaries that open a yes/no question even before a noun subject; negative ones open
+# imperatives and statements too ("dont do it wtf", "can't wait to see ...").
+_OPEN_AUX = frozenset("is are was were do does did can will would should could has have am".split())
+# Said before the real start of a clause: interjections, address words.
+FILLER = frozenset(
+    "wait yo hey hi dude bro oh ok okay so and but lol also btw um uh fr yes no yeah ayo then well omg guys"
+    " bruh man sorry ehm hmm pls please".split()
+)
+PREPOSITION = frozenset("in at for from to with since by of about".split())
+# Greetings and exclamations that have the shape of a question.
+_PHATIC = re.compile(
+    r"^(?:what'?s|wats|wuts?) ?(?:up|good|gucci|poppin|popping)\b|^(?:sup|wassup|wazzup|whaddup)\b"
+    r"|^how (?:are|r|re) (?:you|u|ya|yall|y'all|chat|guys|everyone)(?: (?:doing|today|tonight))?$"
+    r"|^how'?s it (?:going|goin)$|^how (?:you|u) doing$|^hru$|^wyd$|^everything (?:good|ok|okay|fine|alright)$"
+)
+_EXCLAIM = re.compile(
+    r"^(?:what|wat|wut) (?:the|a|an|in the|on earth)\b|^who cares\b|^what else is new\b|^how dare\b|^why not$"
+    r"|^what (?:is|was) (?:this|that)$|^what happened$|^(?:what|who|why|how)$"
+)
+# "can you show / play / say ..." asks for an action, not for information.
+_REQUEST_AUX = frozenset("can cant can't could would will".split())
+_REQUEST_SUBJECT = frozenset("you u ya we".split())
+_ANYONE = frozenset("someone somebody anyone anybody".split())
+# Actions a viewer asks the host to do on stream; "can you ship to Malaysia?" still asks.
+REQUEST_VERBS = frozenset(
+    "show play say sing dance do turn try wave read go zoom stream react watch open put wear make give shout pick"
+    " switch change get come look hit drink eat check see hear stop start join add follow sub raid restart"
+    " unmute mute move spin smile laugh".split()
+)
+_TELL = frozenset("tell explain share know remind help".split())
+ATTRIBUTES = frozenset(
+    "rank elo song song name songname price cost size sizes age height weight uptime shipping".split()
+)
+
+
+def is_english(cleaned: str) -> bool:
+    """Whether the Latin-script reader applies: no CJK character and at least one Latin letter."""
+    return not _CJK.search(cleaned) and any("a" <= ch <= "z" for ch in cleaned)
+
+
+def english_trigger(cleaned: str) -> str | None:
+    """Which English reading calls a (cleaned, lower-case) comment a question, or None."""
+    text = _MENTION.sub(" ", cleaned).strip()
+    whole = " ".join(_WORD.findall(text))
+    if not whole:
+        return None
+    if whole in ATTRIBUTES and len(text) <= len(whole) + 3:
+        return "en-attr"
+    for body, marks in _CLAUSE.findall(text):
+        found = _clause_trigger(_WORD.findall(body), marks)
+        if found is not None:
+            return found
+    return None
+
+
+def _clause_trigger(words: list[str], marks: str) -> str | None:
+    if not words:
+        return None
+    asked = "?" in marks and "!" not in marks
+    # Drop interjections and at most one name before a question word or an inverted auxiliary.
+    while words and words[0] in FILLER and len(words) > 1:
+        words = words[1:]
+    if len(words) >= 3 and words[0] not in WH | AUX | SUBJECT and (
+        words[1] in WH or (words[1] in AUX and words[2] in PRONOUN)
+    ):
+        words = words[1:]  # "doro how was ...", "nightblue did you ..."
+    if len(words) >= 2 and words[0] in PREPOSITION and words[1] in WH:  # "in how long?"
+        words = words[1:]
+    clause = " ".join(words)
+    if _PHATIC.search(clause) or _EXCLAIM.search(clause):
+        return None
+    first = words[0]
+    if first in WH and len(words) >= 2:
+        if not asked and _STRETCHED.search(words[-1]):  # WHAT IS THIIISS
+            return None
+        return "en-wh"
+    if first in AUX and len(words) >= 3 and words[1] in SUBJECT:
+        if first in _REQUEST_AUX and (
+            (words[1] in _REQUEST_SUBJECT and words[2] in REQUEST_VERBS)
+            or (words[1] in _ANYONE and words[2] not in _TELL)
+        ):
+            return None  # "can u show us ur outfit?", "Can someone wake up Riot?"
+        return "en-aux"
+    if first in _OPEN_AUX and len(words) >= 4:  # "is goon of legends even allowed as a title"
+        return "en-aux"
+    if first in ("any", "anyone", "anybody") and len(words) >= 2:  # "any tips on ...", "anyone here use ..."
+        return "en-aux"
+    if asked and len(words) >= 3:
+        return "en-mark"
+    return None
