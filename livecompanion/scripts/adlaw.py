@@ -13,9 +13,14 @@ Hits are dropped for `unless_followed_by` (discourse 最…的是, composition 1
 before them in the clause, and titles in 《》. Each entry is a clear violation (`ad-law`) or a
 risk (`ad-law-risk`). On real text (scripts/eval_adlaw.py): precision 0.88 on held-out Taobao
 product copy (0.63 before issue 18); recall on penalty phrases gathered after the list was frozen
-0.48-0.72 with risks, then 0.52, 0.33 and 0.59 on the last three sets as their sources moved to
-trades no family covered (seeds, formula, myopia, liquor): the lint is a first pass, not a
-compliance review. The lint flags; it never blocks.
+0.48-0.72 with risks, then 0.52, 0.33 and 0.59 on three sets whose sources moved to trades no
+phrase family covered (seeds, formula, myopia, liquor). So the fifth session made the health and
+money claims data-driven detectors: `lexicons:` in the terms file (cure verbs, conditions and
+disease endings, organs, doses, returns ...) that patterns name as `{name}`, each expanded into one
+trie-built alternation. On the next fresh set (holdout9, 42 phrases) recall went from 0.69 to 0.905
+with risks (0.50 to 0.69 for violations), copy precision unchanged, at 1.4-1.5x the time on 1 MB
+(scripts/bench_adlaw.py --baseline). The lint is a first pass, not a compliance review; it flags,
+it never blocks.
 """
 
 from __future__ import annotations

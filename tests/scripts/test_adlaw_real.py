@@ -188,9 +188,11 @@ def test_real_sets_keep_their_figures() -> None:
     assert result["violation"]["precision"] >= 0.8, result
     assert result["all"]["precision"] >= 0.8, result
     assert not result["all"]["unjudged"], result["all"]["unjudged"]
-    # Held out: scored once (README); floors against regressions only.
+    # Held out (holdout9 since the fifth session): scored once (README, 0.690 / 0.905); floors against
+    # regressions only.
     held = EVAL.score(EVAL.importlib.import_module("livecompanion.scripts.adlaw"), "heldout", show=False)
-    assert held["all"]["recall"] >= 0.3 and held["all"]["precision"] >= 0.85, held
+    assert held["all"]["recall"] >= 0.85 and held["violation"]["recall"] >= 0.65, held
+    assert held["all"]["precision"] >= 0.85, held
     assert not held["all"]["unjudged"], held["all"]["unjudged"]
 
 
