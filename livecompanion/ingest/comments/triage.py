@@ -37,7 +37,7 @@ from livecompanion.ingest.comments.classify import CommentAnalysis, classify_com
 from livecompanion.ingest.comments.intents import IntentCounter
 from livecompanion.ingest.comments.normalize import match_key
 from livecompanion.ingest.comments.questions import QuestionBoard
-from livecompanion.ingest.comments.spam import SpamWindow
+from livecompanion.ingest.comments.spam import CampaignWatch, SpamWindow
 
 # Reasons the room sells (`CommentTriage.selling`); a flash sale's reason is SALE + its id.
 EXPLAIN, ORDERS, GIVEN, SALE = "explain", "orders", "given", "sale:"
@@ -63,6 +63,7 @@ class CommentTriage:
         self.intents = intents if intents is not None else IntentCounter()
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
         self.chant_window = SpamWindow(window_ms=10_000, min_users=3, min_length=1, max_texts=2_000)
+        self.campaigns = CampaignWatch()
         self._chants: OrderedDict[str, int] = OrderedDict()
         self._reasons: set[str] = set()  # why the room sells now (see the module's docstring)
         self._product_words: frozenset[str] = frozenset()
@@ -108,6 +109,9 @@ class CommentTriage:
         analysis = classify_comment(text)
         if analysis.kind == "spam":
             return TriageResult(analysis)
+        if self.campaigns.observe(analysis.text, ts_ms):
+            return TriageResult(dataclasses.replace(analysis, kind="spam", intents=(), cues=(),
+                                                    spam_reason="campaign"))
         if analysis.cues and (self._reasons or self._names_a_product(analysis.key)):
             analysis = in_selling_context(analysis)
         chant = self._chant(analysis, text, user_id, ts_ms)
