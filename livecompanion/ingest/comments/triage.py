@@ -3,8 +3,10 @@ intent, collapse chants.
 
 `CommentTriage.handle` is what ingest calls for every `comment` event. What the host sees comes
 from `questions.top()` and `intents.counts()`; spam, whether judged on its own or as a flood, is
-never filed there. Floods are looked for among chit-chat only (coordinated copy-paste: 主播是骗子
-大家别买 from fifty fresh accounts); identical questions and intents from many viewers are normal.
+never filed there. Ad campaigns (one contact or room number posted three times in five minutes,
+however each copy is worded: `CampaignWatch`) are spam too. Floods are looked for among chit-chat
+only (coordinated copy-paste: 主播是骗子 大家别买 from fifty fresh accounts); identical questions
+and intents from many viewers are normal.
 
 Chants are the room, not spam: the same short words (前方高能, nb, ？, 你会打篮球么) from three or more
 viewers within ten seconds. They are recognised (`TriageResult.chant`) and collapsed into one
