@@ -67,3 +67,9 @@ def test_chants_of_digits_are_no_campaign() -> None:
               "17171717171717171717171717171717171717171711717171", "444444444", "171717"] * 3
     results = [triage.handle(text, f"viewer-{i}", i * 1_000) for i, text in enumerate(chants)]
     assert all(r.analysis.spam_reason != "campaign" for r in results)
+
+
+def test_circled_dingbat_digits_are_read_not_dropped() -> None:
+    # holdout9, #32692 (room 78561), read after its one scoring: ❸ and ❽ (U+2778, U+277D) were
+    # dropped with the emoji before the spam rules saw them, so the QQ number lost its digits.
+    assert classify_comment("qq☺（104 3o❸Ⓞ❽❽❽）翘臀").spam_reason == "private account"
