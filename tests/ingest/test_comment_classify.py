@@ -190,7 +190,10 @@ def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:
     assert classify_comment(text).spam_reason == reason
 
 
-@pytest.mark.parametrize("text", ["坐出租车来的", "1679347", "这个网站打不开", "我qq号忘了", "123456789", "2333333333",
+# "1679347" alone used to be here (a room number in its own room is no ad); by the labelling rule
+# (docs/comments-eval.md, second session) a room number posted alone in another room is that room
+# advertised, and every recorded case in the set is of that kind: it is spam since the fifth session.
+@pytest.mark.parametrize("text", ["坐出租车来的", "这个网站打不开", "我qq号忘了", "123456789", "2333333333",
                                   "主播加我好友", "支付宝付款可以吗"])
 def test_ordinary_talk_is_not_spam(text: str) -> None:
     assert classify_comment(text).kind != "spam"

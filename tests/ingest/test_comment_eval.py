@@ -44,7 +44,9 @@ FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 
           ("holdout6", 0.7, 0.9, 0.8),
           # third session: holdout7 scored once (0.705 / 0.843), then read; holdout8 scored once at the end
           # (0.705 / 0.886). Floors against regressions, not goals.
-          ("holdout7", 0.8, 0.9, None), ("holdout8", 0.68, 0.85, None)]
+          ("holdout7", 0.8, 0.9, None), ("holdout8", 0.68, 0.85, None),
+          # fifth session: holdout9 (built for spam) scored once at the end (0.690 / 0.897, spam 0.958)
+          ("holdout9", 0.65, 0.85, None)]
 # Intent calls allowed on rows recorded outside a selling room: holdout7 holds link requests that
 # name 有链接 / 上链接 in rooms that sell nothing ("有链接不小姐姐", "那还说啥了，上链接啊").
 STRAY_INTENT = {"holdout7": 2}
@@ -60,6 +62,13 @@ def test_figures_per_part(split: str, precision: float, recall: float, spam: flo
     # Outside the few recorded selling-room rows (read in a selling context) every intent call is wrong.
     stray = [e for e in result["errors"] if e["predicted"] == "intent"]
     assert len(stray) <= STRAY_INTENT.get(split, 0), stray
+
+
+def test_spam_on_holdout9() -> None:
+    # 48 spam in 600 (scored once at the end of the fifth session: 0.979 / 0.958, one false call,
+    # "代发主播关注了"): a floor against regressions, not a goal.
+    s = EVAL.classification(COMMENTS, [r for r in ROWS if r["split"] == "holdout9"])["classes"]["spam"]
+    assert s["recall"] >= 0.93 and s["precision"] >= 0.95, s
 
 
 def test_grouping_keeps_rooms_questions_apart() -> None:

@@ -67,10 +67,10 @@ HOST_LINES: list[tuple[str, list[tuple[str, str]]]] = [
     ("這個茶葉是領導人同款，央視推薦過", [("領導人同款", S), ("央視推薦", S)]),
     # ---- efficacy guarantees
     ("這款精華7天見效，絕對沒有任何副作用", [("7天見效", E), ("絕對", A), ("沒有任何副作用", E)]),
-    ("喝了能根治胃病，藥到病除", [("根治", E), ("藥到病除", E)]),
+    ("喝了能根治胃病，藥到病除", [("根治胃病", E), ("藥到病除", E)]),  # the whole claim (fifth session)
     ("一周瘦十斤，躺著就能瘦", [("一周瘦十斤", E), ("躺著就能瘦", E)]),
     ("这个能增强免疫力，还可以降血压", [("增强免疫力", E), ("降血压", E)]),
-    ("用了三天就白了一度，保證美白，無效退款", [("三天就白", E), ("保證美白", E), ("無效退款", E)]),
+    ("用了三天就白了一度，保證美白，無效退款", [("三天就白了", E), ("保證美白", E), ("無效退款", E)]),
     ("坚持用一个疗程，保证有效，永不反弹", [("疗程", E), ("保证有效", E), ("永不反弹", E)]),
     # ---- anxiety
     ("再不保養就晚了，三十歲就成黃臉婆了", [("再不保養就晚了", X), ("黃臉婆", X)]),
@@ -125,8 +125,8 @@ def test_traditional_and_simplified_give_the_same_hits(traditional: str, simplif
 def test_full_width_input_is_matched_and_quoted_as_written() -> None:
     text = "ＮＯ．１的品質，１００％有效，７天見效"
     hits = find_ad_law_terms(text)
-    assert [(h.term, h.category) for h in hits] == [("ＮＯ．１", A), ("１００％", A), ("７天見效", E)]
-    assert [(h.start, h.end) for h in hits] == [(0, 4), (8, 12), (15, 19)]
+    assert [(h.term, h.category) for h in hits] == [("ＮＯ．１", A), ("１００％有效", E), ("７天見效", E)]
+    assert [(h.start, h.end) for h in hits] == [(0, 4), (8, 14), (15, 19)]
 
 
 def test_offsets_point_at_the_original_characters() -> None:

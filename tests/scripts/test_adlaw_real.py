@@ -79,7 +79,7 @@ EVAL = load_script("eval_adlaw")
         ("喝了再也不失眠", "再也不失眠"),
         ("告别赘肉", "告别赘肉"),
         ("保证瘦", "保证瘦"),
-        ("第二天就消肿", "第二天就消肿"),
+        ("第二天就消肿", "天就消肿"),  # quoted from 二: the dose pattern starts on the number
         ("一贴就不疼", "一贴就不疼"),
         # round five, from penalty holdout6 after its one scoring
         ("坐享增值红利", "坐享"),
@@ -104,7 +104,9 @@ EVAL = load_script("eval_adlaw")
     ],
 )
 def test_fined_phrases_flag(text: str, term: str) -> None:
-    assert term in [h.term for h in find_ad_law_terms(text)]
+    # The fined words are flagged; since the fifth session the quote may be the longer claim around
+    # them (坐享增值 for 坐享, 21天摘掉眼镜 for 摘掉眼镜).
+    assert any(term in h.term for h in find_ad_law_terms(text)), find_ad_law_terms(text)
 
 
 @pytest.mark.parametrize(
@@ -186,9 +188,11 @@ def test_real_sets_keep_their_figures() -> None:
     assert result["violation"]["precision"] >= 0.8, result
     assert result["all"]["precision"] >= 0.8, result
     assert not result["all"]["unjudged"], result["all"]["unjudged"]
-    # Held out: scored once (README); floors against regressions only.
+    # Held out (holdout9 since the fifth session): scored once (README, 0.690 / 0.905); floors against
+    # regressions only.
     held = EVAL.score(EVAL.importlib.import_module("livecompanion.scripts.adlaw"), "heldout", show=False)
-    assert held["all"]["recall"] >= 0.3 and held["all"]["precision"] >= 0.85, held
+    assert held["all"]["recall"] >= 0.85 and held["violation"]["recall"] >= 0.65, held
+    assert held["all"]["precision"] >= 0.85, held
     assert not held["all"]["unjudged"], held["all"]["unjudged"]
 
 
@@ -200,3 +204,88 @@ def test_every_title_of_a_long_text_is_exempt() -> None:
     assert [h.term for h in hits[:3]] == ["全网最低价", "国家级", "最好"]
     assert len(hits) == 1_501  # the last 《 never closes: its 最好 is no title
     assert hits[2].start == text.index("》") + 1
+
+
+# Fifth session: detectors made of data (lexicons in adlaw_terms.yaml), written from the law's
+# articles and the dev part. Each line below is our own sentence in a shape no earlier family
+# covered; each was missed by the lint at the session's start (main 413bec2).
+@pytest.mark.parametrize(
+    ("text", "quote", "level"),
+    [
+        # a cure verb on a condition named by its disease ending
+        ("坚持喝能预防子宫肌瘤", "预防子宫肌瘤", "violation"),
+        ("可以缓解肩周炎带来的不适", "缓解肩周炎", "violation"),
+        # a condition, then its cure
+        ("喝了一个月胃痛消失了", "胃痛消失", "violation"),
+        ("用了以后鼻炎不再复发", "鼻炎不再复发", "violation"),
+        # 对 + a condition + an effect
+        ("对慢性咽炎有很好的效果", "对慢性咽炎有很好的效果", "violation"),
+        # a care verb on an organ or a body function
+        ("每天一杯调理五脏六腑", "调理五脏六腑", "risk"),
+        # two traditional-medicine functions together
+        ("祛湿散寒的足贴", "祛湿散寒", "violation"),
+        # time or dose to effect in words
+        ("三个疗程后结节不见了", "三个疗程后结节不见了", "violation"),
+        # a rate about people
+        ("八成顾客反馈睡眠好转", "八成顾客反馈睡眠好转", "violation"),
+        # safety and returns promised
+        ("纯植物配方绝对安全", "绝对安全", "violation"),
+        ("投资这个项目保证赚钱", "保证赚钱", "violation"),
+        ("本金有保障", "本金有保障", "violation"),
+        ("这套房五年涨了三倍", "涨了三倍", "risk"),
+        # an exam result promised
+        ("报名保你一次考过", "保你一次考过", "violation"),
+        # a disease named at all
+        ("适合腱鞘炎人群", "腱鞘炎", "risk"),
+    ],
+)
+def test_detectors_made_of_data(text: str, quote: str, level: str) -> None:
+    # A pattern anchored on a disease ending quotes up to two characters before it (quote_before), so
+    # the quote may start a character early (月胃痛消失): the claim is inside it.
+    hits = find_ad_law_terms(text)
+    assert any(quote in h.term and h.level == level for h in hits), hits
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "炎炎夏日穿上它清凉舒适",  # 炎 of the summer heat is no disease
+        "宽松的版型告别臃肿感",
+        "面料抗皱免烫，保护关节的护膝另售",
+        "抗病性强的品种",  # a plant's resistance, the seed trade's own risk family
+        "轻松提升整体质感",
+        "洗涤三次后依然不变形",
+        "一周就到货",
+    ],
+)
+def test_detectors_stay_off_ordinary_copy(text: str) -> None:
+    assert [h for h in find_ad_law_terms(text) if h.level == "violation"] == [], find_ad_law_terms(text)
+
+
+def test_lexicons_in_an_extra_file(tmp_path: Path) -> None:
+    extra = tmp_path / "team.yaml"
+    extra.write_text(
+        "version: 1\nlexicons:\n  pet: [猫, 狗]\nterms:\n"
+        "  - pattern: '{pet+organ}粮'\n    category: efficacy\n    reason: 团队规定\n    allow: [猫狗粮]\n"
+        "  - pattern: '(?:{cure_verb})毛球'\n    category: efficacy\n    reason: 团队规定\n    quote_before: 2\n",
+        "utf-8",
+    )
+    assert [h.term for h in find_ad_law_terms("买猫粮送肝粮", extra)] == ["猫粮", "肝粮"]  # own and built-in
+    assert find_ad_law_terms("猫狗粮", extra) == []  # an allow word of a pattern
+    assert [h.term for h in find_ad_law_terms("小猫咪消除毛球", extra)] == ["猫咪消除毛球"]  # quoted from 2 before
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("lexicons:\n  pet: [猫]\nterms:\n  - pattern: '{pets}粮'\n    category: efficacy\n    reason: r\n",
+         "names lexicon 'pets', which is not defined"),
+        ("lexicons:\n  Pet: [猫]\nterms: []\n", "lexicon name 'Pet'"),
+        ("terms:\n  - pattern: '猫'\n    category: efficacy\n    reason: r\n    quote_before: 20\n", "`quote_before`"),
+    ],
+)
+def test_bad_lexicon_says_what(tmp_path: Path, body: str, message: str) -> None:
+    extra = tmp_path / "bad.yaml"
+    extra.write_text("version: 1\n" + body, "utf-8")
+    with pytest.raises(AdLawTermsError, match=message):
+        find_ad_law_terms("猫", extra)

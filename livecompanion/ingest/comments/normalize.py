@@ -28,7 +28,8 @@ T = TypeVar("T")
 _EMOJI = re.compile(
     "["
     "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, symbols and pictographs ext.
-    "\u2190-\u21ff\u2300-\u23ff\u25a0-\u25ff\u2600-\u27bf\u2900-\u297f\u2b00-\u2bff"
+    # dingbats, but not their circled digits ❶-➓ (U+2776-2793): spam writes account numbers with them
+    "\u2190-\u21ff\u2300-\u23ff\u25a0-\u25ff\u2600-\u2775\u2794-\u27bf\u2900-\u297f\u2b00-\u2bff"
     "\u3030\u303d\u3297\u3299\u00a9\u00ae\u2122\u2139"
     "\ufe00-\ufe0f\u200b-\u200f\u2060\ufeff\u20e3\U000e0020-\U000e007f"
     "\ue000-\uf8ff"

@@ -3,8 +3,10 @@ intent, collapse chants.
 
 `CommentTriage.handle` is what ingest calls for every `comment` event. What the host sees comes
 from `questions.top()` and `intents.counts()`; spam, whether judged on its own or as a flood, is
-never filed there. Floods are looked for among chit-chat only (coordinated copy-paste: 主播是骗子
-大家别买 from fifty fresh accounts); identical questions and intents from many viewers are normal.
+never filed there. Ad campaigns (one contact or room number posted three times in five minutes,
+however each copy is worded: `CampaignWatch`) are spam too. Floods are looked for among chit-chat
+only (coordinated copy-paste: 主播是骗子 大家别买 from fifty fresh accounts); identical questions
+and intents from many viewers are normal.
 
 Chants are the room, not spam: the same short words (前方高能, nb, ？, 你会打篮球么) from three or more
 viewers within ten seconds. They are recognised (`TriageResult.chant`) and collapsed into one
@@ -37,7 +39,7 @@ from livecompanion.ingest.comments.classify import CommentAnalysis, classify_com
 from livecompanion.ingest.comments.intents import IntentCounter
 from livecompanion.ingest.comments.normalize import match_key
 from livecompanion.ingest.comments.questions import QuestionBoard
-from livecompanion.ingest.comments.spam import SpamWindow
+from livecompanion.ingest.comments.spam import CampaignWatch, SpamWindow
 
 # Reasons the room sells (`CommentTriage.selling`); a flash sale's reason is SALE + its id.
 EXPLAIN, ORDERS, GIVEN, SALE = "explain", "orders", "given", "sale:"
@@ -63,6 +65,7 @@ class CommentTriage:
         self.intents = intents if intents is not None else IntentCounter()
         self.spam_window = spam_window if spam_window is not None else SpamWindow()
         self.chant_window = SpamWindow(window_ms=10_000, min_users=3, min_length=1, max_texts=2_000)
+        self.campaigns = CampaignWatch()
         self._chants: OrderedDict[str, int] = OrderedDict()
         self._reasons: set[str] = set()  # why the room sells now (see the module's docstring)
         self._product_words: frozenset[str] = frozenset()
@@ -108,6 +111,9 @@ class CommentTriage:
         analysis = classify_comment(text)
         if analysis.kind == "spam":
             return TriageResult(analysis)
+        if self.campaigns.observe(analysis.text, ts_ms):
+            return TriageResult(dataclasses.replace(analysis, kind="spam", intents=(), cues=(),
+                                                    spam_reason="campaign"))
         if analysis.cues and (self._reasons or self._names_a_product(analysis.key)):
             analysis = in_selling_context(analysis)
         chant = self._chant(analysis, text, user_id, ts_ms)
