@@ -83,7 +83,12 @@ def question_trigger(cleaned: str, key: str) -> str | None:
     `anota` A 不 A, `attr` a bare attribute, `haishi` A 还是 B, `qmark` a clause and a question
     mark), or None."""
     if is_english(cleaned):  # word order, not particles (english.py)
-        return english_trigger(cleaned) if key else None
+        if not key:
+            return None
+        found = english_trigger(cleaned)
+        if found is None and (ATTRIBUTE_QUESTION.match(cleaned) or ATTRIBUTE_KEY.match(key)):
+            return "attr"  # "bgm" alone asks for the song in a Chinese room too
+        return found
     if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
         return None
     if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):

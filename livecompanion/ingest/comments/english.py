@@ -11,15 +11,15 @@ ur outfit?", "Can someone wake up Riot?") were called questions.
 
 - a wh-word opening the clause, after at most one filler or name ("wait what are you uploading",
   "doro how was ...", "in how long?"): `en-wh`; greetings ("whats up", "how are you"), fixed
-  exclamations ("what the", "who cares", "what else is new") and a bare "what is this" shouted
+  exclamations ("what the", "who cares", "how dare") and a bare "what is this" shouted
   with stretched letters are not;
 - an auxiliary before its subject ("did u fix the notifications", "is there a way ...",
-  "isnt it just ..."): `en-aux`; a request in that form ("can you show ...", "could we see ...",
+  "isnt it just ..."): `en-aux`; a request in that form ("can you show ...", "can u play ...",
   "can someone ...") is not, unless it asks to be told something ("can you tell me the price");
 - three or more words before a question mark ("Tomorrow is first time Dota 2 day?", "sold out
   already?"): `en-mark`; one or two words before it are an echo or surprise ("LEAUGE?", "what?",
   "really?", "thin air?"), and "?!" is an exclamation;
-- a bare attribute asked for ("rank", "song?", "price?"): `en-attr`.
+- a bare attribute asked for ("song?", "price?", "size?"): `en-attr`.
 
 The question model (qmodel.py) was trained on Chinese parts only, so English triggers skip it.
 """
@@ -47,7 +47,7 @@ AUX = frozenset(
 # What may follow an auxiliary as its subject ("did u", "is there", "are the servers").
 SUBJECT = frozenset(
     "you u ya yall y'all he she it they we i this that these those there the a an your ur his her their my our"
-    " someone somebody anyone anybody everyone chat mods doro".split()
+    " someone somebody anyone anybody everyone chat mods".split()
 )
 PRONOUN = frozenset("you u ya he she it they we i there".split())
 # Auxiliaries that open a yes/no question even before a noun subject; negative ones open
@@ -66,7 +66,7 @@ _PHATIC = re.compile(
     r"|^how'?s it (?:going|goin)$|^how (?:you|u) doing$|^hru$|^wyd$|^everything (?:good|ok|okay|fine|alright)$"
 )
 _EXCLAIM = re.compile(
-    r"^(?:what|wat|wut) (?:the|a|an|in the|on earth)\b|^who cares\b|^what else is new\b|^how dare\b|^why not$"
+    r"^(?:what|wat|wut) (?:the|a|an|in the|on earth)\b|^who cares\b|^how dare\b|^why not$"
     r"|^what (?:is|was) (?:this|that)$|^what happened$|^(?:what|who|why|how)$"
 )
 # "can you show / play / say ..." asks for an action, not for information.
@@ -76,12 +76,12 @@ _ANYONE = frozenset("someone somebody anyone anybody".split())
 # Actions a viewer asks the host to do on stream; "can you ship to Malaysia?" still asks.
 REQUEST_VERBS = frozenset(
     "show play say sing dance do turn try wave read go zoom stream react watch open put wear make give shout pick"
-    " switch change get come look hit drink eat check see hear stop start join add follow sub raid restart"
+    " switch change get come look hit drink eat check hear stop start join add follow sub raid restart"
     " unmute mute move spin smile laugh".split()
 )
 _TELL = frozenset("tell explain share know remind help".split())
 ATTRIBUTES = frozenset(
-    "rank elo song song name songname price cost size sizes age height weight uptime shipping".split()
+    "song song name songname price cost size sizes age height weight shipping".split()
 )
 
 
@@ -135,7 +135,7 @@ def _clause_trigger(words: list[str], marks: str) -> str | None:
         return "en-aux"
     if first in _OPEN_AUX and len(words) >= 4:  # "is goon of legends even allowed as a title"
         return "en-aux"
-    if first in ("any", "anyone", "anybody") and len(words) >= 2:  # "any tips on ...", "anyone here use ..."
+    if first == "any" and len(words) >= 2:  # "any news on ...", as the Chinese rules' English list had it
         return "en-aux"
     if asked and len(words) >= 3:
         return "en-mark"
