@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import eval_comments  # noqa: E402
 import lopo_questions as lopo  # noqa: E402
 
 from livecompanion.ingest.comments.qmodel import FEATURE_SETS, MODEL_FILE, QuestionModel, model_to_json  # noqa: E402

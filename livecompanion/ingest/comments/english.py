@@ -28,6 +28,11 @@ from __future__ import annotations
 
 import re
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Any CJK character, kana or hangul: such a comment is read by the Chinese rules.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _MENTION = re.compile(r"@\S+")
@@ -35,30 +40,30 @@ _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _CLAUSE = re.compile(r"([^?!.,;:]+)([?!.,;:]*)")
 _STRETCHED = re.compile(r"([a-z])\1\1")
 
-WH = frozenset(
+WH = _words(
     "what whats what's wat wut who whos who's whom whose where wheres where's when whens when's why whys how hows"
-    " how's which".split()
+    " how's which"
 )
-AUX = frozenset(
+AUX = _words(
     "is isnt isn't are arent aren't was wasnt wasn't were do does doesnt doesn't did didnt didn't dont don't can"
     " cant can't could couldnt will wont won't would wouldnt should shouldnt have has hasnt havent haven't am"
-    " shall may might".split()
+    " shall may might"
 )
 # What may follow an auxiliary as its subject ("did u", "is there", "are the servers").
-SUBJECT = frozenset(
+SUBJECT = _words(
     "you u ya yall y'all he she it they we i this that these those there the a an your ur his her their my our"
-    " someone somebody anyone anybody everyone chat mods".split()
+    " someone somebody anyone anybody everyone chat mods"
 )
-PRONOUN = frozenset("you u ya he she it they we i there".split())
+PRONOUN = _words("you u ya he she it they we i there")
 # Auxiliaries that open a yes/no question even before a noun subject; negative ones open
 # imperatives and statements too ("dont do it wtf", "can't wait to see ...").
-_OPEN_AUX = frozenset("is are was were do does did can will would should could has have am".split())
+_OPEN_AUX = _words("is are was were do does did can will would should could has have am")
 # Said before the real start of a clause: interjections, address words.
-FILLER = frozenset(
+FILLER = _words(
     "wait yo hey hi dude bro oh ok okay so and but lol also btw um uh fr yes no yeah ayo then well omg guys"
-    " bruh man sorry ehm hmm pls please".split()
+    " bruh man sorry ehm hmm pls please"
 )
-PREPOSITION = frozenset("in at for from to with since by of about".split())
+PREPOSITION = _words("in at for from to with since by of about")
 # Greetings and exclamations that have the shape of a question.
 _PHATIC = re.compile(
     r"^(?:what'?s|wats|wuts?) ?(?:up|good|gucci|poppin|popping)\b|^(?:sup|wassup|wazzup|whaddup)\b"
@@ -70,18 +75,18 @@ _EXCLAIM = re.compile(
     r"|^what (?:is|was) (?:this|that)$|^what happened$|^(?:what|who|why|how)$"
 )
 # "can you show / play / say ..." asks for an action, not for information.
-_REQUEST_AUX = frozenset("can cant can't could would will".split())
-_REQUEST_SUBJECT = frozenset("you u ya we".split())
-_ANYONE = frozenset("someone somebody anyone anybody".split())
+_REQUEST_AUX = _words("can cant can't could would will")
+_REQUEST_SUBJECT = _words("you u ya we")
+_ANYONE = _words("someone somebody anyone anybody")
 # Actions a viewer asks the host to do on stream; "can you ship to Malaysia?" still asks.
-REQUEST_VERBS = frozenset(
+REQUEST_VERBS = _words(
     "show play say sing dance do turn try wave read go zoom stream react watch open put wear make give shout pick"
     " switch change get come look hit drink eat check hear stop start join add follow sub raid restart"
-    " unmute mute move spin smile laugh".split()
+    " unmute mute move spin smile laugh"
 )
-_TELL = frozenset("tell explain share know remind help".split())
+_TELL = _words("tell explain share know remind help")
 ATTRIBUTES = frozenset(
-    "song song name songname price cost size sizes age height weight shipping".split()
+    ("song", "song name", "songname", "price", "cost", "size", "sizes", "age", "height", "weight", "shipping")
 )
 
 
@@ -112,10 +117,12 @@ def _clause_trigger(words: list[str], marks: str) -> str | None:
     # Drop interjections and at most one name before a question word or an inverted auxiliary.
     while words and words[0] in FILLER and len(words) > 1:
         words = words[1:]
-    if len(words) >= 3 and words[0] not in WH | AUX | SUBJECT and (
-        words[1] in WH or (words[1] in AUX and words[2] in PRONOUN)
+    if (
+        len(words) >= 3
+        and words[0] not in WH | AUX | SUBJECT
+        and (words[1] in WH or (words[1] in AUX and words[2] in PRONOUN))
     ):
-        words = words[1:]  # "doro how was ...", "nightblue did you ..."
+        words = words[1:]  # "doro how was ...": a name before the question
     if len(words) >= 2 and words[0] in PREPOSITION and words[1] in WH:  # "in how long?"
         words = words[1:]
     clause = " ".join(words)
