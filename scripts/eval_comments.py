@@ -53,7 +53,8 @@ PARTS: dict[str, tuple[str, ...]] = {
             "holdout5", "holdout6", "holdout7", "holdout8"),
     "heldout": ("holdout9",),
     # English (fifth session, i18-english): Twitch and YouTube replays, rules in docs/comments-eval.md.
-    # en-holdout is printed only when asked for (--split en-heldout): it is scored once, at the end.
+    # en-holdout was scored once at the end (0.470 / 0.907 against main's 0.553 / 0.488), then read
+    # for errors: its figures from then on are in-sample.
     "en-dev": ("en-dev",),
     "en-heldout": ("en-holdout",),
 }
@@ -235,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = load_rows(args.data)
-    splits = [args.split] if args.split else ["dev", "heldout", "en-dev", *PARTS["dev"], *PARTS["heldout"]]
+    splits = [args.split] if args.split else ["dev", "heldout", "en-dev", "en-heldout", *PARTS["dev"], *PARTS["heldout"]]
     current = importlib.import_module("livecompanion.ingest.comments")
     modules = [("current", current)]
     if args.baseline:

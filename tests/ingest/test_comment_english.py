@@ -50,17 +50,28 @@ CASES = [
     ("chat is over your cam btw", "chat", "dorozea#208"),
     ("!title NOOB PLAYING LEAGUE FOR THE FIRST TIME | !newvid !vods 😱😳🔴", "chat", "dorozea#63"),
 ]
+# en-holdout rows (Twitch nightblue3, Zirke/twitch_chat `twitchlogs.txt` @12543113), read after its one
+# scoring: two bugs found there, fixed afterwards (docs/comments-eval.md).
+READ_AFTER_SCORING = [
+    ("!song", "chat", "nightblue3#99"),  # a bot command, not the bare attribute "song"
+    ("Hasta la vistaI'm looking for a señoritaMexican, BrazilianNicaraguan, that's what I meant", "chat",
+     "nightblue3#184"),  # a wh-word inside a later clause
+    ("Follow me", "spam", "nightblue3#593"),
+    ("whats this song called", "question", "nightblue3#125"),
+    ("@Nightblue3 is there a way to suggest music?", "question", "nightblue3#108"),
+]
 
 
-@pytest.mark.parametrize(("text", "label", "where"), CASES, ids=[c[2] for c in CASES])
+@pytest.mark.parametrize(("text", "label", "where"), CASES + READ_AFTER_SCORING,
+                         ids=[c[2] for c in CASES + READ_AFTER_SCORING])
 def test_recorded_english_comment(text: str, label: str, where: str) -> None:
     kind = classify_comment(text).kind
     assert ("chat" if kind == "chitchat" else kind) == label, where
 
 
 def test_the_cases_are_recorded_rows_with_their_labels() -> None:
-    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] == "en-dev"}
-    for text, label, _ in CASES:
+    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout")}
+    for text, label, _ in CASES + READ_AFTER_SCORING:
         assert text in rows and rows[text]["label"] == label, text
 
 
@@ -77,3 +88,11 @@ def test_en_dev_figures() -> None:
 def test_a_latin_attribute_in_a_chinese_room_still_asks() -> None:
     assert classify_comment("bgm").kind == "question"  # holdout9, Douyu: asks for the song
 
+
+
+def test_en_holdout_figures_after_its_reading() -> None:
+    """en-holdout after its one scoring (0.470 / 0.907) and the two bug fixes read from it: 0.542 / 0.907
+    (in-sample from then on). main gave 0.553 / 0.488: the recall floor fails there."""
+    rows = [r for r in EVAL.load_rows() if r["split"] == "en-holdout"]
+    q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
+    assert q["precision"] >= 0.5 and q["recall"] >= 0.88, q
