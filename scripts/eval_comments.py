@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rows = load_rows(args.data)
-    splits = [args.split] if args.split else ["dev", "heldout", "en-dev", "en-heldout", *PARTS["dev"], *PARTS["heldout"]]
+    default = ["dev", "heldout", "en-dev", "en-heldout", *PARTS["dev"], *PARTS["heldout"]]
+    splits = [args.split] if args.split else default
     current = importlib.import_module("livecompanion.ingest.comments")
     modules = [("current", current)]
     if args.baseline:
