@@ -32,7 +32,8 @@ with its own lag inside every latency it measured.
 
 `--baseline-tree` runs the same cases on another checkout first (e.g. the code before a change),
 so before and after come from one run on the same machine. The one-room case runs in the same run
-unless `--no-one-room`. The machine's load average is printed: on a shared machine quote ratios.
+unless `--no-one-room`; `--sweep 1,2,3,5,10` runs those room counts instead (where the goals stop holding
+on this machine). The machine's load average is printed: on a shared machine quote ratios.
 """
 
 from __future__ import annotations
@@ -249,7 +250,7 @@ def events(room: int, n: int, seq: int) -> bytes:
 
 async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
                     marks: dict[str, float], acks: list[float], claims: list[float], failures: list[str],
-                    resets: list[str], sent: list[int]) -> None:
+                    resets: list[str], sent: list[int], answered: dict[str, float]) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + args.seconds
     clients = [RawClient(s.base) for s in servers]
@@ -297,8 +298,11 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
         while loop.time() < end:
             mark = f"BNCH{room}x{k}"
             marks[mark] = time.time()
-            await timed(k % 2, "POST", f"/api/streams/{stream_id}/pins", "operator", None, (200,),
+            took: list[float] = []
+            await timed(k % 2, "POST", f"/api/streams/{stream_id}/pins", "operator", took, (200,),
                         orjson.dumps({"text": mark}))
+            if took:
+                answered[mark] = took[0]
             k += 1
             await asyncio.sleep(args.action_every)
 
@@ -377,6 +381,7 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     resets: list[str] = []
     sent = [0]
     lags: list[float] = []
+    answered: dict[str, float] = {}  # pin -> ms until its POST was answered
 
     async def lag_probe(stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -388,8 +393,8 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     async def main() -> None:
         stop = asyncio.Event()
         probe = asyncio.create_task(lag_probe(stop))
-        await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures, resets, sent)
-                               for i, sid, sale in rooms))
+        await asyncio.gather(*(room_load(servers, sid, sale, i, args, marks, acks, claims, failures, resets, sent,
+                                         answered) for i, sid, sale in rooms))
         stop.set()
         await probe
 
@@ -397,8 +402,9 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     go.wait()
     cpu = time.process_time()
     asyncio.run(main())
-    out.put({"marks": marks, "acks": acks, "claims": claims, "failures": failures, "resets": resets,
-             "sent": sent[0], "cpu": time.process_time() - cpu, "lag": (pct(lags, 0.5), pct(lags, 0.99))})
+    out.put({"marks": marks, "answered": answered, "acks": acks, "claims": claims, "failures": failures,
+             "resets": resets, "sent": sent[0], "cpu": time.process_time() - cpu,
+             "lag": (pct(lags, 0.5), pct(lags, 0.99))})
 
 
 def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, str]:
@@ -475,6 +481,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
                 w.join(30)
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
             marks = {k: v for r in sent for k, v in r["marks"].items()}
+            answered = {k: v for r in sent for k, v in r["answered"].items()}
             acks = [v for r in sent for v in r["acks"]]
             claims = [v for r in sent for v in r["claims"]]
             failures = [v for r in sent for v in r["failures"]]
@@ -505,11 +512,15 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             if s.process.poll() is None:
                 s.process.kill()
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    latencies, missing = [], 0
+    latencies, missing, pins = [], 0, []
     for mark, sent in marks.items():
         arrived = [t for r in results for t in r["seen"].get(mark, [])]
         missing += args.screens - len(arrived)
-        latencies += [(t - sent) * 1000 for t in arrived]
+        mine = [(t - sent) * 1000 for t in arrived]
+        latencies += mine
+        if mine:
+            pins.append((max(mine), answered.get(mark, float("nan")), min(mine)))
+    pins.sort(reverse=True)
     screens = sum(r["screens"] for r in results)
     return {
         "rooms": rooms, "action": (pct(latencies, 0.5), pct(latencies, 0.99)), "missing": missing,
@@ -523,6 +534,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
                      for k in {k for r in results for k in r["sections"]}},
         "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
+        "slowest_pins": pins[:3], "pin_answer": (pct(list(answered.values()), 0.5), pct(list(answered.values()), 0.99)),
     }
 
 
@@ -546,11 +558,14 @@ def main() -> None:
     p.add_argument("--load-procs", type=int, default=2, help="processes sending the load (rooms shared out)")
     p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
     p.add_argument("--no-one-room", action="store_true")
+    p.add_argument("--sweep", help="room counts to run instead of 1 and --rooms, e.g. 1,2,3,5,10: how many "
+                                   "rooms this machine holds within the goals")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
                    help="where each case's server logs are kept")
     args = p.parse_args()
     trees = ([("baseline", args.baseline_tree.resolve())] if args.baseline_tree else []) + [("this tree", ROOT)]
-    cases = ([] if args.no_one_room else [1]) + [args.rooms]
+    cases = ([int(n) for n in args.sweep.split(",")] if args.sweep
+             else ([] if args.no_one_room else [1]) + [args.rooms])
     print(f"load average at start: {os.getloadavg()}; cores: {os.cpu_count()}; {args.screens} screens, "
           f"{args.rate} events/s, a pin every {args.action_every} s, {args.claims} claims/min a room, "
           f"{args.seconds:.0f} s", flush=True)
@@ -568,6 +583,10 @@ def main() -> None:
             print(f"  machine busy {m['busy']:.0f}% of {os.cpu_count()} cores (100% = one core); PostgreSQL "
                   f"{m['postgres']:.0f}%, Redis {m['redis']:.0f}%; instance A / B on a core {sc[0][0]:.0f}% / "
                   f"{sc[1][0]:.0f}%, runnable but waiting for a core {sc[0][1]:.0f}% / {sc[1][1]:.0f}%", flush=True)
+            slow = ", ".join(f"{last:.0f} ms (POST answered {post:.0f}, first screen {first:.0f})"
+                             for last, post, first in r["slowest_pins"])
+            print(f"  pins: POST answered p50 / p99 {r['pin_answer'][0]:.0f} / {r['pin_answer'][1]:.0f} ms; slowest "
+                  f"pins to their last screen: {slow}", flush=True)
             print(f"  load: {r['rate']:.0f} events/s sent, its CPU {r['load_cpu']:.0f}% of a core, its loop lag p99 "
                   f"{r['lag']:.0f} ms; writer A / B: flushes {w[0]['flushes']} / {w[1]['flushes']}, most requests in "
                   f"one {w[0]['most_requests_in_a_flush']} / {w[1]['most_requests_in_a_flush']}, s writing "

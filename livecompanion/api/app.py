@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
         services = wiring.build_services(settings)
         app.state.services = services
         await wiring.start(services)
+        wiring.warm_up()
         ingest.tune_gc()  # after start-up, so what start-up made is frozen out of the collector
         try:
             yield
