@@ -9,7 +9,8 @@ Retry-After: ingest is saturated (try again), or shutting down. The socket proto
 `GET /api/ingest/stats` (operator): this instance's writer figures (flushes, events, largest
 flush, time writing and in after-commit steps, 503s), the last requests' time from submit to
 answer (`answer_ms`: the server's share of an acknowledgement), live patches published and the
-most commits that waited for their live numbers (`live_queue_peak`; 1000 = full, the writer waited).
+most commits that waited for their live numbers (`live_queue_peak`; 1000 = full, the writer waited),
+and the most flushes whose orders waited for the order step (`order_queue_peak`, the same bound).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
         "answer_ms": ingest.writer.answer_ms(),
         "live_patches_published": ingest.live.published,
         "live_queue_peak": ingest.live_queue_peak,
+        "order_queue_peak": ingest.order_queue_peak,
         "after_commit_steps": {k: round(v, 3) for k, v in ingest.step_seconds.items()},
     }
 

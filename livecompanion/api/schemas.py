@@ -161,6 +161,7 @@ class IngestStats(Answer):
     pending_events: int
     answer_ms: dict[str, float]
     live_queue_peak: int
+    order_queue_peak: int
     after_commit_steps: dict[str, float]
     live_patches_published: int
 

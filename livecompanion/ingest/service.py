@@ -15,13 +15,19 @@ side: a flush of ten rooms waited for their lookups one room after the other, 0.
 average and 1.4 s at worst in `scripts/bench_evening.py`, and every caller of the flush with it):
  1. The order listeners (wiring.py registers `SalesService.on_orders`): the new `order` events
     (arrival order). A cancelled order releases its claimed units; paid after release is flagged.
+    After the answer, from a queue of their own (see below).
  2. The comment listeners (wiring.py registers `LotteryService.on_comments`): the new `comment`
     events, typed lazily; comments holding a running lottery's keyword enter their authors.
  3. Live numbers (`live.py`): metrics, questions, ticker; published coalesced.
  4. The commit listeners (wiring.py registers `AlertService.on_commit`): every commit, after its
     live numbers, on the same queue (off the answer's path).
-Steps 1 and 2 change the record (claims, entrants) and are done before the caller is answered:
-an answer means those are in the record too. Step 3 only feeds the screens, which get the
+Step 2 changes the record (entrants) and is done before the caller is answered. Step 1 runs
+after the answer, in commit order, from a queue of its own (bounded: a writer that outruns it
+waits); each batch taken off the queue runs its streams side by side. An answer means "stored"
+(issue 20 allows no more): the order step's lookups (a Redis HMGET and, for orders Redis does not
+know, a PostgreSQL query, per stream and flush) were the largest part of the acknowledgement with
+ten rooms, 154-217 s summed over streams in a 30-40 s evening per instance. A claim's unit comes
+back a few milliseconds after the cancel's answer. Step 3 only feeds the screens, which get the
 numbers coalesced a few times a second anyway: it runs after the answer, in commit order, from a
 queue of its own (bounded: a writer that outruns it waits), so comment triage and the tallies'
 round trip are not in the acknowledgement's time. Each step sees only events that were new
@@ -59,6 +65,7 @@ MAX_EVENTS = 10_000  # one HTTP request or WS message
 MAX_WS_MESSAGE = 1024 * 1024  # one WS message
 KEEP_KNOWN = 4096  # stream ids known to exist, remembered
 LIVE_QUEUE = 1000  # commits waiting for their live numbers before the writer waits too
+ORDER_QUEUE = 1000  # flushes whose orders wait for the order listeners before the writer waits too
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 if TYPE_CHECKING:
@@ -141,6 +148,11 @@ class IngestService:
         # Wall seconds of each after-commit step, summed over commits (streams overlap: the sum of a
         # flush's streams may exceed the flush's own after-commit time).
         self.step_seconds = {"orders": 0.0, "comments": 0.0, "live_queue": 0.0}
+        # Flushes' orders (stream, orders) waiting for the order listeners, after their callers were answered.
+        self._to_move: asyncio.Queue[list[tuple[str, list[Order]]] | None] = asyncio.Queue(maxsize=ORDER_QUEUE)
+        self._mover: asyncio.Task[None] | None = None
+        self._moving = 0  # 1 while orders taken off the queue are being applied
+        self.order_queue_peak = 0  # most flushes ever waiting for the order step
         self._segments: dict[str, frozenset[str]] = {}  # stream -> its script's segment ids (scripts stay)
         self._known: set[str] = set()
 
@@ -149,9 +161,15 @@ class IngestService:
         await self.live.start()
         if self._recorder is None:
             self._recorder = asyncio.create_task(self._record_live(), name="ingest-live-recorder")
+        if self._mover is None and self.order_listeners:
+            self._mover = asyncio.create_task(self._move_orders_loop(), name="ingest-order-mover")
 
     async def close(self) -> None:
         await self.writer.close()  # everything admitted is written and answered first
+        if self._mover is not None:
+            await self._to_move.put(None)  # the orders of every flush before it, then stop
+            await self._mover
+            self._mover = None
         if self._recorder is not None:
             await self._to_record.put(None)  # the numbers of every commit before it, then stop
             await self._recorder
@@ -217,6 +235,14 @@ class IngestService:
         on average and 1.4 s at worst (`scripts/bench_evening.py`, 10 rooms), and every caller of
         the flush waited for all of them. Streams share nothing here, so they need not wait for
         each other; the next flush's steps still start after this one's (each stream in order)."""
+        moves = [(c.stream_id, orders) for c in commits
+                 if (orders := [r.event for r in c.events if isinstance(r.event, Order)])]
+        if moves and self.order_listeners:
+            if self._mover is None or self._mover.done():
+                await self._move_orders(moves)  # not started (tests) or gone: in line
+            else:
+                self.order_queue_peak = max(self.order_queue_peak, self._to_move.qsize() + 1)
+                await self._to_move.put(moves)
         by_stream: dict[str, list[StreamCommit]] = {}
         for commit in commits:
             by_stream.setdefault(commit.stream_id, []).append(commit)
@@ -231,16 +257,7 @@ class IngestService:
         steps = self.step_seconds
         for commit in commits:
             stream_id = commit.stream_id
-            orders, comments = [], []
-            for r in commit.events:
-                if r.type == "comment":
-                    comments.append(r)
-                elif r.type == "order":
-                    orders.append(r.event)
-            started = clock()
-            if orders:
-                for on_orders in self.order_listeners:
-                    await self._step(on_orders, stream_id, orders)
+            comments = [r for r in commit.events if r.type == "comment"]
             ordered = clock()
             if comments:
                 for on_comments in self.comment_listeners:
@@ -252,9 +269,47 @@ class IngestService:
             else:
                 self.live_queue_peak = max(self.live_queue_peak, self._to_record.qsize() + 1)
                 await self._to_record.put(commit)
-            steps["orders"] += ordered - started
             steps["comments"] += commented - ordered
             steps["live_queue"] += clock() - commented
+
+    async def _move_orders_loop(self) -> None:
+        while True:
+            moves = await self._to_move.get()
+            if moves is None:
+                return
+            while not self._to_move.empty():  # what queued meanwhile goes in the same batch
+                more = self._to_move.get_nowait()
+                if more is None:
+                    await self._apply_moves(moves)
+                    return
+                moves += more
+            await self._apply_moves(moves)
+
+    async def _apply_moves(self, moves: list[tuple[str, list[Order]]]) -> None:
+        self._moving = 1
+        try:
+            await self._move_orders(moves)
+        finally:
+            self._moving = 0
+
+    async def _move_orders(self, moves: list[tuple[str, list[Order]]]) -> None:
+        """Orders to the order listeners: each stream's in commit order, the streams side by side."""
+        by_stream: dict[str, list[Order]] = {}
+        for stream_id, orders in moves:
+            by_stream.setdefault(stream_id, []).extend(orders)
+        clock = asyncio.get_running_loop().time
+
+        async def one(stream_id: str, orders: list[Order]) -> None:
+            started = clock()
+            for on_orders in self.order_listeners:
+                await self._step(on_orders, stream_id, orders)
+            self.step_seconds["orders"] += clock() - started
+
+        await asyncio.gather(*(one(stream_id, orders) for stream_id, orders in by_stream.items()))
+
+    def orders_pending(self) -> int:
+        """Flushes whose orders are not applied yet (queued, or being applied now)."""
+        return self._to_move.qsize() + self._moving
 
     async def _record_live(self) -> None:
         while True:

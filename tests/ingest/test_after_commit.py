@@ -60,6 +60,35 @@ async def test_the_streams_of_a_flush_do_not_wait_for_each_other(services: Any) 
     # One flush: two commits of stream a (written apart, e.g. a split flush) and one of stream b.
     await ingest._after_commit([_commit(a, ["a1"]), _commit(b, ["b1"]), _commit(a, ["a2", "a3"])])
     assert {a, b} in together  # before: a's steps, then b's; never both at once
-    assert [orders for sid, orders in told if sid == a] == [["a1"], ["a2", "a3"]]  # a's in commit order
+    # a's orders in commit order (one call: a stream's orders of a flush go to the listener together)
+    assert [orders for sid, orders in told if sid == a] == [["a1", "a2", "a3"]]
     assert [orders for sid, orders in told if sid == b] == [["b1"]]
     await ingest.live.close()
+
+
+async def test_the_answer_does_not_wait_for_the_order_step(services: Any) -> None:
+    """An acknowledgement means stored (issue 20): the order listeners (a cancel releasing a claimed
+    unit) run after it, in commit order, and a close waits for them."""
+    a = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    release = asyncio.Event()
+    told: list[list[str]] = []
+
+    async def on_orders(stream_id: str, orders: list[Any]) -> None:
+        await release.wait()  # a slow lookup
+        told.append([o.order_id for o in orders])
+
+    ingest = IngestService(services, store=make_store(services.db), order_listeners=[on_orders])
+    await ingest.start()
+    now = int(time.time() * 1000)
+    batch = [{"type": "order", "id": f"e{i}", "order_id": f"o{i}", "sku": "A", "qty": 1, "amount": 1,
+              "status": "cancelled", "user_id": "b", "ts": now} for i in range(2)]
+    try:
+        first = await asyncio.wait_for(ingest.ingest_events(a, batch[:1]), 10)  # before: waited for the step
+        second = await asyncio.wait_for(ingest.ingest_events(a, batch[1:]), 10)
+        assert (first.accepted, second.accepted) == (1, 1)
+        assert told == [] and ingest.orders_pending() >= 1
+    finally:
+        release.set()
+        await ingest.close()
+    assert [o for orders in told for o in orders] == ["o0", "o1"]  # in commit order, none lost
+    assert ingest.orders_pending() == 0
