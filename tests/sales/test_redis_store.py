@@ -154,3 +154,39 @@ def test_redis_unreachable_fails_fast_and_closed(postgres_url: str) -> None:
         await db.dispose()
 
     asyncio.run(main())
+
+
+def test_a_claim_waiting_on_another_drainers_lease_is_not_read_every_tick(target: dict[str, str]) -> None:
+    """While another instance holds a sale's drain lease, this instance reads the sale again when
+    that lease could lapse, not every 5 ms (issue 20: 1,010 reads for 195 batches in 5 s, two rooms)."""
+    async def body(db: Database, store: RedisClaimStore) -> None:
+        stream_id = await new_stream(db)
+        sale = await new_sale(db, stream_id, stock=100)
+        await store.prepare(sale)
+        keys = store.keys(stream_id, sale.id)
+        assert await store.lease(keys=[keys.lease], args=["the-other-instance", 400])  # it drains, then goes quiet
+        waiter = Drainer(store, "here")
+        reads = 0
+        read_log = waiter.read_log
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return await read_log(*args, **kwargs)
+
+        waiter.read_log = counted  # type: ignore[method-assign]
+        reply = await store.claim(stream_id, sale.id, "u1", 1, "o1")  # granted here
+        assert reply.code == GRANTED and reply.entry is not None
+        waiter.start()
+        waiter.touch(stream_id, sale.id)
+        started = time.monotonic()
+        try:
+            recorded = await waiter.recorded(stream_id, sale.id, reply.entry, 3.0)
+            took, read_while_waiting = time.monotonic() - started, reads
+        finally:
+            await asyncio.wait_for(waiter.close(), 10)  # a lost cancellation no longer hangs it
+        assert recorded and 0.3 < took < 2.0  # taken over once the lease lapsed
+        assert read_while_waiting <= 6, read_while_waiting  # before: one read every 5 ms (~80)
+        assert [r[0] for r in await recorded_claims(db, sale.id)] == [1]
+
+    run(target, body)
