@@ -57,8 +57,9 @@ typecheck: $(STAMP)
 	@$(BIN)/mypy livecompanion \
 		|| { echo 'make test: FAILED at mypy (types); fix the errors above.'; exit 1; }
 
+# --durations: the slowest tests are named at the end of every run (CI has 20 minutes for all of it).
 test: $(STAMP) browser irc obs lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
