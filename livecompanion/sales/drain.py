@@ -23,11 +23,12 @@ during a pass make the next batch), and every sale of the last days each `SCAN_E
 is also the startup reconciliation: what a crashed instance left in a log is written by the others.
 
 Reads: a sale whose lease another instance holds is read again only when that lease could have
-lapsed (the read answers with its time left), and a sale is read when it has new claims here or its
-waiting claims' drainer may have gone; the waiting claims are answered by the holder's published
-position meanwhile. Before, every sale with a waiting claim was read every 5 ms: with two instances
-and two rooms, 1,010 reads in 5 s for 195 batches written (`bench_evening.py`, claims only), each
-~0.15 ms of CPU in redis-py (`scripts/bench_redis_client.py`).
+lapsed (the read answers with its time left); its waiting claims are answered by the holder's
+published position meanwhile. Before, the instance without the lease read such a sale every 5 ms
+while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
+batches written (`bench_evening.py`, claims only), each ~0.15 ms of CPU in redis-py
+(`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims wait
+(that is how it picks up the claims the other instance granted).
 """
 
 from __future__ import annotations
@@ -198,18 +199,16 @@ class Drainer:
     def _due(self, now: float) -> tuple[dict[str, str], float]:
         """The sales to read in this pass, and how long the next wait may be.
 
-        New claims here (`dirty`) are read at once unless another instance holds the sale's lease
-        (its pass will take them: they are in the shared log); a sale with waiting claims is read
-        again when the holder's lease could have lapsed (it may have gone)."""
+        Sales with new claims here (`dirty`) or with claims waiting here are read in every pass, a
+        pass every WAITING_TICK while claims wait: the lease holder's quick re-reads also pick up
+        the claims other instances granted. A sale whose lease another instance holds is skipped
+        until that lease could lapse (the holder's passes take what is in the shared log)."""
         sales: dict[str, str] = {}
-        wait = SCAN_EVERY
-        if self._waiters:
-            wait = POLL_EVERY  # the record's positions are polled this often while claims wait
+        wait = WAITING_TICK if self._waiters else SCAN_EVERY
         for sale_id, stream_id in (*self.dirty.items(), *self._waiting_in.items()):
             free_at = self._lease_free_at.get(sale_id)
             if free_at is None or free_at <= now:
-                if sale_id in self.dirty or free_at is not None:
-                    sales[sale_id] = stream_id
+                sales[sale_id] = stream_id
             else:
                 wait = min(wait, free_at - now)
         return sales, max(WAITING_TICK, wait)
