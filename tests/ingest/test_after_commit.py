@@ -92,3 +92,33 @@ async def test_the_answer_does_not_wait_for_the_order_step(services: Any) -> Non
         await ingest.close()
     assert [o for orders in told for o in orders] == ["o0", "o1"]  # in commit order, none lost
     assert ingest.orders_pending() == 0
+
+
+async def test_commits_queued_for_live_numbers_are_recorded_together(services: Any) -> None:
+    """The live-numbers recorder takes what queued while it worked, one record a stream (issue 20:
+    one at a time, its queue filled to 1,000 with ten rooms and the writer waited)."""
+    a = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    b = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    ingest = IngestService(services, store=make_store(services.db))
+    first_in, release = asyncio.Event(), asyncio.Event()
+    recorded: list[tuple[str, list[str]]] = []
+
+    async def record(commit: StreamCommit) -> None:
+        recorded.append((commit.stream_id, [r.event_id or "" for r in commit.events]))
+        first_in.set()
+        await release.wait()  # slow tallies
+
+    ingest.live.record = record  # type: ignore[method-assign]
+    await ingest.start()
+    try:
+        await ingest._after_commit([_commit(a, ["a1"])])
+        await first_in.wait()
+        for commit in ([_commit(a, ["a2"])], [_commit(b, ["b1"])], [_commit(a, ["a3", "a4"])]):
+            await ingest._after_commit(commit)
+        release.set()
+        while ingest.live_pending():
+            await asyncio.sleep(0.01)
+    finally:
+        release.set()
+        await ingest.close()
+    assert recorded == [(a, ["e-a1"]), (a, ["e-a2", "e-a3", "e-a4"]), (b, ["e-b1"])]
