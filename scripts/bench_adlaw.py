@@ -13,9 +13,7 @@ import importlib
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from types import ModuleType
@@ -35,17 +33,12 @@ LINES = [
 
 
 def load_module(ref: str | None) -> ModuleType:
+    """This tree's lint, or the one at git REF (the same loader as scripts/eval_adlaw.py)."""
     if ref is None:
         return importlib.import_module("livecompanion.scripts.adlaw")
-    scratch = Path(tempfile.mkdtemp(prefix="adlaw-bench-")) / "adlaw_bench_baseline"
-    scratch.mkdir()
-    (scratch / "__init__.py").touch()
-    for name in ("livecompanion/scripts/adlaw.py", "livecompanion/scripts/adlaw_terms.yaml"):
-        body = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{name}"], check=True,
-                              capture_output=True, text=True).stdout
-        (scratch / Path(name).name).write_text(body, "utf-8")
-    sys.path.insert(0, str(scratch.parent))
-    return importlib.import_module("adlaw_bench_baseline.adlaw")
+    from scripts.eval_adlaw import load_baseline
+
+    return load_baseline(ref)
 
 
 def once(module: ModuleType, text: str) -> tuple[float, int]:
