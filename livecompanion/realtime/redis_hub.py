@@ -169,6 +169,10 @@ class RedisHub(_HubBase):
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._channel_head = (prefix + "live:").encode()
+        # Document reads, per stream: the one under way, and the next one (which everyone asking
+        # meanwhile shares: it starts after they asked, so it holds whatever they subscribed to).
+        self._read_now: dict[str, asyncio.Task[tuple[Any, dict[bytes, bytes]]]] = {}
+        self._read_next: dict[str, asyncio.Task[tuple[Any, dict[bytes, bytes]]]] = {}
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "livecompanion:") -> RedisHub:
@@ -190,14 +194,39 @@ class RedisHub(_HubBase):
         return f"{self.prefix}live:{stream_id}"
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The document and its rev. Callers asking at the same moment share one read from Redis
+        (each gets its own decoded copy): with ten rooms a stream's screens resynced together, each
+        read holding a pooled connection, until all 100 were busy and an operator's pin waited up
+        to POOL_WAIT_S for one (`scripts/bench_evening.py`: pin POSTs of 5-12 s)."""
+        reading = self._read_next.get(stream_id)
+        if reading is None:
+            reading = self._read_next[stream_id] = asyncio.ensure_future(self._read_document(stream_id))
+        rev, fields = await asyncio.shield(reading)
+        if rev is None:
+            return None
+        return int(rev), {name.decode(): _decode(raw) for name, raw in fields.items()}
+
+    async def _read_document(self, stream_id: str) -> tuple[Any, dict[bytes, bytes]]:
+        """One read for everyone who asked before it started: a read already under way may predate
+        a caller's subscription (a patch between the two would be in neither), so it is not joined."""
+        under_way = self._read_now.get(stream_id)
+        if under_way is not None:
+            await asyncio.wait({under_way})
+        me = self._read_next.pop(stream_id)  # whoever asks from now on waits for the read after this
+        self._read_now[stream_id] = me
+        try:
+            return await self._fetch_document(stream_id)
+        finally:
+            if self._read_now.get(stream_id) is me:
+                del self._read_now[stream_id]
+
+    async def _fetch_document(self, stream_id: str) -> tuple[Any, dict[bytes, bytes]]:
         doc_key, rev_key = self._keys(stream_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.get(rev_key)
             pipe.hgetall(doc_key)
             rev, fields = await pipe.execute()
-        if rev is None:
-            return None
-        return int(rev), {name.decode(): _decode(raw) for name, raw in fields.items()}
+        return rev, fields
 
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int:
         if not isinstance(state, dict):

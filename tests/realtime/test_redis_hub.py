@@ -82,3 +82,31 @@ async def test_more_concurrent_commands_than_connections_wait_instead_of_failing
         if keys:
             await hub.redis.delete(*keys)
         await hub.close()
+
+
+async def test_screens_asking_together_share_one_read_that_starts_after_they_asked(redis_pair) -> None:  # type: ignore[no-untyped-def]
+    """Many screens resyncing at once share one document read (issue 20: each held a pooled
+    connection, the pool's 100 were busy, and an operator's pin waited seconds for one); a read
+    already under way is not joined, since it may predate what a screen subscribed to."""
+    a, b = redis_pair
+    await a.load("s1", {"pinned": None})
+    fetch = b._fetch_document
+    started: list[int] = []
+    release = asyncio.Event()
+
+    async def slow_fetch(stream_id: str):  # type: ignore[no-untyped-def]
+        started.append(len(started))
+        if len(started) == 1:
+            await release.wait()  # the first read is under way ...
+        return await fetch(stream_id)
+
+    b._fetch_document = slow_fetch
+    first = asyncio.ensure_future(b.snapshot("s1"))
+    await asyncio.sleep(0.05)
+    await a.apply("s1", [set_op(["pinned"], {"text": "new"})])  # ... when the document changes
+    later = [asyncio.ensure_future(b.snapshot("s1")) for _ in range(50)]  # 50 screens ask meanwhile
+    await asyncio.sleep(0.05)
+    release.set()
+    got = await asyncio.gather(first, *later)
+    assert len(started) == 2  # one read for the first caller, one shared by the 50 (before: 51)
+    assert {rev for rev, _ in got[1:]} == {2} and all(doc["pinned"] == {"text": "new"} for _, doc in got[1:])
