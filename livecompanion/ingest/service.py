@@ -41,7 +41,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from livecompanion.clock import now_ms
 from livecompanion.errors import Invalid, NotFound, TooLarge
@@ -66,6 +66,7 @@ MAX_WS_MESSAGE = 1024 * 1024  # one WS message
 KEEP_KNOWN = 4096  # stream ids known to exist, remembered
 LIVE_QUEUE = 1000  # commits waiting for their live numbers before the writer waits too
 ORDER_QUEUE = 1000  # flushes whose orders wait for the order listeners before the writer waits too
+T = TypeVar("T")
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines")
 
 if TYPE_CHECKING:
@@ -90,6 +91,21 @@ class IngestResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "duplicates": self.duplicates, "rejected": self.rejected}
+
+
+async def take_queued(queue: asyncio.Queue[T | None]) -> tuple[list[T], bool]:
+    """The next item and every other one queued by now, up to the stop mark (None); True once the
+    stop mark was taken (what came before it is in the list)."""
+    first = await queue.get()
+    if first is None:
+        return [], True
+    taken = [first]
+    while not queue.empty():
+        more = queue.get_nowait()
+        if more is None:
+            return taken, True
+        taken.append(more)
+    return taken, False
 
 
 def merge_commits(commits: list[StreamCommit]) -> list[StreamCommit]:
@@ -273,7 +289,7 @@ class IngestService:
         for commit in commits:
             stream_id = commit.stream_id
             comments = [r for r in commit.events if r.type == "comment"]
-            ordered = clock()
+            started = clock()
             if comments:
                 for on_comments in self.comment_listeners:
                     # Typed only if a listener reads them (a lottery is open: the listener looks first).
@@ -284,28 +300,21 @@ class IngestService:
             else:
                 self.live_queue_peak = max(self.live_queue_peak, self._to_record.qsize() + 1)
                 await self._to_record.put(commit)
-            steps["comments"] += commented - ordered
+            steps["comments"] += commented - started
             steps["live_queue"] += clock() - commented
 
     async def _move_orders_loop(self) -> None:
+        """Orders off the queue; what queued meanwhile goes in the same batch."""
         while True:
-            moves = await self._to_move.get()
-            if moves is None:
+            taken, last = await take_queued(self._to_move)
+            if taken:
+                self._moving = 1
+                try:
+                    await self._move_orders([move for moves in taken for move in moves])
+                finally:
+                    self._moving = 0
+            if last:
                 return
-            while not self._to_move.empty():  # what queued meanwhile goes in the same batch
-                more = self._to_move.get_nowait()
-                if more is None:
-                    await self._apply_moves(moves)
-                    return
-                moves += more
-            await self._apply_moves(moves)
-
-    async def _apply_moves(self, moves: list[tuple[str, list[Order]]]) -> None:
-        self._moving = 1
-        try:
-            await self._move_orders(moves)
-        finally:
-            self._moving = 0
 
     async def _move_orders(self, moves: list[tuple[str, list[Order]]]) -> None:
         """Orders to the order listeners: each stream's in commit order, the streams side by side."""
@@ -331,16 +340,7 @@ class IngestService:
         of one take are recorded as one (their events in commit order). One at a time, the queue
         filled to its 1,000 with ten rooms and the writer waited for it (`bench_evening.py`)."""
         while True:
-            commit = await self._to_record.get()
-            if commit is None:
-                return
-            taken, last = [commit], False
-            while not self._to_record.empty():
-                more = self._to_record.get_nowait()
-                if more is None:
-                    last = True
-                    break
-                taken.append(more)
+            taken, last = await take_queued(self._to_record)
             self._recording = len(taken)
             try:
                 for merged in merge_commits(taken):
