@@ -55,8 +55,10 @@ PARTS: dict[str, tuple[str, ...]] = {
     # English (fifth session, i18-english): Twitch and YouTube replays, rules in docs/comments-eval.md.
     # en-holdout was scored once at the end (0.470 / 0.907 against main's 0.553 / 0.488), then read
     # for errors: its figures from then on are in-sample.
-    "en-dev": ("en-dev",),
-    "en-heldout": ("en-holdout",),
+    # Second English round (i18-qen): en-holdout joined dev; en-holdout2 (two NASA launch-stream
+    # replays, 822 comments) was labelled and committed before any code change, scored once at the end.
+    "en-dev": ("en-dev", "en-holdout"),
+    "en-heldout": ("en-holdout2",),
 }
 
 
