@@ -61,17 +61,51 @@ READ_AFTER_SCORING = [
     ("@Nightblue3 is there a way to suggest music?", "question", "nightblue3#108"),
 ]
 
+# Second English round (i18-qen): rows of the English dev parts (en-holdout after its reading; en-dev2,
+# Twitch dorozea 2024-08-05, ChatlogDorozea `[8-5-24].txt` @ab19a343). Each case marked `main` fails at
+# main 7acb1d7, before this round.
+SECOND_ROUND = [
+    # irony emotes make a taunt of a question's form (main)
+    ("demoralized or tilted? Kappa", "chat", "nightblue3#333"),
+    ("How many were Russian bots? Clueless", "chat", "dorozea-0805#76"),
+    # "why" straight before "you", the auxiliary dropped, blames (main)
+    ("why you feeding doe", "chat", "nightblue3#283"),
+    ("why u dont pick a late game carry? -.- cant understand with that comp u pick elise", "chat",
+     "nightblue3#215"),
+    # no subject after the auxiliary: "we're", advice, a request for a game (main)
+    ("were on a whole other level baby", "chat", "youtube-drdisrespect#42"),
+    ("should smack them down", "chat", "nightblue3#691"),
+    ("@nightblue3 could we see a nidalee game?", "chat", "nightblue3#421"),
+    ("what is up doro", "chat", "dorozea-0805#17"),
+    # asked without a question word (main)
+    ("rank", "question", "nightblue3#12"),
+    ("elo", "question", "nightblue3#86"),
+    ("you sick?", "question", "dorozea-0805#23"),
+    ("CSGO today?", "question", "dorozea-0805#86"),
+    ("messi or ronaldo doro", "question", "dorozea-0805#173"),
+    ("Chat, Cosmic Dawn Xayah or Bewitching Tristana", "question", "nightblue3#561"),
+    ("Anyone here use the HyperX Clourd II headset I am looking to buy one but i need some reviews", "question",
+     "nightblue3#409"),
+    ("I thought you were gonna go on vacation??!?!", "question", "dorozea-0805#63"),
+    # guards: right on main too
+    ("@kazemf Im using HyperX Cloud, dunno if 1 or 2. But it's been amazing for me", "chat", "nightblue3#441"),
+    ("will i get better in cs2 by watching u????", "question", "dorozea-0805#180"),
+    ("why do u stream so early in the day ?", "question", "dorozea-0805#179"),
+    ("Why don't you play kha'zix", "question", "nightblue3#609"),
+    ("is it real or fake cake", "question", "dorozea-0805#224"),
+]
+ALL_CASES = CASES + READ_AFTER_SCORING + SECOND_ROUND
 
-@pytest.mark.parametrize(("text", "label", "where"), CASES + READ_AFTER_SCORING,
-                         ids=[c[2] for c in CASES + READ_AFTER_SCORING])
+
+@pytest.mark.parametrize(("text", "label", "where"), ALL_CASES, ids=[c[2] for c in ALL_CASES])
 def test_recorded_english_comment(text: str, label: str, where: str) -> None:
     kind = classify_comment(text).kind
     assert ("chat" if kind == "chitchat" else kind) == label, where
 
 
 def test_the_cases_are_recorded_rows_with_their_labels() -> None:
-    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout")}
-    for text, label, _ in CASES + READ_AFTER_SCORING:
+    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout", "en-dev2")}
+    for text, label, _ in ALL_CASES:
         assert text in rows and rows[text]["label"] == label, text
 
 
@@ -96,3 +130,13 @@ def test_en_holdout_figures_after_its_reading() -> None:
     rows = [r for r in EVAL.load_rows() if r["split"] == "en-holdout"]
     q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
     assert q["precision"] >= 0.5 and q["recall"] >= 0.88, q
+
+
+@pytest.mark.parametrize(("split", "precision", "recall"), [("en-holdout", 0.66, 0.97), ("en-dev2", 0.76, 0.85)])
+def test_second_round_figures(split: str, precision: float, recall: float) -> None:
+    """English dev after the second round (i18-qen, in-sample): en-holdout 0.683 / 1.000 (0.542 / 0.907
+    before), en-dev2 0.786 / 0.868 (0.725 / 0.763 at its first scoring, main the same). Both floors fail
+    at main."""
+    rows = [r for r in EVAL.load_rows() if r["split"] == split]
+    q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
+    assert q["precision"] >= precision and q["recall"] >= recall, q

@@ -64,7 +64,7 @@ SUBJECT = _words(
 PRONOUN = _words("you u ya he she it they we i there")
 # Auxiliaries that open a yes/no question even before a noun subject; negative ones open
 # imperatives and statements too ("dont do it wtf", "can't wait to see ...").
-_OPEN_AUX = _words("is are was were do does did can will would should could has have am")
+_OPEN_AUX = _words("is are was do does did has have am")
 # Said before the real start of a clause: interjections, address words.
 FILLER = _words(
     "wait yo hey hi dude bro oh ok okay so and but lol also btw um uh fr yes no yeah ayo then well omg guys"
@@ -73,7 +73,7 @@ FILLER = _words(
 PREPOSITION = _words("in at for from to with since by of about")
 # Greetings and exclamations that have the shape of a question.
 _PHATIC = re.compile(
-    r"^(?:what'?s|wats|wuts?) ?(?:up|good|gucci|poppin|popping)\b|^(?:sup|wassup|wazzup|whaddup)\b"
+    r"^(?:what'?s|wats|wuts?|what is) ?(?:up|good|gucci|poppin|popping)\b|^(?:sup|wassup|wazzup|whaddup)\b"
     r"|^how (?:are|r|re) (?:you|u|ya|yall|y'all|chat|guys|everyone)(?: (?:doing|today|tonight))?$"
     r"|^how'?s it (?:going|goin)$|^how (?:you|u) doing$|^hru$|^wyd$|^everything (?:good|ok|okay|fine|alright)$"
 )
@@ -91,10 +91,30 @@ REQUEST_VERBS = _words(
     " switch change get come look hit drink eat check hear stop start join add follow sub raid restart"
     " unmute mute move spin smile laugh"
 )
+# "can we see a nidalee game?", "can i get a hi": asked for, not asked about.
+_US_REQUESTS = _words("see get have hear")
+_PLEASE = _words("please pls plz")
 _TELL = _words("tell explain share know remind help")
 ATTRIBUTES = frozenset(
-    ("song", "song name", "songname", "price", "cost", "size", "sizes", "age", "height", "weight", "shipping")
+    ("song", "song name", "songname", "price", "cost", "size", "sizes", "age", "height", "weight", "shipping",
+     "rank", "elo")
 )
+# Twitch's irony emotes and "jk" mark a line as a joke or a taunt, whatever its form: on English dev
+# no question carries one, and every question-shaped line that did was mockery ("demoralized or
+# tilted? Kappa", "How many were Russian bots? Clueless"). "lol" and "xd" are not among them.
+IRONY = _words("kappa keepo kappapride lul lulw omegalul kekw 4head clueless jebaited pepelaugh jk")
+# A dropped copula after a pronoun ("you sick?", "u ok?") or a time word after a topic ("CSGO
+# today?") asks, even in two words; other two-word lines with a mark are echoes ("thin air?").
+_WHEN_WORDS = _words("today tonight tomorrow next now later")
+# Blame, not a question: "why" straight before its subject, the auxiliary dropped ("why you
+# feeding", "why u dont pick ...", "WHY U NOT REPORT JAYCE"); "why do u stream so early" asks.
+_BLAMED = _words("you u ya")
+# "messi or ronaldo doro", "is it real or fake cake": a short choice asks which, with or without a
+# mark; "or something", "or whatever" only hedge.
+_HEDGES = _words("something smth sth whatever so anything")
+_UNSURE = _words("if whether dunno idk")  # "dunno if 1 or 2" says it does not know
+# Words that cannot open a noun subject: "were on a whole other level" is "we're", not a question.
+_NOT_SUBJECT = PREPOSITION | _words("on so just really gonna going not never already still also too")
 
 
 def is_english(cleaned: str) -> bool:
@@ -110,6 +130,8 @@ def english_trigger(cleaned: str) -> str | None:
         return None
     if whole in ATTRIBUTES and len(text) <= len(whole) + 3:
         return "en-attr"
+    if IRONY.intersection(whole.split()):
+        return None
     for i, (body, marks) in enumerate(_CLAUSE.findall(text)):
         found = _clause_trigger(_WORD.findall(body), marks, first=i == 0)
         if found is not None:
@@ -120,7 +142,7 @@ def english_trigger(cleaned: str) -> str | None:
 def _clause_trigger(words: list[str], marks: str, first: bool = True) -> str | None:
     if not words:
         return None
-    asked = "?" in marks and "!" not in marks
+    asked = marks.count("?") > marks.count("!")  # "?!" exclaims; "??!?!" still asks
     # Drop interjections and at most one name before a question word or an inverted auxiliary.
     while words and words[0] in FILLER and len(words) > 1:
         words = words[1:]
@@ -140,16 +162,31 @@ def _clause_trigger(words: list[str], marks: str, first: bool = True) -> str | N
     if head in WH and len(words) >= 2:
         if not asked and _STRETCHED.search(words[-1]):  # WHAT IS THIIISS
             return None
+        if head == "why" and words[1] in _BLAMED and words[2:3] and (words[2] not in AUX or "nt" in words[2]):
+            return None  # "why you feeding doe"
         return "en-wh"
     if head in AUX and len(words) >= 3 and words[1] in SUBJECT:
+        verb = words[3] if words[2] in _PLEASE and len(words) >= 4 else words[2]
         if head in _REQUEST_AUX and (
-            (words[1] in _REQUEST_SUBJECT and words[2] in REQUEST_VERBS)
-            or (words[1] in _ANYONE and words[2] not in _TELL)
+            (words[1] in _REQUEST_SUBJECT and verb in REQUEST_VERBS)
+            or (head != "will" and words[1] in ("we", "i") and verb in _US_REQUESTS)
+            or (words[1] in _ANYONE and verb not in _TELL)
         ):
             return None  # "can u show us ur outfit?", "Can someone wake up Riot?"
         return "en-aux"
-    if head in _OPEN_AUX and len(words) >= 4:  # "is goon of legends even allowed as a title"
-        return "en-aux"
+    if head in _OPEN_AUX and len(words) >= 4 and words[1] not in _NOT_SUBJECT:
+        return "en-aux"  # "is goon of legends even allowed as a title"
+    if asked and len(words) == 2 and (words[0] in PRONOUN or words[1] in _WHEN_WORDS):
+        return "en-mark"  # "you sick?", "CSGO today?"
+    if (
+        "or" in words[1:-1]
+        and len(words) <= 6
+        and words[words.index("or", 1) + 1] not in _HEDGES
+        and not _UNSURE.intersection(words)
+    ):
+        return "en-or"
+    if head in _ANYONE and len(words) >= 3 and words[1] in ("here", "else") and words[2] not in ("from", "in"):
+        return "en-aux"  # "Anyone here use the HyperX ... headset"; "anyone here from X" is a roll call
     if head == "any" and len(words) >= 2:  # "any news on ...", as the Chinese rules' English list had it
         return "en-aux"
     if asked and len(words) >= 3:
