@@ -29,6 +29,13 @@ once) 0.553 / 0.488 -> 0.470 / 0.907: recall is found, precision is not, because
 in question form ("why you feeding doe", "this is mastel gameplay level?") have the same word order as
 questions. Two bugs read from it afterwards (bot commands, a wh-word in a later clause) were fixed:
 0.542 / 0.907 there, in-sample. Cost per comment unchanged (0.99x of main).
+
+Second round (i18-qen), written on English dev (en-dev, en-holdout, en-dev2: 1,484 comments): irony
+emotes, "why you <verb>" blame, modals needing a subject, short "A or B" choices, "you sick?" and
+"CSGO today?": dev 0.656 / 0.869 -> 0.758 / 0.949 (in-sample). A fresh part from two NASA launch
+streams (en-holdout2, labelled before the round, scored once): main 0.442 / 0.622, this round 0.451 /
+0.622. Launch chat is roll calls, greetings in many languages and bare countdown questions ("time?",
+"when"); rules from game rooms do not reach it. Cost 1.02x of main in the same run.
 """
 
 from __future__ import annotations
