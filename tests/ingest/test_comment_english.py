@@ -79,7 +79,6 @@ SECOND_ROUND = [
     ("what is up doro", "chat", "dorozea-0805#17"),
     # asked without a question word (main)
     ("rank", "question", "nightblue3#12"),
-    ("elo", "question", "nightblue3#86"),
     ("you sick?", "question", "dorozea-0805#23"),
     ("CSGO today?", "question", "dorozea-0805#86"),
     ("messi or ronaldo doro", "question", "dorozea-0805#173"),
@@ -94,7 +93,37 @@ SECOND_ROUND = [
     ("Why don't you play kha'zix", "question", "nightblue3#609"),
     ("is it real or fake cake", "question", "dorozea-0805#224"),
 ]
-ALL_CASES = CASES + READ_AFTER_SCORING + SECOND_ROUND
+# Third round (i18-qen): en-holdout2 rows (YouTube chat of NASA's Perseverance launch, chat-downloader
+# `examples/[YouTube] Get live chat replay with start and end time.txt`, and of the Demo-2 launch,
+# `examples/example.txt`, both @8dc741c4), read after its one scoring. `main` cases fail at main 7acb1d7.
+# ("elo", a game room's question in nightblue3, is chat now: in the launch chat it greets in Polish.)
+THIRD_ROUND = [
+    # roll calls, calls to a friend, greetings, a farewell, an exclamation (main)
+    ("Have a safe trip Percy.", "chat", "perseverance#61"),
+    ("hey any indian???", "chat", "perseverance#224"),
+    ("who is from 2TL Lord's mobile?", "chat", "perseverance#246"),
+    ("BESTIE ARE YOU HERE??????????", "chat", "perseverance#202"),
+    ("DII WHERE ARE YOU?", "chat", "perseverance#257"),
+    ("from bd anyone?", "chat", "demo2#391"),
+    ("Alguien de EL SALVADOR?", "chat", "demo2#424"),
+    ("whats goin on", "chat", "demo2#66"),
+    ("How's going? 🚀", "chat", "demo2#288"),
+    ("Age!", "chat", "demo2#323"),
+    # a countdown's bare questions, a doubt, other languages (main)
+    ("when", "question", "perseverance#42"),
+    ("time?", "question", "demo2#448"),
+    ("T- ?", "question", "demo2#268"),
+    ("Countdown?", "question", "demo2#116"),
+    ("7 month? I thought road to Mars takes 4 months and one month for aerocapture and landing", "question",
+     "perseverance#240"),
+    ("kalktı mı?", "question", "demo2#192"),
+    ("Cadê ???", "question", "demo2#99"),
+    # guards: right on main too
+    ("il décolle quand ?", "question", "demo2#152"),
+    ("Alguien me dice el motivo por el que van?", "question", "demo2#62"),
+    ("Simona la mi", "chat", "demo2#434"),
+]
+ALL_CASES = CASES + READ_AFTER_SCORING + SECOND_ROUND + THIRD_ROUND
 
 
 @pytest.mark.parametrize(("text", "label", "where"), ALL_CASES, ids=[c[2] for c in ALL_CASES])
@@ -104,7 +133,7 @@ def test_recorded_english_comment(text: str, label: str, where: str) -> None:
 
 
 def test_the_cases_are_recorded_rows_with_their_labels() -> None:
-    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout", "en-dev2")}
+    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout", "en-dev2", "en-holdout2")}
     for text, label, _ in ALL_CASES:
         assert text in rows and rows[text]["label"] == label, text
 
@@ -132,10 +161,12 @@ def test_en_holdout_figures_after_its_reading() -> None:
     assert q["precision"] >= 0.5 and q["recall"] >= 0.88, q
 
 
-@pytest.mark.parametrize(("split", "precision", "recall"), [("en-holdout", 0.66, 0.97), ("en-dev2", 0.76, 0.85)])
-def test_second_round_figures(split: str, precision: float, recall: float) -> None:
-    """English dev after the second round (i18-qen, in-sample): en-holdout 0.683 / 1.000 (0.542 / 0.907
-    before), en-dev2 0.786 / 0.868 (0.725 / 0.763 at its first scoring, main the same). Both floors fail
+@pytest.mark.parametrize(("split", "precision", "recall"),
+                         [("en-holdout", 0.66, 0.95), ("en-dev2", 0.76, 0.85), ("en-holdout2", 0.64, 0.84)])
+def test_later_rounds_figures(split: str, precision: float, recall: float) -> None:
+    """English dev after the second and third rounds (i18-qen, in-sample): en-holdout 0.677 / 0.977
+    (0.542 / 0.907 before), en-dev2 0.786 / 0.868 (0.725 / 0.763 at its first scoring, main the same),
+    en-holdout2 0.667 / 0.865 (0.451 / 0.622 at its one scoring, main 0.442 / 0.622). The floors fail
     at main."""
     rows = [r for r in EVAL.load_rows() if r["split"] == split]
     q = EVAL.classification(COMMENTS, rows)["classes"]["question"]

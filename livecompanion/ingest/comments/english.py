@@ -36,6 +36,11 @@ emotes, "why you <verb>" blame, modals needing a subject, short "A or B" choices
 streams (en-holdout2, labelled before the round, scored once): main 0.442 / 0.622, this round 0.451 /
 0.622. Launch chat is roll calls, greetings in many languages and bare countdown questions ("time?",
 "when"); rules from game rooms do not reach it. Cost 1.02x of main in the same run.
+
+Third round, with en-holdout2 read and in dev: roll calls ("any indian???", "from bd anyone?"),
+calls to a friend and more greetings are chat; "time?", "when", "T- ?" and "X? I thought ..." ask;
+question words of Spanish, Portuguese, French, Italian and Turkish (`_foreign_trigger`). en-holdout2
+0.451 / 0.622 -> 0.667 / 0.865, in-sample; the fresh figure is in docs/comments-eval.md.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ def _words(text: str) -> frozenset[str]:
 # Any CJK character, kana or hangul: such a comment is read by the Chinese rules.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _MENTION = re.compile(r"@\S+")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?")  # accented letters too: "qué", "décolle", "kalktı"
 _CLAUSE = re.compile(r"([^?!.,;:]+)([?!.,;:]*)")
 _STRETCHED = re.compile(r"([a-z])\1\1")
 
@@ -83,6 +88,10 @@ _PHATIC = re.compile(
     r"^(?:what'?s|wats|wuts?|what is) ?(?:up|good|gucci|poppin|popping)\b|^(?:sup|wassup|wazzup|whaddup)\b"
     r"|^how (?:are|r|re) (?:you|u|ya|yall|y'all|chat|guys|everyone)(?: (?:doing|today|tonight))?$"
     r"|^how'?s it (?:going|goin)$|^how (?:you|u) doing$|^hru$|^wyd$|^everything (?:good|ok|okay|fine|alright)$"
+    r"|^what'?s (?:going|goin) on$|^how'?s (?:going|goin)$"
+    r"|^how (?:is|are|r) (?:everyone|everybody|every1|you all|u all)(?: doing)?$"
+    # calls to a friend or to everyone, not asking anything: "BESTIE ARE YOU HERE", "DII WHERE ARE YOU?"
+    r"|^(?:are|r) (?:you|u) (?:here|there|watching|awake|alive)$|^where (?:are|r) (?:you|u)$"
 )
 _EXCLAIM = re.compile(
     r"^(?:what|wat|wut) (?:the|a|an|in the|on earth)\b|^who cares\b|^how dare\b|^why not$"
@@ -104,8 +113,25 @@ _PLEASE = _words("please pls plz")
 _TELL = _words("tell explain share know remind help")
 ATTRIBUTES = frozenset(
     ("song", "song name", "songname", "price", "cost", "size", "sizes", "age", "height", "weight", "shipping",
-     "rank", "elo")
+     "rank", "time", "eta", "countdown", "when")
+)  # "elo" asks a game room's rating but greets in Polish (en-holdout2): not listed
+# Roll calls ask who is present, not for anything the host could answer: "anyone from india?", "who
+# is from 2TL Lord's mobile?", "from bd anyone?", "any indian???", "Alguien de EL SALVADOR?".
+_ROLL_CALL = re.compile(
+    r"^(?:(?:any ?(?:one|body)|any|who'?s?|who is|alguien|qui est|someone)(?: here)? (?:from|de)\b"
+    r"|^any \w+(?:ian|ese|ish|ans|ns)$|^(?:from|de) .* (?:anyone|anybody|alguien)$)"
 )
+# Questions in the other Latin-script languages of international rooms (Spanish, Portuguese,
+# French, Italian, Turkish): their question words opening a clause, "alguien sabe/explica", or
+# Turkish's question particle as the last word ("kalktı mı?").
+FOREIGN_WH = _words("qué cuándo dónde cómo quién cuánto cuánta cuántos cadê quand pourquoi où quel quelle perché")
+_FOREIGN_WH_ASKED = _words("que q cuando donde como quando onde dove come")  # also "that", "like": only with "?"
+_FOREIGN_ASK = re.compile(r"^alguien (?:me )?(?:sabe|dice|explica|puede)\b")
+_TR_PARTICLE = _words("mı mi mu mü mısın misin musun müsün")
+# A countdown's bare question: "T- ?", "t minus?"
+_T_MINUS = re.compile(r"^t ?(?:-|minus) ?\?+$")
+# An imperative or a wish, not "have" asking: "Have a safe trip Percy.", "have fun"
+_HAVE_WISH = _words("a an fun")
 # Twitch's irony emotes and "jk" mark a line as a joke or a taunt, whatever its form: on English dev
 # no question carries one, and every question-shaped line that did was mockery ("demoralized or
 # tilted? Kappa", "How many were Russian bots? Clueless"). "lol" and "xd" are not among them.
@@ -135,8 +161,12 @@ def english_trigger(cleaned: str) -> str | None:
     whole = " ".join(_WORD.findall(text))
     if not whole or text.startswith("!"):  # a bot command (!song, !uptime): the bot answers it
         return None
-    if whole in ATTRIBUTES and len(text) <= len(whole) + 3:
+    if whole in ATTRIBUTES and len(text) <= len(whole) + 3 and "!" not in text:
         return "en-attr"
+    if _T_MINUS.match(text):
+        return "en-attr"
+    if re.search(r"\?\s*i thought\b", text):  # "7 month? I thought road to Mars takes 4 months"
+        return "en-mark"
     if IRONY.intersection(whole.split()):
         return None
     for i, (body, marks) in enumerate(_CLAUSE.findall(text)):
@@ -163,8 +193,11 @@ def _clause_trigger(words: list[str], marks: str, first: bool = True) -> str | N
     if len(words) >= 2 and words[0] in PREPOSITION and words[1] in WH:  # "in how long?"
         words = words[1:]
     clause = " ".join(words)
-    if _PHATIC.search(clause) or _EXCLAIM.search(clause):
+    if _PHATIC.search(clause) or _EXCLAIM.search(clause) or _ROLL_CALL.search(clause):
         return None
+    foreign = _foreign_trigger(words, asked)
+    if foreign is not None:
+        return foreign
     head = words[0]
     if head in WH and len(words) >= 2:
         if not asked and _STRETCHED.search(words[-1]):  # WHAT IS THIIISS
@@ -172,6 +205,8 @@ def _clause_trigger(words: list[str], marks: str, first: bool = True) -> str | N
         if head == "why" and words[1] in _BLAMED and words[2:3] and (words[2] not in AUX or "nt" in words[2]):
             return None  # "why you feeding doe"
         return "en-wh"
+    if head in ("have", "has") and words[1:2] and words[1] in _HAVE_WISH:
+        return None
     if head in AUX and len(words) >= 3 and words[1] in SUBJECT:
         verb = words[3] if words[2] in _PLEASE and len(words) >= 4 else words[2]
         if head in _REQUEST_AUX and (
@@ -198,4 +233,20 @@ def _clause_trigger(words: list[str], marks: str, first: bool = True) -> str | N
         return "en-aux"
     if asked and len(words) >= 3:
         return "en-mark"
+    return None
+
+
+def _foreign_trigger(words: list[str], asked: bool) -> str | None:
+    """A question in Spanish, Portuguese, French, Italian or Turkish (see FOREIGN_WH)."""
+    head = words[0]
+    if head in ("a", "à") and len(words) >= 2:  # "a q hora sale", "à quelle heure"
+        head = words[1]
+    if head in FOREIGN_WH and (asked or len(words) >= 2):
+        return "en-wh"
+    if asked and (head in _FOREIGN_WH_ASKED or words[-1] in FOREIGN_WH | _FOREIGN_WH_ASKED | {"when", "where"}):
+        return "en-wh"  # "il décolle quand ?", "he's launching when?"
+    if _FOREIGN_ASK.match(" ".join(words)):
+        return "en-wh"
+    if asked and len(words) >= 2 and words[-1] in _TR_PARTICLE:  # "Simona la mi" is Italian
+        return "en-aux"
     return None
