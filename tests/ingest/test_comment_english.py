@@ -171,3 +171,11 @@ def test_later_rounds_figures(split: str, precision: float, recall: float) -> No
     rows = [r for r in EVAL.load_rows() if r["split"] == split]
     q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
     assert q["precision"] >= precision and q["recall"] >= recall, q
+
+
+def test_en_holdout3_floor() -> None:
+    """en-holdout3, scored once at the end of the third round: 0.677 / 0.857 (main 0.672 / 0.878). A floor
+    against regressions, not a goal (0.85 / 0.85 is not met)."""
+    rows = [r for r in EVAL.load_rows() if r["split"] == "en-holdout3"]
+    q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
+    assert q["precision"] >= 0.65 and q["recall"] >= 0.83, q
