@@ -52,7 +52,7 @@ KINDS = ("question", "intent", "spam", "chat")
 # never-used windows, chosen by a seeded draw, labelled and committed before any rule or model change.
 PARTS: dict[str, tuple[str, ...]] = {
     "dev": ("tune", "holdout", "holdout2", "holdout3", "tune2", "tune3", "tune4", "tune5", "holdout4", "tune6",
-            "holdout5", "holdout6", "holdout7", "holdout8", "holdout9"),
+            "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "tune7"),
     "heldout": ("holdout10",),
     # English (fifth session, i18-english): Twitch and YouTube replays, rules in docs/comments-eval.md.
     # en-holdout was scored once at the end (0.470 / 0.907 against main's 0.553 / 0.488), then read
