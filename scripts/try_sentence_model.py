@@ -18,11 +18,13 @@ true questions, the shipped policy):
   (model2vec's idea: a table lookup at run time, the only shape cheap enough for the live path);
 - each alone (standardised, logistic regression) and added to the shipped words+flags features.
 
-Measured (17 parts, 6,471 Chinese comments, 945 rule-called; docs/comments-eval.md, seventh
-session): no variant beats words+flags by more than a point; out-of-part ranking of rule-called
-comments (ROC AUC, all parts / the four fresh ones) words+flags 0.752 / 0.761, e5-query 0.687 /
-0.708, e5-passage 0.719 / 0.757, e5-static 0.725 / 0.747. One e5 call costs 11-19 ms (one thread),
-against a budget of a few tens of µs per rule-called comment.
+Measured (17 parts, 6,471 Chinese comments, 943 rule-called; docs/comments-eval.md, seventh
+session): no variant beats words+flags by more than about a point of precision at the same recall;
+out-of-part ranking of rule-called comments (ROC AUC, all parts / the four fresh ones) words+flags
+0.751 / 0.761, e5-query 0.690 / 0.714, e5-passage 0.722 / 0.761, e5-static 0.725 / 0.746,
+e5-passage + words+flags 0.781 / 0.802 (fresh-part precision 0.679 -> 0.693 at recall 0.872 ->
+0.881). One e5 call costs 11-19 ms (one thread), against a budget of 35-190 µs per rule-called
+comment.
 """
 
 from __future__ import annotations
