@@ -47,6 +47,9 @@ def _port_open(host: str, port: int) -> bool:
 # outgoing connection can take a port between free_port() and the server binding it (~2 s of
 # imports). One process (no xdist) asks the kernel for any free port, as before.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# The Redis key prefix of servers started without one: the service's default, a worker's own under
+# xdist (keys and channels; a test that writes to a server's Redis directly uses this prefix).
+SERVER_REDIS_PREFIX = f"livecompanion:{XDIST_WORKER}:" if XDIST_WORKER else "livecompanion:"
 _PORT_BLOCK = 5000
 _next_port: list[int] = []
 
@@ -191,8 +194,7 @@ def start_server(
         env["LIVECOMPANION_DATABASE_URL"] = database_url
     if redis_url:
         env["LIVECOMPANION_REDIS_URL"] = redis_url
-        if XDIST_WORKER:  # the worker's own keys and channels, unless the test gives a prefix of its own
-            env["LIVECOMPANION_REDIS_PREFIX"] = f"livecompanion:{XDIST_WORKER}:"
+        env["LIVECOMPANION_REDIS_PREFIX"] = SERVER_REDIS_PREFIX  # unless the test gives one of its own
     env.update(extra_env or {})
     log = tmp_path / f"server-{port}.log"
     process = subprocess.Popen(
