@@ -39,7 +39,11 @@ def load_baseline(ref: str) -> ModuleType:
     scratch = Path(tempfile.mkdtemp(prefix="adlaw-baseline-")) / "adlaw_baseline"
     scratch.mkdir()
     (scratch / "__init__.py").touch()
-    for name in ("livecompanion/scripts/adlaw.py", "livecompanion/scripts/adlaw_terms.yaml"):
+    # Every adlaw* file of the scripts package at REF (the matcher, since its split also the terms
+    # file's reader, and the built-in terms): a module left out would be the current tree's.
+    listed = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", ref, "livecompanion/scripts/"],
+                            check=True, capture_output=True, text=True).stdout.split()
+    for name in (n for n in listed if Path(n).name.startswith("adlaw")):
         body = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{name}"], check=True,
                               capture_output=True, text=True).stdout
         (scratch / Path(name).name).write_text(body, "utf-8")

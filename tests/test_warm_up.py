@@ -13,18 +13,18 @@ from livecompanion import wiring
 from livecompanion.api.app import create_app
 from livecompanion.config import Settings
 from livecompanion.ingest.comments.qmodel import shipped_model
-from livecompanion.scripts import adlaw
+from livecompanion.scripts import adlaw, adlaw_file
 from livecompanion.storage.migrate import upgrade
 
 
 def clear_caches() -> None:
     adlaw._matcher.cache_clear()
-    adlaw._load_file.cache_clear()
+    adlaw_file.load_file.cache_clear()
     shipped_model.cache_clear()
 
 
 def built() -> tuple[int, int, int]:
-    return (adlaw._matcher.cache_info().currsize, adlaw._load_file.cache_info().currsize,
+    return (adlaw._matcher.cache_info().currsize, adlaw_file.load_file.cache_info().currsize,
             shipped_model.cache_info().currsize)
 
 

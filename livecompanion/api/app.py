@@ -33,8 +33,10 @@ from livecompanion.api import (
 from livecompanion.api.idempotency import IdempotencyMiddleware
 from livecompanion.config import Settings
 
-# Every router of the service. Routes are matched in order, and claims are the hottest path.
-ROUTERS = (health, sales, streams, live, console, pages, home, ingest, webhooks, shop_webhooks, lotteries,
+# Every router of the service. Routes are matched in order, and each router tried costs a request
+# ~15-20 us of FastAPI's matching: claims and ingest batches, the hottest paths, come first (an
+# unauthorised ingest POST, in process: 153 -> 100 us with ingest third instead of eighth).
+ROUTERS = (health, sales, ingest, streams, live, console, pages, home, webhooks, shop_webhooks, lotteries,
            reports, explain, obs, alerts, wall)
 
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from livecompanion.events import Event, EventError, parse_event
-from livecompanion.events.plain import plain_event
+from livecompanion.events.plain import plain_event, plain_model
 from livecompanion.ingest.reserved import ALERT_ID_PREFIX, ALERT_TYPE_REASON, reserved_id_reason
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class EventRecord:
     key: tuple[str, str] | None
     typed: Event | None = None  # `event`, once built
     index: int = 0  # its position in the request or message it came in (for a rejection's `index`)
+    plain: bool = False  # `data` came from plain_event: `event` is built without validating again
 
     @property
     def row(self) -> tuple[Any, ...]:
@@ -50,9 +51,10 @@ class EventRecord:
 
     @property
     def event(self) -> Event:
-        """The typed event of `livecompanion.events` (validated again from `data` on first use)."""
+        """The typed event of `livecompanion.events`, built from `data` on first use (validated
+        again unless `data` came from `plain_event`)."""
         if self.typed is None:
-            self.typed = parse_event(self.data, self.received_ms)
+            self.typed = plain_model(self.data) if self.plain else parse_event(self.data, self.received_ms)
         return self.typed
 
 
@@ -122,6 +124,7 @@ def records_of_values(
             None if eid is None else (stream_id, eid),
             None,
             index,
+            True,
         ))
     return records
 

@@ -146,6 +146,18 @@ def make_live(core: Core) -> tuple[LiveCounters, PublishGate]:
     return MemoryCounters(), MemoryGate()
 
 
+
+def _orders_of(commit: StreamCommit) -> list[Order]:
+    """The commit's orders as models. By type first: building the model of every event only to ask
+    whether it is an order validated each enter and viewer count a second time (issue 20)."""
+    orders = []
+    for record in commit.events:
+        if record.type == "order":
+            event = record.event
+            assert isinstance(event, Order)
+            orders.append(event)
+    return orders
+
 class IngestService:
     def __init__(
         self,
@@ -267,7 +279,7 @@ class IngestService:
         the flush waited for all of them. Streams share nothing here, so they need not wait for
         each other; the next flush's steps still start after this one's (each stream in order)."""
         moves = [(c.stream_id, orders) for c in commits
-                 if (orders := [r.event for r in c.events if isinstance(r.event, Order)])]
+                 if (orders := _orders_of(c))]
         if moves and self.order_listeners:
             if self._mover is None or self._mover.done():
                 await self._move_orders(moves)  # not started (tests) or gone: in line

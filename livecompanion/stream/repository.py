@@ -26,8 +26,13 @@ class StreamRepository:
         self.session = session
 
     async def get(self, stream_id: str, *, lock: bool = False) -> StreamRow | None:
-        """The stream's row; `lock`: FOR UPDATE (PostgreSQL), and re-read even if the session has it."""
-        return await self.session.get(StreamRow, stream_id, with_for_update=lock, populate_existing=lock)
+        """The stream's row; `lock`: FOR NO KEY UPDATE (PostgreSQL), and re-read even if the session has it.
+
+        Not FOR UPDATE: that conflicts with the FOR KEY SHARE every order insert takes on the row for
+        its foreign key, so an operator's action waited for the ingest of the room's orders (with ten
+        rooms selling, 5-12 s; issue 20). The show never changes the row's key."""
+        return await self.session.get(StreamRow, stream_id, populate_existing=lock,
+                                      with_for_update={"key_share": True} if lock else None)
 
     async def exists(self, stream_id: str) -> bool:
         return await self.session.scalar(select(StreamRow.id).where(StreamRow.id == stream_id)) is not None

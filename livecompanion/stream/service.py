@@ -2,7 +2,7 @@
 
 The record (StreamRow, CountdownRow, the event log) is the truth; the hub holds the live document
 built from it. Every change is written to the record and applied to the hub while the stream's row
-is locked (SELECT ... FOR UPDATE on PostgreSQL, plus a per-process lock), so two operators on two
+is locked (SELECT ... FOR NO KEY UPDATE on PostgreSQL, plus a per-process lock), so two operators on two
 instances cannot make the screens disagree with the record. When the hub lacks the document it is
 rebuilt from the record (`load_state`), e.g. after a restart or on a new instance.
 """

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from livecompanion.events import parse_event
 from livecompanion.events.models import event_to_dict
-from livecompanion.events.plain import PLAIN_TYPES, plain_event
+from livecompanion.events.plain import PLAIN_TYPES, plain_event, plain_model
 
 RECEIVED = 1_700_000_000_000
 
@@ -67,6 +67,10 @@ def _agrees(raw: Any) -> None:
         return  # deferred: parse_event decides, as before
     event = parse_event(raw, RECEIVED)  # must not raise
     assert data == event_to_dict(event)
+    # The model the after-commit steps read is built from `data` without validating it again: the
+    # same model, field for field, as parse_event's.
+    model = plain_model(data)
+    assert type(model) is type(event) and model == event and event_to_dict(model) == data
 
 
 def test_every_edge_case_of_every_field_of_every_type_agrees() -> None:

@@ -160,6 +160,11 @@ def test_spam_reasons() -> None:
         ("不要不要", "chitchat"),
         ("新手问一下，这个游戏是干嘛的呀", "question"),
         ("菊花房间号", "question"),
+        # read in holdout10 after its one scoring (Douyu, DouyuCrawler danmu.txt lines 48921, 48949)
+        ("可乐我都不怎么喜欢", "chitchat"),
+        ("你就是没有", "chitchat"),
+        ("有货没有", "question"),
+        ("吃饭了没有", "question"),
     ],
 )
 def test_questions_read_the_sentence(text: str, kind: str) -> None:
@@ -197,3 +202,14 @@ def test_spam_in_its_chinese_forms(text: str, reason: str) -> None:
                                   "主播加我好友", "支付宝付款可以吗"])
 def test_ordinary_talk_is_not_spam(text: str) -> None:
     assert classify_comment(text).kind != "spam"
+
+
+# A lone q is a word in Spanish and in Twitch chat, not QQ (en-holdout: Zirke/twitch_chat
+# twitchlogs.txt line 237; en-holdout2: xenova/chat-downloader examples/example.txt line 180); it is
+# still a channel before an id with a digit or after a colon.
+@pytest.mark.parametrize(("text", "spam"), [
+    ("NA Q Kappa", False), ("a q hora sale", False), ("Ecuador xd q valla", False), ("v xiaomei", False),
+    ("q 1043038888", True), ("v abc123", True), ("q：1043038888", True), ("v: xiaomei", True),
+])
+def test_a_lone_q_or_v_is_a_channel_only_before_an_account(text: str, spam: bool) -> None:
+    assert (classify_comment(text).kind == "spam") is spam

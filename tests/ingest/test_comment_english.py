@@ -61,17 +61,80 @@ READ_AFTER_SCORING = [
     ("@Nightblue3 is there a way to suggest music?", "question", "nightblue3#108"),
 ]
 
+# Second English round (i18-qen): rows of the English dev parts (en-holdout after its reading; en-dev2,
+# Twitch dorozea 2024-08-05, ChatlogDorozea `[8-5-24].txt` @ab19a343). Each case marked `main` fails at
+# main 7acb1d7, before this round.
+SECOND_ROUND = [
+    # irony emotes make a taunt of a question's form (main)
+    ("demoralized or tilted? Kappa", "chat", "nightblue3#333"),
+    ("How many were Russian bots? Clueless", "chat", "dorozea-0805#76"),
+    # "why" straight before "you", the auxiliary dropped, blames (main)
+    ("why you feeding doe", "chat", "nightblue3#283"),
+    ("why u dont pick a late game carry? -.- cant understand with that comp u pick elise", "chat",
+     "nightblue3#215"),
+    # no subject after the auxiliary: "we're", advice, a request for a game (main)
+    ("were on a whole other level baby", "chat", "youtube-drdisrespect#42"),
+    ("should smack them down", "chat", "nightblue3#691"),
+    ("@nightblue3 could we see a nidalee game?", "chat", "nightblue3#421"),
+    ("what is up doro", "chat", "dorozea-0805#17"),
+    # asked without a question word (main)
+    ("rank", "question", "nightblue3#12"),
+    ("you sick?", "question", "dorozea-0805#23"),
+    ("CSGO today?", "question", "dorozea-0805#86"),
+    ("messi or ronaldo doro", "question", "dorozea-0805#173"),
+    ("Chat, Cosmic Dawn Xayah or Bewitching Tristana", "question", "nightblue3#561"),
+    ("Anyone here use the HyperX Clourd II headset I am looking to buy one but i need some reviews", "question",
+     "nightblue3#409"),
+    ("I thought you were gonna go on vacation??!?!", "question", "dorozea-0805#63"),
+    # guards: right on main too
+    ("@kazemf Im using HyperX Cloud, dunno if 1 or 2. But it's been amazing for me", "chat", "nightblue3#441"),
+    ("will i get better in cs2 by watching u????", "question", "dorozea-0805#180"),
+    ("why do u stream so early in the day ?", "question", "dorozea-0805#179"),
+    ("Why don't you play kha'zix", "question", "nightblue3#609"),
+    ("is it real or fake cake", "question", "dorozea-0805#224"),
+]
+# Third round (i18-qen): en-holdout2 rows (YouTube chat of NASA's Perseverance launch, chat-downloader
+# `examples/[YouTube] Get live chat replay with start and end time.txt`, and of the Demo-2 launch,
+# `examples/example.txt`, both @8dc741c4), read after its one scoring. `main` cases fail at main 7acb1d7.
+# ("elo", a game room's question in nightblue3, is chat now: in the launch chat it greets in Polish.)
+THIRD_ROUND = [
+    # roll calls, calls to a friend, greetings, a farewell, an exclamation (main)
+    ("Have a safe trip Percy.", "chat", "perseverance#61"),
+    ("hey any indian???", "chat", "perseverance#224"),
+    ("who is from 2TL Lord's mobile?", "chat", "perseverance#246"),
+    ("BESTIE ARE YOU HERE??????????", "chat", "perseverance#202"),
+    ("DII WHERE ARE YOU?", "chat", "perseverance#257"),
+    ("from bd anyone?", "chat", "demo2#391"),
+    ("Alguien de EL SALVADOR?", "chat", "demo2#424"),
+    ("whats goin on", "chat", "demo2#66"),
+    ("How's going? 🚀", "chat", "demo2#288"),
+    ("Age!", "chat", "demo2#323"),
+    # a countdown's bare questions, a doubt, other languages (main)
+    ("when", "question", "perseverance#42"),
+    ("time?", "question", "demo2#448"),
+    ("T- ?", "question", "demo2#268"),
+    ("Countdown?", "question", "demo2#116"),
+    ("7 month? I thought road to Mars takes 4 months and one month for aerocapture and landing", "question",
+     "perseverance#240"),
+    ("kalktı mı?", "question", "demo2#192"),
+    ("Cadê ???", "question", "demo2#99"),
+    # guards: right on main too
+    ("il décolle quand ?", "question", "demo2#152"),
+    ("Alguien me dice el motivo por el que van?", "question", "demo2#62"),
+    ("Simona la mi", "chat", "demo2#434"),
+]
+ALL_CASES = CASES + READ_AFTER_SCORING + SECOND_ROUND + THIRD_ROUND
 
-@pytest.mark.parametrize(("text", "label", "where"), CASES + READ_AFTER_SCORING,
-                         ids=[c[2] for c in CASES + READ_AFTER_SCORING])
+
+@pytest.mark.parametrize(("text", "label", "where"), ALL_CASES, ids=[c[2] for c in ALL_CASES])
 def test_recorded_english_comment(text: str, label: str, where: str) -> None:
     kind = classify_comment(text).kind
     assert ("chat" if kind == "chitchat" else kind) == label, where
 
 
 def test_the_cases_are_recorded_rows_with_their_labels() -> None:
-    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout")}
-    for text, label, _ in CASES + READ_AFTER_SCORING:
+    rows = {r["text"]: r for r in EVAL.load_rows() if r["split"] in ("en-dev", "en-holdout", "en-dev2", "en-holdout2")}
+    for text, label, _ in ALL_CASES:
         assert text in rows and rows[text]["label"] == label, text
 
 
@@ -96,3 +159,23 @@ def test_en_holdout_figures_after_its_reading() -> None:
     rows = [r for r in EVAL.load_rows() if r["split"] == "en-holdout"]
     q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
     assert q["precision"] >= 0.5 and q["recall"] >= 0.88, q
+
+
+@pytest.mark.parametrize(("split", "precision", "recall"),
+                         [("en-holdout", 0.66, 0.95), ("en-dev2", 0.76, 0.85), ("en-holdout2", 0.64, 0.84)])
+def test_later_rounds_figures(split: str, precision: float, recall: float) -> None:
+    """English dev after the second and third rounds (i18-qen, in-sample): en-holdout 0.677 / 0.977
+    (0.542 / 0.907 before), en-dev2 0.786 / 0.868 (0.725 / 0.763 at its first scoring, main the same),
+    en-holdout2 0.667 / 0.865 (0.451 / 0.622 at its one scoring, main 0.442 / 0.622). The floors fail
+    at main."""
+    rows = [r for r in EVAL.load_rows() if r["split"] == split]
+    q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
+    assert q["precision"] >= precision and q["recall"] >= recall, q
+
+
+def test_en_holdout3_floor() -> None:
+    """en-holdout3, scored once at the end of the third round: 0.677 / 0.857 (main 0.672 / 0.878). A floor
+    against regressions, not a goal (0.85 / 0.85 is not met)."""
+    rows = [r for r in EVAL.load_rows() if r["split"] == "en-holdout3"]
+    q = EVAL.classification(COMMENTS, rows)["classes"]["question"]
+    assert q["precision"] >= 0.65 and q["recall"] >= 0.83, q

@@ -46,7 +46,11 @@ FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 
           # (0.705 / 0.886). Floors against regressions, not goals.
           ("holdout7", 0.8, 0.9, None), ("holdout8", 0.68, 0.85, None),
           # fifth session: holdout9 (built for spam) scored once at the end (0.690 / 0.897, spam 0.958)
-          ("holdout9", 0.65, 0.85, None)]
+          ("holdout9", 0.65, 0.85, None),
+          # sixth session: tune7 (200 LiveChat items) first scored 0.735 / 0.862 (rules), then dev; in-sample now
+          ("tune7", 0.9, 0.82, None),
+          # sixth session: holdout10 (questions) scored once at the end (0.598 / 0.910; rules alone 0.587)
+          ("holdout10", 0.57, 0.88, 1.0)]
 # Intent calls allowed on rows recorded outside a selling room: holdout7 holds link requests that
 # name 有链接 / 上链接 in rooms that sell nothing ("有链接不小姐姐", "那还说啥了，上链接啊").
 STRAY_INTENT = {"holdout7": 2}

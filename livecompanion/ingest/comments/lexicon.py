@@ -71,17 +71,18 @@ def negated_at(key: str, start: int) -> bool:
 
 # Interrogative words that make a clause a question on their own (on the key). 吗/么 count only at
 # the end of a clause (吗的 is a swear), 几 before any measure word (几台, 几遍) but not 几乎/好几/几十,
-# 谁 unless it is "anyone" (谁都, 谁也, 谁不想要).
+# 谁 unless it is "anyone" (谁都, 谁也, 谁不想要), 怎么 not after 不 (可乐我都不怎么喜欢: "not much").
 QUESTION_STRONG = re.compile(
-    r"怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
+    r"(?<!不)怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
     r"|(?<![好没十个])几(?![乎十百千万率何]|分像|天不见)(?=[\u4e00-\u9fffa-z])"
     r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|^有啥(?!用|区别|好|不|可)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
     r"|行不行|对不对|准不准|请问|问一下|^点解|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
-# 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text).
+# 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text);
+# a closing 没有 not after 就/是 (你就是没有: "you just have none").
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并就是])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
     # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
     r"|(?<=..)吗(?!的|这)(?=[\u4e00-\u9fff]{1,3}$)"
     # "you are X, right?" and the south-west 有…莫得 (有没有): 你是温柚小姐姐吧, 有男朋友莫得

@@ -38,7 +38,14 @@ _HANDLE_WORD = (
     r"企鹅号?|球球号?|电报|telegram|薇|威)"
 )
 _ACCOUNT_ID = r"(?:[a-z][a-z0-9_\-]{3,}|\d{5,})"
-_HANDLE_WITH_ID = re.compile(_HANDLE_WORD + r"[\s:：号是为]{0,3}" + _ACCOUNT_ID)
+# A lone v or q is a channel only before an id holding a digit ("v abc123", "q 10430388") or after a
+# colon or 号: in Spanish and English chat a lone q is a word ("a q hora sale", "NA Q Kappa").
+_LONE_LETTER_ID = (r"(?<![a-z])[vq](?![a-z])(?:\s{0,3}(?=[a-z0-9_\-]*\d)(?:[a-z][a-z0-9_\-]{3,}|\d{5,})"
+                   r"|\s*[:：号是为]\s*" + _ACCOUNT_ID + ")")
+_HANDLE_WITH_ID = re.compile(
+    r"(?:(?<![a-z])(?:vx|wx|qq|tg|line)(?![a-z])|v信|微信号?|薇信号?|威信号?|维信|徽信|qq号|q号|q群|扣扣号?|"
+    r"企鹅号?|球球号?|电报|telegram|薇|威)[\s:：号是为]{0,3}" + _ACCOUNT_ID + "|" + _LONE_LETTER_ID
+)
 # Short obfuscated asks to add a private account, spam even without an id ("加v看主页").
 # 加微 counts but 加微信 alone does not: hosts themselves say 加微信領直播專屬福利, and viewers ask how.
 _ADD_PRIVATE = re.compile(

@@ -1,0 +1,113 @@
+"""What a claim and a drain pass cost the process in CPU, on PostgreSQL + Redis (issue 20).
+
+    .venv/bin/python scripts/bench_drain.py [--claims 300] [--sales 5]
+        [--pg-host 127.0.0.1] [--pg-user postgres] [--redis redis://127.0.0.1:6379/0]
+
+In one process, on a throwaway PostgreSQL database and a Redis prefix of its own, with `--sales`
+sales (one a stream): `time.process_time` per operation, so the rest of a shared machine does not
+count (medians):
+
+  claim        one claim decided by claim.lua through the Redis claim store
+  pass, 1      a drain pass over one sale whose log holds one new claim (the evening's usual case:
+               2,000 claims a minute a sale, so nearly every claim has its pass to itself)
+  pass, N      one drain call over N sales holding a new claim each (today a loop over the sales)
+  idle pass    a drain pass that finds nothing new: the floor, measured in the same run
+
+What it says (2026-12-06, two runs, load average ~5): claim 187-275 us, pass 664-765 us, a sale in a
+pass over five 726-760 us, idle pass 152-185 us. A lone claim costs its instance ~0.85 ms here before HTTP; a pass that drained several
+sales in one Redis pipeline, one statement and one publish would save most of the per-sale cost
+above the idle floor, which BENCHMARKS.md (the evening) weighs against the rest of an instance's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import asyncpg  # noqa: E402
+
+from tests.sales.conftest import close_store, new_sale, new_stream, open_store  # noqa: E402
+
+
+async def cpu(step: Callable[[], Awaitable[object]], before: Callable[[], Awaitable[object]] | None,
+              n: int) -> float:
+    """Median CPU seconds of `step`, each after `before` (not timed)."""
+    took = []
+    for _ in range(n):
+        if before is not None:
+            await before()
+        started = time.process_time()
+        await step()
+        took.append(time.process_time() - started)
+    return statistics.median(took)
+
+
+async def main(args: argparse.Namespace) -> None:
+    name = f"lc_drain_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(host=args.pg_host, user=args.pg_user, database="postgres")
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    kind = {"store": "redis", "url": f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:5432/{name}",
+            "redis_url": args.redis, "prefix": f"lcbench:drain:{secrets.token_hex(3)}:"}
+    db, store, drainer = await open_store(kind)
+    try:
+        streams = [await new_stream(db) for _ in range(args.sales)]
+        sales = [await new_sale(db, stream, stock=1_000_000) for stream in streams]
+        for sale in sales:
+            await store.prepare(sale)
+        stream_of = {sale.id: stream for sale, stream in zip(sales, streams, strict=True)}
+        first = sales[0].id
+        n = 0
+
+        async def claim(sale_id: str = first) -> object:
+            nonlocal n
+            n += 1
+            return await store.claim(stream_of[sale_id], sale_id, f"u{n}", 1, f"o{n}")
+
+        async def claim_each() -> None:
+            for sale in sales:
+                await claim(sale.id)
+
+        async def drain_one() -> int:
+            return int(await drainer.drain({first: stream_of[first]}))
+
+        async def drain_all() -> int:
+            return int(await drainer.drain(dict(stream_of)))
+
+        for _ in range(50):  # warm: scripts loaded, connections open, positions cached
+            await claim()
+            await drain_one()
+        figures = {
+            "claim": await cpu(claim, None, args.claims),
+            "pass, 1 sale, 1 new claim": await cpu(drain_one, claim, args.claims),
+            f"pass over {args.sales} sales, a new claim each": await cpu(drain_all, claim_each, args.claims // 5),
+            "idle pass (the floor)": await cpu(drain_one, None, args.claims),
+        }
+        for what, seconds in figures.items():
+            print(f"{seconds * 1e6:8.0f} us  {what}")
+        many = figures[f"pass over {args.sales} sales, a new claim each"]
+        print(f"a sale in a pass over {args.sales}: {many / args.sales * 1e6:.0f} us; one pass / idle pass: "
+              f"{figures['pass, 1 sale, 1 new claim'] / figures['idle pass (the floor)']:.1f}x")
+    finally:
+        await drainer.writer.close()
+        await close_store(kind, db, store)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--claims", type=int, default=300)
+    parser.add_argument("--sales", type=int, default=5)
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-user", default="postgres")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    asyncio.run(main(parser.parse_args()))
