@@ -168,7 +168,6 @@ async def evalsha_rate(
 
     db = Database(db_url)
     store = RedisClaimStore(db, connect(redis_url, max_connections=connections), prefix=PREFIX)
-    keys = store.keys(stream_id, sale_id).all()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     done = 0
@@ -177,10 +176,11 @@ async def evalsha_rate(
         nonlocal done
         n = 0
         while loop.time() < deadline:
-            args: list[Any] = [sale_id]
+            claims = []
             for _ in range(per_call):
                 n += 1
-                args += [f"e{per_call}-{w}-{n}", 1, f"e{per_call}-{w}-{n}"]
+                claims.append((f"e{per_call}-{w}-{n}", 1, f"e{per_call}-{w}-{n}"))
+            keys, args = store.claim_call(stream_id, sale_id, claims)
             reply = await store._claim(keys=keys, args=args)
             assert reply.count(b"\ngranted ") == per_call, reply
             done += per_call

@@ -14,9 +14,9 @@ count (medians):
   idle pass    a drain pass that finds nothing new: the floor, measured in the same run
 
 What it says (2026-12-06, two runs, load average ~5): claim 187-275 us, pass 664-765 us, a sale in a
-pass over five 726-760 us, idle pass 152-185 us. A lone claim costs its instance ~0.85 ms here before HTTP; a pass that drained several
-sales in one Redis pipeline, one statement and one publish would save most of the per-sale cost
-above the idle floor, which BENCHMARKS.md (the evening) weighs against the rest of an instance's CPU.
+pass over five 726-760 us, idle pass 152-185 us. A lone claim costs its instance ~0.85 ms here before
+HTTP; a pass that drained several sales in one Redis pipeline, one statement and one publish would
+save most of the per-sale cost above the idle floor (BENCHMARKS.md, the evening, weighs it).
 """
 
 from __future__ import annotations

@@ -90,6 +90,10 @@ class SaleKeys:
     def all(self) -> list[str]:
         return [self.meta, self.held, self.orders, self.log, self.index]
 
+    def claim_keys(self) -> list[str]:
+        """claim.lua's keys: all() and the drain lease (whose holder a grant wakes)."""
+        return [*self.all(), self.lease]
+
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -105,6 +109,10 @@ class RedisClaimStore:
         self._stop = client.register_script(lua("stop.lua"))
         self._load = client.register_script(lua("load.lua"))
         self.lease = client.register_script(lua("lease.lua"))
+        # The drainer of this process (drain.py sets it): a grant wakes the sale's drainer through
+        # `wake_prefix + holder`, unless it is this one (told directly).
+        self.drainer_id = ""
+        self.wake_prefix = f"{prefix}fs:wake:"
         self._pending: dict[tuple[str, str], list[tuple[Any, ...]]] = {}  # claims waiting for a call
         self._calling: set[tuple[str, str]] = set()  # sales with a claim call under way
 
@@ -224,11 +232,16 @@ class RedisClaimStore:
                 self._calling.add(key)
                 asyncio.get_running_loop().create_task(self._call_claims(key))
 
-    async def _claims(self, stream_id: str, sale_id: str, chunk: list[tuple[Any, ...]]) -> list[ClaimReply]:
-        keys = self.keys(stream_id, sale_id).all()
-        args: list[Any] = [sale_id]
-        for user_id, qty, order_id, _ in chunk:
+    def claim_call(self, stream_id: str, sale_id: str,
+                   claims: Sequence[tuple[Any, ...]]) -> tuple[list[str], list[Any]]:
+        """(keys, args) of claim.lua for these (user_id, qty, order_id, ...) claims."""
+        args: list[Any] = [sale_id, stream_id, self.wake_prefix, self.drainer_id]
+        for user_id, qty, order_id, *_ in claims:
             args += [user_id, qty, order_id or ""]
+        return self.keys(stream_id, sale_id).claim_keys(), args
+
+    async def _claims(self, stream_id: str, sale_id: str, chunk: list[tuple[Any, ...]]) -> list[ClaimReply]:
+        keys, args = self.claim_call(stream_id, sale_id, chunk)
         reply = _text(await self._call(self._claim, keys, args))
         if reply == "nosale":
             await self.load_from_record(stream_id, sale_id)

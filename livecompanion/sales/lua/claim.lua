@@ -4,8 +4,13 @@
 -- claims on the same sale (the instance batches concurrent requests): they are decided one after
 -- the other, exactly as if each had been its own call.
 -- KEYS: 1 meta (hash), 2 held (hash user -> units held), 3 orders (hash order_id -> packed claim),
---       4 log (stream, drained into the record), 5 order index of the stream (hash order_id -> sale)
--- ARGV: 1 sale id, then for each claim: user_id, qty, order_id ('' = none)
+--       4 log (stream, drained into the record), 5 order index of the stream (hash order_id -> sale),
+--       6 the sale's drain lease (the drainer instance holding it)
+-- ARGV: 1 sale id, 2 stream id, 3 wake channel prefix ('' = wake nobody), 4 the calling process's own
+--       drainer ('' = none), then for each claim: user_id, qty, order_id ('' = none)
+-- Wake: when a claim was granted and another instance holds the lease, "<sale id> <stream id>" is
+-- published on ARGV[3] .. holder, so that drainer writes the claim now rather than with its next
+-- claim of its own (its claims come every ~60 ms in a busy sale: the other instance's waited that long).
 -- Reply: one text, the sale's epoch then one line per claim, "code rank qty bonus status sold stock
 --        next_rank log_entry" (0 and '-' where a refusal has none); or 'nosale' when Redis does
 --        not hold the sale. (One string: the client parses one reply, not nine per claim.)
@@ -21,12 +26,13 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ended = m[7] or now >= tonumber(m[6])
 local sold_out_ms = m[9]
 local held, granted_here = {}, {}
+local granted = false
 local out = {}
 local function answer(code, rank, qty, bonus, status, entry)
   out[#out + 1] = code .. ' ' .. rank .. ' ' .. qty .. ' ' .. bonus .. ' ' .. status .. ' ' .. sold .. ' ' ..
     stock .. ' ' .. next_rank .. ' ' .. entry
 end
-for i = 2, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   local user, qty, order = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local prev = nil
   if order ~= '' then prev = granted_here[order] or redis.call('HGET', KEYS[3], order) end
@@ -68,8 +74,13 @@ for i = 2, #ARGV, 3 do
         redis.call('HSETNX', KEYS[5], order, ARGV[1])
         granted_here[order] = packed
       end
+      granted = true
       answer('granted', rank, qty, bonus, 'claimed', entry)
     end
   end
+end
+if granted and ARGV[3] ~= '' then
+  local holder = redis.call('GET', KEYS[6])
+  if holder and holder ~= ARGV[4] then redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2]) end
 end
 return m[8] .. '\n' .. table.concat(out, '\n')
