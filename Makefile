@@ -58,8 +58,13 @@ typecheck: $(STAMP)
 		|| { echo 'make test: FAILED at mypy (types); fix the errors above.'; exit 1; }
 
 # --durations: the slowest tests are named at the end of every run (CI has 20 minutes for all of it).
+# Two pytest-xdist workers, each test file whole on one of them (its module fixtures start once):
+# most tests wait on servers, browsers and timers rather than compute, so on the 2-core CI machine
+# two workers overlap the waits. Each worker has its own ports and Redis prefix (tests/conftest.py);
+# PostgreSQL tests each get a database of their own anyway. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser irc obs lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

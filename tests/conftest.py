@@ -42,10 +42,37 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
+# `make test` runs the tests on two pytest-xdist workers (gw0, gw1). Each worker takes its ports from
+# a block of its own below Linux's ephemeral range (32768-60999), so neither the other worker nor an
+# outgoing connection can take a port between free_port() and the server binding it (~2 s of
+# imports). One process (no xdist) asks the kernel for any free port, as before.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+# The Redis key prefix of servers started without one: the service's default, a worker's own under
+# xdist (keys and channels; a test that writes to a server's Redis directly uses this prefix).
+SERVER_REDIS_PREFIX = f"livecompanion:{XDIST_WORKER}:" if XDIST_WORKER else "livecompanion:"
+_PORT_BLOCK = 5000
+_next_port: list[int] = []
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    number = int(XDIST_WORKER[2:]) if XDIST_WORKER[2:].isdigit() else -1
+    if not 0 <= number < 4:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    low = 10_000 + number * _PORT_BLOCK
+    if not _next_port:
+        _next_port.append(low + secrets.randbelow(_PORT_BLOCK))
+    for _ in range(_PORT_BLOCK):
+        port = _next_port[0]
+        _next_port[0] = low + (port - low + 1) % _PORT_BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # another program listens there
+            return port
+    raise RuntimeError(f"no free port in {low}-{low + _PORT_BLOCK - 1}")
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -167,6 +194,7 @@ def start_server(
         env["LIVECOMPANION_DATABASE_URL"] = database_url
     if redis_url:
         env["LIVECOMPANION_REDIS_URL"] = redis_url
+        env["LIVECOMPANION_REDIS_PREFIX"] = SERVER_REDIS_PREFIX  # unless the test gives one of its own
     env.update(extra_env or {})
     log = tmp_path / f"server-{port}.log"
     process = subprocess.Popen(

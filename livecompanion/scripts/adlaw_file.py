@@ -257,6 +257,12 @@ def _parse_lexicons(value: Any, inherited: dict[str, tuple[str, ...]]) -> dict[s
     return lexicons
 
 
+# libyaml's loader when PyYAML has it (its wheels do): the built-in terms file (64 KB) loads in
+# ~10 ms instead of ~130 ms, to the same data (compared on every YAML file in the repository).
+# Every server process pays this once, in `wiring.warm_up()`.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=32)
 def load_file(path: str, mtime_ns: int,  # mtime_ns: reload when the file changes
                inherited: tuple[tuple[str, tuple[str, ...]], ...] = ()) -> TermFile:
@@ -265,7 +271,7 @@ def load_file(path: str, mtime_ns: int,  # mtime_ns: reload when the file change
     except (OSError, UnicodeDecodeError) as exc:
         raise AdLawTermsError(f"{path}: cannot read terms file: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise AdLawTermsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
@@ -275,7 +281,6 @@ def load_file(path: str, mtime_ns: int,  # mtime_ns: reload when the file change
         raise AdLawTermsError(f"{path}: unknown top-level key(s) {', '.join(sorted(map(str, unknown)))}")
     if data.get("version", 1) != 1:
         raise AdLawTermsError(f"{path}: unsupported version {data['version']!r} (this code reads 1)")
-    lines = _entry_lines(text)
     try:
         lexicons = _parse_lexicons(data.get("lexicons"), dict(inherited))
     except _BadEntry as exc:
@@ -285,6 +290,7 @@ def load_file(path: str, mtime_ns: int,  # mtime_ns: reload when the file change
         try:
             _parse_entry(entry, parsed)
         except _BadEntry as exc:
+            lines = _entry_lines(text)  # only for the message: a second parse, as slow as the first
             line = f"{lines[i]}:" if i < len(lines) else ""
             raise AdLawTermsError(f"{path}:{line} terms[{i}]: {exc}") from None
     return TermFile(parsed.terms, parsed.patterns, frozenset(parsed.disabled), tuple(lexicons.items()))

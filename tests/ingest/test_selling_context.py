@@ -33,8 +33,11 @@ async def test_the_document_s_sales_and_explain_make_the_room_sell() -> None:
     contexts = SellingContexts(hub, lambda: None)
     await contexts.follow("s", triage)
     assert not intent(triage)  # an ended sale in the document: nothing sells
-    # A sale starts (on any instance: the document is shared), as the sales service writes it.
-    await hub.apply("s", [set_op(["flash_sales", "a1"], sale())])
+    # A sale starts (on any instance: the document is shared), as the sales service writes it. Its
+    # end is taken from now, not from NOW: this test runs on the wall clock, which in a slow suite was
+    # more than 10 minutes past the module's import (the sale had ended before it started).
+    now = int(time.time() * 1000)
+    await hub.apply("s", [set_op(["flash_sales", "a1"], sale(ends_at=now + 600_000))])
     assert intent(triage)
     # Claims change its numbers: still selling.
     await hub.apply("s", [set_op(["flash_sales", "a1", "remaining"], 10), set_op(["flash_sales", "a1", "sold"], 40)])

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from livecompanion.realtime import make_hub
-from tests.conftest import EXAMPLE_SCRIPT, ServerProcess, start_server, unavailable
+from tests.conftest import EXAMPLE_SCRIPT, SERVER_REDIS_PREFIX, ServerProcess, start_server, unavailable
 
 CHROMIUM = os.environ.get("LIVECOMPANION_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("LIVECOMPANION_SCREENSHOTS", "/tmp/livecompanion-screenshots"))
@@ -82,7 +82,7 @@ class Stream:
     def write(self, ops: list[dict[str, Any]]) -> None:
         """Apply ops to the shared document as another instance would (through Redis)."""
         async def run() -> None:
-            hub = make_hub(self.redis_url)
+            hub = make_hub(self.redis_url, SERVER_REDIS_PREFIX)
             try:
                 await hub.apply(self.id, ops)
             finally:
@@ -92,7 +92,7 @@ class Stream:
 
     def drop(self) -> None:
         async def run() -> None:
-            hub = make_hub(self.redis_url)
+            hub = make_hub(self.redis_url, SERVER_REDIS_PREFIX)
             await hub.drop(self.id)
             await hub.close()
 
