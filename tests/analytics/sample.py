@@ -60,7 +60,7 @@ segments:
 PLAN = [("open", 6, 0.1), ("mask", 9, 0.5), ("mask-value", 6, 0.4), ("mask-close", 5, 1.0),
         ("serum", 6, 0.05), ("bye", 3, 0.2)]
 QUESTIONS = ["這款適合油皮嗎？", "适合油性皮肤吗", "多少錢", "什麼時候發貨？", "敏感肌可以用嗎", "孕婦能用嗎",
-             "<b>包郵嗎</b>？"]
+             "包郵嗎？<b>急</b>"]  # markup from chat: shown as text (test_dashboard)
 CHATTER = ["主播好", "來了來了", "好看", "想要", "扣1", "666", "<img src=x onerror=alert(1)>"]
 
 

@@ -38,7 +38,7 @@ def test_outside_text_is_escaped_and_viewers_pseudonymised(full_report: dict[str
     page = _own_html(render_dashboard_html(full_report))
     assert "<script>alert(1)</script>" not in page and "<b>不是粗體</b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the segment title, as text
-    assert "&lt;b&gt;包郵嗎&lt;/b&gt;" in page  # a question from chat, as text
+    assert "包郵嗎？&lt;b&gt;急&lt;/b&gt;" in page  # a question from chat, as text
     # In chart specs: escaped for Plotly (which would render some tags), then & as a JSON escape.
     assert "\\u0026lt;script\\u0026gt;alert(1)" in page
     for raw_id in ("user42", "user7", "user10"):  # lottery winners, flash-sale buyers
