@@ -146,7 +146,6 @@ def make_live(core: Core) -> tuple[LiveCounters, PublishGate]:
     return MemoryCounters(), MemoryGate()
 
 
-
 def _orders_of(commit: StreamCommit) -> list[Order]:
     """The commit's orders as models. By type first: building the model of every event only to ask
     whether it is an order validated each enter and viewer count a second time (issue 20)."""
@@ -157,6 +156,7 @@ def _orders_of(commit: StreamCommit) -> list[Order]:
             assert isinstance(event, Order)
             orders.append(event)
     return orders
+
 
 class IngestService:
     def __init__(
