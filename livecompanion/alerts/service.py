@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 TICK = 0.25
 LIVE_LIST_EVERY = 2.0  # seconds between reads of which streams are live
 IDLE_FORGET_S = 900.0  # a stream neither live nor sending events this long is forgotten here
+# What the audience rules read at each ingest commit (is_live, winding_down, where): two sections, not
+# the whole document with its run sheet, questions and ticker (a commit a tenth of a second a room).
+COMMIT_SECTIONS = ("stream", "segment")
 
 
 def plan_of(script: Script) -> ShowPlan:
@@ -109,7 +112,7 @@ class AlertService:
             if heard:
                 await self.sources.heard(stream_id, heard)
             if audience:
-                doc = await self._doc(stream_id)
+                doc = await self._sections(stream_id, COMMIT_SECTIONS)
                 if doc is not None and is_live(doc):
                     if stream_id not in self._live:  # watched from now, not at the next listing
                         self._live.append(stream_id)
@@ -203,6 +206,11 @@ class AlertService:
             new.append(alert)
             log.info("alert %s in stream %s: %s", alert.key, stream_id, alert.text)
         return new
+
+    async def _sections(self, stream_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+        """Just these sections of the document; the whole, rebuilt if need be, when the hub lacks it."""
+        found = await self.core.hub.sections(stream_id, names)
+        return found if found is not None else await self._doc(stream_id)
 
     async def _doc(self, stream_id: str) -> dict[str, Any] | None:
         try:

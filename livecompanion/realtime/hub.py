@@ -182,6 +182,10 @@ class Hub(Protocol):
     prefix: str
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None: ...
+    async def sections(self, stream_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+        """Only these top-level sections of the document (those it has), or None when the hub does
+        not hold it: for readers of a field or two, whom a whole snapshot costs its decoding."""
+        ...
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int: ...
     async def apply(self, stream_id: str, ops: list[dict[str, Any]]) -> int: ...
     def subscribe(self, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> Subscription: ...
@@ -252,6 +256,13 @@ class MemoryHub(_HubBase):
             return None
         rev, doc = entry
         return rev, json_copy(doc)
+
+    async def sections(self, stream_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+        entry = self._docs.get(stream_id)
+        if entry is None:
+            return None
+        doc = entry[1]
+        return {name: json_copy(doc[name]) for name in names if name in doc}
 
     async def load(self, stream_id: str, state: dict[str, Any], force: bool = False) -> int:
         if not isinstance(state, dict):

@@ -206,6 +206,18 @@ class RedisHub(_HubBase):
             return None
         return int(rev), {name.decode(): _decode(raw) for name, raw in fields.items()}
 
+    async def sections(self, stream_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
+        doc_key, rev_key = self._keys(stream_id)
+        if not names:  # HMGET takes at least one field
+            return {} if await self._redis.exists(rev_key) else None
+        async with self._redis.pipeline(transaction=True) as pipe:  # the two from one moment
+            pipe.exists(rev_key)
+            pipe.hmget(doc_key, list(names))
+            held, fields = await pipe.execute()
+        if not held:
+            return None
+        return {name: _decode(raw) for name, raw in zip(names, fields, strict=True) if raw is not None}
+
     async def _read_document(self, stream_id: str) -> tuple[Any, dict[bytes, bytes]]:
         """One read for everyone who asked before it started: a read already under way may predate
         a caller's subscription (a patch between the two would be in neither), so it is not joined."""

@@ -155,3 +155,14 @@ async def test_close_ends_subscriptions(hub) -> None:  # type: ignore[no-untyped
     feed.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(waiter, 2)
+
+
+async def test_sections_are_the_asked_parts_of_the_document_as_copies(hub) -> None:  # type: ignore[no-untyped-def]
+    assert await hub.sections("nope", ("stream",)) is None  # not held: the caller rebuilds it
+    await hub.load("s1", STATE)
+    await hub.apply("s1", [set_op(["metrics", "viewers"], 7)])
+    got = await hub.sections("s1", ("stream", "metrics", "segment", "not_a_section"))
+    assert got == {"stream": STATE["stream"], "metrics": {"viewers": 7, "intent": {}}, "segment": None}
+    got["metrics"]["viewers"] = 0  # the caller's copy
+    assert (await hub.snapshot("s1"))[1]["metrics"]["viewers"] == 7
+    assert await hub.sections("s1", ()) == {}
