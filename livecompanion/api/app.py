@@ -42,6 +42,31 @@ ROUTERS = (health, sales, ingest, streams, live, console, pages, home, webhooks,
 WEB = Path(__file__).resolve().parent.parent / "web"
 
 
+WARM_UP_PATH = "/__warm_up__"  # served by no route: its request walks every router
+
+
+async def warm_routes(app: FastAPI) -> None:
+    """Send one request that no route serves through the whole app, before the service listens.
+
+    FastAPI (0.16x) builds an included router's routes (their pydantic adapters and all) when a
+    request first walks through that router. The first request to walk all of them held the event
+    loop ~80 ms, and under load that request was whichever came first: the first pins of an evening
+    waited behind it (a watchdog caught a 34 ms stall in `_build_effective_context`). A 404 walks
+    them all, so afterwards no request builds anything."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": WARM_UP_PATH, "raw_path": WARM_UP_PATH.encode(), "query_string": b"",
+             "root_path": "", "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 0),
+             "server": ("127.0.0.1", 0)}
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: object) -> None:
+        return None
+
+    await app(scope, receive, send)
+
+
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.services = services
         await wiring.start(services)
         wiring.warm_up()
+        await warm_routes(app)
         ingest.tune_gc()  # after start-up, so what start-up made is frozen out of the collector
         try:
             yield
