@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from livecompanion.events import Event, EventError, parse_event
-from livecompanion.events.plain import plain_event, plain_model
+from livecompanion.events.plain import PLAIN_TYPES, plain_event, plain_model
 from livecompanion.ingest.reserved import ALERT_ID_PREFIX, ALERT_TYPE_REASON, reserved_id_reason
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ class EventRecord:
     key: tuple[str, str] | None
     typed: Event | None = None  # `event`, once built
     index: int = 0  # its position in the request or message it came in (for a rejection's `index`)
-    plain: bool = False  # `data` came from plain_event: `event` is built without validating again
 
     @property
     def row(self) -> tuple[Any, ...]:
@@ -51,10 +50,12 @@ class EventRecord:
 
     @property
     def event(self) -> Event:
-        """The typed event of `livecompanion.events`, built from `data` on first use (validated
-        again unless `data` came from `plain_event`)."""
+        """The typed event of `livecompanion.events`, built from `data` on first use: for the plain
+        types without validating again (their `data` holds only strings and integers, already in the
+        model's form, whichever path checked it), the others through `parse_event`."""
         if self.typed is None:
-            self.typed = plain_model(self.data) if self.plain else parse_event(self.data, self.received_ms)
+            plain = self.type in PLAIN_TYPES
+            self.typed = plain_model(self.data) if plain else parse_event(self.data, self.received_ms)
         return self.typed
 
 
@@ -124,7 +125,6 @@ def records_of_values(
             None if eid is None else (stream_id, eid),
             None,
             index,
-            True,
         ))
     return records
 
