@@ -27,8 +27,8 @@ lapsed (the read answers with its time left); its waiting claims are answered by
 published position meanwhile. Before, the instance without the lease read such a sale every 5 ms
 while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
 batches written (`bench_evening.py`, claims only), each ~0.15 ms of CPU in redis-py
-(`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims wait
-(that is how it picks up the claims the other instance granted).
+(`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
+own wait (and so, should a wake below be lost, it still takes the other instance's claims).
 
 Wakes: a claim granted on one instance while another holds the sale's lease is written by the
 holder, which used to find it only in its next pass, made for a claim of its own or while its own
@@ -212,10 +212,10 @@ class Drainer:
     def _due(self, now: float) -> tuple[dict[str, str], float]:
         """The sales to read in this pass, and how long the next wait may be.
 
-        Sales with new claims here (`dirty`) or with claims waiting here are read in every pass, a
-        pass every WAITING_TICK while claims wait: the lease holder's quick re-reads also pick up
-        the claims other instances granted. A sale whose lease another instance holds is skipped
-        until that lease could lapse (the holder's passes take what is in the shared log)."""
+        Sales with new claims here (`dirty`: granted here, or woken by another instance's grant)
+        or with claims waiting here are read in every pass, a pass every WAITING_TICK while claims
+        wait. A sale whose lease another instance holds is skipped until that lease could lapse
+        (the holder's passes take what is in the shared log)."""
         sales: dict[str, str] = {}
         wait = WAITING_TICK if self._waiters else SCAN_EVERY
         for sale_id, stream_id in (*self.dirty.items(), *self._waiting_in.items()):
