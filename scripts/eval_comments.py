@@ -235,7 +235,8 @@ def report(name: str, module: ModuleType, rows: list[dict[str, Any]], splits: li
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--split", choices=[*PARTS, *PARTS["dev"], *PARTS["heldout"], *PARTS["en-dev"], "all"],
+    parser.add_argument("--split", choices=[*PARTS, *PARTS["dev"], *PARTS["heldout"], *PARTS["en-dev"],
+                                            *PARTS["en-heldout"], "all"],
                         default=None, help="default: dev and heldout, then each part")
     parser.add_argument("--errors", action="store_true", help="list misclassified comments")
     parser.add_argument("--bench", type=int, default=50_000, help="comments to time (0: skip)")
