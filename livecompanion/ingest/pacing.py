@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 KEY_TTL_S = 3 * 24 * 3600
 
@@ -42,9 +42,19 @@ def decide(
     return wait, tokens
 
 
+class GateAnswer(NamedTuple):
+    """(sections to publish now, seconds to wait before asking again). ([], 0): nothing to do."""
+
+    sections: list[str]
+    wait: float
+    # The wait is the token bucket's alone: the view refused held an urgent change, so no newer view
+    # (another paid order) may go sooner. Without it, ingest asked again at every commit with a paid
+    # order (most commits of an evening) and was refused until the token came (live.py).
+    token_bound: bool = False
+
+
 class PublishGate(Protocol):
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
-        """(sections to publish now, seconds to wait before asking again). ([], 0): nothing to do."""
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         ...
 
     async def forget(self, stream_id: str) -> None:
@@ -70,24 +80,24 @@ class MemoryGate:
         self.policy = policy or PublishPolicy()
         self._streams: dict[str, _Pace] = {}
 
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         pace = self._streams.setdefault(stream_id, _Pace())
         if version < pace.version:
-            return [], 0.0
+            return GateAnswer([], 0.0)
         changed = [name for name, digest in digests.items() if pace.published.get(name) != digest]
         if not changed:
-            return [], 0.0
+            return GateAnswer([], 0.0)
         now = int(time.monotonic() * 1000)
         if pace.tokens < 0:
             pace.tokens, pace.refilled_ms = float(self.policy.burst), now
         urgent = any(name in self.policy.urgent for name in changed)
         wait, tokens = decide(self.policy, pace.tokens, pace.refilled_ms, pace.last_ms, now, urgent)
         if wait > 0:
-            return [], wait / 1000
+            return GateAnswer([], wait / 1000, urgent)
         pace.tokens, pace.refilled_ms, pace.last_ms = tokens - 1, now, now
         pace.version = version
         pace.published.update(digests)
-        return changed, 0.0
+        return GateAnswer(changed, 0.0)
 
     async def forget(self, stream_id: str) -> None:
         pace = self._streams.get(stream_id)
@@ -99,8 +109,8 @@ class MemoryGate:
 
 
 # KEYS: pub (hash). ARGV: version, rate, burst, steady_ms, ttl, n_urgent, urgent names...,
-# then section, digest pairs. Returns {sections to publish now, ms to wait}: the rules of `decide`
-# and MemoryGate.claim.
+# then section, digest pairs. Returns {sections to publish now, ms to wait, 1 if the view refused was
+# urgent}: the rules of `decide` and MemoryGate.claim.
 CLAIM_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
@@ -125,7 +135,7 @@ tokens = math.min(burst, tokens + (now - refilled) * rate / 1000)
 local wait = 0
 if tokens < 1 then wait = math.ceil((1 - tokens) * 1000 / rate) end
 if not urgent then wait = math.max(wait, last + steady - now) end
-if wait > 0 then return {{}, wait} end
+if wait > 0 then return {{}, wait, urgent and 1 or 0} end
 redis.call('HSET', KEYS[1], '_tokens', tostring(tokens - 1), '_at', now, '_last', now, '_ver', version)
 for i = 7 + n_urgent, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
@@ -143,7 +153,7 @@ class RedisGate:
     def _key(self, stream_id: str) -> str:
         return f"{self.prefix}ingest:{{{stream_id}}}:pub"
 
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         p = self.policy
         args: list[Any] = [
             version,
@@ -156,8 +166,9 @@ class RedisGate:
         ]
         for name, digest in digests.items():
             args += [name, digest]
-        sections, wait_ms = await self._claim(keys=[self._key(stream_id)], args=args)
-        return [s.decode() if isinstance(s, bytes) else s for s in sections], int(wait_ms) / 1000
+        sections, wait_ms, *urgent = await self._claim(keys=[self._key(stream_id)], args=args)
+        return GateAnswer([s.decode() if isinstance(s, bytes) else s for s in sections], int(wait_ms) / 1000,
+                          bool(urgent and int(urgent[0])))
 
     async def forget(self, stream_id: str) -> None:
         await self.redis.delete(self._key(stream_id))
