@@ -125,7 +125,7 @@ def batch(room: int, n: int, seq: int, texts: list[str] | None, rng: random.Rand
 
 
 class Server:
-    def __init__(self, tree: Path, database_url: str, prefix: str, out: str, profile: str) -> None:
+    def __init__(self, tree: Path, database_url: str, prefix: str, out: str, profile: str | None) -> None:
         import httpx
 
         from tests.conftest import REDIS_URL, free_port
@@ -141,7 +141,7 @@ class Server:
             "LIVECOMPANION_REDIS_URL": REDIS_URL, "LIVECOMPANION_REDIS_PREFIX": prefix,
             "LIVECOMPANION_OPERATOR_TOKEN": self.tokens["operator"],
             "LIVECOMPANION_INGEST_TOKEN": self.tokens["ingest"], "LIVECOMPANION_VIEWER_TOKEN": self.tokens["viewer"],
-            "BENCH_PROFILE": profile,
+            "BENCH_PROFILE": profile or "",
         })
         self.log = Path(self.tmp.name) / "server.log"
         self.process = subprocess.Popen(
