@@ -133,10 +133,17 @@ class RoomWatch:
         for point in points:
             self._add_viewers(point)
 
-    def viewers_drop(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
-        """The latest count against the peak of the window before it. After an alert the window
-        restarts from the low, so one fall is one alert and only a new fall raises another."""
-        if not self.viewers or winding_down(doc):
+    def may_raise(self, rules: AlertSettings) -> bool:
+        """Whether `viewers_drop` or `comments_collapse` could raise an alert now, whatever the live
+        document says (it can only stop them: not live, winding down, and it words the sentence).
+        The service reads the document at a commit only when one could (a Redis round trip at every
+        ingest commit otherwise). Trims the windows as the rules would: trimming sooner leaves the
+        same windows, since the stream's time only grows."""
+        return self._viewers_fall(rules) is not None or self._comments_fall(rules) is not None
+
+    def _viewers_fall(self, rules: AlertSettings) -> tuple[int, int, int, int] | None:
+        """(peak_ts, peak, last_ts, last) when the latest count fell far enough from the window's peak."""
+        if not self.viewers:
             return None
         assert self._latest is not None
         last_ts, last = self._latest  # max(self.viewers)
@@ -150,6 +157,17 @@ class RoomWatch:
         peak_ts = -minus_ts
         if peak < rules.viewers_min or peak_ts >= last_ts or last > peak * (1 - rules.viewers_drop_percent / 100):
             return None
+        return peak_ts, peak, last_ts, last
+
+    def viewers_drop(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
+        """The latest count against the peak of the window before it. After an alert the window
+        restarts from the low, so one fall is one alert and only a new fall raises another."""
+        if not self.viewers or winding_down(doc):
+            return None
+        fall = self._viewers_fall(rules)
+        if fall is None:
+            return None
+        peak_ts, peak, last_ts, last = fall
         self._restart_viewers([p for p in self.viewers if p[0] >= last_ts])
         seg, title = where(doc)
         drop = round(100 * (peak - last) / peak)
@@ -157,10 +175,10 @@ class RoomWatch:
                 f"正在{title}：檢查畫面與話術，考慮上福利留人")
         return Alert(f"viewers_drop/{peak_ts}", "viewers_drop", "error", text, seg, last_ts)
 
-    def comments_collapse(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
-        """Comments in the last minute against the minute before (event time)."""
+    def _comments_fall(self, rules: AlertSettings) -> tuple[int, int] | None:
+        """(comments in the minute before, in the last minute) when they collapsed and may be told."""
         now = self.stream_ts
-        if now is None or self.comments_since is None or now - self.comments_since < 120_000 or winding_down(doc):
+        if now is None or self.comments_since is None or now - self.comments_since < 120_000:
             return None
         while self.comments and self.comments[0] <= now - 120_000:
             self.comments.popleft()
@@ -173,6 +191,18 @@ class RoomWatch:
             return None
         if current > before * (1 - rules.comments_collapse_percent / 100):
             return None
+        return before, current
+
+    def comments_collapse(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
+        """Comments in the last minute against the minute before (event time)."""
+        if winding_down(doc):
+            return None
+        fall = self._comments_fall(rules)
+        if fall is None:
+            return None
+        before, current = fall
+        now = self.stream_ts
+        assert now is not None
         self.quiet_until = now + 120_000
         seg, title = where(doc)
         text = f"彈幕驟降：每分鐘從 {before} 條降到 {current} 條，正在{title}：拋個問題或福利帶動互動"

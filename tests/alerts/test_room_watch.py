@@ -74,7 +74,8 @@ class LookingWatch:
 def random_room(seed: int) -> list[tuple[str, Any]]:
     """Commits of a room whose audience swings: viewer counts that climb, fall and repeat
     (equal counts and equal times too), comments whose rate collapses and recovers, both with
-    times out of order; now and then the wrap-up segment, and rules that change."""
+    times out of order; now and then the wrap-up segment. (A stream's rules stay what they were
+    while the service watches it: AlertService keeps them with the watch.)"""
     rng = random.Random(seed)
     steps: list[tuple[str, Any]] = []
     ts, viewers, rate = T0, 1000, 20
@@ -113,14 +114,17 @@ def test_the_watch_answers_as_the_look_over_the_window_did(seed: int) -> None:
             for kind, ts, data in step:
                 kept.see(kind, ts, data, rules)
                 looking.see(kind, ts, data, rules)
+            if rng.random() < 0.5:  # the service asks first whether to read the document at all
+                kept.may_raise(rules)
             continue
         doc = live_doc(segment={"id": "w", "title": "收尾", "kind": "wrapup"}) if step else live_doc()
-        if rng.random() < 0.02:
-            rules = rng.choice(rules_choices)
+        could = kept.may_raise(rules)
         found = [kept.viewers_drop(rules, doc), kept.comments_collapse(rules, doc)]
         expected = [looking.viewers_drop(rules, doc), looking.comments_collapse(rules, doc)]
         assert found == expected
-        assert kept.viewers == looking.viewers and kept.comments == looking.comments
+        assert could or found == [None, None]  # the service skips the document only when nothing can come
+        if not step:  # both trimmed their windows now (the looking one does not while winding down)
+            assert kept.viewers == looking.viewers and kept.comments == looking.comments
         raised += sum(a is not None for a in found)
     assert raised > 0  # the rooms do swing: alerts were compared, not only silences
 
