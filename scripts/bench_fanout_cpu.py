@@ -1,7 +1,7 @@
 """An instance's CPU per published change and per screen message, measured inside the instance.
 
     .venv/bin/python scripts/bench_fanout_cpu.py [--sockets 50,500] [--changes 200] [--rounds 3]
-        [--hub redis,memory] [--baseline-tree /work/wt/base] [--profile DIR]
+        [--hub redis,memory] [--baseline-tree /work/wt/base] [--profile DIR] [--perf DIR]
 
 Each case starts one instance of a source tree (its own .venv) as `livecompanion serve` runs it
 (`server.uvicorn_config`: uvicorn, websockets-sansio, uvloop) in a process of its own, on SQLite
@@ -15,7 +15,9 @@ order) and then publishes `--changes` changes of a stream, a mix as a show's scr
   memory  applied inside the instance (MemoryHub): apply -> fan-out -> sends
 
 The instance reads `time.process_time()` (all its threads) when told, before the first change and
-after every socket got the last one, and, with `--profile`, runs cProfile over the same window.
+after every socket got the last one, and, with `--profile`, runs cProfile over the same window
+(`--perf`: `perf record` of the instance instead: `perf report -i FILE --sort dso` splits kernel,
+interpreter and uvloop).
 Printed per tree, hub and socket count: CPU per change, per message sent (= per change / sockets)
 and the idle CPU of the same window length (keepalive, timers: subtracted from neither); medians over
 `--rounds`, cases interleaved tree by tree so both trees see the same machine.
@@ -28,6 +30,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -271,10 +274,19 @@ async def run_case(tree: Path, hub_kind: str, sockets: int, args: argparse.Names
             idle = (await instance.ask("cpu"))["cpu"] - idle_start
             if args.profile:
                 await instance.ask("profile")
+            perf = None
+            if args.perf:  # the kernel's view of the same window: who spends the instance's CPU
+                perf = subprocess.Popen(["perf", "record", "-q", "-p", str(instance.process.pid), "-o",
+                                         str(Path(args.perf) / f"{label}-{hub_kind}-{sockets}.data")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                await asyncio.sleep(0.5)
             start = await instance.ask("cpu")
             rev = await publish(instance, publisher, stream_id, 1, args.changes, gap)
             await screens.all_at(rev)
             end = await instance.ask("cpu")
+            if perf is not None:
+                perf.send_signal(signal.SIGINT)
+                perf.wait()
             used = end["cpu"] - start["cpu"]
             system = end["system"] - start["system"]
             if args.profile:
@@ -314,9 +326,11 @@ async def main() -> None:
     parser.add_argument("--hub", default="redis,memory")
     parser.add_argument("--baseline-tree", type=Path, default=None)
     parser.add_argument("--profile", default=None, help="directory for cProfile dumps of each case")
+    parser.add_argument("--perf", default=None, help="directory for `perf record` data of each case's window")
     args = parser.parse_args()
-    if args.profile:
-        Path(args.profile).mkdir(parents=True, exist_ok=True)
+    for directory in (args.profile, args.perf):
+        if directory:
+            Path(directory).mkdir(parents=True, exist_ok=True)
     trees = ([("baseline", args.baseline_tree.resolve())] if args.baseline_tree else []) + [("this tree", ROOT)]
     results: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     print(f"load average at start: {os.getloadavg()}", flush=True)
