@@ -11,6 +11,8 @@ from livecompanion.ingest.comments import (
     intent_signals,
     match_key,
 )
+from livecompanion.ingest.comments.classify import question_trigger
+from livecompanion.ingest.comments.normalize import key_of_clean
 
 
 @pytest.mark.parametrize(
@@ -169,6 +171,42 @@ def test_spam_reasons() -> None:
 )
 def test_questions_read_the_sentence(text: str, kind: str) -> None:
     assert classify_comment(text).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        # eighth session, the rules (not the model) on dev's false questions, each with its part:
+        # requests by the written rules (a named song, "show us", "can't you X properly")
+        ("可以唱五月天的倔强吗", False),  # holdout10
+        ("小舞可以唱错位时空吗？", False),  # tune7
+        ("告白气球能呱吗", False),  # tune7
+        ("可以看一下美甲吗好闪[害羞]", False),  # tune7
+        ("能不能好好整一个", False),  # holdout10
+        ("能不能好好看训练赛", False),  # holdout9
+        ("怎么可以这么美", False),  # holdout10, an exclamation like 怎么这么
+        # indefinite 几 / 什么 / 多少 ("a few days ago", "not much money left")
+        ("前几天说签了个千万粉丝的", False),  # holdout5
+        ("这几天少说话好", False),  # holdout8
+        ("没剩什么钱", False),  # holdout10
+        ("我也花不了多少", False),  # tune7
+        # 还是 as "still / rather"
+        ("大京还是蛮强的", False),  # holdout6
+        ("我还是喜欢鱼玄姬", False),  # holdout9
+        ("你还是会聊天", False),  # holdout10
+        # still questions: whether the host sings, may a song be asked for, an alternative, 几 asked
+        ("今天唱歌吗", True),  # holdout10
+        ("你好 可以点一首歌吗", True),  # holdout2
+        ("你会电台情歌吗", True),  # tune2
+        ("怎么不唱歌了", True),  # tune4
+        ("你这个牙套是进口的还是国产的", True),  # tune3
+        ("几点下播", True),  # holdout10
+        ("那首英文歌叫什么？", True),  # tune6
+    ],
+)
+def test_question_rules_leave_requests_and_indefinites(text: str, asks: bool) -> None:
+    cleaned = clean_text(text)
+    assert (question_trigger(cleaned, key_of_clean(cleaned)) is not None) == asks
 
 
 @pytest.mark.parametrize(

@@ -134,6 +134,8 @@ _ALTERNATIVE = re.compile(r".还是.")
 _FUNCTION_CHARS = frozenset("不没你我他她它能会要啦吗呢有是在还都也就吧")
 _STATEMENT_HINT = re.compile(
     r"吧|了|还是个|感觉|觉得|一点|比较|还是算|还是要|还是得|还是挺|还是很|还是不|还是有|还是没"
+    # "still / rather" before a degree word, a liking or an ability: 大京还是蛮强的, 我还是喜欢鱼玄姬, 你还是会聊天
+    r"|还是(?:蛮|真|太|喜欢|爱|会|厉害)"
 )
 _NON_CLAUSE = re.compile(r"[^\u3400-\u9fffa-z0-9]")
 _CLAUSE_BREAK = re.compile(r"[,.;:!~…=、]+")
