@@ -194,6 +194,14 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         ("大京还是蛮强的", False),  # holdout6
         ("我还是喜欢鱼玄姬", False),  # holdout9
         ("你还是会聊天", False),  # holdout10
+        # concessive, correlative, embedded, an offer, "who are you kidding"
+        ("我喷一句，不管有没有人，每次停车都应该把车阵摆好", False),  # holdout8
+        ("阿姨买什么你喝什么", False),  # holdout10
+        ("17-0002是俱乐部的好，谁试训谁用OK？", False),  # holdout5
+        ("牛逼啊，我都不知道几张卡了，才绿色", False),  # holdout5
+        ("我可以选择今晚和谁吃", False),  # holdout10
+        ("要不要我找人打他", False),  # holdout9
+        ("黑的哥骗谁？", False),  # holdout9
         # still questions: whether the host sings, may a song be asked for, an alternative, 几 asked
         ("今天唱歌吗", True),  # holdout10
         ("你好 可以点一首歌吗", True),  # holdout2
@@ -202,6 +210,10 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         ("你这个牙套是进口的还是国产的", True),  # tune3
         ("几点下播", True),  # holdout10
         ("那首英文歌叫什么？", True),  # tune6
+        ("0002谁谁谁", True),  # holdout5: one word repeated is no correlative
+        # real comments outside the set, read while checking what the new rules drop on unlabelled chat:
+        ("我想问你哪年哪月开播的？", True),  # LiveChat dev_data.pk item 9888
+        ("前几了", True),  # DouyuCrawler danmu.txt @53bc9b5af2d5 line 46214 (a rank asked)
     ],
 )
 def test_question_rules_leave_requests_and_indefinites(text: str, asks: bool) -> None:

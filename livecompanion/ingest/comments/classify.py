@@ -94,6 +94,8 @@ def question_trigger(cleaned: str, key: str) -> str | None:
         return None
     if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):
         return None
+    if _CORRELATIVE.search(cleaned):  # 阿姨买什么你喝什么, 谁试训谁用: "whatever ... that", no question
+        return None
     if QUESTION_STRONG.search(key):
         return "strong"
     if QUESTION_FINAL.search(cleaned):
@@ -127,6 +129,10 @@ def question_trigger(cleaned: str, key: str) -> str | None:
 
 
 _ASSERTING = ("咯", "呗")
+# The same question word twice in one clause, something else between: a correlative statement. On the
+# cleaned text, where a repeated question ("什么声卡 什么声卡") keeps its spaces; two characters at
+# least between ("哪年哪月开播的" asks).
+_CORRELATIVE = re.compile(r"(什么|谁|哪|多少)(?:(?!\1)[^\s,.;:!?~…=、]){2,6}\1")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 # "红色还是黑色", "要大的还是小的": both sides present; "你还是扭腰吧", "感觉还是昨天的好看" state.
 _ALTERNATIVE = re.compile(r".还是.")
