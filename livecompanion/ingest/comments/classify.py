@@ -35,6 +35,7 @@ from livecompanion.ingest.comments.lexicon import (
     EXCLAMATION,
     LINK_NOT_ASKED,
     LINK_REQUEST,
+    NOT_ASKED,
     PHATIC,
     QUESTION_FINAL,
     QUESTION_NE,
@@ -90,11 +91,18 @@ def question_trigger(cleaned: str, key: str) -> str | None:
         if found is None and (ATTRIBUTE_QUESTION.match(cleaned) or ATTRIBUTE_KEY.match(key)):
             return "attr"  # "bgm" alone asks for the song in a Chinese room too
         return found
+    found = _chinese_trigger(cleaned, key)
+    if found is None or NOT_ASKED.search(key):
+        return None
+    if found == "strong" and _CORRELATIVE.search(cleaned):  # 阿姨买什么你喝什么, 谁试训谁用: no question
+        return None
+    return found
+
+
+def _chinese_trigger(cleaned: str, key: str) -> str | None:
     if not key or PHATIC.search(key) or EMBEDDED.match(cleaned) or REQUEST_TO_ANYONE.match(cleaned):
         return None
     if "?" not in cleaned and EMBEDDED_IN_KEY.search(key):
-        return None
-    if _CORRELATIVE.search(cleaned):  # 阿姨买什么你喝什么, 谁试训谁用: "whatever ... that", no question
         return None
     if QUESTION_STRONG.search(key):
         return "strong"
