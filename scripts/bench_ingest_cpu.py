@@ -1,23 +1,28 @@
 """An instance's CPU per ingested event on PostgreSQL + Redis, whole path, trees side by side.
 
     .venv/bin/python scripts/bench_ingest_cpu.py [--trees /work/wt/base .] [--rooms 4] [--seconds 20]
-        [--runs 3] [--texts real|fixed] [--profile] [--screens 0]
+        [--runs 3] [--texts real|fixed] [--no-orders] [--profile sample|cprofile]
 
 For each run and each tree (alternating, so both see the same machine): a fresh PostgreSQL database
 and Redis prefix, ONE real server process of that tree (`livecompanion serve` under a wrapper that
-reads `time.process_time()` between two signals, and with `--profile` runs cProfile over the same
-window), `--rooms` rooms each with the example show live and a flash sale open, and the evening's
+reads `time.process_time()` between two signals, and with `--profile` profiles the same window),
+`--rooms` rooms each with the example show live and a flash sale open, and the evening's
 ingest (`scripts/bench_evening.py`): 500 events/s a room in batches of a tenth of a second (comments
 70%, enters 15%, viewer counts 5%, orders created / paid / cancelled 10%), all to this one instance.
 `--texts real` draws each comment's text from the 9,422 real comments of
 tests/ingest/data/comments_real.jsonl (a real room repeats itself; the evening's script sends one
-text); `fixed` sends the evening's one text. `--screens` viewer sockets a room read the patches.
+text); `fixed` sends the evening's one text. No screens are connected (the fan-out is measured by
+scripts/bench_fanout_cpu.py).
 
 Measured: the server's CPU over an idle window (no load: timers, scans) and over the load window
-(started after a warm-up, closed once the after-commit queues are empty), and so CPU per event =
-(load CPU - idle rate x load wall) / events. With `--profile` a second window runs under cProfile
-(which inflates call-heavy code: use its shares, not its absolute figures) and the top functions
-are printed; the raw stats are left in /tmp/bench_ingest_cpu-TREE-RUN.pstats.
+(started after a warm-up, closed once the writer is empty and half a second more), and so CPU per
+event = (load CPU - idle rate x load wall) / events. With `--profile` the load window is also profiled
+(`--profile sample`: each millisecond of the server's CPU charged to the part of the path on the
+stack it interrupted, SIGPROF on ITIMER_PROF, ~2% overhead; `cprofile`: cProfile, which multiplied
+the CPU by 4 here and inflates call-heavy code such as SQLAlchemy's pool: use its shares with care).
+The parts, and the innermost functions, are printed; the raw data stays in
+/tmp/bench_ingest_cpu-TREE-RUN.json.stacks (or .pstats). Figures: BENCHMARKS.md, "An ingested
+event's CPU, part by part".
 """
 
 from __future__ import annotations
