@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if "--tree" in sys.argv:  # another checkout's code (before/after in one run): its livecompanion and tests
+    ROOT = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
@@ -51,12 +53,77 @@ async def cpu(step: Callable[[], Awaitable[object]], before: Callable[[], Awaita
     return statistics.median(took)
 
 
+async def evening(args: argparse.Namespace, kind: dict[str, str]) -> None:
+    """Two instances (store + started drainer each) in this process, `--sales` sales, claims at
+    `--rate` a minute a sale, each to a random instance and answered when the record holds it (as
+    `SalesService.claim`): the process's CPU per claim, and the answers' wall-clock wait."""
+    import random
+
+    from livecompanion.sales.drain import Drainer
+
+    db, store_a, _ = await open_store(kind)
+    _, store_b, _ = await open_store(kind)
+    drainers = [Drainer(store_a, "bench-a"), Drainer(store_b, "bench-b")]
+    stores = [store_a, store_b]
+    try:
+        streams = [await new_stream(db) for _ in range(args.sales)]
+        sales = [await new_sale(db, stream, stock=1_000_000, per_user_limit=1000) for stream in streams]
+        for sale in sales:
+            await store_a.prepare(sale)
+        for drainer in drainers:
+            drainer.start()
+        await asyncio.sleep(0.3)  # both listening
+        rng = random.Random(20)
+        waits: list[float] = []
+        pending: set[asyncio.Task[None]] = set()
+        n = 0
+
+        async def one(i: int, stream_id: str, sale_id: str) -> None:
+            started = time.perf_counter()
+            reply = await stores[i].claim(stream_id, sale_id, f"u{n % 500}", 1, f"o{n}")
+            assert reply.entry is not None and await drainers[i].recorded(stream_id, sale_id, reply.entry, 3.0)
+            waits.append(time.perf_counter() - started)
+
+        per_second = args.rate * args.sales / 60
+        loop = asyncio.get_running_loop()
+        cpu0, wall0 = time.process_time(), loop.time()
+        deadline = wall0 + args.evening
+        at = wall0
+        while at < deadline:
+            at += rng.expovariate(per_second)
+            await asyncio.sleep(max(0.0, at - loop.time()))
+            n += 1
+            i, k = rng.randrange(2), rng.randrange(args.sales)
+            task = asyncio.create_task(one(i, streams[k], sales[k].id))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+        cpu, wall = time.process_time() - cpu0, loop.time() - wall0
+        waits.sort()
+        print(f"evening: {n} claims over {args.sales} sales in {wall:.1f} s ({n / wall:.0f}/s), both instances "
+              f"in this process: CPU {cpu:.2f} s = {cpu / n * 1e6:.0f} us a claim ({cpu / wall * 100:.0f}% of a "
+              f"core); answered p50 {waits[len(waits) // 2] * 1e3:.1f} ms, p99 "
+              f"{waits[int(len(waits) * 0.99)] * 1e3:.1f} ms")
+    finally:
+        for drainer in drainers:
+            await drainer.close()
+        await close_store(kind, db, store_a)
+        await store_b.close()
+
+
 async def main(args: argparse.Namespace) -> None:
     name = f"lc_drain_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(host=args.pg_host, user=args.pg_user, database="postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     kind = {"store": "redis", "url": f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:5432/{name}",
             "redis_url": args.redis, "prefix": f"lcbench:drain:{secrets.token_hex(3)}:"}
+    if args.evening:
+        try:
+            await evening(args, kind)
+        finally:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+        return
     db, store, drainer = await open_store(kind)
     try:
         streams = [await new_stream(db) for _ in range(args.sales)]
@@ -110,4 +177,8 @@ if __name__ == "__main__":
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-user", default="postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--evening", type=float, default=0.0, metavar="SECONDS",
+                        help="instead: two instances' claims at --rate for this long (CPU per claim)")
+    parser.add_argument("--rate", type=float, default=2000, help="--evening: claims a minute a sale")
+    parser.add_argument("--tree", help="run another checkout's code (e.g. /work/wt/base)")
     asyncio.run(main(parser.parse_args()))

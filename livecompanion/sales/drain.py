@@ -45,16 +45,15 @@ import secrets
 
 from livecompanion.clock import now_ms
 from livecompanion.sales.base import StoreUnavailable
+from livecompanion.sales.drain_pass import DRAIN_LUA, LogRead, position, read_logs, run_pass
 from livecompanion.sales.drain_write import fold, make_writer
-from livecompanion.sales.quarantine import write_one_by_one
 from livecompanion.sales.repository import SaleRepository
-from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
+from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore
 from livecompanion.tasks import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]  # (entry id, {field: value}) of a sale's log
-BATCH = 2000
 WAITING_TICK = 0.005  # while claims wait on another instance's drainer: look again this often
 SCAN_EVERY = 2.0
 # The drainer of a sale keeps its lease while it keeps draining (it is renewed with every batch):
@@ -68,13 +67,7 @@ def _s(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def position(text: str | None) -> tuple[str, tuple[int, int]] | None:
-    """"<epoch>/<ms>-<seq>" -> (epoch, (ms, seq)); None for no position or a load under way."""
-    epoch, _, entry = (text or "").partition("/")
-    ms, dash, seq = entry.partition("-")
-    if not dash or not ms.isdigit() or not seq.isdigit():
-        return None
-    return epoch, (int(ms), int(seq))
+__all__ = ["Drainer", "Entry", "position"]
 
 
 class Drainer:
@@ -83,25 +76,28 @@ class Drainer:
         self.db = store.db
         self.redis = store.redis
         self.writer = make_writer(store.db)
-        self.read_log = store.redis.register_script(lua("drain.lua"))
+        self.drain_sha = store.redis.register_script(DRAIN_LUA).sha  # drain.lua, called in pipelines
+        self.lease_ms = LEASE_MS
         self.instance = instance or secrets.token_hex(6)
         store.drainer_id = self.instance
         self.dirty: dict[str, str] = {}  # sale_id -> stream_id: granted claims here, not drained yet
         # sale_id -> claims waiting to be recorded: (epoch, entry id, future); and where they wait
-        self._waiters: dict[str, list[tuple[str, tuple[int, int], asyncio.Future[bool]]]] = {}
+        self.waiters: dict[str, list[tuple[str, tuple[int, int], asyncio.Future[bool]]]] = {}
         self._waiting_in: dict[str, str] = {}
         self._recorded: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last known position
-        self._cursor: dict[str, tuple[str | None, int]] = {}  # sale_id -> (record's position, stock)
+        self.cursor: dict[str, tuple[str | None, int]] = {}  # sale_id -> (record's position, stock)
         self._cursor_streams: dict[str, str] = {}  # sale_id -> stream_id of the sales drained here
-        self._reading: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last entry being written
-        self._lease_free_at: dict[str, float] = {}  # sale_id -> loop time when another's lease may lapse
+        self.reading: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last entry being written
+        self.lease_free_at: dict[str, float] = {}  # sale_id -> loop time when another's lease may lapse
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._last_scan = 0.0
         self._last_poll = 0.0
-        self.channel = f"{store.prefix}fs:recorded"  # "<sale_id> <position>" after each batch written
+        # "<sale_id> <position>" after a batch written, for the sales another instance asked about
+        self.channel = f"{store.prefix}fs:recorded"
         self.wake_channel = f"{store.wake_prefix}{self.instance}"  # "<sale_id> <stream_id>": claims to write
+        self.wanted: set[str] = set()  # sales with a wake since their last pass: another instance waits
         self.quarantined: set[tuple[str, str, str]] = set()  # (sale, epoch, entry id) set aside (quarantine.py)
 
     def touch(self, stream_id: str, sale_id: str) -> None:
@@ -118,9 +114,9 @@ class Drainer:
             return (sale_id, where[0], f"{where[1][0]}-{where[1][1]}") not in self.quarantined
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
-        self._waiters.setdefault(sale_id, []).append((where[0], where[1], future))
+        self.waiters.setdefault(sale_id, []).append((where[0], where[1], future))
         self._waiting_in[sale_id] = stream_id
-        reading = self._reading.get(sale_id)
+        reading = self.reading.get(sale_id)
         if reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
@@ -134,14 +130,14 @@ class Drainer:
         done = self._recorded.get(sale_id)
         return done is not None and done[0] == epoch and entry <= done[1]
 
-    def _resolve(self, sale_id: str, drained: str | None) -> None:
+    def resolve(self, sale_id: str, drained: str | None) -> None:
         where = position(drained)
         if where is None:
             return
         done = self._recorded.get(sale_id)
         if done is None or done[0] != where[0] or done[1] < where[1]:
             self._recorded[sale_id] = where
-        waiting = self._waiters.get(sale_id)
+        waiting = self.waiters.get(sale_id)
         if not waiting:
             return
         still = []
@@ -154,9 +150,9 @@ class Drainer:
             else:
                 still.append((epoch, entry, future))
         if still:
-            self._waiters[sale_id] = still
+            self.waiters[sale_id] = still
         else:
-            self._waiters.pop(sale_id, None)
+            self.waiters.pop(sale_id, None)
             self._waiting_in.pop(sale_id, None)
 
     # ---- the loop ----
@@ -178,9 +174,10 @@ class Drainer:
                         continue
                     sale_id, _, rest = _s(message["data"]).partition(" ")
                     if _s(message["channel"]) == self.wake_channel:
+                        self.wanted.add(sale_id)
                         self.touch(rest, sale_id)
                     else:
-                        self._resolve(sale_id, rest)
+                        self.resolve(sale_id, rest)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis away: polling the record covers it meanwhile
@@ -217,9 +214,9 @@ class Drainer:
         wait. A sale whose lease another instance holds is skipped until that lease could lapse
         (the holder's passes take what is in the shared log)."""
         sales: dict[str, str] = {}
-        wait = WAITING_TICK if self._waiters else SCAN_EVERY
+        wait = WAITING_TICK if self.waiters else SCAN_EVERY
         for sale_id, stream_id in (*self.dirty.items(), *self._waiting_in.items()):
-            free_at = self._lease_free_at.get(sale_id)
+            free_at = self.lease_free_at.get(sale_id)
             if free_at is None or free_at <= now:
                 sales[sale_id] = stream_id
             else:
@@ -253,109 +250,38 @@ class Drainer:
 
     async def _poll_positions(self) -> None:
         """Claims still waiting were drained by another instance (or not yet): read the record."""
-        waiting = [sale_id for sale_id, w in self._waiters.items() if w]
+        waiting = [sale_id for sale_id, w in self.waiters.items() if w]
         if waiting:
             for sale_id, drained in (await self.writer.positions(waiting)).items():
-                self._resolve(sale_id, drained)
+                self.resolve(sale_id, drained)
 
     async def recent_sales(self) -> dict[str, str]:
         async with self.db.session() as session:
             return await SaleRepository(session).ended_after(now_ms() - KEEP_AFTER_END_MS)
 
     async def drain(self, sales: dict[str, str]) -> int:
-        """Drain these sales' logs into the record; the number of log entries written."""
-        total = 0
+        """Drain these sales' logs into the record, all of them in each pass (drain_pass.py); the
+        number of log entries written."""
         for sale_id, stream_id in sales.items():
             self.dirty.pop(sale_id, None)
-            self._lease_free_at.pop(sale_id, None)
+            self.lease_free_at.pop(sale_id, None)
             self._cursor_streams[sale_id] = stream_id
-            try:
-                total += await self.drain_sale(stream_id, sale_id)
-            except BaseException:
+        todo, total = dict(sales), 0
+        try:
+            for _ in range(1000):  # again at once: sales with a full batch, or whose position moved
+                if not todo:
+                    break
+                written, todo = await run_pass(self, todo)
+                total += written
+        except BaseException:
+            for sale_id, stream_id in todo.items():
                 self.dirty.setdefault(sale_id, stream_id)  # try again next pass
-                raise
+            raise
         return total
 
-    # ---- one sale ----
-
-    async def drain_sale(self, stream_id: str, sale_id: str) -> int:
-        """Write what the sale's log holds past the record's position; the entries written.
-
-        A batch costs one Redis round trip to read (lease, epoch, entries), one statement in the
-        record, one round trip to tell (publish the position, trim the log). The position is cached
-        between passes; the conditional update in `_write` catches a stale one (another drainer
-        moved it), and then it is read again.
-        """
-        keys = self.store.keys(stream_id, sale_id)
-        written = 0
-        for _ in range(1000):
-            known = self._cursor.get(sale_id)
-            if known is None:
-                known = self._cursor[sale_id] = await self._position(sale_id)
-            drained, stock = known
-            self._resolve(sale_id, drained)
-            if drained is not None and drained.endswith("/loading"):
-                self._cursor.pop(sale_id, None)
-                break  # a load from the record is under way; next pass
-            at = position(drained)
-            start = f"{at[1][0]}-{at[1][1]}" if at else "-"
-            reply = await self._read(keys, start, sale_id)
-            if reply is None:
-                break  # another instance is draining it: read again when its lease may lapse
-            epoch, entries = reply
-            if epoch is None:
-                break  # Redis does not hold the sale: nothing to drain
-            if at is not None and at[0] != epoch:  # the log started over (Redis lost it): from its start
-                epoch, entries = await self._read(keys, "-", sale_id) or (None, [])
-            if not entries:
-                break
-            last = _s(entries[-1][0])
-            new = f"{epoch}/{last}"
-            self._reading[sale_id] = position(new)  # type: ignore[assignment]
-            try:
-                moved = await self._write(sale_id, stock, drained, new, entries)
-            except (StoreUnavailable, *REDIS_ERRORS):
-                raise
-            except Exception:
-                log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", sale_id,
-                            exc_info=True)
-                moved = await write_one_by_one(self, keys, sale_id, stock, drained, new.partition("/")[0], entries)
-            if not moved:
-                self._cursor.pop(sale_id, None)  # another drainer was first: read the record again
-                continue
-            self._cursor[sale_id] = (new, stock)
-            written += len(entries)
-            self._resolve(sale_id, new)
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.publish(self.channel, f"{sale_id} {new}")  # for other instances' waiting claims
-                pipe.xtrim(keys.log, minid=last)  # what the record holds need not stay in Redis
-                await pipe.execute()
-            if len(entries) < BATCH:
-                break
-        return written
-
-    async def _read(self, keys: SaleKeys, start: str, sale_id: str) -> tuple[str | None, list[Entry]] | None:
-        """(epoch, entries after `start`) of a sale's log, taking the lease; None: another holds it."""
-        raw = await self.read_log(keys=[keys.lease, keys.meta, keys.log],
-                                  args=[self.instance, LEASE_MS, start, BATCH])
-        if raw.startswith(b"held "):
-            left_ms = max(1, int(raw[5:]))  # -1 / -2: no TTL, gone since: look again soon
-            self._lease_free_at[sale_id] = asyncio.get_running_loop().time() + left_ms / 1000
-            return None
-        head, _, body = raw.partition(b"\n")
-        if not head:
-            return None, []
-        entries = []
-        at, size = 0, len(body)
-        while at < size:  # "<id> <field> <length> <value>" back to back
-            id_end = body.index(b" ", at)
-            field_end = body.index(b" ", id_end + 1)
-            length_end = body.index(b" ", field_end + 1)
-            value_at = length_end + 1
-            value_end = value_at + int(body[field_end + 1:length_end])
-            entries.append((body[at:id_end], {body[id_end + 1:field_end]: body[value_at:value_end]}))
-            at = value_end
-        return head.decode(), entries
+    async def read_logs(self, reads: list[LogRead]) -> list[bytes]:
+        """drain.lua's replies for these sales, in one round trip (drain_pass.py)."""
+        return await read_logs(self, reads)
 
     async def give_up_leases(self, sales: dict[str, str]) -> None:
         """Let other instances drain these sales at once (this one is going away)."""
@@ -366,15 +292,10 @@ class Drainer:
             except REDIS_ERRORS:
                 return
 
-    async def _position(self, sale_id: str) -> tuple[str | None, int]:
-        found = await self.writer.position(sale_id)
-        if found is None:
-            raise LookupError(f"flash sale '{sale_id}' is in Redis but not in the record")
-        return found
-
-    async def _write(self, sale_id: str, stock: int, old: str | None, new: str,
-                     entries: list[Entry]) -> bool:
-        """Write one batch exactly once; False if another drainer moved the position first."""
+    async def write(self, sale_id: str, stock: int, old: str | None, new: str,
+                    entries: list[Entry]) -> bool:
+        """Write one sale's batch exactly once, alone; False if another drainer moved the position
+        first. (A pass writes all its sales' batches at once: `writer.write_many`.)"""
         return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))
 
 

@@ -8,9 +8,11 @@
 --       6 the sale's drain lease (the drainer instance holding it)
 -- ARGV: 1 sale id, 2 stream id, 3 wake channel prefix ('' = wake nobody), 4 the calling process's own
 --       drainer ('' = none), then for each claim: user_id, qty, order_id ('' = none)
--- Wake: when a claim was granted and another instance holds the lease, "<sale id> <stream id>" is
--- published on ARGV[3] .. holder, so that drainer writes the claim now rather than with its next
--- claim of its own (its claims come every ~60 ms in a busy sale: the other instance's waited that long).
+-- Wake: when a claim was granted (or replayed, not from the record) and another instance holds the
+-- lease, "<sale id> <stream id>" is published on ARGV[3] .. holder, so that drainer writes the claim
+-- now rather than with its next claim of its own (its claims come every ~60 ms in a busy sale: the
+-- other instance's waited that long), and publishes the position it reaches (drain_pass.py: it
+-- publishes only the positions some instance asked for).
 -- Reply: one text, the sale's epoch then one line per claim, "code rank qty bonus status sold stock
 --        next_rank log_entry" (0 and '-' where a refusal has none); or 'nosale' when Redis does
 --        not hold the sale. (One string: the client parses one reply, not nine per claim.)
@@ -26,7 +28,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ended = m[7] or now >= tonumber(m[6])
 local sold_out_ms = m[9]
 local held, granted_here = {}, {}
-local granted = false
+local wake = false  -- a claim granted or replayed here waits for the record
 local out = {}
 local function answer(code, rank, qty, bonus, status, entry)
   out[#out + 1] = code .. ' ' .. rank .. ' ' .. qty .. ' ' .. bonus .. ' ' .. status .. ' ' .. sold .. ' ' ..
@@ -40,6 +42,7 @@ for i = 5, #ARGV, 3 do
     local rank, pqty, bonus, status, _, entry, puser = string.match(prev, PACKED)
     local code = 'replayed'
     if puser ~= user or tonumber(pqty) ~= qty then code = 'order_id_conflict' end
+    if code == 'replayed' and entry ~= '0-0' then wake = true end  -- its caller waits for the record too
     answer(code, tonumber(rank), tonumber(pqty), tonumber(bonus), status, entry)
   elseif ended then
     answer('ended', 0, 0, 0, '-', '-')
@@ -74,12 +77,12 @@ for i = 5, #ARGV, 3 do
         redis.call('HSETNX', KEYS[5], order, ARGV[1])
         granted_here[order] = packed
       end
-      granted = true
+      wake = true
       answer('granted', rank, qty, bonus, 'claimed', entry)
     end
   end
 end
-if granted and ARGV[3] ~= '' then
+if wake and ARGV[3] ~= '' then
   local holder = redis.call('GET', KEYS[6])
   if holder and holder ~= ARGV[4] then redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2]) end
 end
