@@ -61,6 +61,7 @@ SCAN_EVERY = 2.0
 # lapses within LEASE_MS and another instance, whose claims wait, takes over.
 LEASE_MS = 100
 POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, besides the news
+GATHER = 0.0  # seconds a pass waits once woken, so claims of other sales arriving meanwhile share it
 
 
 def _s(value: bytes | str) -> str:
@@ -105,14 +106,22 @@ class Drainer:
             self.dirty[sale_id] = stream_id
             self._wake.set()
 
-    async def recorded(self, stream_id: str, sale_id: str, entry: str, timeout: float) -> bool:
-        """Wait until the record holds this log entry ("<epoch>/<id>"); False if not within timeout."""
+    async def recorded(self, stream_id: str, sale_id: str, entry: str, timeout: float,
+                       holder_lease_ms: int | None = None) -> bool:
+        """Wait until the record holds this log entry ("<epoch>/<id>"); False if not within timeout.
+
+        `holder_lease_ms`: the claim woke another instance's drainer, whose lease lasts that long
+        (claim.lua): it writes the entry and publishes its position, so the log is not read here
+        before then (a read would only find its lease, and wake it again)."""
         where = position(entry)
         if where is None or where[1] == (0, 0):
             return True  # the claim came from the record
         if self._holds(sale_id, *where):
             return (sale_id, where[0], f"{where[1][0]}-{where[1][1]}") not in self.quarantined
         loop = asyncio.get_running_loop()
+        if holder_lease_ms is not None:
+            free_at = loop.time() + holder_lease_ms / 1000
+            self.lease_free_at[sale_id] = max(free_at, self.lease_free_at.get(sale_id, free_at))
         future: asyncio.Future[bool] = loop.create_future()
         self.waiters.setdefault(sale_id, []).append((where[0], where[1], future))
         self._waiting_in[sale_id] = stream_id
@@ -228,12 +237,17 @@ class Drainer:
         wait = SCAN_EVERY
         while True:
             await wait_event(self._wake, wait)
+            if GATHER and self.dirty:
+                await asyncio.sleep(GATHER)
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
             try:
                 sales, wait = self._due(loop.time())
-                if loop.time() - self._last_scan >= SCAN_EVERY:
-                    sales.update(await self.recent_sales())
+                if loop.time() - self._last_scan >= SCAN_EVERY:  # not those another instance drains now
+                    now = loop.time()
+                    for sale_id, stream_id in (await self.recent_sales()).items():
+                        if self.lease_free_at.get(sale_id, now) <= now:
+                            sales.setdefault(sale_id, stream_id)
                     self._last_scan = loop.time()
                 await self.drain(sales)
                 if loop.time() - self._last_poll >= POLL_EVERY:  # in case a published position was missed

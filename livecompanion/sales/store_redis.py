@@ -248,7 +248,9 @@ class RedisClaimStore:
             reply = _text(await self._call(self._claim, keys, args))
             if reply == "nosale":
                 raise StoreUnavailable(f"flash sale '{sale_id}' vanished from Redis while loading it")
-        epoch, *lines = reply.split("\n")
+        head, *lines = reply.split("\n")
+        epoch, _, lease_ms = head.partition(" ")
+        held = int(lease_ms) if lease_ms and int(lease_ms) > 0 else None  # a woken holder's lease
         out = []
         for (user_id, _qty, order_id, _), line in zip(chunk, lines, strict=True):
             code, rank, qty, bonus, status, sold, stock, next_rank, entry = line.split(" ")
@@ -256,7 +258,7 @@ class RedisClaimStore:
             if rank != "0" and code != "order_id_conflict":  # (a conflict's stored claim is someone else's)
                 claim = Claim(int(rank), int(qty), bonus == "1", user_id, order_id, status)
             out.append(ClaimReply(code, claim, int(sold), int(stock), int(next_rank),
-                                  f"{epoch}/{entry}" if entry != "-" else None))
+                                  f"{epoch}/{entry}" if entry != "-" else None, held))
         return out
 
     async def order_event(self, stream_id: str, order_id: str, status: str) -> OrderMove | None:

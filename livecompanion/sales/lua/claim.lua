@@ -13,7 +13,8 @@
 -- now rather than with its next claim of its own (its claims come every ~60 ms in a busy sale: the
 -- other instance's waited that long), and publishes the position it reaches (drain_pass.py: it
 -- publishes only the positions some instance asked for).
--- Reply: one text, the sale's epoch then one line per claim, "code rank qty bonus status sold stock
+-- Reply: one text, the sale's epoch (and, when a holder was woken, " <ms its lease has left>": the
+--        caller's drainer need not read the log before then) then one line per claim, "code rank qty bonus status sold stock
 --        next_rank log_entry" (0 and '-' where a refusal has none); or 'nosale' when Redis does
 --        not hold the sale. (One string: the client parses one reply, not nine per claim.)
 -- A claim under an order_id is packed as "rank qty bonus status claimed_ms log_entry user_id".
@@ -82,8 +83,12 @@ for i = 5, #ARGV, 3 do
     end
   end
 end
+local head = m[8]
 if wake and ARGV[3] ~= '' then
   local holder = redis.call('GET', KEYS[6])
-  if holder and holder ~= ARGV[4] then redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2]) end
+  if holder and holder ~= ARGV[4] then
+    redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2])
+    head = head .. ' ' .. redis.call('PTTL', KEYS[6])
+  end
 end
-return m[8] .. '\n' .. table.concat(out, '\n')
+return head .. '\n' .. table.concat(out, '\n')
