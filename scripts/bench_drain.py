@@ -59,11 +59,7 @@ async def evening(args: argparse.Namespace, kind: dict[str, str]) -> None:
     `SalesService.claim`): the process's CPU per claim, and the answers' wall-clock wait."""
     import random
 
-    from livecompanion.sales import drain
     from livecompanion.sales.drain import Drainer
-
-    if args.gather is not None:
-        drain.GATHER = args.gather / 1000  # type: ignore[attr-defined]
 
     db, store_a, _ = await open_store(kind)
     _, store_b, _ = await open_store(kind)
@@ -96,7 +92,9 @@ async def evening(args: argparse.Namespace, kind: dict[str, str]) -> None:
 
         per_second = args.rate * args.sales / 60
         loop = asyncio.get_running_loop()
-        cpu0, wall0 = time.process_time(), loop.time()
+        import os
+
+        cpu0, wall0, times0 = time.process_time(), loop.time(), os.times()
         deadline = wall0 + args.evening
         at = wall0
         while at < deadline:
@@ -108,12 +106,13 @@ async def evening(args: argparse.Namespace, kind: dict[str, str]) -> None:
             pending.add(task)
             task.add_done_callback(pending.discard)
         await asyncio.gather(*pending)
-        cpu, wall = time.process_time() - cpu0, loop.time() - wall0
+        cpu, wall, times = time.process_time() - cpu0, loop.time() - wall0, os.times()
+        user, system = times.user - times0.user, times.system - times0.system
         waits.sort()
         print(f"evening: {n} claims over {args.sales} sales in {wall:.1f} s ({n / wall:.0f}/s), both instances "
               f"in this process: CPU {cpu:.2f} s = {cpu / n * 1e6:.0f} us a claim ({cpu / wall * 100:.0f}% of a "
-              f"core); answered p50 {waits[len(waits) // 2] * 1e3:.1f} ms, p99 "
-              f"{waits[int(len(waits) * 0.99)] * 1e3:.1f} ms")
+              f"core; user {user / n * 1e6:.0f} + system {system / n * 1e6:.0f} us); answered p50 "
+              f"{waits[len(waits) // 2] * 1e3:.1f} ms, p99 {waits[int(len(waits) * 0.99)] * 1e3:.1f} ms")
     finally:
         for drainer in drainers:
             await drainer.close()
@@ -192,6 +191,5 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=2000, help="--evening: claims a minute a sale")
     parser.add_argument("--claims-only", action="store_true",
                         help="--evening: claims decided, nothing drained (what the rest costs)")
-    parser.add_argument("--gather", type=float, help="--evening: the drainer's GATHER, in ms")
     parser.add_argument("--tree", help="run another checkout's code (e.g. /work/wt/base)")
     asyncio.run(main(parser.parse_args()))

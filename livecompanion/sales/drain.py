@@ -61,7 +61,6 @@ SCAN_EVERY = 2.0
 # lapses within LEASE_MS and another instance, whose claims wait, takes over.
 LEASE_MS = 100
 POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, besides the news
-GATHER = 0.0  # seconds a pass waits once woken, so claims of other sales arriving meanwhile share it
 
 
 def _s(value: bytes | str) -> str:
@@ -237,8 +236,6 @@ class Drainer:
         wait = SCAN_EVERY
         while True:
             await wait_event(self._wake, wait)
-            if GATHER and self.dirty:
-                await asyncio.sleep(GATHER)
             self._wake.clear()
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
             try:
