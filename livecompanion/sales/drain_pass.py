@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import NoScriptError
 
@@ -96,20 +96,30 @@ def parse_log(raw: bytes) -> int | tuple[str | None, list[Entry]]:
     return head.decode(), entries
 
 
+async def pipeline(d: Drainer, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """Replies of `commands` sent at once (through the store's lean link where it has one); an
+    error reply as an exception value."""
+    if d.store.link is not None:
+        return await d.store.link.pipeline(commands)
+    async with d.redis.pipeline(transaction=False) as pipe:
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute(raise_on_error=False))
+
+
 async def read_logs(d: Drainer, reads: list[LogRead]) -> list[bytes]:
     """drain.lua for each sale, in one pipeline (EVALSHA; the script loaded once if Redis lacks it)."""
-    for _ in range(2):
-        async with d.redis.pipeline(transaction=False) as pipe:
-            for r in reads:
-                at = position(r.drained)
-                start, epoch = (f"{at[1][0]}-{at[1][1]}", at[0]) if at else ("-", "")
-                pipe.evalsha(d.drain_sha, 3, r.keys.lease, r.keys.meta, r.keys.log, d.instance,
-                             d.lease_ms, start, BATCH, epoch, d.store.wake_prefix if r.wake_holder else "",
-                             r.sale_id, r.stream_id)
-            replies = await pipe.execute(raise_on_error=False)
-        if not any(isinstance(reply, NoScriptError) for reply in replies):
-            break
-        await d.redis.script_load(DRAIN_LUA)
+    commands = []
+    for r in reads:
+        at = position(r.drained)
+        start, epoch = (f"{at[1][0]}-{at[1][1]}", at[0]) if at else ("-", "")
+        commands.append(("EVALSHA", d.drain_sha, 3, r.keys.lease, r.keys.meta, r.keys.log, d.instance,
+                         d.lease_ms, start, BATCH, epoch, d.store.wake_prefix if r.wake_holder else "",
+                         r.sale_id, r.stream_id))
+    replies = await pipeline(d, commands)
+    if any(isinstance(reply, NoScriptError) for reply in replies):
+        await pipeline(d, [("SCRIPT", "LOAD", DRAIN_LUA)])
+        replies = await pipeline(d, commands)
     for reply in replies:
         if isinstance(reply, Exception):
             raise reply
@@ -171,10 +181,7 @@ async def run_pass(d: Drainer, sales: dict[str, str]) -> tuple[int, dict[str, st
     d.wanted |= wanted & again.keys()  # told after their next round
     told = [(sale_id, d.cursor[sale_id][0]) for sale_id in wanted - again.keys() if d.cursor.get(sale_id, (None,))[0]]
     if told:  # for other instances' waiting claims (also when nothing was new: it may be written already)
-        async with d.redis.pipeline(transaction=False) as pipe:
-            for sale_id, drained in told:
-                pipe.publish(d.channel, f"{sale_id} {drained}")
-            await pipe.execute()
+        await pipeline(d, [("PUBLISH", d.channel, f"{sale_id} {drained}") for sale_id, drained in told])
     return written, again
 
 
