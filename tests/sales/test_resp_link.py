@@ -55,7 +55,7 @@ def test_a_redis_that_goes_away_fails_at_once_and_a_new_one_is_reached(throwaway
                 await slow  # the command under way fails with the connection
             with pytest.raises(REDIS_ERRORS):
                 await link.pipeline([("GET", "k")])  # nobody there: refused
-            assert time.monotonic() - started < 2
+            assert time.monotonic() - started < 1  # at once, not at the 2 s timeout
             ThrowawayRedis.__init__(throwaway_redis, throwaway_redis.log.parent, throwaway_redis.port)
             assert await link.pipeline([("GET", "k")]) == [None]  # a new connection to the new server
         finally:
