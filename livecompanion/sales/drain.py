@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 
 from livecompanion.clock import now_ms
 from livecompanion.sales.base import StoreUnavailable
@@ -61,10 +62,6 @@ SCAN_EVERY = 2.0
 # lapses within LEASE_MS and another instance, whose claims wait, takes over.
 LEASE_MS = 100
 POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, besides the news
-
-
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 __all__ = ["Drainer", "Entry", "position"]
@@ -173,28 +170,39 @@ class Drainer:
     async def _listen(self) -> None:
         """Positions other instances' drainers reached (their answers to our waiting claims), and
         claims other instances granted on the sales whose lease we hold (claim.lua's wake)."""
+        wake_channel = self.wake_channel.encode()
+
+        def news(channel: bytes, data: bytes) -> None:
+            sale_id, _, rest = data.decode().partition(" ")
+            if channel == wake_channel:
+                self.wanted.add(sale_id)
+                self.touch(rest, sale_id)
+            else:
+                self.resolve(sale_id, rest)
+
         while True:
-            pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(self.channel, self.wake_channel)
-                async for message in pubsub.listen():
-                    if message["type"] != "message":
-                        continue
-                    sale_id, _, rest = _s(message["data"]).partition(" ")
-                    if _s(message["channel"]) == self.wake_channel:
-                        self.wanted.add(sale_id)
-                        self.touch(rest, sale_id)
-                    else:
-                        self.resolve(sale_id, rest)
+                if self.store.link is not None:
+                    await self.store.link.listen([self.channel, self.wake_channel], news)
+                else:
+                    await self._listen_redis_py(news)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis away: polling the record covers it meanwhile
                 await asyncio.sleep(0.5)
-            finally:
-                try:
-                    await pubsub.aclose()
-                except Exception:  # noqa: BLE001
-                    pass
+
+    async def _listen_redis_py(self, news: Callable[[bytes, bytes], None]) -> None:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(self.channel, self.wake_channel)
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    news(message["channel"], message["data"])
+        finally:
+            try:
+                await pubsub.aclose()
+            except Exception:  # noqa: BLE001
+                pass
 
     async def close(self, final_timeout: float = 5.0) -> None:
         for task in (self._task, self._listener):

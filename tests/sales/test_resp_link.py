@@ -86,3 +86,31 @@ def test_a_reply_later_than_the_timeout_fails_the_command(redis_url: str) -> Non
 def test_tls_keeps_redis_py() -> None:
     assert RespLink.of(aioredis.Redis.from_url("rediss://127.0.0.1:6390/0")) is None
     assert isinstance(RedisConnectionError("x"), REDIS_ERRORS)
+
+
+def test_a_subscription_hands_over_each_message_and_ends_with_its_connection(
+        throwaway_redis: ThrowawayRedis) -> None:
+    async def main() -> None:
+        client = aioredis.Redis.from_url(throwaway_redis.url)
+        link = RespLink.of(client)
+        assert link is not None
+        got: list[tuple[bytes, bytes]] = []
+        listening = asyncio.ensure_future(link.listen(["one", "two"], lambda c, d: got.append((c, d))))
+        try:
+            while await client.pubsub_numsub("two") != [(b"two", 1)]:
+                await asyncio.sleep(0.01)
+            await client.publish("one", "a b")
+            await client.publish("three", "not subscribed")
+            await client.publish("two", "c")
+            while len(got) < 2:
+                await asyncio.sleep(0.01)
+            assert got == [(b"one", b"a b"), (b"two", b"c")]
+            throwaway_redis.kill()
+            with pytest.raises(REDIS_ERRORS):
+                await asyncio.wait_for(listening, 1)
+        finally:
+            listening.cancel()
+            await link.close()
+            await client.aclose()
+
+    asyncio.run(main())
