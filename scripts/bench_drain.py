@@ -10,13 +10,20 @@ count (medians):
   claim        one claim decided by claim.lua through the Redis claim store
   pass, 1      a drain pass over one sale whose log holds one new claim (the evening's usual case:
                2,000 claims a minute a sale, so nearly every claim has its pass to itself)
-  pass, N      one drain call over N sales holding a new claim each (today a loop over the sales)
+  pass, N      one drain call over N sales holding a new claim each (one pass: drain_pass.py)
   idle pass    a drain pass that finds nothing new: the floor, measured in the same run
 
-What it says (2026-12-06, two runs, load average ~5): claim 187-275 us, pass 664-765 us, a sale in a
-pass over five 726-760 us, idle pass 152-185 us. A lone claim costs its instance ~0.85 ms here before
-HTTP; a pass that drained several sales in one Redis pipeline, one statement and one publish would
-save most of the per-sale cost above the idle floor (BENCHMARKS.md, the evening, weighs it).
+`--evening SECONDS`: two instances (a store and a started drainer each) in this one process, claims
+at `--rate` a minute on each of `--sales` sales, each to a random instance and answered once the
+record holds it (as the API does, less HTTP): CPU per claim (user + system) and the answers' wait.
+`--claims-only` decides the claims and drains nothing. `--tree /work/wt/base` runs another
+checkout's code: before and after in one sitting.
+
+What it says (2026-12-06, the code before this session's claimcpu branch, two runs, load ~5): claim
+187-275 us, pass 664-765 us, a sale in a pass over five 726-760 us, idle pass 152-185 us. After it
+(two runs each, alternating with `--tree /work/wt/base`, load ~3, `--sales 10`): claim 99-111 (base
+211-244) us, pass 324-365 (766-780) us, a pass over ten 685-809 (7,460-7,862) us, idle 62-74 (182-212)
+us; `--evening 10 --sales 10`: 752-940 (1,331-1,478) us of CPU a claim, both instances together.
 """
 
 from __future__ import annotations

@@ -14,18 +14,25 @@ the same rows. A Redis lease per sale keeps the second instance from doing the w
 Durable answers: a granted claim is answered only once the record holds it (`recorded()`), like a
 group commit: claims granted meanwhile ride in the same batch, so this costs each claim a few
 milliseconds, not throughput. An instance whose claims another instance is draining learns that
-they are recorded from the position that drainer publishes after each batch (and, as a fallback,
-by reading the sale's `drained` position in the record). So a claim answered 201 is in the
+they are recorded from the position that drainer publishes (and, as a fallback, by reading the
+sale's `drained` position in the record every POLL_EVERY). So a claim answered 201 is in the
 record, whatever happens to Redis a moment later.
+
+Passes: each pass takes every due sale at once (drain_pass.py: one pipelined read, one statement,
+each sale's batch still guarded by its own position; positions published only for the sales another
+instance asked about). Measured in process (`scripts/bench_drain.py`, 2026-12-06, against the code
+before): a pass over ten sales with a new claim each 7.5-7.9 ms -> 0.7-0.8 ms of CPU, a pass of one
+sale 0.77 -> 0.33-0.37 ms; two instances' claims at ten rooms' rate 1.38-1.48 -> 0.75-0.86 ms of CPU
+a claim (with resp.py's lean connection; BENCHMARKS.md "A team's evening").
 
 Latency: an instance drains the sales it granted claims on as soon as it can (claims granted
 during a pass make the next batch), and every sale of the last days each `SCAN_EVERY` seconds, which
 is also the startup reconciliation: what a crashed instance left in a log is written by the others.
 
 Reads: a sale whose lease another instance holds is read again only when that lease could have
-lapsed (the read answers with its time left); its waiting claims are answered by the holder's
-published position meanwhile. Before, the instance without the lease read such a sale every 5 ms
-while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
+lapsed (the read answers with its time left, and so does a claim that woke the holder:
+`holder_lease_ms`); its waiting claims are answered by the holder's published position meanwhile.
+Before, the instance without the lease read such a sale every 5 ms while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
 batches written (`bench_evening.py`, claims only), each ~0.15 ms of CPU in redis-py
 (`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
 own wait (and so, should a wake below be lost, it still takes the other instance's claims).
@@ -34,7 +41,11 @@ Wakes: a claim granted on one instance while another holds the sale's lease is w
 holder, which used to find it only in its next pass, made for a claim of its own or while its own
 claims waited: with 2,000 claims a minute a sale, ~60 ms later on average, and up to the lease's
 100 ms. `claim.lua` now publishes "<sale> <stream>" to the holder's wake channel (`fs:wake:<instance>`)
-in the same script call, and the holder's listener touches the sale.
+in the same script call (for a replayed claim too), and the holder's listener touches the sale and
+notes that another instance waits on it: the holder publishes that sale's position after its next
+pass. `drain.lua` wakes the holder the same way when it finds the lease held while claims wait here
+(a lease taken between the claim and this instance's read). Nobody waits on the other positions:
+they are not published (each publish cost the holder a command and both instances a message).
 """
 
 from __future__ import annotations

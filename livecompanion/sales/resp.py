@@ -12,6 +12,11 @@ claim without order_id is not idempotent); a connection that breaks or a reply l
 `timeout` fails every command under way on it with redis-py's ConnectionError / TimeoutError (so
 `REDIS_ERRORS` still says "Redis unreachable"), and the next command opens a new connection.
 Only plain TCP or unix sockets: a TLS deployment (`rediss://`) keeps redis-py (`RespLink.of` -> None).
+The drainer's subscription (positions, wakes) goes through `listen` the same way.
+
+Measured (`scripts/bench_drain.py`, 2026-12-06, against the code before in one run): a claim through
+the store 211-244 -> 99-111 us of CPU; two instances' claims alone at ten rooms' rate (`--evening 10
+--claims-only`) 454 -> 306 us a claim, bench overhead included.
 """
 
 from __future__ import annotations
