@@ -32,9 +32,9 @@ is also the startup reconciliation: what a crashed instance left in a log is wri
 Reads: a sale whose lease another instance holds is read again only when that lease could have
 lapsed (the read answers with its time left, and so does a claim that woke the holder:
 `holder_lease_ms`); its waiting claims are answered by the holder's published position meanwhile.
-Before, the instance without the lease read such a sale every 5 ms while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
-batches written (`bench_evening.py`, claims only), each ~0.15 ms of CPU in redis-py
-(`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
+Before, the instance without the lease read such a sale every 5 ms while a claim of its own waited:
+with two instances and two rooms, 1,010 reads in 5 s for 195 batches written (`bench_evening.py`,
+claims only), each ~0.15 ms of CPU in redis-py (`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
 own wait (and so, should a wake below be lost, it still takes the other instance's claims).
 
 Wakes: a claim granted on one instance while another holds the sale's lease is written by the
