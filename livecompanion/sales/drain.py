@@ -34,8 +34,9 @@ lapsed (the read answers with its time left, and so does a claim that woke the h
 `holder_lease_ms`); its waiting claims are answered by the holder's published position meanwhile.
 Before, the instance without the lease read such a sale every 5 ms while a claim of its own waited:
 with two instances and two rooms, 1,010 reads in 5 s for 195 batches written (`bench_evening.py`,
-claims only), each ~0.15 ms of CPU in redis-py (`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
-own wait (and so, should a wake below be lost, it still takes the other instance's claims).
+claims only), each ~0.15 ms of CPU in redis-py (`scripts/bench_redis_client.py`). The holder still
+reads its sales every 5 ms while claims of its own wait (and so, should a wake below be lost, it
+still takes the other instance's claims).
 
 Wakes: a claim granted on one instance while another holds the sale's lease is written by the
 holder, which used to find it only in its next pass, made for a claim of its own or while its own
