@@ -50,7 +50,9 @@ FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 
           # sixth session: tune7 (200 LiveChat items) first scored 0.735 / 0.862 (rules), then dev; in-sample now
           ("tune7", 0.9, 0.82, None),
           # sixth session: holdout10 (questions) scored once at the end (0.598 / 0.910; rules alone 0.587)
-          ("holdout10", 0.57, 0.88, 1.0)]
+          ("holdout10", 0.57, 0.88, 1.0),
+          # eighth session: holdout11 (questions) scored once at the end (0.723 / 0.922, main the same)
+          ("holdout11", 0.7, 0.9, None)]
 # Intent calls allowed on rows recorded outside a selling room: holdout7 holds link requests that
 # name 有链接 / 上链接 in rooms that sell nothing ("有链接不小姐姐", "那还说啥了，上链接啊").
 STRAY_INTENT = {"holdout7": 2}

@@ -43,7 +43,8 @@ def test_features_hold_words_pairs_and_the_rule() -> None:
 REAL_RULE_CALLED = [
     ("你会打篮球🏀么", "chat"),  # holdout: a meme chant from six viewers
     ("片片相思赋予谁", "chat"),  # holdout8: a lyric
-    ("怎么不谢我", "chat"),  # tune5: reproach
+    # ("怎么不谢我", tune5, reproach) left the list in the eighth session: the model retrained on 17
+    # parts keeps it (threshold 0.4)
     ("在哪里直播", "question"),  # holdout3
     ("以后想定居苏州吗", "question"),  # holdout6
     ("没牌子不能说话了？", "question"),  # holdout

@@ -73,16 +73,17 @@ def negated_at(key: str, start: int) -> bool:
 # the end of a clause (吗的 is a swear), 几 before any measure word (几台, 几遍) but not 几乎/好几/几十,
 # 谁 unless it is "anyone" (谁都, 谁也, 谁不想要), 怎么 not after 不 (可乐我都不怎么喜欢: "not much").
 QUESTION_STRONG = re.compile(
-    r"(?<!不)怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
-    r"|(?<![好没十个])几(?![乎十百千万率何]|分像|天不见)(?=[\u4e00-\u9fffa-z])"
-    r"|什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|^有啥(?!用|区别|好|不|可)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
+    r"(?<!不)怎么(?!这么|那么|说(?!$|吗|啊$))|怎样|咋(?!这么|那么)|为什么|为啥|(?<![没不])(?<!不了)多少(?!钱?[都也])|多大|多高|多重|多久|多长|多宽|多钱|多厚|多快|多远|多贵"
+    r"|(?<![好没十个这那])几(?![乎十百千万率何]|分像|天不见)(?!(?<=前几)[天次年日周回])(?=[\u4e00-\u9fffa-z])"
+    r"|(?<!没)(?<!没剩)(?<!没有)什么(?!鬼|都|也|的$)|(?<![没有])啥(?!都|也|比|b)|^有啥(?!用|区别|好|不|可)|(?<!天)哪(?!里都|儿都|怕|有|敢|能|会|配)|是否|能否|能不能|可不可以|有没有|是不是|会不会|要不要|用不用"
     r"|行不行|对不对|准不准|请问|问一下|^点解|(?<![不没])(?<!那个)谁(?!都|也|不|知道|让|叫|.{1,2}都)"
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text);
-# a closing 没有 not after 就/是 (你就是没有: "you just have none").
+# a closing 没有 not after 就/是 (你就是没有: "you just have none") or 不可能 ("there must be some"), 嘛 not
+# after 对了 (这就对了嘛: "that's more like it").
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并就是])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])(?<!对了)嘛|(?<![还直都也从并就是])(?<!不可能)没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
     # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
     r"|(?<=..)吗(?!的|这)(?=[\u4e00-\u9fff]{1,3}$)"
     # "you are X, right?" and the south-west 有…莫得 (有没有): 你是温柚小姐姐吧, 有男朋友莫得
@@ -124,6 +125,18 @@ PHATIC = re.compile(
     r"|不(?:一直|都|也)[^,.!?]{0,8}(?:吗|嘛|么)$|还(?:说|补|装|管|怕|图)个?啥|(?:跟|和|与|关)(?:你|我|他|她|你们|我们|他们)[^,.!?]{0,6}有?(?:什么|啥)关系"
     r"|(?:哥|兄弟|姐妹|老铁)几个(?![人月天])"
 )
+# Eighth session: forms that ask nothing though a rule fires, on the key, checked only once a rule has
+# fired (most chat has none, so the live path pays for these on ~15% of comments). Requests (the written
+# rules: chat): a named song asked of the host (可以唱五月天的倔强吗, 告白气球能呱吗), "show / let us
+# hear" (可以看一下美甲吗), "can't you X properly" (能不能好好开); exclamations 怎么可以这么美 like 怎么这么.
+NOT_ASKED = re.compile(
+    r"(?:可以|能不能|可不可以|能否)再?(?:唱|来一?首|放一?首)(?!歌|不|吗|么|嘛|$)|^.{2,}能(?:唱|呱)(?:吗|么|嘛)$"
+    r"|(?:可以|能不能|可不可以|能)(?:给我们|让我们|给我)?(?:看一下|看下|听一下|听下)"
+    r"|能不能好(?:好|整|开|打|玩|唱|说|播|看.)"  # the key keeps one 好
+    r"|(?:怎么|咋)(?:可以|会|能)(?:这么|那么)"
+    # concessive "whoever / whether or not" (不管有没有人), offers (要不要我找人打他), "who are you kidding" (骗谁)
+    r"|(?:不管|无论|不论).{0,4}(?:什么|谁|哪|多少|几|怎么|有没有|是不是|是否)|要不要我|需不需要我|(?:骗|吓唬|糊弄)谁"
+)
 # What a shopper asks with a bare noun: "价格？", "尺码", "房间号". Only the whole comment counts.
 ATTRIBUTE_QUESTION = re.compile(
     r"^(?:主播|宝宝|姐姐)?的?(?:价格|价钱|价位|尺码|码数|尺寸|颜色|链接|库存|运费|邮费|身高|体重|三围|房间号|房号|"
@@ -148,7 +161,7 @@ LINK_NOT_ASKED = re.compile(r"[没不说上]|有[链连]接|^(?:求|要)[链连]
 # "Don't know / let's see whether ...": an embedded question, unless a question mark asks it
 # ("不知道大家觉得怎么样？"). On the match key, checked only when the comment has no "?".
 EMBEDDED_IN_KEY = re.compile(
-    r"(?:不知道|证明|判断|看看|决定|在想|想想)(?:.{0,6})(?:是不是|有没有|会不会|能不能|可不可以|为什么|什么|怎么|啥|多少|谁)"
+    r"(?:不知道|证明|判断|看看|决定|在想|想想|选择)(?:.{0,6})(?:是不是|有没有|会不会|能不能|可不可以|为什么|什么|怎么|啥|多少|谁|几|哪)"
 )
 # Requests to anyone ("谁能借我10吃饭", "求求谁能帮帮我"): 谁 is "someone"; unless a question mark
 # follows ("谁帮忙说下!我什么颜色字?"). On the cleaned text.
