@@ -23,7 +23,7 @@ What it says (2026-12-06, the code before this session's claimcpu branch, two ru
 187-275 us, pass 664-765 us, a sale in a pass over five 726-760 us, idle pass 152-185 us. After it
 (two runs each, alternating with `--tree /work/wt/base`, load ~3, `--sales 10`): claim 99-111 (base
 211-244) us, pass 324-365 (766-780) us, a pass over ten 685-809 (7,460-7,862) us, idle 62-74 (182-212)
-us; `--evening 10 --sales 10`: 752-940 (1,331-1,478) us of CPU a claim, both instances together.
+us; `--evening 10 --sales 10`: 718-861 (1,008-1,478) us of CPU a claim, both instances together.
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ Passes: each pass takes every due sale at once (drain_pass.py: one pipelined rea
 each sale's batch still guarded by its own position; positions published only for the sales another
 instance asked about). Measured in process (`scripts/bench_drain.py`, 2026-12-06, against the code
 before): a pass over ten sales with a new claim each 7.5-7.9 ms -> 0.7-0.8 ms of CPU, a pass of one
-sale 0.77 -> 0.33-0.37 ms; two instances' claims at ten rooms' rate 1.38-1.48 -> 0.75-0.86 ms of CPU
-a claim (with resp.py's lean connection; BENCHMARKS.md "A team's evening").
+sale 0.77 -> 0.33-0.37 ms; two instances' claims at ten rooms' rate 1.01-1.48 -> 0.72-0.86 ms of CPU
+a claim, 0.68x at the median of five pairs (with resp.py's lean connection; BENCHMARKS.md "A team's
+evening").
 
 Latency: an instance drains the sales it granted claims on as soon as it can (claims granted
 during a pass make the next batch), and every sale of the last days each `SCAN_EVERY` seconds, which
