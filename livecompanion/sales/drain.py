@@ -135,7 +135,9 @@ class Drainer:
         self.waiters.setdefault(sale_id, []).append((where[0], where[1], future))
         self._waiting_in[sale_id] = stream_id
         reading = self.reading.get(sale_id)
-        if reading is None or reading[0] != where[0] or where[1] > reading[1]:
+        if holder_lease_ms is not None:
+            self._wake.set()  # (the loop's next wait: a tick while claims wait) and no pass of our own
+        elif reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
         timer = loop.call_later(timeout, _settle, future, False)
