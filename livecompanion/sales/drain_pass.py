@@ -188,17 +188,19 @@ async def run_pass(d: Drainer, sales: dict[str, str]) -> tuple[int, dict[str, st
 
 
 async def write_batches(d: Drainer, batches: list[Batch]) -> set[str]:
-    """Every batch in one statement; the sales whose batch the record took."""
+    """Every batch in one statement; the sales whose batch the record took. If the statement fails
+    (not for Redis or the record being away), each sale's batch alone, then entry by entry."""
     try:
         return await d.writer.write_many(
             [(b.read.sale_id, b.read.drained, b.new, fold(b.read.sale_id, b.read.stock, b.entries))
              for b in batches])
     except (StoreUnavailable, *REDIS_ERRORS):
         raise
-    except Exception:
-        if len(batches) > 1:
-            log.warning("sales drainer: a pass over %d sales failed; writing each sale alone", len(batches),
-                        exc_info=True)
+    except Exception as exc:  # a bad entry somewhere, or the record: told apart below (quarantine.py)
+        if len(batches) == 1:
+            return await entry_by_entry(d, batches[0], exc)
+        log.warning("sales drainer: a pass over %d sales failed; writing each sale alone", len(batches),
+                    exc_info=True)
     moved = set()
     for b in batches:
         r = b.read
@@ -206,10 +208,15 @@ async def write_batches(d: Drainer, batches: list[Batch]) -> set[str]:
             done = await d.write(r.sale_id, r.stock, r.drained, b.new, b.entries)
         except (StoreUnavailable, *REDIS_ERRORS):
             raise
-        except Exception:
-            log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", r.sale_id,
-                        exc_info=True)
-            done = await write_one_by_one(d, r.keys, r.sale_id, r.stock, r.drained, b.epoch, b.entries)
+        except Exception as exc:
+            done = bool(await entry_by_entry(d, b, exc))
         if done:
             moved.add(r.sale_id)
     return moved
+
+
+async def entry_by_entry(d: Drainer, b: Batch, error: Exception) -> set[str]:
+    r = b.read
+    log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", r.sale_id, exc_info=error)
+    done = await write_one_by_one(d, r.keys, r.sale_id, r.stock, r.drained, b.epoch, b.entries)
+    return {r.sale_id} if done else set()
