@@ -208,7 +208,7 @@ async def write_batches(d: Drainer, batches: list[Batch]) -> set[str]:
             done = await d.write(r.sale_id, r.stock, r.drained, b.new, b.entries)
         except (StoreUnavailable, *REDIS_ERRORS):
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as above
             done = bool(await entry_by_entry(d, b, exc))
         if done:
             moved.add(r.sale_id)
