@@ -12,7 +12,8 @@
     GET  /api/streams/{id}/flash-sales[/{sale}]            viewer    sale(s) with the record's claims
 
 The claim handler is the hot path of a sell-out: a plain Starlette route that checks the role
-itself (`deps.authorize`), parses its small body with `ClaimIn` and answers with ready JSON bytes.
+itself (`deps.authorize`), parses its small body with `ClaimIn` and answers with ready JSON bytes;
+`ClaimsFirst` hands it claim POSTs before FastAPI's routing (measured below it).
 """
 
 from __future__ import annotations
