@@ -158,3 +158,18 @@ def test_a_long_busy_room_keeps_each_check_cheap() -> None:
         watch.see("viewer_count", ts, {"count": 5000}, rules)
         assert watch.viewers_drop(rules, doc) is None and watch.comments_collapse(rules, doc) is None
     assert calls == 0  # neither window was walked
+
+
+def test_a_room_at_zero_viewers_raises_no_fall_even_with_no_minimum() -> None:
+    """viewers_min=0 and counts of 0 for the whole window: 0 -> 0 is no fall (the wording's percentage
+    used to divide by the peak, and the commit listener logged a ZeroDivisionError)."""
+    rules = AlertSettings(viewers_drop_seconds=5, viewers_drop_percent=5, viewers_min=0)
+    watch = RoomWatch()
+    for i in range(4):
+        watch.see("viewer_count", T0 + i * 1000, {"count": 0}, rules)
+    assert watch.may_raise(rules) is False
+    assert watch.viewers_drop(rules, live_doc()) is None
+    watch.see("viewer_count", T0 + 5000, {"count": 40}, rules)
+    watch.see("viewer_count", T0 + 6000, {"count": 0}, rules)
+    alert = watch.viewers_drop(rules, live_doc())  # a real fall from 40 to 0 is still told
+    assert alert is not None and "-100%" in alert.text
