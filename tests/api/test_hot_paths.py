@@ -69,6 +69,29 @@ def requests(stream: str) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+async def hung_up(app: Any, path: str, root_path: str) -> tuple[int, bytes]:
+    """A POST whose sender hangs up mid-body (as Guard reports a body that stopped coming)."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": root_path,
+             "headers": [(b"authorization", b"Bearer in"), (b"host", b"lc")], "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 80), "state": {}}
+    messages = [{"type": "http.request", "body": b'[{"type":', "more_body": True}, {"type": "http.disconnect"}]
+    status, body = 0, b""
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status, body
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        else:
+            body += message.get("body", b"")
+
+    await app(scope, receive, send)
+    return status, body
+
+
 def answer(response: httpx.Response) -> tuple[int, list[tuple[str, str]], Any]:
     body: Any = response.content
     if response.headers.get("content-type") == "application/json":
@@ -112,6 +135,9 @@ async def test_ingest_past_the_router_answers_as_the_route(
             routed.clear()
         await hot.aclose()
         await by_route.aclose()
+        events = f"/api/streams/{streams[0]}/events"
+        gone = {root_path: await hung_up(app, events, root_path) for root_path in ("", "/lc")}
+        assert gone[""] == gone["/lc"] == (400, b"")  # nothing accepted; not a 500
 
     for (what, past), (_, through_route) in zip(answers["hot"], answers["route"], strict=True):
         assert past == through_route, what
