@@ -11,9 +11,10 @@ root path (such a request is left to the router).
 Errors are answered as the app's handlers answer them (api/errors.py): a `DomainError` in its HTTP
 form, a client that hung up mid-body 400; anything else still reaches ServerErrorMiddleware (500).
 
-Measured: an ingest batch of 50 events paid FastAPI's layers ~0.9 ms of CPU (BENCHMARKS.md, "An
-ingested event's CPU, part by part"); figures for this table in BENCHMARKS.md, "Hot paths past
-FastAPI's routing". Claims: 871-1,001 -> 731-739 us a claim through the app (scripts/bench_claim_http.py).
+Measured (in process, the real app on PostgreSQL + Redis, scripts/bench_ingest_http.py): a batch of 50
+events through the route 2,837-2,940 us of CPU, past it 2,381-2,482 us (0.84; the layers beyond the
+service call 735-757 -> 279-298 us); BENCHMARKS.md, "Hot paths past FastAPI's routing". Claims:
+871-1,001 -> 731-739 us a claim through the app (scripts/bench_claim_http.py).
 """
 
 from __future__ import annotations
