@@ -156,7 +156,9 @@ class RoomWatch:
         (peak, minus_ts), _ = self._peaks[0]  # max(self.viewers, key=lambda p: (p[1], -p[0]))
         peak_ts = -minus_ts
         # A peak of 0 is no fall (viewers_min may be 0): 0 -> 0 would divide by zero in the wording.
-        if peak <= 0 or peak < rules.viewers_min or peak_ts >= last_ts or last > peak * (1 - rules.viewers_drop_percent / 100):
+        if peak <= 0 or peak < rules.viewers_min or peak_ts >= last_ts:
+            return None
+        if last > peak * (1 - rules.viewers_drop_percent / 100):
             return None
         return peak_ts, peak, last_ts, last
 
