@@ -60,7 +60,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL, _pg_admin, free_port  # noqa: E402
+from tests.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_URL, _pg_admin, free_port, wait_serving  # noqa: E402
 from tests.sales import rawhttp  # noqa: E402
 
 MARK = b"BNCH"
@@ -96,17 +96,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(tree / ".venv/bin/python"), "-m", "livecompanion", "serve", "--port", str(self.port),
              "--log-level", "warning"], cwd=tree, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server did not start in 60 s")
+        wait_serving(self.process, self.base, self.log)
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

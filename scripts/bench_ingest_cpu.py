@@ -131,9 +131,8 @@ def batch(room: int, n: int, seq: int, texts: list[str] | None, rng: random.Rand
 
 class Server:
     def __init__(self, tree: Path, database_url: str, prefix: str, out: str, profile: str | None) -> None:
-        import httpx
 
-        from tests.conftest import REDIS_URL, free_port
+        from tests.conftest import REDIS_URL, free_port, wait_serving
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -152,17 +151,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(tree / ".venv/bin/python"), str(Path(__file__).resolve()), "--serve", str(self.port), out],
             cwd=tree, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError("server did not start in 60 s")
+        wait_serving(self.process, self.base, self.log)
 
     def headers(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

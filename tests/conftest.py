@@ -203,18 +203,25 @@ def start_server(
         cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    wait_serving(process, base, log, seconds=30)
+    return ServerProcess(base, tokens, process, log)
+
+
+def wait_serving(process: subprocess.Popen[bytes], base: str, log: Path, seconds: float = 60) -> None:
+    """Until the server process answers /healthz; RuntimeError with its log if it exits or takes longer
+    than `seconds` (then it is killed). The tests' servers and the benchmarks' start the same way."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return ServerProcess(base, tokens, process, log)
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"server did not start in 30 s:\n{log.read_text()}")
+    raise RuntimeError(f"server did not start in {seconds:g} s:\n{log.read_text()}")
 
 
 @pytest.fixture
