@@ -37,26 +37,22 @@ them counted in the room; this only matters before the platform sends any `viewe
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from livecompanion.errors import NotFound
 from livecompanion.ingest.comments import CommentTriage, question_key
 from livecompanion.ingest.comments.triage import EXPLAIN, ORDERS
-from livecompanion.ingest.counters import LiveCounters, LiveDelta, LiveTally
+from livecompanion.ingest.counters import LiveCounters, LiveDelta
+from livecompanion.ingest.live_sections import build_sections, cents, section_digest, ticker_entry
 from livecompanion.ingest.pacing import MemoryGate, PublishGate
 from livecompanion.ingest.rows import StreamCommit
 from livecompanion.ingest.seed import seed_from_record
 from livecompanion.ingest.selling import SellingContexts
 from livecompanion.storage.streams import get_script
 from livecompanion.tasks import cancel_and_wait, wait_event
-from livecompanion.text import for_display  # shown on screens: bidi overrides taken out
 
 if TYPE_CHECKING:
     from livecompanion.core import Core
@@ -70,72 +66,6 @@ RETRY_AFTER_FAILURE = 0.5
 IDLE_RELEASE_S = 900.0  # a stream without events this long: this process forgets it (see release_idle)
 END_GRACE_S = 120.0  # an ended stream is forgotten this long after its End (late orders still count)
 RELEASE_EVERY = 60.0  # a release pass at least this often, and at least twice per end grace (>= 1 s)
-
-
-def mask_nickname(name: str | None) -> str:
-    """Show a buyer without naming them: first and last character kept (小林 -> 小*, 张小林 -> 张*林)."""
-    name = (name or "").strip()
-    if not name:
-        return "*"
-    if len(name) <= 2:
-        return name[0] + "*"
-    return name[0] + "*" + name[-1]
-
-
-def money(cents: int) -> int | float:
-    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
-
-
-def cents(amount: Decimal) -> int:
-    return int((amount * 100).to_integral_value())
-
-
-def ticker_entry(nickname: str | None, user_id: str, sku: str, qty: int, ts: int) -> dict[str, Any]:
-    # Without a nickname the buyer's platform id is masked the same way: never shown whole.
-    return {"nickname": for_display(mask_nickname(nickname or user_id)), "sku": sku, "qty": qty, "ts": ts}
-
-
-def merge_questions(lists: list[list[dict[str, Any]]], top: int) -> list[dict[str, Any]]:
-    """Each instance's top questions merged by question key; the wording most asked is shown."""
-    merged: dict[str, dict[str, Any]] = {}
-    for entries in lists:
-        for entry in entries:
-            key = entry.get("key") or question_key(entry["text"])
-            seen = merged.get(key)
-            if seen is None:
-                merged[key] = {
-                    "text": entry["text"],
-                    "count": entry["count"],
-                    "_best": entry["count"],
-                    "_last": entry.get("last", 0),
-                }
-            else:
-                seen["count"] += entry["count"]
-                seen["_last"] = max(seen["_last"], entry.get("last", 0))
-                if entry["count"] > seen["_best"]:
-                    seen["text"], seen["_best"] = entry["text"], entry["count"]
-    ranked = sorted(merged.items(), key=lambda kq: (kq[1]["count"], kq[1]["_last"]), reverse=True)[:top]
-    return [{"text": for_display(q["text"]), "count": q["count"], "key": key, "last": q["_last"]}
-            for key, q in ranked]
-
-
-def build_sections(tally: LiveTally, top_questions: int) -> dict[str, Any]:
-    intents = dict(sorted(tally.intents.items(), key=lambda kv: (-kv[1], kv[0])))
-    return {
-        "metrics": {
-            "viewers": tally.viewer_count if tally.viewer_count is not None else tally.in_room,
-            "comments_per_min": tally.comments_per_min,
-            "orders": tally.orders,
-            "gmv": money(tally.gmv_cents),
-            "intent": intents,
-        },
-        "questions": merge_questions(tally.question_lists, top_questions),
-        "ticker": tally.ticker,
-    }
-
-
-def _digest(value: Any) -> str:
-    return hashlib.blake2b(orjson.dumps(value), digest_size=8).hexdigest()
 
 
 class LiveNumbers:
@@ -385,7 +315,7 @@ class LiveNumbers:
     async def _publish(self, stream_id: str) -> None:
         tally = await self.counters.read(stream_id, int(time.time()))
         sections = build_sections(tally, self.top_questions)
-        digests = {name: _digest(value) for name, value in sections.items()}
+        digests = {name: section_digest(value) for name, value in sections.items()}
         changed, wait, urgent_wait = await self.gate.claim(stream_id, tally.version, digests)
         now = asyncio.get_running_loop().time()
         if not changed:

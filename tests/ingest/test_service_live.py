@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from livecompanion.config import Settings
 from livecompanion.events import parse_event
 from livecompanion.ingest.counters import LiveDelta, MemoryCounters, RedisCounters
-from livecompanion.ingest.live import LiveNumbers, mask_nickname, merge_questions
+from livecompanion.ingest.live import LiveNumbers
+from livecompanion.ingest.live_sections import mask_nickname, merge_questions
 from livecompanion.ingest.orders import fold, merge, state_of
 from livecompanion.ingest.pacing import MemoryGate, PublishPolicy, RedisGate, decide
 from livecompanion.ingest.rows import StreamCommit, record_of
