@@ -4,8 +4,9 @@ A pin (every few seconds a room on a team's evening) only replaces the `pinned` 
 `service.locked_stream` it cost seven PostgreSQL round trips and ~2 ms of the instance's CPU before
 its patch was published: the pool's pre-ping (BEGIN, `;`, ROLLBACK), BEGIN, the whole row read
 through the ORM `FOR NO KEY UPDATE` (the script's JSON decoded again), the UPDATE, COMMIT. Here it
-is BEGIN, one `UPDATE ... RETURNING` on a connection of the show's own (`OwnConnections`: no
-checkout, ping or reset), the hub's change while that row lock is held, COMMIT: three round trips.
+is BEGIN with one UPDATE in a single message, on a connection of the show's own (`OwnConnections`:
+no checkout, ping or reset), the hub's change while that row lock is held, COMMIT: two round trips,
+one of them before the patch is published.
 The UPDATE takes the same row lock (FOR NO KEY UPDATE) as `locked_stream`, so the two paths order
 each other's changes as before: the screens still change in the record's order, on every instance.
 With ingest load on the same loop every round trip is a wait behind other work
@@ -16,6 +17,7 @@ SQLite (one instance) keeps the ORM path: nothing else writes there at the same 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -28,10 +30,22 @@ from livecompanion.stream import machine
 
 CONNECTIONS = 2  # the show's own connections an instance keeps open (a pin holds one ~1-3 ms)
 
-# $3: refuse an ended show (a pin) or not (an unpin). The row is locked until the COMMIT.
-_SET_PINNED = ("UPDATE streams SET pinned = $2::json WHERE id = $1 AND (NOT $3::boolean OR status <> 'ended') "
-               "RETURNING status")
+# Stream ids are `secrets.token_hex`; an id of these characters goes into the statement as it is.
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# Any other id (none exists, but a path can hold anything) goes the parameterized way: BEGIN apart.
+_SET_PINNED = "UPDATE streams SET pinned = $2::json WHERE id = $1 AND (NOT $3::boolean OR status <> 'ended')"
 _STATUS = "SELECT status FROM streams WHERE id = $1"
+
+
+def _begin_and_set_pinned(stream_id: str, value: str, refuse_ended: bool) -> str:
+    """BEGIN and the UPDATE in one message of the simple-query protocol: one round trip, where
+    asyncpg sends BEGIN on its own and then the statement (it has no pipelining). Nothing from
+    outside is spliced into the SQL as text: the value travels as hex digits, decoded by
+    PostgreSQL, and the id is one of `_PLAIN_ID`."""
+    assert _PLAIN_ID.fullmatch(stream_id)
+    ended = " AND status <> 'ended'" if refuse_ended else ""
+    return (f"BEGIN; UPDATE streams SET pinned = convert_from(decode('{value.encode().hex()}', 'hex'), 'UTF8')::json "
+            f"WHERE id = '{stream_id}'{ended}")
 
 
 @asynccontextmanager
@@ -40,12 +54,24 @@ async def pinned_set(connections: OwnConnections, stream_id: str, pinned: dict[s
     """Write `pinned` on the stream's row and hold its lock while the body runs (the caller changes
     the hub there); commit on a clean exit, roll back on an exception. Raises NotFound for an
     unknown stream and 409 `ended` for an ended one when `refuse_ended`, with nothing written.
+    Two round trips: BEGIN with the UPDATE, then COMMIT (a cancelled or broken use leaves its
+    connection, and so its transaction, dropped: `OwnConnections`).
 
     `None` is stored as JSON null, as the ORM writes it."""
-    async with connections.acquire() as conn, conn.transaction():
-        status = await conn.fetchval(_SET_PINNED, stream_id, orjson.dumps(pinned).decode(), refuse_ended)
-        if status is None:  # nothing written: no such stream, or (a pin) an ended show
-            if await conn.fetchval(_STATUS, stream_id) is None:
-                raise NotFound(f"no stream '{stream_id}'")
-            raise machine.ended_error()
-        yield
+    value = orjson.dumps(pinned).decode()
+    async with connections.acquire() as conn:
+        if _PLAIN_ID.fullmatch(stream_id):
+            written = await conn.execute(_begin_and_set_pinned(stream_id, value, refuse_ended)) == "UPDATE 1"
+        else:
+            await conn.execute("BEGIN")
+            written = await conn.execute(_SET_PINNED, stream_id, value, refuse_ended) == "UPDATE 1"
+        try:
+            if not written:  # no such stream, or (a pin) an ended show
+                if await conn.fetchval(_STATUS, stream_id) is None:
+                    raise NotFound(f"no stream '{stream_id}'")
+                raise machine.ended_error()
+            yield
+        except Exception:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
