@@ -25,10 +25,18 @@ from typing import Any
 import orjson
 
 from livecompanion.errors import NotFound
+from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
 from livecompanion.stream import machine
 
-CONNECTIONS = 2  # the show's own connections an instance keeps open (a pin holds one ~1-3 ms)
+OPERATOR_CONNECTIONS = 3  # an instance's own connections for operator actions (a pin holds one ~1-3 ms)
+
+
+def operator_connections(db: Database) -> OwnConnections | None:
+    """The connections of an instance's operator actions beside the pool (PostgreSQL; None on
+    SQLite): the pin's row write and the Idempotency-Key's claim and answer, each a short use."""
+    return db.own_connections("operator", OPERATOR_CONNECTIONS)
+
 
 # Stream ids are `secrets.token_hex`; an id of these characters goes into the statement as it is.
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -5,6 +5,10 @@ built from it. Every change is written to the record and applied to the hub whil
 is locked (SELECT ... FOR NO KEY UPDATE on PostgreSQL, plus a per-process lock), so two operators on two
 instances cannot make the screens disagree with the record. When the hub lacks the document it is
 rebuilt from the record (`load_state`), e.g. after a restart or on a new instance.
+
+A pin (the evening's frequent action) changes one column: on PostgreSQL it is one UPDATE on the
+show's own connections (`row_write.py`; the UPDATE takes the same row lock), two round trips where
+`locked_stream` makes seven, ~1 ms less of the instance's CPU.
 """
 
 from __future__ import annotations
@@ -331,7 +335,7 @@ async def _set_pinned(core: Core, stream_id: str, pinned: dict[str, Any] | None,
     row is locked, rebuilt from the record if it lacks the document or the commit fails after it
     changed. On PostgreSQL in one statement (`row_write.py`: 3 round trips instead of 7)."""
     ops = [set_op(["pinned"], pinned)]
-    connections = core.db.own_connections("show", row_write.CONNECTIONS)
+    connections = row_write.operator_connections(core.db)
     if connections is None:
         async with locked_stream(core, stream_id) as locked:
             if refuse_ended:

@@ -9,10 +9,11 @@ show's own connections (`stream/row_write.py`), with the hub changed while the r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
+import orjson
 import pytest
 from sqlalchemy import text
 
@@ -27,6 +28,8 @@ from livecompanion.storage.pgconn import asyncpg_dsn
 from livecompanion.storage.streams import create_stream
 from livecompanion.storage.tables import Base
 from livecompanion.stream import service
+from livecompanion.stream.idempotency import Answer, Idempotency
+from livecompanion.stream.idempotency_repository import IdempotencyRepository
 from livecompanion.wiring import build_core
 
 from .conftest import EXAMPLE, TOKENS, make_services
@@ -86,11 +89,15 @@ async def pg_redis(postgres_url: str, redis_url: str, redis_prefix: str) -> Asyn
     await core.db.dispose()
 
 
-async def test_a_pin_is_two_round_trips_to_postgresql(postgres_url: str, redis_url: str, redis_prefix: str) -> None:
+async def _proxied(postgres_url: str) -> tuple[CountingProxy, str]:
     host_port = postgres_url.split("@", 1)[1].split("/", 1)[0]
     host, port = host_port.rsplit(":", 1)
     proxy = CountingProxy(host, int(port))
-    proxied = postgres_url.replace(host_port, f"127.0.0.1:{await proxy.start()}")
+    return proxy, postgres_url.replace(host_port, f"127.0.0.1:{await proxy.start()}")
+
+
+async def test_a_pin_is_two_round_trips_to_postgresql(postgres_url: str, redis_url: str, redis_prefix: str) -> None:
+    proxy, proxied = await _proxied(postgres_url)
     core = await make_services(proxied, make_hub(redis_url, prefix=redis_prefix))
     try:
         stream_id = await _stream(core)
@@ -112,9 +119,47 @@ async def test_a_pin_is_two_round_trips_to_postgresql(postgres_url: str, redis_u
         await proxy.close()
 
 
+async def test_a_keyed_pin_is_four_round_trips_and_a_repeat_two(postgres_url: str, redis_url: str,
+                                                                 redis_prefix: str) -> None:
+    """The console sends an Idempotency-Key with every action: the key's claim and answer were six
+    round trips each through the pool."""
+    proxy, proxied = await _proxied(postgres_url)
+    core = await make_services(proxied, make_hub(redis_url, prefix=redis_prefix))
+    try:
+        stream_id = await _stream(core)
+        keys = Idempotency(IdempotencyRepository(core.db))
+
+        def pin_as_the_route_does(text: str) -> Callable[[], Awaitable[Answer]]:
+            async def action() -> Answer:
+                pinned = await service.pin(core, stream_id, text)
+                return Answer(200, "application/json", orjson.dumps(pinned).decode())
+            return action
+
+        for _ in range(2):  # connections opened, statements prepared
+            await keys.run(stream_id, "warm-up", "POST", "/pins", pin_as_the_route_does("warm up"))
+        sends, repeats = [], []
+        for k in range(5):
+            before = proxy.sends
+            first = await keys.run(stream_id, f"key-{k}", "POST", "/pins", pin_as_the_route_does(f"第 {k} 條"))
+            sends.append(proxy.sends - before)
+            before = proxy.sends
+            again = await keys.run(stream_id, f"key-{k}", "POST", "/pins", pin_as_the_route_does("not again"))
+            repeats.append(proxy.sends - before)
+            assert again.replayed and again.body == first.body
+        assert max(sends) <= 4, sends  # claim; BEGIN with the UPDATE; COMMIT; answer (it was 19)
+        assert max(repeats) <= 2, repeats  # claim refused; the stored answer read (it was 12)
+        _, doc = await service.load_state(core, stream_id)
+        assert doc["pinned"]["text"] == "第 4 條"
+    finally:
+        await core.hub.close()
+        await core.db.dispose()
+        await proxy.close()
+
+
 async def test_a_pin_does_not_wait_for_a_pooled_connection(postgres_url: str, redis_url: str,
                                                             redis_prefix: str) -> None:
-    """With every pooled connection busy (claims, reports, lotteries...), a pin still goes through."""
+    """With every pooled connection busy (claims, reports, lotteries...), a pin, keyed or not, still
+    goes through."""
     schema = Database(postgres_url)
     async with schema.engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
@@ -126,6 +171,13 @@ async def test_a_pin_does_not_wait_for_a_pooled_connection(postgres_url: str, re
         async with db.engine.connect() as busy:  # the pool's only connection, held
             await busy.execute(text("SELECT 1"))
             pinned = await asyncio.wait_for(service.pin(core, stream_id, "有貨嗎", "小美"), 5)
+
+            async def keyed() -> Answer:
+                return Answer(200, "application/json", orjson.dumps(await service.pin(core, stream_id, "k")).decode())
+
+            assert (await asyncio.wait_for(Idempotency(IdempotencyRepository(db)).run(
+                stream_id, "key", "POST", "/pins", keyed), 5)).status == 200
+            pinned = await service.pin(core, stream_id, "有貨嗎", "小美")
         assert pinned["nickname"] == "小美"
         _, doc = await service.load_state(core, stream_id)
         assert doc["pinned"] == pinned
