@@ -146,11 +146,12 @@ def events(room: int, n: int, seq: int) -> bytes:
     return orjson.dumps(out)
 
 
-async def asgi_post(app: Any, path: str, token: str, body: bytes) -> tuple[int, bytes]:
+async def asgi_post(app: Any, path: str, token: str, body: bytes, key: str | None = None) -> tuple[int, bytes]:
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode()),
-                         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+             + ([(b"idempotency-key", key.encode())] if key else []),
              "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000)}
     sent = False
     status = 0
@@ -250,7 +251,8 @@ async def measure(app: Any, services: Any, hub_b: Any, rooms: list[str], args: a
 
     phases: list[dict[str, float]] = []
 
-    async def action(stream_id: str) -> tuple[float, float, collections.Counter[str]]:
+    async def action(stream_id: str, keyed: bool = False) -> tuple[float, float, collections.Counter[str]]:
+        """One pin, with an Idempotency-Key if `keyed` (the console sends one with every action)."""
         nonlocal n
         n += 1
         mark = f"BNCH{n}x"
@@ -261,14 +263,14 @@ async def measure(app: Any, services: Any, hub_b: Any, rooms: list[str], args: a
         token = timed_trips.set(mine)
         try:
             status, body = await asgi_post(app, f"/api/streams/{stream_id}/pins", "op-bench",
-                                           orjson.dumps({"text": mark}))
+                                           orjson.dumps({"text": mark}), f"key-{mark}" if keyed else None)
         finally:
             timed_trips.reset(token)
         answered = time.perf_counter()
         await asyncio.gather(wait_for_mark(feed_a, mark), wait_for_mark(feed_b, mark))
         cpu, done = time.process_time() - cpu, time.perf_counter()
         assert status == 200, (status, body)
-        phase = {"answer": (answered - wall) * 1e3, "after_answer": (done - answered) * 1e3}
+        phase = {"keyed": float(keyed), "answer": (answered - wall) * 1e3, "after_answer": (done - answered) * 1e3}
         for name, ms in mine:
             key = "redis" if name.startswith("redis") else "pg"
             phase[key] = phase.get(key, 0.0) + ms
@@ -276,17 +278,19 @@ async def measure(app: Any, services: Any, hub_b: Any, rooms: list[str], args: a
         phases.append(phase)
         return cpu * 1e6, (done - wall) * 1e3, collections.Counter(trips) - before
 
-    for _ in range(20):  # warm: prepared statements, pool connections, first uses
-        await action(rooms[0])
+    for k in range(20):  # warm: prepared statements, pool connections, first uses
+        await action(rooms[0], keyed=k % 2 == 1)
     if args.profile:  # yappi (pip install yappi): CPU time per function, coroutines counted right
         import yappi
 
         yappi.set_clock_type("cpu")
         yappi.start()
-    cpus, walls, counts = [], [], []
-    for _ in range(args.actions):
+    series: dict[bool, tuple[list[float], list[float], list[collections.Counter[str]]]] = {
+        False: ([], [], []), True: ([], [], [])}
+    for k in range(2 * args.actions):
         await asyncio.sleep(0.005)
-        cpu, wall, count = await action(rooms[0])
+        cpu, wall, count = await action(rooms[0], keyed=k % 2 == 1)
+        cpus, walls, counts = series[k % 2 == 1]
         cpus.append(cpu)
         walls.append(wall)
         counts.append(count)
@@ -295,20 +299,26 @@ async def measure(app: Any, services: Any, hub_b: Any, rooms: list[str], args: a
         stats = yappi.get_func_stats()
         stats.sort("ttot").print_all(out=sys.stderr, columns={0: ("name", 90), 1: ("ncall", 8), 3: ("ttot", 8),
                                                                2: ("tsub", 8)})
-    usual, times = collections.Counter(tuple(sorted(c.items())) for c in counts).most_common(1)[0]
+    for keyed, (cpus, walls, counts) in series.items():
+        usual, times = collections.Counter(tuple(sorted(c.items())) for c in counts).most_common(1)[0]
 
-    def per_action(kind: str) -> float:
-        return sum(v for c in counts for k, v in c.items() if k.startswith(kind)) / len(counts)
+        def per_action(kind: str, counts: list[collections.Counter[str]] = counts) -> float:
+            return sum(v for c in counts for k, v in c.items() if k.startswith(kind)) / len(counts)
 
-    out["idle"] = {"cpu_us": statistics.median(cpus), "wall_ms": statistics.median(walls),
-                   "wall_p99_ms": pct(walls, 0.99), "round_trips": dict(usual), "usual_share": times / len(counts),
-                   "pg_per_action": per_action("pg"), "redis_per_action": per_action("redis")}
+        out["idle keyed" if keyed else "idle"] = {
+            "cpu_us": statistics.median(cpus), "wall_ms": statistics.median(walls), "wall_p99_ms": pct(walls, 0.99),
+            "round_trips": dict(usual), "usual_share": times / len(counts), "pg_per_action": per_action("pg"),
+            "redis_per_action": per_action("redis")}
     out["parts"] = await parts(app, services, hub_b, rooms[0], feeds[rooms[0]], args.actions)
     if args.load_rooms:
         phases.clear()
         out["load"] = await under_load(app, rooms, args, action)
-        out["load"]["phases_p50_ms"] = {k: statistics.median(p.get(k, 0.0) for p in phases) for k in phases[0]}
-        out["load"]["phases_p90_ms"] = {k: pct([p.get(k, 0.0) for p in phases], 0.9) for k in phases[0]}
+        for keyed in (False, True):
+            mine = [p for p in phases if p["keyed"] == keyed]
+            names = [k for k in mine[0] if k != "keyed"]
+            label = "keyed" if keyed else "plain"
+            out["load"][f"{label} p50 ms"] = {k: statistics.median(p.get(k, 0.0) for p in mine) for k in names}
+            out["load"][f"{label} p90 ms"] = {k: pct([p.get(k, 0.0) for p in mine], 0.9) for k in names}
     return out
 
 
@@ -387,22 +397,25 @@ async def under_load(app: Any, rooms: list[str], args: argparse.Namespace, actio
     await asyncio.sleep(1.0)  # the load settles
     lags.clear()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    walls, counts = [], []
+    walls: dict[bool, list[float]] = {False: [], True: []}
+    counts = []
     i = 0
     while loop.time() < stop - 0.5:
-        _, wall, count = await action(rooms[i % len(rooms)])
-        walls.append(wall)
+        keyed = i % 2 == 1
+        _, wall, count = await action(rooms[(i // 2) % len(rooms)], keyed)
+        walls[keyed].append(wall)
         counts.append(count)
         i += 1
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.1)
     busy = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
     await asyncio.gather(*loaders, beat)
     await asyncio.gather(*pending)
     del counts
     return {"loop_lag_p50_ms": statistics.median(lags), "loop_lag_p99_ms": pct(lags, 0.99),
-            "loop_lag_max_ms": max(lags), "actions": len(walls), "wall_ms": statistics.median(walls),
-            "wall_p99_ms": pct(walls, 0.99),
-            "wall_max_ms": max(walls), "ack_ms": statistics.median(acks), "ack_p99_ms": pct(acks, 0.99),
+            "loop_lag_max_ms": max(lags), "actions": len(walls[False]), "wall_ms": statistics.median(walls[False]),
+            "wall_p99_ms": pct(walls[False], 0.99), "wall_max_ms": max(walls[False]),
+            "keyed_wall_ms": statistics.median(walls[True]), "keyed_wall_p99_ms": pct(walls[True], 0.99),
+            "ack_ms": statistics.median(acks), "ack_p99_ms": pct(acks, 0.99),
             "process_busy": busy}
 
 
@@ -426,23 +439,24 @@ def run_child(tree: Path, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def show(label: str, r: dict[str, Any]) -> None:
-    idle = r["idle"]
-    trips_text = ", ".join(f"{k} {v}" for k, v in sorted(idle["round_trips"].items()))
-    print(f"{label:9} idle: cpu {idle['cpu_us']:7.0f} us, wall {idle['wall_ms']:5.2f} ms "
-          f"(p99 {idle['wall_p99_ms']:5.2f}), "
-          f"pg {idle['pg_per_action']:.2f}, redis {idle['redis_per_action']:.2f} a pin  [{trips_text}]"
-          f" ({idle['usual_share']:.0%} of pins)", flush=True)
+    for name in ("idle", "idle keyed"):
+        idle = r[name]
+        trips_text = ", ".join(f"{k} {v}" for k, v in sorted(idle["round_trips"].items()))
+        print(f"{label if name == 'idle' else '':9} {name + ':':11} cpu {idle['cpu_us']:5.0f} us, wall "
+              f"{idle['wall_ms']:5.2f} ms (p99 {idle['wall_p99_ms']:5.2f}), pg {idle['pg_per_action']:.2f}, redis "
+              f"{idle['redis_per_action']:.2f} a pin [{trips_text}] ({idle['usual_share']:.0%} of pins)", flush=True)
     print(f"{'':9} parts (cpu us): " + ", ".join(f"{k} {v:.0f}" for k, v in r["parts"].items()), flush=True)
     load = r.get("load")
     if load:
         print(f"{'':9} load: pin wall p50 / p99 / max {load['wall_ms']:.1f} / {load['wall_p99_ms']:.1f} / "
-              f"{load['wall_max_ms']:.1f} ms over {load['actions']}; ingest ack p50 / p99 {load['ack_ms']:.1f} / "
+              f"{load['wall_max_ms']:.1f} ms over {load['actions']}, keyed {load['keyed_wall_ms']:.1f} / "
+              f"{load['keyed_wall_p99_ms']:.1f}; ingest ack p50 / p99 {load['ack_ms']:.1f} / "
               f"{load['ack_p99_ms']:.1f} ms; loop lag p50 / p99 / max {load['loop_lag_p50_ms']:.1f} / "
               f"{load['loop_lag_p99_ms']:.1f} / {load['loop_lag_max_ms']:.1f} ms; "
               f"process {load['process_busy']:.0%} of a core", flush=True)
-        for q in ("p50", "p90"):
-            spent = ", ".join(f"{k} {v:.1f}" for k, v in load[f"phases_{q}_ms"].items())
-            print(f"{'':9}       pin's time {q} (ms): {spent}", flush=True)
+        for which in ("plain p50", "plain p90", "keyed p50", "keyed p90"):
+            spent = ", ".join(f"{k} {v:.1f}" for k, v in load[f"{which} ms"].items())
+            print(f"{'':9}       {which} (ms): {spent}", flush=True)
 
 
 def main() -> None:
