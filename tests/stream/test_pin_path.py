@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -17,6 +18,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
+from livecompanion import wiring
 from livecompanion.config import Settings
 from livecompanion.core import Core
 from livecompanion.errors import Conflict, NotFound
@@ -27,7 +29,7 @@ from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import asyncpg_dsn
 from livecompanion.storage.streams import create_stream
 from livecompanion.storage.tables import Base
-from livecompanion.stream import service
+from livecompanion.stream import row_write, service
 from livecompanion.stream.idempotency import Answer, Idempotency
 from livecompanion.stream.idempotency_repository import IdempotencyRepository
 from livecompanion.wiring import build_core
@@ -320,3 +322,35 @@ async def test_an_id_outside_the_plain_characters_goes_the_parameterized_way(pg_
     with pytest.raises(Conflict):
         await service.pin(core, odd, "after the end")
     await service.unpin(core, odd)
+
+
+async def test_the_operator_connection_is_open_before_the_first_pin(postgres_url: str, redis_url: str,
+                                                                    redis_prefix: str, tmp_path: Path) -> None:
+    """The first pin of an instance opened it (~4-5 ms more than a later pin); now `wiring.start` does."""
+    schema = Database(postgres_url)
+    async with schema.engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await schema.dispose()
+    services = wiring.build_services(Settings(database_url=postgres_url, redis_url=redis_url, redis_prefix=redis_prefix,
+                                              data_dir=tmp_path, operator_token="o", ingest_token="i",
+                                              viewer_token="v"))
+    await wiring.start(services)
+    try:
+        connections = row_write.operator_connections(services.db)
+        assert connections is not None and len(connections._idle) == 1
+        stream_id = await _stream(services)
+        backends = await _backends(postgres_url)
+        await service.pin(services, stream_id, "first")
+        assert await _backends(postgres_url) == backends  # no connection opened for it
+        assert len(connections._idle) == 1
+    finally:
+        await wiring.close(services)
+
+
+async def _backends(postgres_url: str) -> int:
+    conn = await asyncpg.connect(asyncpg_dsn(postgres_url))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid()"))
+    finally:
+        await conn.close()
