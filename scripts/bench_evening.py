@@ -7,7 +7,9 @@ Each case starts two real server processes (`python -m livecompanion serve` of a
 that tree's own .venv) on a fresh PostgreSQL database and a Redis key prefix of its own, and runs,
 for every room at once, for `--seconds`:
   screens     `--screens` viewer sockets a room, half on each instance, in their own processes
-              (`--screen-procs` of them), each keeping its own copy of the document
+              (`--screen-procs` of them), each reading every message it is sent (timing the marked pins,
+              counting the rest; a browser would also apply each patch, which is the screen's cost, not the
+              instance's)
   ingest      `--rate` events a second a room (comments, enters, viewer counts, orders created /
               paid / cancelled) in batches of a tenth of a second, to the instances in turn
   operator    a pin every `--action-every` seconds a room, to the instances in turn

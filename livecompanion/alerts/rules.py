@@ -12,6 +12,7 @@ first. No imports of the web or the record here.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -75,59 +76,134 @@ def winding_down(doc: dict[str, Any]) -> bool:
 
 @dataclass
 class RoomWatch:
-    """One stream's recent audience, by event time (kept short: a few minutes of samples)."""
+    """One stream's recent audience, by event time (kept short: a few minutes of samples).
+
+    The rules run at every ingest commit with comments or viewer counts (ten a second a room in an
+    evening), over windows of a minute or two: a room of 500 events a second holds ~1,500 viewer
+    counts and ~40,000 comments in them. Looking over them at each commit cost ~1.5 ms (both rules,
+    in process), so the answers are kept up to date as events arrive instead: the window's highest
+    count (a monotonic queue), the latest point, the comments of the last minute (a heap, emptied as
+    the stream's time passes). Each event is handled a constant number of times; the answers are
+    those of the look over the window (`tests/alerts/test_room_watch.py` compares them)."""
 
     stream_ts: int | None = None  # the latest event ts seen: "now" for the audience rules
-    viewers: deque[tuple[int, int]] = field(default_factory=deque)
+    viewers: deque[tuple[int, int]] = field(default_factory=deque)  # (ts, count), arrival order
     comments: deque[int] = field(default_factory=deque)
     comments_since: int | None = None
     quiet_until: int = 0  # no comments-collapse alert again before this ts
     questions: dict[str, deque[tuple[int, int]]] = field(default_factory=dict)
     questions_quiet_until: int = 0  # one question alert per `question_seconds` at most
     questions_raised: set[str] = field(default_factory=set)
+    # max(viewers): only ever appended to, and the window's trim never reaches it (its ts is the latest).
+    _latest: tuple[int, int] | None = field(default=None, repr=False)
+    # Candidates for the window's peak, ((count, -ts), arrival number), best first; a later point as
+    # good or better makes an earlier one useless (it leaves the window first).
+    _peaks: deque[tuple[tuple[int, int], int]] = field(default_factory=deque, repr=False)
+    _viewers_in: int = field(default=0, repr=False)  # viewer points ever appended (arrival numbers)
+    _viewers_out: int = field(default=0, repr=False)  # ... and trimmed off the left since
+    # ts of the comments of `comments` still later than a minute before `stream_ts` (a min-heap:
+    # `stream_ts` only grows, so a comment that left the minute never comes back).
+    _last_minute: list[int] = field(default_factory=list, repr=False)
 
     def see(self, kind: str, ts: int, data: dict[str, Any], rules: AlertSettings) -> None:
         if self.stream_ts is None or ts > self.stream_ts:
             self.stream_ts = ts
         if kind == "viewer_count":
-            self.viewers.append((ts, int(data["count"])))
+            self._add_viewers((ts, int(data["count"])))
         elif kind == "comment":
             self.comments.append(ts)
+            heapq.heappush(self._last_minute, ts)
             if self.comments_since is None or ts < self.comments_since:
                 self.comments_since = ts
+
+    def _add_viewers(self, point: tuple[int, int]) -> None:
+        self.viewers.append(point)
+        if self._latest is None or point > self._latest:
+            self._latest = point
+        key = (point[1], -point[0])
+        peaks = self._peaks
+        while peaks and peaks[-1][0] <= key:
+            peaks.pop()
+        peaks.append((key, self._viewers_in))
+        self._viewers_in += 1
+
+    def _restart_viewers(self, points: list[tuple[int, int]]) -> None:
+        self.viewers, self._latest, self._peaks = deque(), None, deque()
+        self._viewers_in = self._viewers_out = 0
+        for point in points:
+            self._add_viewers(point)
+
+    def may_raise(self, rules: AlertSettings) -> bool:
+        """Whether `viewers_drop` or `comments_collapse` could raise an alert now, whatever the live
+        document says (it can only stop them: not live, winding down, and it words the sentence).
+        The service reads the document at a commit only when one could (a Redis round trip at every
+        ingest commit otherwise). Trims the windows as the rules would: trimming sooner leaves the
+        same windows, since the stream's time only grows."""
+        return self._viewers_fall(rules) is not None or self._comments_fall(rules) is not None
+
+    def _viewers_fall(self, rules: AlertSettings) -> tuple[int, int, int, int] | None:
+        """(peak_ts, peak, last_ts, last) when the latest count fell far enough from the window's peak."""
+        if not self.viewers:
+            return None
+        assert self._latest is not None
+        last_ts, last = self._latest  # max(self.viewers)
+        window = rules.viewers_drop_seconds * 1000
+        while self.viewers and self.viewers[0][0] < last_ts - window:
+            self.viewers.popleft()
+            if self._peaks[0][1] == self._viewers_out:
+                self._peaks.popleft()
+            self._viewers_out += 1
+        (peak, minus_ts), _ = self._peaks[0]  # max(self.viewers, key=lambda p: (p[1], -p[0]))
+        peak_ts = -minus_ts
+        # A peak of 0 is no fall (viewers_min may be 0): 0 -> 0 would divide by zero in the wording.
+        if peak <= 0 or peak < rules.viewers_min or peak_ts >= last_ts or last > peak * (1 - rules.viewers_drop_percent / 100):
+            return None
+        return peak_ts, peak, last_ts, last
 
     def viewers_drop(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
         """The latest count against the peak of the window before it. After an alert the window
         restarts from the low, so one fall is one alert and only a new fall raises another."""
         if not self.viewers or winding_down(doc):
             return None
-        last_ts, last = max(self.viewers)
-        window = rules.viewers_drop_seconds * 1000
-        while self.viewers and self.viewers[0][0] < last_ts - window:
-            self.viewers.popleft()
-        peak_ts, peak = max(self.viewers, key=lambda p: (p[1], -p[0]))
-        if peak < rules.viewers_min or peak_ts >= last_ts or last > peak * (1 - rules.viewers_drop_percent / 100):
+        fall = self._viewers_fall(rules)
+        if fall is None:
             return None
-        self.viewers = deque(p for p in self.viewers if p[0] >= last_ts)
+        peak_ts, peak, last_ts, last = fall
+        self._restart_viewers([p for p in self.viewers if p[0] >= last_ts])
         seg, title = where(doc)
         drop = round(100 * (peak - last) / peak)
         text = (f"在線人數 {(last_ts - peak_ts) / 1000:.0f} 秒內從 {peak} 跌到 {last}（-{drop}%），"
                 f"正在{title}：檢查畫面與話術，考慮上福利留人")
         return Alert(f"viewers_drop/{peak_ts}", "viewers_drop", "error", text, seg, last_ts)
 
-    def comments_collapse(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
-        """Comments in the last minute against the minute before (event time)."""
+    def _comments_fall(self, rules: AlertSettings) -> tuple[int, int] | None:
+        """(comments in the minute before, in the last minute) when they collapsed and may be told."""
         now = self.stream_ts
-        if now is None or self.comments_since is None or now - self.comments_since < 120_000 or winding_down(doc):
+        if now is None or self.comments_since is None or now - self.comments_since < 120_000:
             return None
         while self.comments and self.comments[0] <= now - 120_000:
             self.comments.popleft()
-        current = sum(1 for t in self.comments if t > now - 60_000)
+        last_minute = self._last_minute
+        while last_minute and last_minute[0] <= now - 60_000:
+            heapq.heappop(last_minute)
+        current = len(last_minute)  # sum(1 for t in self.comments if t > now - 60_000)
         before = len(self.comments) - current
         if now < self.quiet_until or before < rules.comments_min_per_min:
             return None
         if current > before * (1 - rules.comments_collapse_percent / 100):
             return None
+        return before, current
+
+    def comments_collapse(self, rules: AlertSettings, doc: dict[str, Any]) -> Alert | None:
+        """Comments in the last minute against the minute before (event time)."""
+        if winding_down(doc):
+            return None
+        fall = self._comments_fall(rules)
+        if fall is None:
+            return None
+        before, current = fall
+        now = self.stream_ts
+        assert now is not None
         self.quiet_until = now + 120_000
         seg, title = where(doc)
         text = f"彈幕驟降：每分鐘從 {before} 條降到 {current} 條，正在{title}：拋個問題或福利帶動互動"

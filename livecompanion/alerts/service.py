@@ -7,7 +7,9 @@
 
 Two ways in, so an alert reaches the screens within a second of what raised it:
  - `on_commit` (after every ingest commit): the audience rules on the events' ts (online count
-   falling fast, comments collapsing) and the bridge sources' last-heard time;
+   falling fast, comments collapsing) and the bridge sources' last-heard time; the document's two
+   sections are read only when a rule could raise (`RoomWatch.may_raise`) or the stream is not yet
+   watched as live (a Redis round trip a commit, ten commits a second a room, otherwise);
  - the watch loop (every 0.25 s, each live stream): the show rules on the live document and the wall
    clock (overtime, a due cue not fired, stock, GMV pace, ad-law terms, questions, silent sources).
 
@@ -54,7 +56,7 @@ log = logging.getLogger(__name__)
 TICK = 0.25
 LIVE_LIST_EVERY = 2.0  # seconds between reads of which streams are live
 IDLE_FORGET_S = 900.0  # a stream neither live nor sending events this long is forgotten here
-# What the audience rules read at each ingest commit (is_live, winding_down, where): two sections, not
+# What the audience rules read at an ingest commit (is_live, winding_down, where): two sections, not
 # the whole document with its run sheet, questions and ticker (a commit a tenth of a second a room).
 COMMIT_SECTIONS = ("stream", "segment")
 
@@ -111,7 +113,9 @@ class AlertService:
                     heard[platform] = r.received_ms
             if heard:
                 await self.sources.heard(stream_id, heard)
-            if audience:
+            # The document (a Redis round trip) only when a rule could raise, or to see the stream
+            # live the first time: it can only stop an alert or word it.
+            if audience and (stream_id not in self._live or watch.may_raise(rules)):
                 doc = await self._sections(stream_id, COMMIT_SECTIONS)
                 if doc is not None and is_live(doc):
                     if stream_id not in self._live:  # watched from now, not at the next listing

@@ -14,6 +14,7 @@ from pydantic import ConfigDict, Field
 from livecompanion.api.deps import accept_ws, authorize_ws, get_services, require, require_remote, services_of
 from livecompanion.api.guards import Limits, close_socket
 from livecompanion.api.schemas import CountdownStarted, CueFired, Pinned, PrompterCommand, ShowMoved, answers
+from livecompanion.api.screen_frames import send_now_of
 from livecompanion.errors import NotFound
 from livecompanion.events.limits import MAX_TS
 from livecompanion.inputs import FromOutside
@@ -191,7 +192,8 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
     try:
         ended = await serve_feed(services.hub, stream_id, websocket.send_text, receive,
                                  lambda: service.load_state(services, stream_id),
-                                 send_timeout=services.settings.ws_send_timeout)
+                                 send_timeout=services.settings.ws_send_timeout,
+                                 send_now=send_now_of(websocket.scope))
     except NotFound:
         await _close(websocket, 4404, f"no stream '{stream_id}'")
     except SlowClient:

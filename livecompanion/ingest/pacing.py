@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 KEY_TTL_S = 3 * 24 * 3600
 
@@ -31,20 +31,44 @@ class PublishPolicy:
     urgent: tuple[str, ...] = ("ticker",)  # sections whose changes go out as soon as a token allows
 
 
+def token_wait(policy: PublishPolicy, tokens: float) -> int:
+    """ms until the bucket holds a token."""
+    return 0 if tokens >= 1 else math.ceil((1 - tokens) * 1000 / policy.rate)
+
+
 def decide(
     policy: PublishPolicy, tokens: float, refilled_ms: int, last_ms: int, now_ms: int, urgent: bool
 ) -> tuple[int, float]:
     """(ms to wait, tokens now): 0 means publish now (then take one token)."""
     tokens = min(float(policy.burst), tokens + (now_ms - refilled_ms) * policy.rate / 1000)
-    wait = 0 if tokens >= 1 else math.ceil((1 - tokens) * 1000 / policy.rate)
+    wait = token_wait(policy, tokens)
     if not urgent:
         wait = max(wait, last_ms + int(policy.steady_interval * 1000) - now_ms)
     return wait, tokens
 
 
+class GateAnswer(NamedTuple):
+    """What the gate says of a view of the sections.
+
+    - sections: publish these now. `wait` and `urgent_wait` then say how long before any next view,
+      or one with an urgent change, could go: the bucket after this patch, the steady interval.
+    - no sections, `wait` > 0: not now; ask again after `wait`, or after `urgent_wait` for a view
+      with an urgent change (a new paid order: the token, not the steady interval).
+    - no sections, no wait: nothing to do (nothing changed, or the view is older than one published).
+
+    The waits are the earliest a claim could pass: other instances only take tokens, never add
+    any (only a bucket forgotten after a failed publish starts full again, a rare case in which a
+    patch waits for the time said, up to a quarter of a second, although it need not). Asking
+    before them read the tallies and was refused: at nearly every commit of an evening, whose
+    batches nearly all hold a paid order (live.py)."""
+
+    sections: list[str]
+    wait: float = 0.0
+    urgent_wait: float = 0.0
+
+
 class PublishGate(Protocol):
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
-        """(sections to publish now, seconds to wait before asking again). ([], 0): nothing to do."""
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         ...
 
     async def forget(self, stream_id: str) -> None:
@@ -70,24 +94,26 @@ class MemoryGate:
         self.policy = policy or PublishPolicy()
         self._streams: dict[str, _Pace] = {}
 
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         pace = self._streams.setdefault(stream_id, _Pace())
         if version < pace.version:
-            return [], 0.0
+            return GateAnswer([])
         changed = [name for name, digest in digests.items() if pace.published.get(name) != digest]
         if not changed:
-            return [], 0.0
+            return GateAnswer([])
         now = int(time.monotonic() * 1000)
         if pace.tokens < 0:
             pace.tokens, pace.refilled_ms = float(self.policy.burst), now
         urgent = any(name in self.policy.urgent for name in changed)
         wait, tokens = decide(self.policy, pace.tokens, pace.refilled_ms, pace.last_ms, now, urgent)
         if wait > 0:
-            return [], wait / 1000
+            return GateAnswer([], wait / 1000, token_wait(self.policy, tokens) / 1000)
         pace.tokens, pace.refilled_ms, pace.last_ms = tokens - 1, now, now
         pace.version = version
         pace.published.update(digests)
-        return changed, 0.0
+        next_urgent = token_wait(self.policy, tokens - 1)
+        return GateAnswer(changed, max(next_urgent, int(self.policy.steady_interval * 1000)) / 1000,
+                          next_urgent / 1000)
 
     async def forget(self, stream_id: str) -> None:
         pace = self._streams.get(stream_id)
@@ -99,13 +125,13 @@ class MemoryGate:
 
 
 # KEYS: pub (hash). ARGV: version, rate, burst, steady_ms, ttl, n_urgent, urgent names...,
-# then section, digest pairs. Returns {sections to publish now, ms to wait}: the rules of `decide`
-# and MemoryGate.claim.
+# then section, digest pairs. Returns {sections to publish now, ms to wait, ms to wait for an urgent
+# view} (GateAnswer): the rules of `decide` and MemoryGate.claim.
 CLAIM_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local version = tonumber(ARGV[1])
-if version < tonumber(redis.call('HGET', KEYS[1], '_ver') or '-1') then return {{}, 0} end
+if version < tonumber(redis.call('HGET', KEYS[1], '_ver') or '-1') then return {{}, 0, 0} end
 local n_urgent = tonumber(ARGV[6])
 local urgent_names = {}
 for i = 7, 6 + n_urgent do urgent_names[ARGV[i]] = true end
@@ -116,20 +142,23 @@ for i = 7 + n_urgent, #ARGV, 2 do
     if urgent_names[ARGV[i]] then urgent = true end
   end
 end
-if #changed == 0 then return {{}, 0} end
+if #changed == 0 then return {{}, 0, 0} end
 local rate, burst, steady = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local tokens = tonumber(redis.call('HGET', KEYS[1], '_tokens') or ARGV[3])
 local refilled = tonumber(redis.call('HGET', KEYS[1], '_at') or now)
 local last = tonumber(redis.call('HGET', KEYS[1], '_last') or '0')
 tokens = math.min(burst, tokens + (now - refilled) * rate / 1000)
-local wait = 0
-if tokens < 1 then wait = math.ceil((1 - tokens) * 1000 / rate) end
+local token_wait = 0
+if tokens < 1 then token_wait = math.ceil((1 - tokens) * 1000 / rate) end
+local wait = token_wait
 if not urgent then wait = math.max(wait, last + steady - now) end
-if wait > 0 then return {{}, wait} end
+if wait > 0 then return {{}, wait, token_wait} end
 redis.call('HSET', KEYS[1], '_tokens', tostring(tokens - 1), '_at', now, '_last', now, '_ver', version)
 for i = 7 + n_urgent, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-return {changed, 0}
+local next_urgent = 0
+if tokens - 1 < 1 then next_urgent = math.ceil((2 - tokens) * 1000 / rate) end
+return {changed, math.max(next_urgent, steady), next_urgent}
 """
 
 
@@ -143,7 +172,7 @@ class RedisGate:
     def _key(self, stream_id: str) -> str:
         return f"{self.prefix}ingest:{{{stream_id}}}:pub"
 
-    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> tuple[list[str], float]:
+    async def claim(self, stream_id: str, version: int, digests: dict[str, str]) -> GateAnswer:
         p = self.policy
         args: list[Any] = [
             version,
@@ -156,8 +185,9 @@ class RedisGate:
         ]
         for name, digest in digests.items():
             args += [name, digest]
-        sections, wait_ms = await self._claim(keys=[self._key(stream_id)], args=args)
-        return [s.decode() if isinstance(s, bytes) else s for s in sections], int(wait_ms) / 1000
+        sections, wait_ms, urgent_ms = await self._claim(keys=[self._key(stream_id)], args=args)
+        return GateAnswer([s.decode() if isinstance(s, bytes) else s for s in sections], int(wait_ms) / 1000,
+                          int(urgent_ms) / 1000)
 
     async def forget(self, stream_id: str) -> None:
         await self.redis.delete(self._key(stream_id))

@@ -42,17 +42,20 @@ DEFAULT_QUEUE = 256
 
 
 class Message(dict[str, Any]):
-    """A message of the feed: a plain dict that remembers its JSON text once asked for it.
+    """A message of the feed: a plain dict that remembers its JSON text, and its socket frame, once
+    asked for them.
 
-    One patch goes to every socket of the instance, so it is encoded once, not once per socket.
+    One patch goes to every socket of the instance, so it is encoded once, not once per socket, and
+    framed once: an unmasked, uncompressed WebSocket frame is the same bytes for every socket.
     """
 
-    __slots__ = ("_json", "_text")
+    __slots__ = ("_frame", "_json", "_text")
 
     def __init__(self, *args: Any, json: bytes | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._json = json
         self._text: str | None = None
+        self._frame: bytes | None = None
 
     def encoded(self) -> bytes:
         if self._json is None:
@@ -63,6 +66,13 @@ class Message(dict[str, Any]):
         if self._text is None:
             self._text = self.encoded().decode()
         return self._text
+
+    def frame(self, build: Callable[[bytes], bytes]) -> bytes:
+        """`build(self.encoded())`, made by the first socket that asks and kept for the others: the
+        socket layer's wire form of this message (`build` is the same function for all of them)."""
+        if self._frame is None:
+            self._frame = build(self.encoded())
+        return self._frame
 
 
 RESYNC = Message(type="resync")
@@ -77,9 +87,15 @@ class NotLoaded(LookupError):
 
 
 class Subscription:
-    """One subscriber's feed of messages: an async context manager and async iterator."""
+    """One subscriber's feed of messages: an async context manager and async iterator.
 
-    __slots__ = ("_closed", "_items", "_waiter", "hub", "maxsize", "overflows", "stream_id")
+    `take_now`, when set, is offered each message the moment the hub fans it out, if the reader is
+    waiting with nothing queued; when it returns True it has dealt with the message and nothing is
+    queued or woken. A viewer socket sends the next patch that way (feed.py): no task switch per
+    socket and message, the order unchanged (only an idle reader's messages are taken).
+    """
+
+    __slots__ = ("_closed", "_items", "_waiter", "hub", "maxsize", "overflows", "stream_id", "take_now")
 
     def __init__(self, hub: _HubBase, stream_id: str, maxsize: int = DEFAULT_QUEUE) -> None:
         self.hub = hub
@@ -89,11 +105,20 @@ class Subscription:
         self._items: deque[Message] = deque()
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
+        self.take_now: Callable[[Message], bool] | None = None
 
     def push(self, message: Message) -> None:
-        """Queue a message without ever waiting (called by the hub's fan-out)."""
+        """Queue a message without ever waiting (called by the hub's fan-out), or hand it to
+        `take_now` when the reader is idle."""
         if self._closed:
             return
+        waiter = self._waiter
+        if self.take_now is not None and waiter is not None and not waiter.done() and not self._items:
+            try:
+                if self.take_now(message):
+                    return
+            except Exception:  # queued instead: the reader's own path meets the same failure
+                log.exception("a subscriber of stream %s could not take a message at once", self.stream_id)
         if len(self._items) >= self.maxsize:
             self._items.clear()
             self.overflows += 1

@@ -25,6 +25,10 @@ class ClaimReply:
     # record holds it (entry "0-0": it came from the record). None for the SQL store: its claims
     # are in the record at once.
     entry: str | None = None
+    # Redis: the claim woke another instance's drainer, whose lease on the sale lasts this many ms
+    # more: it writes the claim and publishes its position, so this instance need not read the log
+    # until then (claim.lua, drain.py).
+    holder_lease_ms: int | None = None
 
     @property
     def remaining(self) -> int:

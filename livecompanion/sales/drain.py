@@ -14,27 +14,40 @@ the same rows. A Redis lease per sale keeps the second instance from doing the w
 Durable answers: a granted claim is answered only once the record holds it (`recorded()`), like a
 group commit: claims granted meanwhile ride in the same batch, so this costs each claim a few
 milliseconds, not throughput. An instance whose claims another instance is draining learns that
-they are recorded from the position that drainer publishes after each batch (and, as a fallback,
-by reading the sale's `drained` position in the record). So a claim answered 201 is in the
+they are recorded from the position that drainer publishes (and, as a fallback, by reading the
+sale's `drained` position in the record every POLL_EVERY). So a claim answered 201 is in the
 record, whatever happens to Redis a moment later.
+
+Passes: each pass takes every due sale at once (drain_pass.py: one pipelined read, one statement,
+each sale's batch still guarded by its own position; positions published only for the sales another
+instance asked about). Measured in process (`scripts/bench_drain.py`, 2026-12-06, against the code
+before): a pass over ten sales with a new claim each 7.5-7.9 ms -> 0.7-0.8 ms of CPU, a pass of one
+sale 0.77 -> 0.33-0.37 ms; two instances' claims at ten rooms' rate 1.01-1.48 -> 0.72-0.86 ms of CPU
+a claim, 0.68x at the median of five pairs (with resp.py's lean connection; BENCHMARKS.md "A team's
+evening").
 
 Latency: an instance drains the sales it granted claims on as soon as it can (claims granted
 during a pass make the next batch), and every sale of the last days each `SCAN_EVERY` seconds, which
 is also the startup reconciliation: what a crashed instance left in a log is written by the others.
 
 Reads: a sale whose lease another instance holds is read again only when that lease could have
-lapsed (the read answers with its time left); its waiting claims are answered by the holder's
-published position meanwhile. Before, the instance without the lease read such a sale every 5 ms
-while a claim of its own waited: with two instances and two rooms, 1,010 reads in 5 s for 195
-batches written (`bench_evening.py`, claims only), each ~0.15 ms of CPU in redis-py
-(`scripts/bench_redis_client.py`). The holder still reads its sales every 5 ms while claims of its
-own wait (and so, should a wake below be lost, it still takes the other instance's claims).
+lapsed (the read answers with its time left, and so does a claim that woke the holder:
+`holder_lease_ms`); its waiting claims are answered by the holder's published position meanwhile.
+Before, the instance without the lease read such a sale every 5 ms while a claim of its own waited:
+with two instances and two rooms, 1,010 reads in 5 s for 195 batches written (`bench_evening.py`,
+claims only), each ~0.15 ms of CPU in redis-py (`scripts/bench_redis_client.py`). The holder still
+reads its sales every 5 ms while claims of its own wait (and so, should a wake below be lost, it
+still takes the other instance's claims).
 
 Wakes: a claim granted on one instance while another holds the sale's lease is written by the
 holder, which used to find it only in its next pass, made for a claim of its own or while its own
 claims waited: with 2,000 claims a minute a sale, ~60 ms later on average, and up to the lease's
 100 ms. `claim.lua` now publishes "<sale> <stream>" to the holder's wake channel (`fs:wake:<instance>`)
-in the same script call, and the holder's listener touches the sale.
+in the same script call (for a replayed claim too), and the holder's listener touches the sale and
+notes that another instance waits on it: the holder publishes that sale's position after its next
+pass. `drain.lua` wakes the holder the same way when it finds the lease held while claims wait here
+(a lease taken between the claim and this instance's read). Nobody waits on the other positions:
+they are not published (each publish cost the holder a command and both instances a message).
 """
 
 from __future__ import annotations
@@ -42,19 +55,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 
 from livecompanion.clock import now_ms
 from livecompanion.sales.base import StoreUnavailable
+from livecompanion.sales.drain_pass import DRAIN_LUA, LogRead, position, read_logs, run_pass
 from livecompanion.sales.drain_write import fold, make_writer
-from livecompanion.sales.quarantine import write_one_by_one
 from livecompanion.sales.repository import SaleRepository
-from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore, SaleKeys, lua
+from livecompanion.sales.store_redis import KEEP_AFTER_END_MS, REDIS_ERRORS, RedisClaimStore
 from livecompanion.tasks import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]  # (entry id, {field: value}) of a sale's log
-BATCH = 2000
 WAITING_TICK = 0.005  # while claims wait on another instance's drainer: look again this often
 SCAN_EVERY = 2.0
 # The drainer of a sale keeps its lease while it keeps draining (it is renewed with every batch):
@@ -64,17 +77,7 @@ LEASE_MS = 100
 POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, besides the news
 
 
-def _s(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def position(text: str | None) -> tuple[str, tuple[int, int]] | None:
-    """"<epoch>/<ms>-<seq>" -> (epoch, (ms, seq)); None for no position or a load under way."""
-    epoch, _, entry = (text or "").partition("/")
-    ms, dash, seq = entry.partition("-")
-    if not dash or not ms.isdigit() or not seq.isdigit():
-        return None
-    return epoch, (int(ms), int(seq))
+__all__ = ["Drainer", "Entry", "position"]
 
 
 class Drainer:
@@ -83,25 +86,28 @@ class Drainer:
         self.db = store.db
         self.redis = store.redis
         self.writer = make_writer(store.db)
-        self.read_log = store.redis.register_script(lua("drain.lua"))
+        self.drain_sha = store.redis.register_script(DRAIN_LUA).sha  # drain.lua, called in pipelines
+        self.lease_ms = LEASE_MS
         self.instance = instance or secrets.token_hex(6)
         store.drainer_id = self.instance
         self.dirty: dict[str, str] = {}  # sale_id -> stream_id: granted claims here, not drained yet
         # sale_id -> claims waiting to be recorded: (epoch, entry id, future); and where they wait
-        self._waiters: dict[str, list[tuple[str, tuple[int, int], asyncio.Future[bool]]]] = {}
+        self.waiters: dict[str, list[tuple[str, tuple[int, int], asyncio.Future[bool]]]] = {}
         self._waiting_in: dict[str, str] = {}
         self._recorded: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last known position
-        self._cursor: dict[str, tuple[str | None, int]] = {}  # sale_id -> (record's position, stock)
+        self.cursor: dict[str, tuple[str | None, int]] = {}  # sale_id -> (record's position, stock)
         self._cursor_streams: dict[str, str] = {}  # sale_id -> stream_id of the sales drained here
-        self._reading: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last entry being written
-        self._lease_free_at: dict[str, float] = {}  # sale_id -> loop time when another's lease may lapse
+        self.reading: dict[str, tuple[str, tuple[int, int]]] = {}  # sale_id -> last entry being written
+        self.lease_free_at: dict[str, float] = {}  # sale_id -> loop time when another's lease may lapse
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._last_scan = 0.0
         self._last_poll = 0.0
-        self.channel = f"{store.prefix}fs:recorded"  # "<sale_id> <position>" after each batch written
+        # "<sale_id> <position>" after a batch written, for the sales another instance asked about
+        self.channel = f"{store.prefix}fs:recorded"
         self.wake_channel = f"{store.wake_prefix}{self.instance}"  # "<sale_id> <stream_id>": claims to write
+        self.wanted: set[str] = set()  # sales with a wake since their last pass: another instance waits
         self.quarantined: set[tuple[str, str, str]] = set()  # (sale, epoch, entry id) set aside (quarantine.py)
 
     def touch(self, stream_id: str, sale_id: str) -> None:
@@ -109,19 +115,29 @@ class Drainer:
             self.dirty[sale_id] = stream_id
             self._wake.set()
 
-    async def recorded(self, stream_id: str, sale_id: str, entry: str, timeout: float) -> bool:
-        """Wait until the record holds this log entry ("<epoch>/<id>"); False if not within timeout."""
+    async def recorded(self, stream_id: str, sale_id: str, entry: str, timeout: float,
+                       holder_lease_ms: int | None = None) -> bool:
+        """Wait until the record holds this log entry ("<epoch>/<id>"); False if not within timeout.
+
+        `holder_lease_ms`: the claim woke another instance's drainer, whose lease lasts that long
+        (claim.lua): it writes the entry and publishes its position, so the log is not read here
+        before then (a read would only find its lease, and wake it again)."""
         where = position(entry)
         if where is None or where[1] == (0, 0):
             return True  # the claim came from the record
         if self._holds(sale_id, *where):
             return (sale_id, where[0], f"{where[1][0]}-{where[1][1]}") not in self.quarantined
         loop = asyncio.get_running_loop()
+        if holder_lease_ms is not None:
+            free_at = loop.time() + holder_lease_ms / 1000
+            self.lease_free_at[sale_id] = max(free_at, self.lease_free_at.get(sale_id, free_at))
         future: asyncio.Future[bool] = loop.create_future()
-        self._waiters.setdefault(sale_id, []).append((where[0], where[1], future))
+        self.waiters.setdefault(sale_id, []).append((where[0], where[1], future))
         self._waiting_in[sale_id] = stream_id
-        reading = self._reading.get(sale_id)
-        if reading is None or reading[0] != where[0] or where[1] > reading[1]:
+        reading = self.reading.get(sale_id)
+        if holder_lease_ms is not None:
+            self._wake.set()  # (the loop's next wait: a tick while claims wait) and no pass of our own
+        elif reading is None or reading[0] != where[0] or where[1] > reading[1]:
             self.touch(stream_id, sale_id)  # not in the batch being written now: one more pass
             self._wake.set()
         timer = loop.call_later(timeout, _settle, future, False)
@@ -134,14 +150,14 @@ class Drainer:
         done = self._recorded.get(sale_id)
         return done is not None and done[0] == epoch and entry <= done[1]
 
-    def _resolve(self, sale_id: str, drained: str | None) -> None:
+    def resolve(self, sale_id: str, drained: str | None) -> None:
         where = position(drained)
         if where is None:
             return
         done = self._recorded.get(sale_id)
         if done is None or done[0] != where[0] or done[1] < where[1]:
             self._recorded[sale_id] = where
-        waiting = self._waiters.get(sale_id)
+        waiting = self.waiters.get(sale_id)
         if not waiting:
             return
         still = []
@@ -154,9 +170,9 @@ class Drainer:
             else:
                 still.append((epoch, entry, future))
         if still:
-            self._waiters[sale_id] = still
+            self.waiters[sale_id] = still
         else:
-            self._waiters.pop(sale_id, None)
+            self.waiters.pop(sale_id, None)
             self._waiting_in.pop(sale_id, None)
 
     # ---- the loop ----
@@ -169,27 +185,39 @@ class Drainer:
     async def _listen(self) -> None:
         """Positions other instances' drainers reached (their answers to our waiting claims), and
         claims other instances granted on the sales whose lease we hold (claim.lua's wake)."""
+        wake_channel = self.wake_channel.encode()
+
+        def news(channel: bytes, data: bytes) -> None:
+            sale_id, _, rest = data.decode().partition(" ")
+            if channel == wake_channel:
+                self.wanted.add(sale_id)
+                self.touch(rest, sale_id)
+            else:
+                self.resolve(sale_id, rest)
+
         while True:
-            pubsub = self.redis.pubsub()
             try:
-                await pubsub.subscribe(self.channel, self.wake_channel)
-                async for message in pubsub.listen():
-                    if message["type"] != "message":
-                        continue
-                    sale_id, _, rest = _s(message["data"]).partition(" ")
-                    if _s(message["channel"]) == self.wake_channel:
-                        self.touch(rest, sale_id)
-                    else:
-                        self._resolve(sale_id, rest)
+                if self.store.link is not None:
+                    await self.store.link.listen([self.channel, self.wake_channel], news)
+                else:
+                    await self._listen_redis_py(news)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - Redis away: polling the record covers it meanwhile
                 await asyncio.sleep(0.5)
-            finally:
-                try:
-                    await pubsub.aclose()
-                except Exception:  # noqa: BLE001
-                    pass
+
+    async def _listen_redis_py(self, news: Callable[[bytes, bytes], None]) -> None:
+        pubsub = self.redis.pubsub()
+        try:
+            await pubsub.subscribe(self.channel, self.wake_channel)
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    news(message["channel"], message["data"])
+        finally:
+            try:
+                await pubsub.aclose()
+            except Exception:  # noqa: BLE001
+                pass
 
     async def close(self, final_timeout: float = 5.0) -> None:
         for task in (self._task, self._listener):
@@ -217,9 +245,9 @@ class Drainer:
         wait. A sale whose lease another instance holds is skipped until that lease could lapse
         (the holder's passes take what is in the shared log)."""
         sales: dict[str, str] = {}
-        wait = WAITING_TICK if self._waiters else SCAN_EVERY
+        wait = WAITING_TICK if self.waiters else SCAN_EVERY
         for sale_id, stream_id in (*self.dirty.items(), *self._waiting_in.items()):
-            free_at = self._lease_free_at.get(sale_id)
+            free_at = self.lease_free_at.get(sale_id)
             if free_at is None or free_at <= now:
                 sales[sale_id] = stream_id
             else:
@@ -235,8 +263,11 @@ class Drainer:
             # No pause to gather a batch: claims granted while a pass runs make the next batch.
             try:
                 sales, wait = self._due(loop.time())
-                if loop.time() - self._last_scan >= SCAN_EVERY:
-                    sales.update(await self.recent_sales())
+                if loop.time() - self._last_scan >= SCAN_EVERY:  # not those another instance drains now
+                    now = loop.time()
+                    for sale_id, stream_id in (await self.recent_sales()).items():
+                        if self.lease_free_at.get(sale_id, now) <= now:
+                            sales.setdefault(sale_id, stream_id)
                     self._last_scan = loop.time()
                 await self.drain(sales)
                 if loop.time() - self._last_poll >= POLL_EVERY:  # in case a published position was missed
@@ -253,109 +284,38 @@ class Drainer:
 
     async def _poll_positions(self) -> None:
         """Claims still waiting were drained by another instance (or not yet): read the record."""
-        waiting = [sale_id for sale_id, w in self._waiters.items() if w]
+        waiting = [sale_id for sale_id, w in self.waiters.items() if w]
         if waiting:
             for sale_id, drained in (await self.writer.positions(waiting)).items():
-                self._resolve(sale_id, drained)
+                self.resolve(sale_id, drained)
 
     async def recent_sales(self) -> dict[str, str]:
         async with self.db.session() as session:
             return await SaleRepository(session).ended_after(now_ms() - KEEP_AFTER_END_MS)
 
     async def drain(self, sales: dict[str, str]) -> int:
-        """Drain these sales' logs into the record; the number of log entries written."""
-        total = 0
+        """Drain these sales' logs into the record, all of them in each pass (drain_pass.py); the
+        number of log entries written."""
         for sale_id, stream_id in sales.items():
             self.dirty.pop(sale_id, None)
-            self._lease_free_at.pop(sale_id, None)
+            self.lease_free_at.pop(sale_id, None)
             self._cursor_streams[sale_id] = stream_id
-            try:
-                total += await self.drain_sale(stream_id, sale_id)
-            except BaseException:
+        todo, total = dict(sales), 0
+        try:
+            for _ in range(1000):  # again at once: sales with a full batch, or whose position moved
+                if not todo:
+                    break
+                written, todo = await run_pass(self, todo)
+                total += written
+        except BaseException:
+            for sale_id, stream_id in todo.items():
                 self.dirty.setdefault(sale_id, stream_id)  # try again next pass
-                raise
+            raise
         return total
 
-    # ---- one sale ----
-
-    async def drain_sale(self, stream_id: str, sale_id: str) -> int:
-        """Write what the sale's log holds past the record's position; the entries written.
-
-        A batch costs one Redis round trip to read (lease, epoch, entries), one statement in the
-        record, one round trip to tell (publish the position, trim the log). The position is cached
-        between passes; the conditional update in `_write` catches a stale one (another drainer
-        moved it), and then it is read again.
-        """
-        keys = self.store.keys(stream_id, sale_id)
-        written = 0
-        for _ in range(1000):
-            known = self._cursor.get(sale_id)
-            if known is None:
-                known = self._cursor[sale_id] = await self._position(sale_id)
-            drained, stock = known
-            self._resolve(sale_id, drained)
-            if drained is not None and drained.endswith("/loading"):
-                self._cursor.pop(sale_id, None)
-                break  # a load from the record is under way; next pass
-            at = position(drained)
-            start = f"{at[1][0]}-{at[1][1]}" if at else "-"
-            reply = await self._read(keys, start, sale_id)
-            if reply is None:
-                break  # another instance is draining it: read again when its lease may lapse
-            epoch, entries = reply
-            if epoch is None:
-                break  # Redis does not hold the sale: nothing to drain
-            if at is not None and at[0] != epoch:  # the log started over (Redis lost it): from its start
-                epoch, entries = await self._read(keys, "-", sale_id) or (None, [])
-            if not entries:
-                break
-            last = _s(entries[-1][0])
-            new = f"{epoch}/{last}"
-            self._reading[sale_id] = position(new)  # type: ignore[assignment]
-            try:
-                moved = await self._write(sale_id, stock, drained, new, entries)
-            except (StoreUnavailable, *REDIS_ERRORS):
-                raise
-            except Exception:
-                log.warning("sales drainer: a batch of sale %s failed; writing it entry by entry", sale_id,
-                            exc_info=True)
-                moved = await write_one_by_one(self, keys, sale_id, stock, drained, new.partition("/")[0], entries)
-            if not moved:
-                self._cursor.pop(sale_id, None)  # another drainer was first: read the record again
-                continue
-            self._cursor[sale_id] = (new, stock)
-            written += len(entries)
-            self._resolve(sale_id, new)
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.publish(self.channel, f"{sale_id} {new}")  # for other instances' waiting claims
-                pipe.xtrim(keys.log, minid=last)  # what the record holds need not stay in Redis
-                await pipe.execute()
-            if len(entries) < BATCH:
-                break
-        return written
-
-    async def _read(self, keys: SaleKeys, start: str, sale_id: str) -> tuple[str | None, list[Entry]] | None:
-        """(epoch, entries after `start`) of a sale's log, taking the lease; None: another holds it."""
-        raw = await self.read_log(keys=[keys.lease, keys.meta, keys.log],
-                                  args=[self.instance, LEASE_MS, start, BATCH])
-        if raw.startswith(b"held "):
-            left_ms = max(1, int(raw[5:]))  # -1 / -2: no TTL, gone since: look again soon
-            self._lease_free_at[sale_id] = asyncio.get_running_loop().time() + left_ms / 1000
-            return None
-        head, _, body = raw.partition(b"\n")
-        if not head:
-            return None, []
-        entries = []
-        at, size = 0, len(body)
-        while at < size:  # "<id> <field> <length> <value>" back to back
-            id_end = body.index(b" ", at)
-            field_end = body.index(b" ", id_end + 1)
-            length_end = body.index(b" ", field_end + 1)
-            value_at = length_end + 1
-            value_end = value_at + int(body[field_end + 1:length_end])
-            entries.append((body[at:id_end], {body[id_end + 1:field_end]: body[value_at:value_end]}))
-            at = value_end
-        return head.decode(), entries
+    async def read_logs(self, reads: list[LogRead]) -> list[bytes]:
+        """drain.lua's replies for these sales, in one round trip (drain_pass.py)."""
+        return await read_logs(self, reads)
 
     async def give_up_leases(self, sales: dict[str, str]) -> None:
         """Let other instances drain these sales at once (this one is going away)."""
@@ -366,15 +326,10 @@ class Drainer:
             except REDIS_ERRORS:
                 return
 
-    async def _position(self, sale_id: str) -> tuple[str | None, int]:
-        found = await self.writer.position(sale_id)
-        if found is None:
-            raise LookupError(f"flash sale '{sale_id}' is in Redis but not in the record")
-        return found
-
-    async def _write(self, sale_id: str, stock: int, old: str | None, new: str,
-                     entries: list[Entry]) -> bool:
-        """Write one batch exactly once; False if another drainer moved the position first."""
+    async def write(self, sale_id: str, stock: int, old: str | None, new: str,
+                    entries: list[Entry]) -> bool:
+        """Write one sale's batch exactly once, alone; False if another drainer moved the position
+        first. (A pass writes all its sales' batches at once: `writer.write_many`.)"""
         return await self.writer.write(sale_id, old, new, fold(sale_id, stock, entries))
 
 

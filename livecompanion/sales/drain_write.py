@@ -5,9 +5,12 @@ folded batch only if the record's position is still the one the batch was read a
 
 - `PgWriter` (PostgreSQL): ONE statement on a connection of its own, so a batch costs one round
   trip whatever its size; its first CTE moves the position (and locks the sale's row), and the
-  inserts and moves only happen if that CTE did.
+  inserts and moves only happen if that CTE did. `write_many` writes several sales' batches in one
+  statement the same way, each guarded by its own position: the sales whose guard holds are
+  written, the others not at all. Their rows are locked first in id order (`locked`), so two
+  drainers writing overlapping sets of sales wait for each other instead of deadlocking.
 - `SqlWriter` (any database, used for SQLite): the same steps as separate statements in one
-  transaction through SQLAlchemy.
+  transaction through SQLAlchemy (`write_many`: one transaction, a failed guard skips its sale).
 """
 
 from __future__ import annotations
@@ -102,6 +105,36 @@ SELECT count(*) FROM pos
 """
 
 
+_PG_WRITE_MANY = """
+WITH b AS MATERIALIZED (
+    SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::int[], $5::int[], $6::bigint[],
+                         $7::bigint[]) AS b(id, old, new, sold, next_rank, sold_out_ms, stopped_ms)),
+locked AS MATERIALIZED (
+    SELECT id FROM flash_sales WHERE id = ANY($1::varchar[]) ORDER BY id FOR NO KEY UPDATE),
+pos AS (
+    UPDATE flash_sales f
+       SET drained = b.new, sold = COALESCE(b.sold, f.sold), next_rank = COALESCE(b.next_rank, f.next_rank),
+           sold_out_ms = COALESCE(f.sold_out_ms, b.sold_out_ms), stopped_ms = COALESCE(f.stopped_ms, b.stopped_ms)
+      FROM b JOIN locked ON locked.id = b.id
+     WHERE f.id = b.id AND f.drained IS NOT DISTINCT FROM b.old
+ RETURNING f.id),
+ins AS (
+    INSERT INTO claims (sale_id, user_id, order_id, qty, rank, bonus, status, claimed_ms, released_ms)
+    SELECT c.sale, c.u, c.o, c.q, c.r, c.b, c.s, c.t, c.rel
+      FROM unnest($8::varchar[], $9::varchar[], $10::varchar[], $11::int[], $12::int[], $13::bool[],
+                  $14::varchar[], $15::bigint[], $16::bigint[]) AS c(sale, u, o, q, r, b, s, t, rel)
+     WHERE c.sale IN (SELECT id FROM pos)
+        ON CONFLICT (sale_id, rank) DO NOTHING),
+mv AS (
+    UPDATE claims SET status = m.s, released_ms = COALESCE(m.rel, claims.released_ms)
+      FROM unnest($17::varchar[], $18::int[], $19::varchar[], $20::bigint[]) AS m(sale, r, s, rel)
+     WHERE claims.sale_id = m.sale AND claims.rank = m.r AND m.sale IN (SELECT id FROM pos))
+SELECT id FROM pos
+"""
+
+SaleBatch = tuple[str, str | None, str, Folded]  # (sale_id, position read after, new position, batch)
+
+
 class PgWriter:
     """PostgreSQL through one asyncpg connection of the drainer's own (reopened when it breaks)."""
 
@@ -123,6 +156,35 @@ class PgWriter:
         rows = await self._run("fetch", "SELECT id, drained FROM flash_sales WHERE id = ANY($1::varchar[])",
                                sale_ids)
         return {row["id"]: row["drained"] for row in rows}
+
+    async def positions_and_stock(self, sale_ids: list[str]) -> dict[str, tuple[str | None, int]]:
+        rows = await self._run("fetch", "SELECT id, drained, stock FROM flash_sales WHERE id = ANY($1::varchar[])",
+                               sale_ids)
+        return {row["id"]: (row["drained"], row["stock"]) for row in rows}
+
+    async def write_many(self, batches: list[SaleBatch]) -> set[str]:
+        """Each sale's batch exactly once, all in one statement; the sales written (a sale whose
+        position another drainer moved is not)."""
+        if len(batches) == 1:
+            sale_id, old, new, batch = batches[0]
+            return {sale_id} if await self.write(sale_id, old, new, batch) else set()
+        heads: list[list[Any]] = [[], [], [], [], [], [], []]
+        claims: list[list[Any]] = [[] for _ in range(9)]
+        moves: list[list[Any]] = [[], [], [], []]
+        for sale_id, old, new, batch in batches:
+            for column, value in zip(heads, (sale_id, old, new, batch.sold, batch.next_rank,
+                                             batch.sold_out_ms, batch.stopped_ms), strict=True):
+                column.append(value)
+            for c in batch.claims:
+                for column, value in zip(claims, (sale_id, c["user_id"], c["order_id"], c["qty"], c["rank"],
+                                                  c["bonus"], c["status"], c["claimed_ms"], c["released_ms"]),
+                                         strict=True):
+                    column.append(value)
+            for rank, (status, released) in sorted(batch.moves.items()):
+                for column, value in zip(moves, (sale_id, rank, status, released), strict=True):
+                    column.append(value)
+        rows = await self._run("fetch", _PG_WRITE_MANY, *heads, *claims, *moves)
+        return {row["id"] for row in rows}
 
     async def write(self, sale_id: str, old: str | None, new: str, batch: Folded) -> bool:
         c, moves = batch.claims, sorted(batch.moves.items())
@@ -156,7 +218,32 @@ class SqlWriter:
             rows = await conn.execute(select(FS.id, FS.drained).where(FS.id.in_(sale_ids)))
             return {row.id: row.drained for row in rows}
 
+    async def positions_and_stock(self, sale_ids: list[str]) -> dict[str, tuple[str | None, int]]:
+        async with self.db.engine.connect() as conn:
+            rows = await conn.execute(select(FS.id, FS.drained, FS.stock).where(FS.id.in_(sale_ids)))
+            return {row.id: (row.drained, row.stock) for row in rows}
+
     async def write(self, sale_id: str, old: str | None, new: str, batch: Folded) -> bool:
+        return sale_id in await self.write_many([(sale_id, old, new, batch)])
+
+    async def write_many(self, batches: list[SaleBatch]) -> set[str]:
+        """Each sale's batch exactly once, in one transaction; the sales written."""
+        written = set()
+        async with self.db.engine.connect() as conn:
+            tx = await conn.begin()
+            try:
+                for sale_id, old, new, batch in sorted(batches, key=lambda b: b[0]):
+                    if await self._write(conn, sale_id, old, new, batch):
+                        written.add(sale_id)
+                if written:
+                    await tx.commit()
+                return written
+            finally:
+                if tx.is_active:
+                    await tx.rollback()
+
+    @staticmethod
+    async def _write(conn: Any, sale_id: str, old: str | None, new: str, batch: Folded) -> bool:
         values: dict[str, Any] = {"drained": new}
         if batch.sold is not None:
             values.update(sold=batch.sold, next_rank=batch.next_rank)
@@ -164,34 +251,23 @@ class SqlWriter:
             values["sold_out_ms"] = func.coalesce(FS.sold_out_ms, batch.sold_out_ms)
         if batch.stopped_ms is not None:
             values["stopped_ms"] = func.coalesce(FS.stopped_ms, batch.stopped_ms)
-        async with self.db.engine.connect() as conn:
-            tx = await conn.begin()
-            try:
-                moved = await conn.execute(
-                    update(FLASH_SALES)
-                    .where(FS.id == sale_id, FS.drained.is_not_distinct_from(old)).values(**values)
-                )
-                if moved.rowcount != 1:
-                    await tx.rollback()
-                    return False
-                if batch.claims:
-                    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                    insert = dialect.insert(CLAIMS).on_conflict_do_nothing(
-                        index_elements=["sale_id", "rank"])
-                    await conn.execute(insert, batch.claims)
-                if batch.moves:
-                    await conn.execute(
-                        update(CLAIMS)
-                        .where(CL.sale_id == sale_id, CL.rank == bindparam("r"))
-                        .values(status=bindparam("s"),
-                                released_ms=func.coalesce(bindparam("rel"), CL.released_ms)),
-                        [{"r": r, "s": s, "rel": rel} for r, (s, rel) in batch.moves.items()],
-                    )
-                await tx.commit()
-                return True
-            finally:
-                if tx.is_active:
-                    await tx.rollback()
+        moved = await conn.execute(
+            update(FLASH_SALES).where(FS.id == sale_id, FS.drained.is_not_distinct_from(old)).values(**values)
+        )
+        if moved.rowcount != 1:
+            return False  # another drainer moved the position: nothing of this batch is written
+        if batch.claims:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(CLAIMS).on_conflict_do_nothing(index_elements=["sale_id", "rank"])
+            await conn.execute(insert, batch.claims)
+        if batch.moves:
+            await conn.execute(
+                update(CLAIMS)
+                .where(CL.sale_id == sale_id, CL.rank == bindparam("r"))
+                .values(status=bindparam("s"), released_ms=func.coalesce(bindparam("rel"), CL.released_ms)),
+                [{"r": r, "s": s, "rel": rel} for r, (s, rel) in batch.moves.items()],
+            )
+        return True
 
 
 def make_writer(db: Database) -> PgWriter | SqlWriter:

@@ -44,12 +44,12 @@ async def write_one_by_one(drainer: Drainer, keys: SaleKeys, sale_id: str, stock
     for entry in entries:
         new = f"{epoch}/{_s(entry[0])}"
         try:
-            moved = await drainer._write(sale_id, stock, at, new, [entry])
+            moved = await drainer.write(sale_id, stock, at, new, [entry])
         except REDIS_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001 - the entry, or the record being away: told apart below
             await drainer.writer.position(sale_id)  # raises if the record is away: not the entry's fault
-            moved = await drainer._write(sale_id, stock, at, new, [])  # past it, nothing of it written
+            moved = await drainer.write(sale_id, stock, at, new, [])  # past it, nothing of it written
             if moved:
                 await set_aside(drainer, keys, sale_id, epoch, entry, exc)
         if not moved:

@@ -131,7 +131,8 @@ class SalesService:
             self.board.touch((stream_id, sale_id), urgent=reply.sold >= reply.stock)
         if (
             reply.entry is not None and self.drainer is not None and reply.code in (GRANTED, REPLAYED)
-            and not await self.drainer.recorded(stream_id, sale_id, reply.entry, DURABLE_WAIT)
+            and not await self.drainer.recorded(stream_id, sale_id, reply.entry, DURABLE_WAIT,
+                                                reply.holder_lease_ms)
         ):
             raise NotRecorded(f"claim {reply.entry} of flash sale '{sale_id}' is not recorded yet")
         return reply

@@ -43,9 +43,11 @@ from sqlalchemy import select, update
 from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
 from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable
+from livecompanion.sales.resp import RespLink
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid, sales_of_orders
 from livecompanion.storage.db import Database
+from livecompanion.storage.pgconn import OwnConnections
 from livecompanion.storage.tables import CLAIMS, FLASH_SALES, FlashSaleRow
 
 FS = FLASH_SALES.c
@@ -53,6 +55,11 @@ CL = CLAIMS.c
 KEEP_AFTER_END_MS = 3 * 24 * 3600 * 1000
 MAX_BATCH = 500  # claims in one script call
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+# `store_sql.sales_of_orders` on PostgreSQL, as one statement on a connection of the store's own.
+PG_SALES_OF_ORDERS = (
+    "SELECT c.order_id, c.sale_id FROM claims c JOIN flash_sales f ON f.id = c.sale_id"
+    " WHERE f.stream_id = $1 AND c.order_id = ANY($2::varchar[]) ORDER BY c.id"
+)
 
 
 def lua(name: str) -> str:
@@ -109,12 +116,21 @@ class RedisClaimStore:
         self._stop = client.register_script(lua("stop.lua"))
         self._load = client.register_script(lua("load.lua"))
         self.lease = client.register_script(lua("lease.lua"))
+        # The scripts and the drainer's pipelines go through a lean connection of the store's own
+        # (resp.py: ~1/3 of redis-py's CPU a command); the rest, and TLS deployments, through redis-py.
+        self.link = RespLink.of(client)
         # The drainer of this process (drain.py sets it): a grant wakes the sale's drainer through
         # `wake_prefix + holder`, unless it is this one (told directly).
         self.drainer_id = ""
         self.wake_prefix = f"{prefix}fs:wake:"
         self._pending: dict[tuple[str, str], list[tuple[Any, ...]]] = {}  # claims waiting for a call
         self._calling: set[tuple[str, str]] = set()  # sales with a claim call under way
+        # Orders Redis does not know are looked up in the record after every ingest flush with paid or
+        # cancelled orders (most orders are not claims). Through SQLAlchemy's pool that was a checkout,
+        # a ping, the query and a rollback: ~0.3 ms of CPU an order event in the evening's mix, a
+        # fifth of ingest's CPU (scripts/bench_ingest_cpu.py). On PostgreSQL it is one statement on
+        # connections of the store's own.
+        self._lookups = OwnConnections(db.url, size=2) if db.dialect_name == "postgresql" else None
 
     @classmethod
     def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> RedisClaimStore:
@@ -124,10 +140,16 @@ class RedisClaimStore:
         return SaleKeys(self.prefix, stream_id, sale_id)
 
     async def close(self) -> None:
+        if self.link is not None:
+            await self.link.close()
         await self.redis.aclose()
+        if self._lookups is not None:
+            await self._lookups.close()
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
+            if self.link is not None:
+                return await self.link.evalsha(script, keys, args)
             return await script(keys=keys, args=args)
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
@@ -248,7 +270,9 @@ class RedisClaimStore:
             reply = _text(await self._call(self._claim, keys, args))
             if reply == "nosale":
                 raise StoreUnavailable(f"flash sale '{sale_id}' vanished from Redis while loading it")
-        epoch, *lines = reply.split("\n")
+        head, *lines = reply.split("\n")
+        epoch, _, lease_ms = head.partition(" ")
+        held = int(lease_ms) if lease_ms and int(lease_ms) > 0 else None  # a woken holder's lease
         out = []
         for (user_id, _qty, order_id, _), line in zip(chunk, lines, strict=True):
             code, rank, qty, bonus, status, sold, stock, next_rank, entry = line.split(" ")
@@ -256,7 +280,7 @@ class RedisClaimStore:
             if rank != "0" and code != "order_id_conflict":  # (a conflict's stored claim is someone else's)
                 claim = Claim(int(rank), int(qty), bonus == "1", user_id, order_id, status)
             out.append(ClaimReply(code, claim, int(sold), int(stock), int(next_rank),
-                                  f"{epoch}/{entry}" if entry != "-" else None))
+                                  f"{epoch}/{entry}" if entry != "-" else None, held))
         return out
 
     async def order_event(self, stream_id: str, order_id: str, status: str) -> OrderMove | None:
@@ -280,12 +304,24 @@ class RedisClaimStore:
         sale_of = {order_id: _text(sale) for order_id, sale in zip(ids, found, strict=True) if sale is not None}
         missing = [order_id for order_id in ids if order_id not in sale_of]
         if missing:
-            async with self.db.engine.connect() as conn:
-                sale_of.update(await sales_of_orders(conn, stream_id, missing))
+            sale_of.update(await self.sales_of_orders(stream_id, missing))
         for order_id, status in events:
             sale_id = sale_of.get(order_id)
             moved = None if sale_id is None else await self._order_move(stream_id, sale_id, order_id, status)
             yield order_id, status, moved
+
+    async def sales_of_orders(self, stream_id: str, order_ids: Sequence[str]) -> dict[str, str]:
+        """`store_sql.sales_of_orders` (order_id -> the first sale of the stream that claimed with it),
+        on PostgreSQL without the pool."""
+        if self._lookups is None:
+            async with self.db.engine.connect() as conn:
+                return await sales_of_orders(conn, stream_id, order_ids)
+        out: dict[str, str] = {}
+        async with self._lookups.acquire() as conn:
+            rows = await conn.fetch(PG_SALES_OF_ORDERS, stream_id, list(order_ids))
+        for order_id, sale_id in rows:
+            out.setdefault(order_id, sale_id)
+        return out
 
     async def _order_move(self, stream_id: str, sale_id: str, order_id: str, status: str) -> OrderMove | None:
         keys = self.keys(stream_id, sale_id)

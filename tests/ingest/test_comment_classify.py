@@ -207,6 +207,11 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         ("你好 可以点一首歌吗", True),  # holdout2
         ("你会电台情歌吗", True),  # tune2
         ("怎么不唱歌了", True),  # tune4
+        # after holdout11 was scored: "that's more like it" and "there must be some" ask nothing
+        ("这就对了嘛", False),  # holdout11
+        ("他说不可能没有", False),  # holdout11
+        ("你们对了吗", True),  # a yes/no question still
+        ("还有没有", True),
         ("你这个牙套是进口的还是国产的", True),  # tune3
         ("几点下播", True),  # holdout10
         ("那首英文歌叫什么？", True),  # tune6

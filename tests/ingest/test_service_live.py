@@ -233,19 +233,24 @@ async def gate(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
 async def test_the_gate_paces_publishing_and_lets_orders_through(gate: Any) -> None:
     first = {"metrics": "m1", "questions": "q1", "ticker": "t1"}
-    assert await gate.claim("s", 1, first) == (["metrics", "questions", "ticker"], 0)
-    assert await gate.claim("s", 1, first) == ([], 0)  # nothing changed
-    # Chat moved the numbers right after a patch: they wait for the steady interval.
-    sections, wait = await gate.claim("s", 2, {**first, "metrics": "m2"})
-    assert sections == [] and 0.3 < wait <= 0.5
-    # A new paid order (the ticker) goes at once, with everything else that changed.
-    assert await gate.claim("s", 3, {**first, "metrics": "m2", "ticker": "t2"}) == (["metrics", "ticker"], 0)
-    # The bucket is empty now: the next order waits for a token (250 ms at 4/s).
-    sections, wait = await gate.claim("s", 4, {**first, "metrics": "m2", "ticker": "t3"})
-    assert sections == [] and 0.15 < wait <= 0.25
-    assert await gate.claim("s", 2, {**first, "ticker": "t9"}) == ([], 0)  # older than published: never
+    # A full bucket (2): publish now; one token is left, so an order could go at once, chat numbers
+    # after the steady interval.
+    assert await gate.claim("s", 1, first) == (["metrics", "questions", "ticker"], 0.5, 0)
+    assert await gate.claim("s", 1, first) == ([], 0, 0)  # nothing changed
+    # Chat moved the numbers right after a patch: they wait for the steady interval; a paid order
+    # need not (the bucket has a token).
+    sections, wait, urgent_wait = await gate.claim("s", 2, {**first, "metrics": "m2"})
+    assert sections == [] and 0.3 < wait <= 0.5 and urgent_wait == 0
+    # A new paid order (the ticker) goes at once, with everything else that changed; the bucket is
+    # nearly empty after it: the next order could go only when a token is back (~250 ms at 4/s).
+    sections, wait, urgent_wait = await gate.claim("s", 3, {**first, "metrics": "m2", "ticker": "t2"})
+    assert sections == ["metrics", "ticker"] and wait == 0.5 and 0.15 < urgent_wait <= 0.25
+    # So it is: the next order waits for a token, and so would any newer one.
+    sections, wait, urgent_wait = await gate.claim("s", 4, {**first, "metrics": "m2", "ticker": "t3"})
+    assert sections == [] and 0.15 < wait <= 0.25 and urgent_wait == wait
+    assert await gate.claim("s", 2, {**first, "ticker": "t9"}) == ([], 0, 0)  # older than published: never
     await asyncio.sleep(wait + 0.02)
-    assert await gate.claim("s", 4, {**first, "metrics": "m2", "ticker": "t3"}) == (["ticker"], 0)
+    assert (await gate.claim("s", 4, {**first, "metrics": "m2", "ticker": "t3"}))[0] == ["ticker"]
     await gate.forget("s")
     await asyncio.sleep(0.55)
     assert sorted((await gate.claim("s", 5, first))[0]) == ["metrics", "questions", "ticker"]
@@ -419,6 +424,47 @@ async def test_an_order_does_not_wait_for_the_chat_numbers(services: Any) -> Non
     await ingest.close()
     assert sorted(delays)[len(delays) // 2] < 0.15, delays  # the chat-only pace is 0.5 s
     assert ingest.live.published <= (0.8 + 8 * 0.3 + sum(delays)) * 4 + 2
+
+
+async def test_paid_orders_faster_than_the_budget_do_not_ask_the_gate_at_every_commit(services: Any) -> None:
+    """A paid order in nearly every commit (an evening's batches): while one waits for the bucket's
+    token, the next ones do not read the tallies and ask the gate again (refused until the token
+    came: ~6 reads a second a room for nothing). Every order still reaches the screens' ticker, at
+    the gate's pace. Fails on the code before (a read per commit: 60 against ~12)."""
+    from livecompanion.ingest.service import IngestService
+
+    services.settings = Settings()
+    sid = await streams.create_stream(services.db, SCRIPT, "title: t\n")
+    ingest = IngestService(services, store=make_store(services.db))
+    await ingest.start()
+    reads = 0
+    read = ingest.live.counters.read
+
+    async def counted(stream_id: str, now_s: int) -> Any:
+        nonlocal reads
+        reads += 1
+        return await read(stream_id, now_s)
+
+    ingest.live.counters.read = counted  # type: ignore[method-assign]
+    commits = 60
+    async with services.hub.subscribe(sid) as feed:
+        started = time.monotonic()
+        for k in range(commits):  # a paid order every 25 ms: ten times the gate's 4 a second
+            await ingest.ingest_events(sid, [{"type": "order", "id": f"o{k}", "order_id": f"O{k}", "sku": "A",
+                                              "qty": 1, "amount": 1, "status": "paid", "user_id": f"b{k}",
+                                              "nickname": f"買家{k:02d}"}])
+            await asyncio.sleep(0.025)
+        await asyncio.sleep(0.6)  # the last order's token
+        elapsed = time.monotonic() - started
+        patches = []
+        while (message := feed.get_nowait()) is not None:
+            patches.append(message)
+    await ingest.close()
+    tickers = [op["value"] for p in patches if p["type"] == "patch" for op in p["ops"] if op["path"] == ["ticker"]]
+    assert tickers and tickers[-1][0]["nickname"] == "買*9"  # the last order is on the screens
+    assert len(patches) <= elapsed * 4 + 2
+    # A read for each patch, and hardly any refused.
+    assert reads <= len(patches) + 3 and reads < commits / 3, (reads, len(patches), commits)
 
 
 async def test_big_numbers_stay_exact_integers(counters: Any) -> None:

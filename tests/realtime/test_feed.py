@@ -143,3 +143,36 @@ async def test_a_socket_that_never_reads_is_closed(hub, monkeypatch: pytest.Monk
     with pytest.raises(SlowClient):  # the server side gives up on this socket
         await asyncio.wait_for(task, 3)
     assert hub.subscriber_count("s1") == 0
+
+
+async def test_a_patch_while_the_feed_fetches_a_snapshot_waits_for_it(hub) -> None:  # type: ignore[no-untyped-def]
+    """A socket that can take a patch at once (send_now) is offered one only while its feed waits
+    with nothing queued: a patch fanned out while the feed is getting a snapshot goes after it."""
+    gate = asyncio.Event()
+    direct: list[int] = []
+    client = Client()
+
+    def send_now(message: Message) -> bool:
+        direct.append(message["rev"])
+        client.inbox.put_nowait(orjson.loads(message.text()))
+        return True
+
+    async def load() -> tuple[int, dict[str, Any]]:
+        await gate.wait()  # the document is being rebuilt from the record
+        await hub.load("s1", {"n": 9})
+        return await hub.snapshot("s1")
+
+    await hub.load("s1", {"n": 0})
+    task = asyncio.create_task(serve_feed(hub, "s1", client.send, client.receive, load, send_now=send_now))
+    assert (await client.next())["type"] == "snapshot"
+    await hub.apply("s1", [set_op(["n"], 1)])
+    assert (await client.next())["rev"] == 2 and direct == [2]  # the next patch went at once
+    await hub.drop("s1")
+    client.outbox.put_nowait('{"type": "resync"}')
+    await asyncio.sleep(0.05)  # the feed is in load(), waiting for the gate
+    hub._fan_out("s1", Message(type="patch", rev=3, server_time=0, ops=[set_op(["n"], 2)]))
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert (await client.next())["type"] == "snapshot"  # not the patch: it waited for the snapshot
+    assert direct == [2]
+    task.cancel()

@@ -95,7 +95,7 @@ def test_a_batch_read_before_redis_forgot_cannot_be_written_after_the_reload(tar
         await delete_keys(store.redis, target["prefix"])
         reply = await store.claim(stream_id, sale.id, "b", 1, "o2")  # reload: the record knows no claim
         assert reply.claim.rank == 1
-        written = await drainer._write(sale.id, 5, position, f"{epoch}/{stale[-1][0].decode()}", stale)
+        written = await drainer.write(sale.id, 5, position, f"{epoch}/{stale[-1][0].decode()}", stale)
         assert written is False
         await drainer.drain({sale.id: stream_id})
         assert await recorded_claims(db, sale.id) == [(1, 1, False, "b", "o2", "claimed")]
@@ -167,14 +167,14 @@ def test_a_claim_waiting_on_another_drainers_lease_is_not_read_every_tick(target
         assert await store.lease(keys=[keys.lease], args=["the-other-instance", 400])  # it drains, then goes quiet
         waiter = Drainer(store, "here")
         reads = 0
-        read_log = waiter.read_log
+        read_logs = waiter.read_logs
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
+        async def counted(logs: list[Any]) -> Any:
             nonlocal reads
-            reads += 1
-            return await read_log(*args, **kwargs)
+            reads += sum(r.sale_id == sale.id for r in logs)
+            return await read_logs(logs)
 
-        waiter.read_log = counted  # type: ignore[method-assign]
+        waiter.read_logs = counted  # type: ignore[method-assign]
         reply = await store.claim(stream_id, sale.id, "u1", 1, "o1")  # granted here
         assert reply.code == GRANTED and reply.entry is not None
         waiter.start()

@@ -80,9 +80,10 @@ QUESTION_STRONG = re.compile(
     r"|^(?:how|what|where|when|which|why|who|is|are|do|does|did|can|could|will|would|should|any)(?: |$)"
 )
 # 吗 and its spoken forms close a yes/no question only at the end of a clause (on the cleaned text);
-# a closing 没有 not after 就/是 (你就是没有: "you just have none").
+# a closing 没有 not after 就/是 (你就是没有: "you just have none") or 不可能 ("there must be some"), 嘛 not
+# after 对了 (这就对了嘛: "that's more like it").
 QUESTION_FINAL = re.compile(
-    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])嘛|(?<![还直都也从并就是])没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
+    r"(?<=.)(?:吗|(?<![什怎那这多])么|(?<![是好对就干])(?<!对了)嘛|(?<![还直都也从并就是])(?<!不可能)没有?|(?:用|以|能|行|好|对|是|适合)马|(?<![不我才好])不)(?=$|[\s?!,.~;。、])"
     # 吗 before a trailing vocative or subject: 发个福袋吗龙宝, 杀猪吗对面 (not the swear 吗的)
     r"|(?<=..)吗(?!的|这)(?=[\u4e00-\u9fff]{1,3}$)"
     # "you are X, right?" and the south-west 有…莫得 (有没有): 你是温柚小姐姐吧, 有男朋友莫得

@@ -8,10 +8,13 @@
 --       6 the sale's drain lease (the drainer instance holding it)
 -- ARGV: 1 sale id, 2 stream id, 3 wake channel prefix ('' = wake nobody), 4 the calling process's own
 --       drainer ('' = none), then for each claim: user_id, qty, order_id ('' = none)
--- Wake: when a claim was granted and another instance holds the lease, "<sale id> <stream id>" is
--- published on ARGV[3] .. holder, so that drainer writes the claim now rather than with its next
--- claim of its own (its claims come every ~60 ms in a busy sale: the other instance's waited that long).
--- Reply: one text, the sale's epoch then one line per claim, "code rank qty bonus status sold stock
+-- Wake: when a claim was granted (or replayed, not from the record) and another instance holds the
+-- lease, "<sale id> <stream id>" is published on ARGV[3] .. holder, so that drainer writes the claim
+-- now rather than with its next claim of its own (its claims come every ~60 ms in a busy sale: the
+-- other instance's waited that long), and publishes the position it reaches (drain_pass.py: it
+-- publishes only the positions some instance asked for).
+-- Reply: one text, the sale's epoch (and, when a holder was woken, " <ms its lease has left>": the
+--        caller's drainer need not read the log before then) then one line per claim, "code rank qty bonus status sold stock
 --        next_rank log_entry" (0 and '-' where a refusal has none); or 'nosale' when Redis does
 --        not hold the sale. (One string: the client parses one reply, not nine per claim.)
 -- A claim under an order_id is packed as "rank qty bonus status claimed_ms log_entry user_id".
@@ -26,7 +29,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local ended = m[7] or now >= tonumber(m[6])
 local sold_out_ms = m[9]
 local held, granted_here = {}, {}
-local granted = false
+local wake = false  -- a claim granted or replayed here waits for the record
 local out = {}
 local function answer(code, rank, qty, bonus, status, entry)
   out[#out + 1] = code .. ' ' .. rank .. ' ' .. qty .. ' ' .. bonus .. ' ' .. status .. ' ' .. sold .. ' ' ..
@@ -40,6 +43,7 @@ for i = 5, #ARGV, 3 do
     local rank, pqty, bonus, status, _, entry, puser = string.match(prev, PACKED)
     local code = 'replayed'
     if puser ~= user or tonumber(pqty) ~= qty then code = 'order_id_conflict' end
+    if code == 'replayed' and entry ~= '0-0' then wake = true end  -- its caller waits for the record too
     answer(code, tonumber(rank), tonumber(pqty), tonumber(bonus), status, entry)
   elseif ended then
     answer('ended', 0, 0, 0, '-', '-')
@@ -74,13 +78,17 @@ for i = 5, #ARGV, 3 do
         redis.call('HSETNX', KEYS[5], order, ARGV[1])
         granted_here[order] = packed
       end
-      granted = true
+      wake = true
       answer('granted', rank, qty, bonus, 'claimed', entry)
     end
   end
 end
-if granted and ARGV[3] ~= '' then
+local head = m[8]
+if wake and ARGV[3] ~= '' then
   local holder = redis.call('GET', KEYS[6])
-  if holder and holder ~= ARGV[4] then redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2]) end
+  if holder and holder ~= ARGV[4] then
+    redis.call('PUBLISH', ARGV[3] .. holder, ARGV[1] .. ' ' .. ARGV[2])
+    head = head .. ' ' .. redis.call('PTTL', KEYS[6])
+  end
 end
-return m[8] .. '\n' .. table.concat(out, '\n')
+return head .. '\n' .. table.concat(out, '\n')
