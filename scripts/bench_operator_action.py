@@ -16,10 +16,13 @@ B's each wait for the patch. Per action:
              `PreparedStatement.fetch`): BEGIN, statements, COMMIT and the pool's pings
   redis      Redis round trips, counted at redis-py's `send_packed_command` (a pipeline is one)
 
-`idle`: the instance otherwise idle (its timers run), actions one after the other. `load`: the
-same actions while `--load-rooms` rooms ingest `--rate` events/s each through the same app (the mix
-of `bench_evening.py`: comments, enters, viewer counts, orders), a pin every 0.2 s to the rooms in
-turn: the wall time then includes waiting behind ingest on the loop and in PostgreSQL.
+`idle`: the instance otherwise idle (its timers run), pins one after the other, alternately plain
+and keyed (`Idempotency-Key`, as the operator's console sends with every action). `parts`: the CPU
+of the POST alone, the service call, the hub's apply, a receiving hub's dispatch of a patch, and a
+request no route serves. `load`: the same pins while `--load-rooms` rooms ingest `--rate` events/s
+each through the same app (the mix of `bench_evening.py`: comments, enters, viewer counts, orders),
+a pin every 0.1 s to the rooms in turn: the wall time then includes waiting behind ingest on the
+loop and in PostgreSQL; the pin's own round trips are timed apart (pg, redis) from the rest.
 
 `--baseline-tree DIR` runs the same script under DIR's own .venv (its code) and this tree's,
 alternately, `--pairs` times: before and after in one run. Needs PostgreSQL and Redis (the addresses
