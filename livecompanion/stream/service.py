@@ -379,7 +379,8 @@ async def prompter_command(core: Core, stream_id: str, action: str, value: float
     if action == "speed" and (value is None or not 1 <= value <= 9):
         raise Invalid("'speed' needs a value from 1 to 9", ("body", "value"))
     command = {"action": action, "value": value, "at_ms": now_ms()}
-    await load_state(core, stream_id)  # NotFound for an unknown stream
+    # NotFound for an unknown stream (from the load when the hub lacks the document). It used to
+    # read the whole document first just to find that out, at every play, pause or speed step.
     await apply(core, stream_id, [set_op(["prompter"], command)])
     return command
 

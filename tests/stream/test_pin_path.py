@@ -354,3 +354,63 @@ async def _backends(postgres_url: str) -> int:
                                        "AND pid <> pg_backend_pid()"))
     finally:
         await conn.close()
+
+
+async def _doc_reads(redis_url: str, prefix: str, act: Callable[[], Awaitable[None]]) -> list[str]:
+    """The Redis commands on the stream documents of `prefix` while `act` runs, as MONITOR sees them."""
+    from redis.asyncio import Redis
+
+    watcher = Redis.from_url(redis_url)
+    seen: list[str] = []
+    sentinel = f"done:{prefix}"
+    try:
+        async with watcher.monitor() as monitor:
+            async def collect() -> None:
+                async for entry in monitor.listen():
+                    command = str(entry.get("command", ""))
+                    if sentinel in command:
+                        return
+                    if prefix in command:
+                        seen.append(command.split(" ", 1)[0].upper())
+
+            collecting = asyncio.create_task(collect())
+            await act()
+            await watcher.echo(sentinel)
+            await asyncio.wait_for(collecting, 10)
+    finally:
+        await watcher.aclose()
+    return seen
+
+
+async def test_the_remote_and_the_explain_click_read_no_whole_document(sqlite_url: str, redis_url: str,
+                                                                        redis_prefix: str) -> None:
+    """A teleprompter command (the phone remote: play, pause, speed) and a 講解 click read the
+    whole live document (HGETALL, every section decoded) to check the stream or one section."""
+    core = await make_services(sqlite_url, make_hub(redis_url, prefix=redis_prefix))
+    try:
+        stream_id = await _stream(core)
+        from livecompanion.stream import explain
+
+        async def remote_and_explain() -> None:
+            await service.prompter_command(core, stream_id, "play")
+            await service.prompter_command(core, stream_id, "speed", 4)
+            assert (await explain.explain(core, stream_id, "MASK-01", "start"))["explaining"]["sku"] == "MASK-01"
+            assert (await explain.explain(core, stream_id, "MASK-01", "start"))["explaining"]["sku"] == "MASK-01"
+            with pytest.raises(Conflict):
+                await explain.explain(core, stream_id, "SERUM-02", "stop")
+            assert (await explain.explain(core, stream_id, "MASK-01", "stop"))["explaining"] is None
+
+        seen = await _doc_reads(redis_url, redis_prefix, remote_and_explain)
+        assert "EVALSHA" in seen and "HGETALL" not in seen, seen
+        _, doc = await service.load_state(core, stream_id)
+        assert doc["prompter"]["action"] == "speed" and doc["explaining"] is None
+        with pytest.raises(NotFound):
+            await service.prompter_command(core, "nosuchstream", "pause")
+        await core.hub.drop(stream_id)  # the hub lost the document: the remote still works
+        await service.prompter_command(core, stream_id, "pause")
+        await explain.explain(core, stream_id, "MASK-01", "start")
+        _, doc = await service.load_state(core, stream_id)
+        assert doc["prompter"]["action"] == "pause" and doc["explaining"]["sku"] == "MASK-01"
+    finally:
+        await core.hub.close()
+        await core.db.dispose()
