@@ -30,6 +30,7 @@ from livecompanion.api import (
     wall,
     webhooks,
 )
+from livecompanion.api.hot_paths import HotPathsFirst
 from livecompanion.api.idempotency import IdempotencyMiddleware
 from livecompanion.config import Settings
 
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    app.add_middleware(sales.ClaimsFirst)  # innermost of ours: claims skip the router (api/sales.py)
+    app.add_middleware(HotPathsFirst)  # innermost of ours: claims and ingest batches skip the router
     app.add_middleware(IdempotencyMiddleware)  # Idempotency-Key on the operator's POSTs
     app.add_middleware(guards.Guard, limits=guards.Limits(
         ws_per_address=settings.ws_per_address, ws_per_token=settings.ws_per_token,

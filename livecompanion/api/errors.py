@@ -19,12 +19,16 @@ def response_of(exc: DomainError) -> Response:
                     headers=exc.headers())
 
 
+def client_gone() -> Response:
+    """The sender hung up mid-body (a bridge restarting, Ctrl-C): nothing was accepted, nothing to log."""
+    return Response(status_code=400)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> Response:
         return response_of(exc)
 
     @app.exception_handler(ClientDisconnect)
-    async def client_gone(_: Request, __: ClientDisconnect) -> Response:
-        # The sender hung up mid-body (a bridge restarting, Ctrl-C): nothing was accepted, nothing to log.
-        return Response(status_code=400)
+    async def disconnected(_: Request, __: ClientDisconnect) -> Response:
+        return client_gone()

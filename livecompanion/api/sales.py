@@ -13,12 +13,11 @@
 
 The claim handler is the hot path of a sell-out: a plain Starlette route that checks the role
 itself (`deps.authorize`), parses its small body with `ClaimIn` and answers with ready JSON bytes;
-`ClaimsFirst` hands it claim POSTs before FastAPI's routing (measured below it).
+`HotPathsFirst` (api/hot_paths.py) hands it claim POSTs before FastAPI's routing.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -26,7 +25,6 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field, StrictInt, ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from livecompanion.api.deps import authorize, get_services, require, services_of
 from livecompanion.api.errors import response_of
@@ -125,29 +123,6 @@ async def claim(request: Request) -> Response:
 
 
 router.add_route(CLAIMS_PATH, claim, methods=["POST"], include_in_schema=False)
-
-CLAIMS_ROUTE = re.compile(r"/api/streams/(?P<stream_id>[^/]+)/flash-sales/(?P<sale_id>[^/]+)/claims")
-
-
-class ClaimsFirst:
-    """ASGI middleware: a claim POST goes straight to `claim`, past Starlette's exception layer,
-    FastAPI's exit stack and its route matching, which cost a claim ~0.15 ms of CPU (issue 20:
-    `scripts/bench_claim_http.py` measured 0.29-0.45 ms of app layers a claim, as much as the
-    claim itself). The route above stays (the same path, for a deployment behind a root path);
-    `claim` answers every error itself, and anything else still reaches ServerErrorMiddleware (500)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and not scope.get("root_path"):
-            found = CLAIMS_ROUTE.fullmatch(scope["path"])
-            if found is not None:
-                scope["path_params"] = found.groupdict()
-                response = await claim(Request(scope, receive, send))
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 CLAIM_ANSWERS = {
     "201": {"description": "granted (or replayed for a known order_id): `rank`, `bonus` (true for the "

@@ -1,5 +1,6 @@
-"""A claim POST goes straight to its handler (api/sales.py `ClaimsFirst`): no route matching, the same
-answers (issue 20: the app's layers cost a claim as much CPU as the claim itself)."""
+"""A claim POST goes straight to its handler (api/hot_paths.py `HotPathsFirst`, which replaced
+api/sales.py's `ClaimsFirst`): no route matching, the same answers (issue 20: the app's layers cost a
+claim as much CPU as the claim itself)."""
 
 from __future__ import annotations
 
