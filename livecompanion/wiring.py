@@ -43,6 +43,7 @@ from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
 from livecompanion.stream.cue_firing import register_show_cues
 from livecompanion.stream.explain import register_explain_cue
+from livecompanion.stream.row_write import open_operator_connection
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ async def start(services: Services) -> None:
     await services.ingest.start()
     services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
     services.alerts.start()  # the watch loop of the live streams
+    await open_operator_connection(services.db)  # the first pin does not open it
 
 
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the

@@ -10,6 +10,8 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from livecompanion.storage.pgconn import OwnConnections
+
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # WAL lets the dashboard read while ingest writes; foreign keys are off by default in SQLite;
@@ -38,6 +40,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._own: dict[str, OwnConnections] = {}
 
     @property
     def dialect_name(self) -> str:
@@ -48,5 +51,19 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    def own_connections(self, name: str, size: int) -> OwnConnections | None:
+        """`name`'s own asyncpg connections beside the pool (PostgreSQL; None on SQLite), made on
+        first use and closed with the engine: for a path that pays for the pool's checkout, pre-ping
+        (three round trips on asyncpg) and the ORM on every use (the show's pin, `stream/row_write.py`)."""
+        if self.dialect_name != "postgresql":
+            return None
+        own = self._own.get(name)
+        if own is None:
+            own = self._own[name] = OwnConnections(self.url, size=size)
+        return own
+
     async def dispose(self) -> None:
+        own, self._own = list(self._own.values()), {}
+        for connections in own:
+            await connections.close()
         await self.engine.dispose()

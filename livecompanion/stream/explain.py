@@ -28,7 +28,8 @@ Action = Literal["start", "stop"]
 
 async def explain(services: Core, stream_id: str, sku: str, action: Action) -> dict[str, Any]:
     """Start or stop the 講解 of `sku`; returns what is being explained now (None when nothing)."""
-    await load_state(services, stream_id)  # the document is in the hub, for `explaining` below
+    if await services.hub.sections(stream_id, ()) is None:  # one EXISTS, not the whole document
+        await load_state(services, stream_id)  # the document is in the hub, for `explaining` below
     async with locked_stream(services, stream_id) as locked:
         row = locked.row
         script = script_of(row)
@@ -39,8 +40,8 @@ async def explain(services: Core, stream_id: str, sku: str, action: Action) -> d
         if row.status != "live":
             raise Conflict("not_live" if row.status == "ready" else "ended",
                            f"講解 needs a live stream (it is {row.status})")
-        snap = await services.hub.snapshot(stream_id)
-        running = (snap[1] if snap else {}).get("explaining")
+        # One section, not the whole document (questions, ticker, run sheet: tens of KB decoded).
+        running = (await services.hub.sections(stream_id, ("explaining",)) or {}).get("explaining")
         if action == "stop" and (running is None or running.get("sku") != sku):
             raise Conflict("not_explaining", f"'{sku}' is not being explained")
         if action == "start" and running is not None and running.get("sku") == sku:
