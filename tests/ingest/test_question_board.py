@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -133,3 +135,50 @@ def test_invariants_hold_for_any_stream(texts: list[str]) -> None:
     assert sum(len(g.variants) for g in board._groups.values()) == len(board._variants)
     for holders in board._index.values():
         assert holders and holders <= set(board._variants)
+
+
+def _ranked_by_all_groups(board: QuestionBoard, n: int) -> list[tuple[int, str, int, int, int, int]]:
+    """The top as it was computed before the board kept its last top: every group ranked, a stable
+    sort on (count, last asked), so equal groups stay in the order they were made."""
+    groups = sorted(board._groups.values(), key=lambda g: (g.count, g.last_seen_ms), reverse=True)[:n]
+    return [(g.id, g.text, g.count, g.asks, g.first_seen_ms, g.last_seen_ms) for g in groups]
+
+
+def test_top_from_the_last_top_equals_ranking_every_group_over_real_comments() -> None:
+    # The live path asks top(20) after each commit; the board ranks only the last top and the groups
+    # asked since, except after an eviction. Over a real room's comments (a small board: evictions
+    # every few commits; many askers per second: equal last-asked times and counts to break ties on)
+    # each answer is the full ranking's, also when other sizes and `since_ms` are asked in between.
+    lines = (Path(__file__).parent / "data/comments_real.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines]
+    rng = random.Random(7)
+    triage = CommentTriage(questions=QuestionBoard(max_groups=60))
+    board = triage.questions
+    ts = 1_000
+    evicted_tops = 0
+    for commit in range(400):
+        for _ in range(rng.randrange(1, 40)):
+            ts += rng.choice((0, 0, 1, 5))
+            triage.handle(rng.choice(texts), f"u{rng.randrange(300)}", ts)
+        evicted_tops += board._top is None
+        n = 20 if commit % 7 else rng.choice((1, 5, 20, 100))
+        top = board.top(n)
+        assert [(g.id, g.text, g.count, g.asks, g.first_seen_ms, g.last_seen_ms) for g in top] == \
+            _ranked_by_all_groups(board, n)
+        if commit % 11 == 0:
+            since = ts - 50
+            recent = [(g.id, g.count, g.last_seen_ms) for g in board.top(10, since_ms=since)]
+            assert recent == [(g.id, g.count, g.last_seen_ms) for g in sorted(
+                (g for g in board._groups.values() if g.last_seen_ms >= since),
+                key=lambda g: (g.count, g.last_seen_ms), reverse=True)[:10]]
+    assert evicted_tops > 10  # evictions happened in between (the full ranking ran again)
+    assert len(board) > 20
+
+
+def test_a_snapshot_is_kept_until_the_group_is_asked_again() -> None:
+    board = QuestionBoard()
+    first = board.add("多少钱", "u1", 1)
+    assert board.top(1)[0] is first  # nothing changed: the same snapshot
+    again = board.add("多少钱呀", "u2", 2)
+    assert (again.count, again.asks, again.last_seen_ms) == (2, 2, 2)
+    assert board.top(1) == [again] and first.count == 1  # snapshots are frozen: the old one says 1

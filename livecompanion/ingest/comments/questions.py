@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from livecompanion.ingest.comments.normalize import display_text, match_key, short_text_cache
@@ -117,7 +118,8 @@ class QuestionGroup:
 
 
 class _Group:
-    __slots__ = ("askers", "asks", "count", "first_seen_ms", "id", "last_seen_ms", "placed", "text", "variants")
+    __slots__ = ("askers", "asks", "count", "first_seen_ms", "id", "last_seen_ms", "placed", "snap", "text",
+                 "variants")
 
     def __init__(self, gid: int, text: str, ts_ms: int) -> None:
         self.id = gid
@@ -129,9 +131,20 @@ class _Group:
         self.asks = 0
         self.first_seen_ms = ts_ms
         self.last_seen_ms = ts_ms
+        self.snap: QuestionGroup | None = None  # the last snapshot, until the group changes (add)
 
     def snapshot(self) -> QuestionGroup:
-        return QuestionGroup(self.id, self.text, self.count, self.asks, self.first_seen_ms, self.last_seen_ms)
+        snap = self.snap
+        if snap is None:
+            snap = self.snap = QuestionGroup(self.id, self.text, self.count, self.asks, self.first_seen_ms,
+                                             self.last_seen_ms)
+        return snap
+
+
+def _rank(group: _Group) -> tuple[int, int, int]:
+    """A group's place in the top: more askers, then asked more recently, then the older group (ids
+    grow as groups are made: the order of `_groups`, which a stable ranking of them would keep)."""
+    return group.count, group.last_seen_ms, -group.id
 
 
 class QuestionBoard:
@@ -179,6 +192,11 @@ class QuestionBoard:
         # The report groups a stream's questions by their first asking alone and relies on this.
         self._placed: dict[str, int] = {}
         self._next_id = 1
+        # The last `top(n)` (without `since_ms`) and the groups asked since: a group's rank key only
+        # grows (count, last asked), so the next top n is among those two, until an eviction (see top).
+        self._top: list[_Group] | None = None
+        self._top_n = 0
+        self._touched: set[int] = set()
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -197,12 +215,32 @@ class QuestionBoard:
             group.askers.add(user_id)
             group.count += 1
         group.last_seen_ms = max(group.last_seen_ms, ts_ms)
+        group.snap = None
+        if self._top is not None:
+            self._touched.add(group.id)
         return group.snapshot()
 
     def top(self, n: int = 10, since_ms: int | None = None) -> list[QuestionGroup]:
-        """The `n` most asked groups (count, then most recently asked); optionally only recent ones."""
-        groups = (g for g in self._groups.values() if since_ms is None or g.last_seen_ms >= since_ms)
-        ranked = heapq.nlargest(n, groups, key=lambda g: (g.count, g.last_seen_ms))
+        """The `n` most asked groups (count, then most recently asked, then first created); optionally
+        only recent ones.
+
+        The live numbers ask for the top 20 after every commit with a question: ranking all of a
+        real room's groups (455 after 20,000 real comments) took 139 us a call. Without `since_ms`,
+        the top n is ranked from the last top n and the groups asked since (a group's count and
+        last-asked time never fall, so one that was below n others still is), 8 us; an eviction
+        removes groups and the next call ranks them all again."""
+        if since_ms is not None:
+            recent = (g for g in self._groups.values() if g.last_seen_ms >= since_ms)
+            return [g.snapshot() for g in heapq.nlargest(n, recent, key=_rank)]
+        pool: Iterable[_Group] = self._groups.values()
+        if self._top is not None and self._top_n == n:
+            candidates = {g.id: g for g in self._top}
+            for gid in self._touched:
+                candidates[gid] = self._groups[gid]
+            pool = candidates.values()
+        ranked = heapq.nlargest(n, pool, key=_rank)
+        self._top, self._top_n = ranked, n
+        self._touched.clear()
         return [g.snapshot() for g in ranked]
 
     def get(self, group_id: int) -> QuestionGroup | None:
@@ -273,6 +311,8 @@ class QuestionBoard:
 
         for group in heapq.nsmallest(max(1, self.max_groups // 10), self._groups.values(), key=standing):
             self._remove(group)
+        self._top = None  # the next top() ranks all the groups left
+        self._touched.clear()
 
     def _remove(self, group: _Group) -> None:
         del self._groups[group.id]
