@@ -225,10 +225,11 @@ class QuestionBoard:
         only recent ones.
 
         The live numbers ask for the top 20 after every commit with a question: ranking all of a
-        real room's groups (455 after 20,000 real comments) took 139 us a call. Without `since_ms`,
-        the top n is ranked from the last top n and the groups asked since (a group's count and
-        last-asked time never fall, so one that was below n others still is), 8 us; an eviction
-        removes groups and the next call ranks them all again."""
+        real room's groups (482 after 20,000 real comments) and a new snapshot of each of the 20 took
+        ~150 us a call (scripts/bench_question_top.py, 2026-12-06). Without `since_ms`, the top n is
+        ranked from the last top n and the groups asked since (a group's count and last-asked time
+        never fall, so one that was below n others still is), and unchanged groups give their kept
+        snapshot: ~25 us. An eviction removes groups: the next call ranks them all again."""
         if since_ms is not None:
             recent = (g for g in self._groups.values() if g.last_seen_ms >= since_ms)
             return [g.snapshot() for g in heapq.nlargest(n, recent, key=_rank)]
