@@ -74,6 +74,8 @@ class LiveCounters(Protocol):
     async def claim_seed(self, stream_id: str) -> bool:
         """True exactly once per stream while the tallies exist: the caller seeds them from the record."""
         ...
+    async def close(self) -> None:
+        """Close what the tallies hold open (Redis: their connection)."""
 
 
 # --- one process -----------------------------------------------------------------------------------
@@ -144,6 +146,9 @@ class MemoryCounters:
         """Forget an idle stream's tallies (the next event seeds them from the record again)."""
         self._streams.pop(stream_id, None)
 
+    async def close(self) -> None:
+        """Nothing open."""
+
     async def claim_seed(self, stream_id: str) -> bool:
         s = self._get(stream_id)
         if s.seeded:
@@ -210,13 +215,36 @@ def _pairs(flat: list[bytes]) -> dict[str, bytes]:
 
 
 class RedisCounters:
+    """The tallies in Redis. Every commit adds (ADD_LUA) and every publish reads (READ_LUA): through
+    redis-py 8.2 a script call costs this process ~150 us of CPU (pool checkout, retry and
+    observability wrappers), the most of a commit's live numbers after the question top (sampled,
+    `bench_ingest_cpu.py --profile sample`: 32 of 502 samples). The scripts go through a lean
+    connection of the counters' own (sales/resp.py, as the claim scripts; TLS keeps redis-py). Not
+    retried there: an add is not idempotent (a retried HINCRBY that had run counts twice)."""
+
+    LINK_NAME = "livecompanion-live-numbers"
+
     def __init__(self, client: Any, prefix: str, instance_id: str, ticker_size: int = 10) -> None:
+        from livecompanion.sales.resp import RespLink
+
         self.redis = client
         self.prefix = prefix
         self.instance_id = instance_id
         self.ticker_size = ticker_size
         self._add = client.register_script(ADD_LUA)
         self._read = client.register_script(READ_LUA)
+        self.link = RespLink.of(client)
+        if self.link is not None:
+            self.link.name = self.LINK_NAME
+
+    async def close(self) -> None:
+        if self.link is not None:
+            await self.link.close()
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        if self.link is not None:
+            return await self.link.evalsha(script, keys, args)
+        return await script(keys=keys, args=args)
 
     def _keys(self, stream_id: str, *names: str) -> list[str]:
         base = f"{self.prefix}ingest:{{{stream_id}}}:"
@@ -242,14 +270,15 @@ class RedisCounters:
             "ticker": [orjson.dumps(t).decode() for t in delta.ticker],
             "q": orjson.dumps(delta.questions).decode() if delta.questions is not None else False,
         }
-        await self._add(
-            keys=[*self._tally_keys(stream_id), *self._keys(stream_id, "seeded")],
-            args=[orjson.dumps(payload), self.ticker_size, KEY_TTL_S, self.instance_id],
+        await self._call(
+            self._add,
+            [*self._tally_keys(stream_id), *self._keys(stream_id, "seeded")],
+            [orjson.dumps(payload), self.ticker_size, KEY_TTL_S, self.instance_id],
         )
 
     async def read(self, stream_id: str, now_s: int) -> LiveTally:
-        n_raw, in_room, cpm, intent_raw, ticker_raw, q_raw = await self._read(
-            keys=self._tally_keys(stream_id), args=[now_s, CPM_WINDOW_S]
+        n_raw, in_room, cpm, intent_raw, ticker_raw, q_raw = await self._call(
+            self._read, self._tally_keys(stream_id), [now_s, CPM_WINDOW_S]
         )
         n = _pairs(n_raw)
         lists = []

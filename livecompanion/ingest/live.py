@@ -118,6 +118,7 @@ class LiveNumbers:
         await cancel_and_wait(self._task)
         self._task = None
         self.selling.close()
+        await self.counters.close()
 
     def triage(self, stream_id: str) -> CommentTriage:
         found = self._triage.get(stream_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -154,7 +155,9 @@ async def counters(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
     client = aioredis.from_url(request.getfixturevalue("redis_url"))
     prefix = request.getfixturevalue("redis_prefix")
-    yield RedisCounters(client, prefix, "instance-a", ticker_size=3)
+    made = RedisCounters(client, prefix, "instance-a", ticker_size=3)
+    yield made
+    await made.close()
     keys = [k async for k in client.scan_iter(match=prefix + "*")]
     if keys:
         await client.delete(*keys)
@@ -201,6 +204,47 @@ async def test_tallies_add_up(counters: Any) -> None:
     other = await counters.read("s2", now)
     assert (other.orders, other.viewer_count, other.comments_per_min, other.version) == (0, None, 0, 0)
     assert await counters.claim_seed("s1") and not await counters.claim_seed("s1")
+
+
+async def test_redis_tallies_through_their_own_connection_equal_redis_pys(redis_url: str, redis_prefix: str) -> None:
+    # The scripts go through a lean connection of the counters' own (resp.py); the same real-shaped
+    # deltas through it and through redis-py (the link taken away) give the same tallies, read back
+    # either way, and the link is what carried them (its name in CLIENT LIST).
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(redis_url)
+    lean = RedisCounters(client, redis_prefix + "lean:", "instance-a", ticker_size=5)
+    plain = RedisCounters(client, redis_prefix + "plain:", "instance-a", ticker_size=5)
+    assert lean.link is not None
+    plain.link = None
+    try:
+        rng = random.Random(3)
+        now = int(time.time())
+        for k in range(60):
+            delta = LiveDelta(
+                comments=rng.randrange(0, 40), arrival_s=now - rng.randrange(0, 120),
+                viewer_count=(k * 100, rng.randrange(0, 10**15)) if k % 3 == 0 else None,
+                room={f"u{rng.randrange(30)}": rng.random() < 0.7 for _ in range(rng.randrange(0, 6))},
+                orders=(paid := rng.randrange(0, 3)), gmv_cents=paid * 12_345,
+                intents={p: rng.randrange(1, 4) for p in rng.sample(["想要", "扣1", "冲", "要"], rng.randrange(0, 3))},
+                ticker=[{"nickname": "小*", "sku": "A", "qty": 1, "ts": k * 10 + i} for i in range(paid)],
+                questions=[{"text": "多少钱", "count": k, "key": "价钱", "last": k}] if k % 2 else None,
+            )
+            await lean.add("s1", delta)
+            await plain.add("s1", delta)
+        names = [c.get("name") for c in await client.client_list()]
+        assert RedisCounters.LINK_NAME in names
+        a, b = await lean.read("s1", now), await plain.read("s1", now)
+        assert a == b and a.version == 60 and a.comments_per_min > 0 and a.ticker
+        assert await plain.read("s1", now) == await lean.read("s1", now)
+        plain.link, lean.link = lean.link, None  # each read through the other way
+        assert await plain.read("s1", now) == a and await lean.read("s1", now) == a
+    finally:
+        await (plain.link or lean.link).close()  # type: ignore[union-attr]
+        keys = [k async for k in client.scan_iter(match=redis_prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
 
 
 def test_the_pacing_rule() -> None:
