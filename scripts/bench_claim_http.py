@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import sys
 import time
@@ -35,90 +34,50 @@ if "--tree" in sys.argv:
     ROOT = Path(sys.argv[sys.argv.index("--tree") + 1]).resolve()
 sys.path.insert(0, str(ROOT))
 
-import asyncpg  # noqa: E402
 import orjson  # noqa: E402
+from inprocess_app import asgi_post, scratch_app  # noqa: E402
 
-from livecompanion.api.app import create_app  # noqa: E402
-from livecompanion.config import Settings  # noqa: E402
 from tests.sales.conftest import new_sale, new_stream  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> None:
-    name = f"lc_claimhttp_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(host=args.pg_host, user=args.pg_user, database="postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    prefix = f"lcbench:claimhttp:{secrets.token_hex(3)}:"
-    settings = Settings(database_url=f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:5432/{name}",
-                        redis_url=args.redis, redis_prefix=prefix, operator_token="op-token",
-                        ingest_token="ingest-token", viewer_token="viewer-token")
-    from livecompanion.storage.migrate import upgrade_async
+    async with scratch_app(args, "claimhttp") as app:
+        services = app.state.services
+        stream_id = await new_stream(services.db)
+        sale = await new_sale(services.db, stream_id, stock=1_000_000, per_user_limit=1000)
+        await services.sales.store.prepare(sale)
+        path = f"/api/streams/{stream_id}/flash-sales/{sale.id}/claims"
+        n = 0
 
-    await upgrade_async(settings.database_url)  # (the `serve` command migrates; the app does not)
-    app = create_app(settings)
-    try:
-        async with app.router.lifespan_context(app):
-            services = app.state.services
-            stream_id = await new_stream(services.db)
-            sale = await new_sale(services.db, stream_id, stock=1_000_000, per_user_limit=1000)
-            await services.sales.store.prepare(sale)
-            path = f"/api/streams/{stream_id}/flash-sales/{sale.id}/claims"
-            headers = [(b"authorization", b"Bearer ingest-token"), (b"content-type", b"application/json"),
-                       (b"host", b"bench")]
-            n = 0
+        async def by_service() -> None:
+            nonlocal n
+            n += 1
+            await services.sales.claim(stream_id, sale.id, f"u{n % 100_000}", 1, f"o{n}")
 
-            async def by_service() -> None:
-                nonlocal n
-                n += 1
-                await services.sales.claim(stream_id, sale.id, f"u{n % 100_000}", 1, f"o{n}")
+        async def by_asgi() -> None:
+            nonlocal n
+            n += 1
+            body = orjson.dumps({"user_id": f"u{n % 100_000}", "order_id": f"o{n}"})
+            status = await asgi_post(app, path, "ingest-token", body)
+            assert status == 201, status
 
-            async def by_asgi() -> None:
-                nonlocal n
-                n += 1
-                body = orjson.dumps({"user_id": f"u{n % 100_000}", "order_id": f"o{n}"})
-                scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-                         "root_path": "", "headers": [*headers, (b"content-length", str(len(body)).encode())],
-                         "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {}}
-                status = 0
+        async def cpu(step: object, count: int) -> float:
+            took = []
+            for _ in range(count):
+                started = time.process_time()
+                await step()  # type: ignore[operator]
+                took.append(time.process_time() - started)
+            return statistics.median(took)
 
-                async def receive() -> dict[str, object]:
-                    return {"type": "http.request", "body": body, "more_body": False}
-
-                async def send(message: dict[str, object]) -> None:
-                    nonlocal status
-                    if message["type"] == "http.response.start":
-                        status = int(message["status"])  # type: ignore[call-overload]
-
-                await app(scope, receive, send)
-                assert status == 201, status
-
-            async def cpu(step: object, count: int) -> float:
-                took = []
-                for _ in range(count):
-                    started = time.process_time()
-                    await step()  # type: ignore[operator]
-                    took.append(time.process_time() - started)
-                return statistics.median(took)
-
-            await cpu(by_service, 50)
-            await cpu(by_asgi, 50)
-            figures: dict[str, list[float]] = {"service": [], "asgi": []}
-            for _ in range(args.rounds):
-                figures["service"].append(await cpu(by_service, args.claims))
-                figures["asgi"].append(await cpu(by_asgi, args.claims))
-            service, asgi = (statistics.median(v) * 1e6 for v in figures.values())
-            print(f"a granted claim, CPU: service {service:.0f} us, through the app {asgi:.0f} us: the app's "
-                  f"layers {asgi - service:.0f} us (medians of {args.rounds} rounds of {args.claims})")
-    finally:
-        import redis.asyncio as aioredis
-
-        client = aioredis.Redis.from_url(args.redis)
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await cpu(by_service, 50)
+        await cpu(by_asgi, 50)
+        figures: dict[str, list[float]] = {"service": [], "asgi": []}
+        for _ in range(args.rounds):
+            figures["service"].append(await cpu(by_service, args.claims))
+            figures["asgi"].append(await cpu(by_asgi, args.claims))
+        service, asgi = (statistics.median(v) * 1e6 for v in figures.values())
+        print(f"a granted claim, CPU: service {service:.0f} us, through the app {asgi:.0f} us: the app's "
+              f"layers {asgi - service:.0f} us (medians of {args.rounds} rounds of {args.claims})")
 
 
 if __name__ == "__main__":

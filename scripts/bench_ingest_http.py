@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import secrets
 import statistics
 import sys
 import time
@@ -36,104 +35,62 @@ if "--tree" in sys.argv:
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import asyncpg  # noqa: E402
 import orjson  # noqa: E402
 from bench_ingest_cpu import batch  # noqa: E402
+from inprocess_app import asgi_post, scratch_app  # noqa: E402
 
-from livecompanion.api.app import create_app  # noqa: E402
-from livecompanion.config import Settings  # noqa: E402
 from tests.sales.conftest import new_stream  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> None:
-    name = f"lc_ingesthttp_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(host=args.pg_host, user=args.pg_user, database="postgres")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    prefix = f"lcbench:ingesthttp:{secrets.token_hex(3)}:"
-    settings = Settings(database_url=f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:5432/{name}",
-                        redis_url=args.redis, redis_prefix=prefix, operator_token="op-token",
-                        ingest_token="ingest-token", viewer_token="viewer-token")
-    from livecompanion.storage.migrate import upgrade_async
-
-    await upgrade_async(settings.database_url)  # (the `serve` command migrates; the app does not)
-    app = create_app(settings)
     rng = random.Random(7)
-    try:
-        async with app.router.lifespan_context(app):
-            services = app.state.services
-            stream_id = await new_stream(services.db)
-            path = f"/api/streams/{stream_id}/events"
-            headers = [(b"authorization", b"Bearer ingest-token"), (b"content-type", b"application/json"),
-                       (b"host", b"bench")]
-            seq = 0
+    async with scratch_app(args, "ingesthttp") as app:
+        services = app.state.services
+        stream_id = await new_stream(services.db)
+        path = f"/api/streams/{stream_id}/events"
+        seq = 0
 
-            def next_body() -> bytes:
-                nonlocal seq
-                seq += 1
-                return orjson.dumps(batch(0, args.events, seq, None, rng, orders=False))
+        def next_body() -> bytes:
+            nonlocal seq
+            seq += 1
+            return orjson.dumps(batch(0, args.events, seq, None, rng, orders=False))
 
-            async def by_service() -> None:
-                result = await services.ingest.ingest_body(stream_id, next_body(), "application/json")
-                assert result.accepted + result.duplicates == args.events, result
+        async def by_service() -> None:
+            result = await services.ingest.ingest_body(stream_id, next_body(), "application/json")
+            assert result.accepted + result.duplicates == args.events, result
 
-            def by_app(root_path: str) -> Callable[[], Awaitable[None]]:
-                async def post() -> None:
-                    body = next_body()
-                    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-                             "root_path": root_path,
-                             "headers": [*headers, (b"content-length", str(len(body)).encode())],
-                             "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "state": {}}
-                    status = 0
+        def by_app(root_path: str) -> Callable[[], Awaitable[None]]:
+            async def post() -> None:
+                status = await asgi_post(app, path, "ingest-token", next_body(), root_path)
+                assert status == 200, status
 
-                    async def receive() -> dict[str, object]:
-                        return {"type": "http.request", "body": body, "more_body": False}
+            return post
 
-                    async def send(message: dict[str, object]) -> None:
-                        nonlocal status
-                        if message["type"] == "http.response.start":
-                            status = int(message["status"])  # type: ignore[call-overload]
+        async def cpu(step: Callable[[], Awaitable[None]]) -> float:
+            started = time.process_time()
+            await step()
+            return (time.process_time() - started) * 1e6
 
-                    await app(scope, receive, send)
-                    assert status == 200, status
-
-                return post
-
-            async def cpu(step: Callable[[], Awaitable[None]]) -> float:
-                started = time.process_time()
-                await step()
-                return (time.process_time() - started) * 1e6
-
-            ways = {"service": by_service, "hot": by_app(""), "route": by_app("/lc")}
-            for _ in range(30):
-                for step in ways.values():
-                    await cpu(step)
-            figures: dict[str, list[float]] = {way: [] for way in ways}
-            for _ in range(args.rounds):
-                took: dict[str, list[float]] = {way: [] for way in ways}
-                for _ in range(args.batches):  # request by request in turn: the machine's noise hits all three
-                    for way, step in ways.items():
-                        took[way].append(await cpu(step))
-                for way, values in took.items():
-                    figures[way].append(statistics.median(values))
-            for way, values in figures.items():
-                rounds = " / ".join(f"{v:,.0f}" for v in values)
-                print(f"{way:8} {rounds} us: median {statistics.median(values):,.0f}")
-            hot, route, service = (statistics.median(figures[w]) for w in ("hot", "route", "service"))
-            ratios = " ".join(f"{h / r:.2f}" for h, r in zip(figures["hot"], figures["route"], strict=True))
-            print(f"a batch of {args.events}, CPU medians of {args.rounds} rounds of {args.batches}: hot/route "
-                  f"{hot / route:.2f} (rounds: {ratios}); past the service: hot {hot - service:,.0f} us, "
-                  f"route {route - service:,.0f} us")
-    finally:
-        import redis.asyncio as aioredis
-
-        client = aioredis.Redis.from_url(args.redis)
-        keys = [key async for key in client.scan_iter(match=prefix + "*")]
-        if keys:
-            await client.delete(*keys)
-        await client.aclose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        ways = {"service": by_service, "hot": by_app(""), "route": by_app("/lc")}
+        for _ in range(30):
+            for step in ways.values():
+                await cpu(step)
+        figures: dict[str, list[float]] = {way: [] for way in ways}
+        for _ in range(args.rounds):
+            took: dict[str, list[float]] = {way: [] for way in ways}
+            for _ in range(args.batches):  # request by request in turn: the machine's noise hits all three
+                for way, step in ways.items():
+                    took[way].append(await cpu(step))
+            for way, values in took.items():
+                figures[way].append(statistics.median(values))
+        for way, values in figures.items():
+            rounds = " / ".join(f"{v:,.0f}" for v in values)
+            print(f"{way:8} {rounds} us: median {statistics.median(values):,.0f}")
+        hot, route, service = (statistics.median(figures[w]) for w in ("hot", "route", "service"))
+        ratios = " ".join(f"{h / r:.2f}" for h, r in zip(figures["hot"], figures["route"], strict=True))
+        print(f"a batch of {args.events}, CPU medians of {args.rounds} rounds of {args.batches}: hot/route "
+              f"{hot / route:.2f} (rounds: {ratios}); past the service: hot {hot - service:,.0f} us, "
+              f"route {route - service:,.0f} us")
 
 
 if __name__ == "__main__":
