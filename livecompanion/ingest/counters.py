@@ -219,13 +219,13 @@ class RedisCounters:
     redis-py 8.2 a script call costs this process ~150 us of CPU (pool checkout, retry and
     observability wrappers), the most of a commit's live numbers after the question top (sampled,
     `bench_ingest_cpu.py --profile sample`: 32 of 502 samples). The scripts go through a lean
-    connection of the counters' own (sales/resp.py, as the claim scripts; TLS keeps redis-py). Not
+    connection of the counters' own (storage/redis_link.py, as the claim scripts; TLS keeps redis-py). Not
     retried there: an add is not idempotent (a retried HINCRBY that had run counts twice)."""
 
     LINK_NAME = "livecompanion-live-numbers"
 
     def __init__(self, client: Any, prefix: str, instance_id: str, ticker_size: int = 10) -> None:
-        from livecompanion.sales.resp import RespLink
+        from livecompanion.storage.redis_link import RespLink
 
         self.redis = client
         self.prefix = prefix

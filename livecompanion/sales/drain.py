@@ -23,7 +23,7 @@ each sale's batch still guarded by its own position; positions published only fo
 instance asked about). Measured in process (`scripts/bench_drain.py`, 2026-12-06, against the code
 before): a pass over ten sales with a new claim each 7.5-7.9 ms -> 0.7-0.8 ms of CPU, a pass of one
 sale 0.77 -> 0.33-0.37 ms; two instances' claims at ten rooms' rate 1.01-1.48 -> 0.72-0.86 ms of CPU
-a claim, 0.68x at the median of five pairs (with resp.py's lean connection; BENCHMARKS.md "A team's
+a claim, 0.68x at the median of five pairs (with storage/redis_link.py's lean connection; BENCHMARKS.md "A team's
 evening").
 
 Latency: an instance drains the sales it granted claims on as soon as it can (claims granted

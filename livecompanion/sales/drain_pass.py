@@ -23,7 +23,7 @@ never holds up the others.
 
 Measured (`scripts/bench_drain.py`, one run against the code before, 2026-12-06): a pass over ten
 sales with a new claim each 7,460-7,862 -> 685-809 us of CPU (69-81 us a sale above the pass), one sale
-with one claim 766-780 -> 324-365 us, an idle pass 182-212 -> 62-74 us (these with resp.py's link).
+with one claim 766-780 -> 324-365 us, an idle pass 182-212 -> 62-74 us (these with storage/redis_link.py's link).
 """
 
 from __future__ import annotations

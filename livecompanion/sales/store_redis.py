@@ -43,11 +43,11 @@ from sqlalchemy import select, update
 from livecompanion.clock import now_ms
 from livecompanion.errors import NotFound
 from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailable
-from livecompanion.sales.resp import RespLink
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid, sales_of_orders
 from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
+from livecompanion.storage.redis_link import RespLink
 from livecompanion.storage.tables import CLAIMS, FLASH_SALES, FlashSaleRow
 
 FS = FLASH_SALES.c
@@ -117,7 +117,7 @@ class RedisClaimStore:
         self._load = client.register_script(lua("load.lua"))
         self.lease = client.register_script(lua("lease.lua"))
         # The scripts and the drainer's pipelines go through a lean connection of the store's own
-        # (resp.py: ~1/3 of redis-py's CPU a command); the rest, and TLS deployments, through redis-py.
+        # (storage/redis_link.py: ~1/3 of redis-py's CPU a command); the rest, and TLS deployments, through redis-py.
         self.link = RespLink.of(client)
         # The drainer of this process (drain.py sets it): a grant wakes the sale's drainer through
         # `wake_prefix + holder`, unless it is this one (told directly).

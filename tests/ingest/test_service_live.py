@@ -207,7 +207,7 @@ async def test_tallies_add_up(counters: Any) -> None:
 
 
 async def test_redis_tallies_through_their_own_connection_equal_redis_pys(redis_url: str, redis_prefix: str) -> None:
-    # The scripts go through a lean connection of the counters' own (resp.py); the same real-shaped
+    # The scripts go through a lean connection of the counters' own (storage/redis_link.py); the same real-shaped
     # deltas through it and through redis-py (the link taken away) give the same tallies, read back
     # either way, and the link is what carried them (its name in CLIENT LIST).
     import redis.asyncio as aioredis

@@ -1,4 +1,5 @@
-"""A lean pipelined Redis connection for the claim path's hottest commands (issue 20's evening).
+"""A lean pipelined Redis connection for the hottest commands (issue 20's evening): the claim scripts
+and the drainer (sales/store_redis.py, sales/drain*.py) and the live numbers' tallies (ingest/counters.py).
 
 Every granted claim costs its instance one `claim.lua` call and a share of a drain pass (one
 pipeline of `drain.lua` calls, sometimes one of PUBLISHes). Through redis-py 8.2 a command costs

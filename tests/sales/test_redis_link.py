@@ -1,4 +1,4 @@
-"""The claim store's lean Redis connection (resp.py): replies in order, errors as values, a script
+"""The claim store's lean Redis connection (storage/redis_link.py): replies in order, errors as values, a script
 loaded when Redis lacks it, and a Redis that goes away fails what is under way at once, never retried."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from livecompanion.sales.resp import RespLink
 from livecompanion.sales.store_redis import REDIS_ERRORS, connect
+from livecompanion.storage.redis_link import RespLink
 from tests.sales.conftest import ThrowawayRedis
 
 
