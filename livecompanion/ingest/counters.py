@@ -242,9 +242,9 @@ class RedisCounters:
             await self.link.close()
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
-        if self.link is not None:
-            return await self.link.evalsha(script, keys, args)
-        return await script(keys=keys, args=args)
+        from livecompanion.storage.redis_link import run_script
+
+        return await run_script(self.link, script, keys, args)
 
     def _keys(self, stream_id: str, *names: str) -> list[str]:
         base = f"{self.prefix}ingest:{{{stream_id}}}:"

@@ -286,7 +286,7 @@ class Drainer:
         """Claims still waiting were drained by another instance (or not yet): read the record."""
         waiting = [sale_id for sale_id, w in self.waiters.items() if w]
         if waiting:
-            for sale_id, drained in (await self.writer.positions(waiting)).items():
+            for sale_id, (drained, _stock) in (await self.writer.positions_and_stock(waiting)).items():
                 self.resolve(sale_id, drained)
 
     async def recent_sales(self) -> dict[str, str]:

@@ -152,11 +152,6 @@ class PgWriter:
         row = await self._run("fetchrow", "SELECT drained, stock FROM flash_sales WHERE id = $1", sale_id)
         return None if row is None else (row["drained"], row["stock"])
 
-    async def positions(self, sale_ids: list[str]) -> dict[str, str | None]:
-        rows = await self._run("fetch", "SELECT id, drained FROM flash_sales WHERE id = ANY($1::varchar[])",
-                               sale_ids)
-        return {row["id"]: row["drained"] for row in rows}
-
     async def positions_and_stock(self, sale_ids: list[str]) -> dict[str, tuple[str | None, int]]:
         rows = await self._run("fetch", "SELECT id, drained, stock FROM flash_sales WHERE id = ANY($1::varchar[])",
                                sale_ids)
@@ -212,11 +207,6 @@ class SqlWriter:
         async with self.db.engine.connect() as conn:
             row = (await conn.execute(select(FS.drained, FS.stock).where(FS.id == sale_id))).first()
         return None if row is None else (row.drained, row.stock)
-
-    async def positions(self, sale_ids: list[str]) -> dict[str, str | None]:
-        async with self.db.engine.connect() as conn:
-            rows = await conn.execute(select(FS.id, FS.drained).where(FS.id.in_(sale_ids)))
-            return {row.id: row.drained for row in rows}
 
     async def positions_and_stock(self, sale_ids: list[str]) -> dict[str, tuple[str | None, int]]:
         async with self.db.engine.connect() as conn:

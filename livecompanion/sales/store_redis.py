@@ -46,8 +46,7 @@ from livecompanion.sales.base import ClaimReply, Live, OrderMove, StoreUnavailab
 from livecompanion.sales.rules import HOLDING, LATE_PAID, Claim, check_qty
 from livecompanion.sales.store_sql import flag_late_paid, sales_of_orders
 from livecompanion.storage.db import Database
-from livecompanion.storage.pgconn import OwnConnections
-from livecompanion.storage.redis_link import RespLink
+from livecompanion.storage.redis_link import RespLink, run_script
 from livecompanion.storage.tables import CLAIMS, FLASH_SALES, FlashSaleRow
 
 FS = FLASH_SALES.c
@@ -129,8 +128,8 @@ class RedisClaimStore:
         # cancelled orders (most orders are not claims). Through SQLAlchemy's pool that was a checkout,
         # a ping, the query and a rollback: ~0.3 ms of CPU an order event in the evening's mix, a
         # fifth of ingest's CPU (scripts/bench_ingest_cpu.py). On PostgreSQL it is one statement on
-        # connections of the store's own.
-        self._lookups = OwnConnections(db.url, size=2) if db.dialect_name == "postgresql" else None
+        # own connections of the look-ups (`Database.own_connections`: closed with the record).
+        self._lookups = db.own_connections("order-lookups", 2)
 
     @classmethod
     def from_url(cls, db: Database, url: str, prefix: str = "livecompanion:") -> RedisClaimStore:
@@ -143,14 +142,10 @@ class RedisClaimStore:
         if self.link is not None:
             await self.link.close()
         await self.redis.aclose()
-        if self._lookups is not None:
-            await self._lookups.close()
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
-            if self.link is not None:
-                return await self.link.evalsha(script, keys, args)
-            return await script(keys=keys, args=args)
+            return await run_script(self.link, script, keys, args)
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
 

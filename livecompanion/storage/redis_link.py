@@ -202,3 +202,11 @@ class RespLink:
         if isinstance(reply, ResponseError):
             raise reply
         return reply
+
+
+async def run_script(link: RespLink | None, script: Any, keys: list[Any], args: list[Any]) -> Any:
+    """A registered redis-py `Script` through `link` when there is one (plain TCP or unix), else
+    through redis-py itself (TLS: `RespLink.of` gave None)."""
+    if link is not None:
+        return await link.evalsha(script, keys, args)
+    return await script(keys=keys, args=args)
