@@ -162,12 +162,29 @@ def machine() -> dict[str, float]:
 
 # --- screens, in their own processes -----------------------------------------------------------
 
-def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: Any, out: Any) -> None:
-    """Opens the sockets; records when each marked (operator) patch arrives and counts sale patches."""
+def run_loop(main: Any, loop: str) -> None:
+    """The harness's processes stand in for viewers' browsers and a platform's feed, which run on
+    other machines: on uvloop (as the servers are) they take less of the cores the instances share."""
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main)
+    else:
+        asyncio.run(main)
+
+
+def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: Any, out: Any,
+                  loop: str = "asyncio", client: str = "raw") -> None:
+    """Opens the sockets; records when each marked (operator) patch arrives and counts sale patches.
+    `client`: "raw" reads frames with scripts/screen_socket.py (a screen's wire work only), "websockets"
+    with the websockets library's client (~3x the screens' CPU on this machine, taken from the cores
+    the instances share)."""
     import asyncio
 
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
+
+    from scripts.screen_socket import open_screen
 
     seen: dict[bytes, list[float]] = {}
     sale_patches = 0
@@ -176,8 +193,31 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
     size = 0
     sections: dict[str, int] = {}  # the sections a message touched ("+"-joined) -> messages
 
+    def note(raw: bytes, at: float) -> None:
+        nonlocal sale_patches, messages, size
+        messages += 1
+        size += len(raw)
+        if raw.startswith(b'{"type":"patch"'):
+            touched = sorted({part.split(b'"', 1)[0].decode() for part in raw.split(b'"path":["')[1:]})
+            key = "+".join(touched)
+            sections[key] = sections.get(key, 0) + 1
+        if MARK in raw:
+            i = raw.index(MARK)
+            seen.setdefault(raw[i:i + 24].split(b'"')[0], []).append(at)
+        elif b'"flash_sales"' in raw and b'"patch"' in raw:
+            sale_patches += 1
+
     async def one(url: str) -> None:
-        nonlocal sale_patches, opened, messages, size
+        nonlocal opened
+        if client == "raw":
+            screen = await open_screen(asyncio.get_running_loop(), url, note)
+            opened += 1
+            try:
+                await screen.closed  # the server stopped (the SIGTERM at the end)
+            finally:
+                if screen.transport is not None:
+                    screen.transport.close()
+            return
         async with connect(url, max_queue=None, open_timeout=60, ping_interval=None) as ws:
             opened += 1
             while True:
@@ -185,18 +225,7 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
                     raw = await ws.recv(decode=False)
                 except ConnectionClosed:  # the server stopped (the SIGTERM at the end)
                     return
-                at = time.time()
-                messages += 1
-                size += len(raw)
-                if raw.startswith(b'{"type":"patch"'):
-                    touched = sorted({part.split(b'"', 1)[0].decode() for part in raw.split(b'"path":["')[1:]})
-                    key = "+".join(touched)
-                    sections[key] = sections.get(key, 0) + 1
-                if MARK in raw:
-                    i = raw.index(MARK)
-                    seen.setdefault(raw[i:i + 24].split(b'"')[0], []).append(at)
-                elif b'"flash_sales"' in raw and b'"patch"' in raw:
-                    sale_patches += 1
+                note(raw, time.time())
 
     async def main() -> None:
         tasks = [asyncio.create_task(one(f"{ws}/ws/streams/{sid}?token={token}"))
@@ -215,7 +244,7 @@ def screen_worker(sockets: list[tuple[str, str, str, int]], ready: Any, stop: An
         out.put({"seen": {k.decode(): v for k, v in seen.items()}, "sale_patches": sale_patches,
                  "screens": len(tasks), "cpu": cpu, "messages": messages, "bytes": size, "sections": sections})
 
-    asyncio.run(main())
+    run_loop(main(), loop)
 
 
 # --- load --------------------------------------------------------------------------------------
@@ -393,7 +422,7 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     ready.release()
     go.wait()
     cpu = time.process_time()
-    asyncio.run(main())
+    run_loop(main(), args.harness_loop)
     out.put({"marks": marks, "answered": answered, "acks": acks, "claims": claims, "failures": failures,
              "resets": resets, "sent": sent[0], "cpu": time.process_time() - cpu,
              "lag": (pct(lags, 0.5), pct(lags, 0.99))})
@@ -442,7 +471,9 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
                     plan[(2 * i + j) % args.screen_procs].append((server.ws, sid, server.tokens["viewer"], n))
             for sockets in plan:
                 if sockets:
-                    workers.append(ctx.Process(target=screen_worker, args=(sockets, ready, stop, out)))
+                    workers.append(ctx.Process(target=screen_worker,
+                                               args=(sockets, ready, stop, out, args.harness_loop,
+                                                     args.screen_client)))
                     workers[-1].start()
             for _ in workers:
                 if not ready.acquire(timeout=180):
@@ -550,6 +581,10 @@ def main() -> None:
     p.add_argument("--load-procs", type=int, default=2, help="processes sending the load (rooms shared out)")
     p.add_argument("--baseline-tree", type=Path, help="another checkout (with its .venv) to run first")
     p.add_argument("--no-one-room", action="store_true")
+    p.add_argument("--harness-loop", choices=("uvloop", "asyncio"), default="uvloop",
+                   help="the event loop of the screens' and the load's processes (not the servers')")
+    p.add_argument("--screen-client", choices=("raw", "websockets"), default="raw",
+                   help="how the screens read their sockets (scripts/screen_socket.py, or the websockets client)")
     p.add_argument("--sweep", help="room counts to run instead of 1 and --rooms, e.g. 1,2,3,5,10: how many "
                                    "rooms this machine holds within the goals")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
