@@ -87,6 +87,33 @@ def load_rows(path: Path = DEFAULT_DATA) -> list[dict[str, Any]]:
     return rows
 
 
+def row_contexts(rows: list[dict[str, Any]], n: int = 8) -> list[list[int] | None]:
+    """For each row, the rows recorded just before it in the same room (the previous lines of the same
+    file version, as many of the last `n` as the set holds without a gap), newest first; None for rows
+    that stand alone (LiveChat items, the selling-room excerpts). The live triage sees a room's
+    comments in order, so this is the context it would have at run time (ninth session: read by
+    scripts/lopo_questions.py for the `ctx` features, measured there, not shipped)."""
+    where: dict[tuple[str, int], int] = {}
+    for i, row in enumerate(rows):
+        prefix, _, line = row["source"].rpartition("#")
+        if line.isdigit():
+            where[(prefix, int(line))] = i
+    out: list[list[int] | None] = []
+    for row in rows:
+        prefix, _, line = row["source"].rpartition("#")
+        if not line.isdigit():
+            out.append(None)
+            continue
+        before: list[int] = []
+        for back in range(1, n + 1):
+            j = where.get((prefix, int(line) - back))
+            if j is None:
+                break
+            before.append(j)
+        out.append(before)
+    return out
+
+
 def _ratio(num: int, den: int) -> float | None:
     return num / den if den else None
 
