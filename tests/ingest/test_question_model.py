@@ -75,7 +75,7 @@ def test_context_flags_read_the_rooms_last_comments() -> None:
     # comment without context reads as one in a quiet room.
     assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", None) == set()
     assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", []) == set()
-    quiet = [("今天打得不错", False), ("加油", False), ("好帅", False)]
+    quiet = [("今天打得不错", False), ("这把稳了兄弟们", False), ("好帅的操作", False)]
     assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", quiet) == set()
     asked = [("主播电脑什么配置啊", True), ("66666", False), ("主播电脑什么配置啊36666", True)]
     found = context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", asked)
