@@ -1,6 +1,8 @@
 """Draw a fresh held-out part of real chat by a recorded seed (issue 18; holdout11, eighth session).
 
-    python scripts/draw_comment_part.py DEV_DATA_PK DANMU_2018 DANMU_2017 > part_unlabelled.jsonl
+    python scripts/draw_comment_part.py DEV_DATA_PK DANMU_2018 DANMU_2017 [SEED] > part_unlabelled.jsonl
+
+SEED: 1111 drew holdout11 (eighth session), 1212 holdout12 (ninth session).
 
 Inputs (the sources of docs/comments-eval.md, fetched from GitHub): gaojingsheng/LiveChat
 `Dataset/ProcessedData/400kDialogueInPaper/dev_data.pk` @39a8bdd8 and miraclestar/DouyuCrawler
@@ -48,6 +50,7 @@ def _windows(lines: list[str], used: set[int]) -> list[int]:
 
 def main() -> None:
     pk, danmu_2018, danmu_2017 = (Path(a) for a in sys.argv[1:4])
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else SEED
     rows = [json.loads(line) for line in SET.read_text("utf-8").splitlines() if line.strip()]
     used_items: set[int] = set()
     used_lines: dict[str, set[int]] = {"53bc9b5af2d5": set(), "abda75205f2c": set()}
@@ -58,7 +61,7 @@ def main() -> None:
             used_lines[m.group(1)].add(int(m.group(2)))
     with pk.open("rb") as f:
         items = _ListsAndStrings(f).load()
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     unused = sorted(i for i in range(len(items)) if i not in used_items)
     out = [{"text": items[i][1], "source": f"{PK_SOURCE}#item{i}"} for i in rng.sample(unused, 300)]
     for commit, path, k in (("53bc9b5af2d5", danmu_2018, 2), ("abda75205f2c", danmu_2017, 1)):

@@ -79,6 +79,12 @@ class Data:
         self.gold = [r["label"] == "question" for r in rows]
         self.jieba = [[w for w in jieba.lcut(c) if len(w) >= 2 and not w.isascii()] for c in self.cleaned]
         self.part = [r["split"] if by == "part" else source_of(r) for r in rows]
+        keys = [key_of_clean(c) for c in self.cleaned]
+        self.key = keys
+        # The room's preceding comments, newest first (None for lone comments): what the live triage
+        # keeps and the `ctx` features read (ninth session).
+        self.recent = [None if ctx is None else [(keys[j], self.trigger[j] is not None) for j in ctx]
+                       for ctx in eval_comments.row_contexts(rows)]
         self.parts = sorted(set(self.part))
 
     def idx(self, parts: set[str]) -> list[int]:
@@ -104,7 +110,7 @@ def fit(data: Data, train: list[int], variant: str, c: float, weight: str | None
     def feats(i: int) -> dict[str, float]:
         trig = data.trigger[i]
         assert trig is not None
-        return dict.fromkeys(features_of(variant, data.cleaned[i], trig, vocab), 1.0)
+        return dict.fromkeys(features_of(variant, data.cleaned[i], trig, vocab, data.recent[i], data.key[i]), 1.0)
 
     vec = DictVectorizer()
     x = vec.fit_transform([feats(i) for i in tr])
@@ -123,7 +129,7 @@ def fit_predict(data: Data, train: list[int], test: list[int], variant: str, c: 
     if not te:
         return {}
     model = fit(data, train, variant, c, weight)
-    return {i: model.probability(data.cleaned[i], data.trigger[i] or "") for i in te}
+    return {i: model.probability(data.cleaned[i], data.trigger[i] or "", data.recent[i], data.key[i]) for i in te}
 
 
 def curve(data: Data, scores: dict[int, float], idx: list[int]) -> list[tuple[float, float | None, float | None]]:

@@ -219,6 +219,18 @@ def test_questions_read_the_sentence(text: str, kind: str) -> None:
         # real comments outside the set, read while checking what the new rules drop on unlabelled chat:
         ("我想问你哪年哪月开播的？", True),  # LiveChat dev_data.pk item 9888
         ("前几了", True),  # DouyuCrawler danmu.txt @53bc9b5af2d5 line 46214 (a rank asked)
+        # ninth session, plain faults on dev: 好玩吗 asks about a place or a game, reproaches a deed;
+        # "what is X doing"; a closing 吗 before an ellipsis
+        ("青城山好玩吗", True),  # holdout10
+        ("好玩吗", True),  # holdout11
+        ("体验服好玩吗", True),  # DouyuCrawler danmu.txt (unlabelled), read while checking the change
+        ("这样好玩吗", False),
+        ("耍我们好玩吗", False),
+        ("凉宫干嘛了", True),  # holdout10
+        ("干吗呢老阿姨", True),  # holdout9
+        ("干嘛", False),  # alone: phatic, as before
+        ("消音器大菠萝厉害吗………………", True),  # holdout9
+        ("领导说我吗……", True),  # holdout8
     ],
 )
 def test_question_rules_leave_requests_and_indefinites(text: str, asks: bool) -> None:

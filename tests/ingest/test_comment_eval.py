@@ -52,7 +52,10 @@ FLOORS = [("tune", 0.78, 0.93, 0.95), ("holdout", 0.78, 0.9, 0.9), ("holdout2", 
           # sixth session: holdout10 (questions) scored once at the end (0.598 / 0.910; rules alone 0.587)
           ("holdout10", 0.57, 0.88, 1.0),
           # eighth session: holdout11 (questions) scored once at the end (0.723 / 0.922, main the same)
-          ("holdout11", 0.7, 0.9, None)]
+          ("holdout11", 0.7, 0.9, None),
+          # ninth session: holdout12 (questions) scored once at the end (0.667 / 0.842, main 0.649 / 0.842;
+          # spam 1 of 1), held out: a floor against regressions, not a goal
+          ("holdout12", 0.64, 0.82, 1.0)]
 # Intent calls allowed on rows recorded outside a selling room: holdout7 holds link requests that
 # name 有链接 / 上链接 in rooms that sell nothing ("有链接不小姐姐", "那还说啥了，上链接啊").
 STRAY_INTENT = {"holdout7": 2}

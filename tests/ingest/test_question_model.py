@@ -16,6 +16,7 @@ from livecompanion.ingest.comments.qmodel import (
     MODEL_FILE,
     QuestionModel,
     char_grams,
+    context_flags,
     features,
     features_of,
     flags,
@@ -67,6 +68,26 @@ def test_flags_say_what_the_rules_do_not_weigh() -> None:
     assert {"f:t=final", "f:last=么", "f:qmark", "f:qend", "f:qq", "f:you", "f:len3", "f:t=final|last=么"} <= found
     assert "f:you" not in flags(clean_text("几点下播"), "strong")
     assert {"c^几", "c几点", "c播$", "c几点下"} <= char_grams("几点下播")
+
+
+def test_context_flags_read_the_rooms_last_comments() -> None:
+    # Ninth session (measured by leave-one-part-out, not shipped): only marked states are features, so a
+    # comment without context reads as one in a quiet room.
+    assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", None) == set()
+    assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", []) == set()
+    quiet = [("今天打得不错", False), ("这把稳了兄弟们", False), ("好帅的操作", False)]
+    assert context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", quiet) == set()
+    asked = [("主播电脑什么配置啊", True), ("66666", False), ("主播电脑什么配置啊36666", True)]
+    found = context_flags("主播电脑什么配置啊", "主播电脑什么配置啊", "strong", asked)
+    assert {"x:same", "x:chorus", "x:asked", "x:echo3", "x:echo3|l", "x:echo3|t=strong"} <= found
+    chanting = [("666", False), ("777", False), ("哈", False), ("完结", False)]
+    found = context_flags("完结?", "完结", "qmark", chanting)
+    assert {"x:noisy", "x:echo3|s", "x:same"} <= found and "x:asked" not in found
+    assert "x:reply" in context_flags("@小鱼:楼上说的对吗?", "小鱼楼上说的对吗", "final", quiet)
+    vocab = frozenset({"配置"})
+    plain = features_of("words+flags", "主播电脑什么配置啊", "strong", vocab, asked)
+    assert not any(f.startswith("x:") for f in plain)  # only the ctx set reads the room
+    assert "x:same" in features_of("words+flags+ctx", "主播电脑什么配置啊", "strong", vocab, asked)
 
 
 def test_a_model_round_trips_through_json_with_its_feature_set() -> None:
