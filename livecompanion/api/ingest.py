@@ -27,7 +27,6 @@ from pydantic import TypeAdapter
 from livecompanion.api.deps import accept_ws, authorize, authorize_ws, get_services, require, services_of
 from livecompanion.api.guards import close_socket
 from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
-from livecompanion.api.screen_frames import outbox_counts
 from livecompanion.errors import DomainError, TooLarge
 from livecompanion.ingest.service import MAX_BODY_BYTES
 from livecompanion.ingest.socket import serve_ingest
@@ -127,7 +126,6 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
         "live_queue_peak": ingest.live_queue_peak,
         "order_queue_peak": ingest.order_queue_peak,
         "after_commit_steps": {k: round(v, 3) for k, v in ingest.step_seconds.items()},
-        "screen_frames": outbox_counts(),
     }
 
 

@@ -164,8 +164,6 @@ class IngestStats(Answer):
     order_queue_peak: int
     after_commit_steps: dict[str, float]
     live_patches_published: int
-    # Patches written straight to viewer sockets, and the socket writes they took (screen_frames.py)
-    screen_frames: dict[str, int] = {}
 
 
 class Health(Answer):

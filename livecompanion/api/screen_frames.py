@@ -17,19 +17,10 @@ extension) gets no `send_now`: everything takes the ASGI path.
 
 `tests/realtime/test_screen_frames.py` checks the bytes are uvicorn's and that served sockets take
 this path.
-
-Frames for one socket in one turn of the event loop go out in one write (`_Outbox`). Each socket
-write is a system call, and on a loaded instance the hub's listener finds several rooms' patches
-waiting at once: a room's screens then got one write per patch. Now `send_now` only queues the
-frame, and a callback scheduled once per turn (`call_soon`: it runs before anything woken after
-the first frame was queued) writes each socket's frames together. Each is still its own WebSocket
-frame with its own rev: the screen sees the same bytes, in the same order, only fewer TCP segments.
-A socket that began closing meanwhile gets nothing more (no data after a close frame).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -57,78 +48,12 @@ def send_now_of(scope: Mapping[str, Any]) -> Callable[[Message], bool] | None:
         return None
     conn = protocol.conn
     writable = protocol.writable
-    outbox = _outbox()
-
-    def open_now() -> bool:
-        return not (protocol.close_sent or protocol.disconnected or conn.state is not State.OPEN
-                    or transport.is_closing())
 
     def send_now(message: Message) -> bool:
-        if not writable.is_set() or not open_now():
+        if (protocol.close_sent or protocol.disconnected or not writable.is_set()
+                or conn.state is not State.OPEN or transport.is_closing()):
             return False
-        outbox.put(transport, open_now, message.frame(text_frame))
+        transport.write(message.frame(text_frame))
         return True
 
     return send_now
-
-
-WRITE_AT = 16_384  # bytes queued for one socket that are written at once, not at the end of the turn
-
-
-class _Outbox:
-    """The frames queued this turn of the loop, by socket; written by one callback per turn."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queued: dict[Any, tuple[Callable[[], bool], list[bytes]]] = {}
-        self.scheduled = False
-        self.frames = 0  # frames written, and the writes they took: frames / writes is the saving
-        self.writes = 0
-
-    def put(self, transport: Any, still_open: Callable[[], bool], frame: bytes) -> None:
-        entry = self.queued.get(transport)
-        if entry is None:
-            entry = self.queued[transport] = (still_open, [])
-        frames = entry[1]
-        frames.append(frame)
-        if len(frame) >= WRITE_AT or (len(frames) > 1 and sum(map(len, frames)) >= WRITE_AT):
-            # Written now: the transport's high-water mark still pauses a socket that stopped
-            # reading, so its next patches take the queued path with its bound (feed.py).
-            del self.queued[transport]
-            self._write(transport, frames)
-            return
-        if not self.scheduled:
-            self.scheduled = True
-            self.loop.call_soon(self.flush)
-
-    def _write(self, transport: Any, frames: list[bytes]) -> None:
-        self.frames += len(frames)
-        self.writes += 1
-        transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
-
-    def flush(self) -> None:
-        queued, self.queued = self.queued, {}
-        self.scheduled = False
-        for transport, (still_open, frames) in queued.items():
-            if still_open():
-                self._write(transport, frames)
-
-
-_OUTBOXES: dict[asyncio.AbstractEventLoop, _Outbox] = {}
-
-
-def _outbox() -> _Outbox:
-    """The running loop's outbox (tests run several loops in one process, one after the other)."""
-    loop = asyncio.get_running_loop()
-    outbox = _OUTBOXES.get(loop)
-    if outbox is None:
-        for old in [old for old in _OUTBOXES if old.is_closed()]:
-            del _OUTBOXES[old]
-        outbox = _OUTBOXES[loop] = _Outbox(loop)
-    return outbox
-
-
-def outbox_counts() -> dict[str, int]:
-    """Frames sent at once and the writes they took, on the running loop (for /api/ingest/stats)."""
-    outbox = _OUTBOXES.get(asyncio.get_running_loop())
-    return {"frames": outbox.frames, "writes": outbox.writes} if outbox else {"frames": 0, "writes": 0}

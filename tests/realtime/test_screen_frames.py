@@ -27,7 +27,7 @@ from websockets.server import ServerProtocol
 from livecompanion.api import live
 from livecompanion.api.deps import services_of
 from livecompanion.api.guards import TRANSPORT_KEY
-from livecompanion.api.screen_frames import outbox_counts, text_frame
+from livecompanion.api.screen_frames import text_frame
 from livecompanion.config import Settings
 from livecompanion.realtime import set_op
 from livecompanion.realtime.hub import Message
@@ -188,15 +188,9 @@ async def test_every_screen_gets_the_same_messages_whichever_path_sent_them(serv
     try:
         first_rev = screens[0].rev
         # A burst: small changes one after the other (the memory hub fans each out at once).
-        before = outbox_counts()
         for i in range(30):
             rev = await change([set_op(["metrics", "orders"], i), set_op(["note"], f"第 {i} 單")])
         await until_all_at(screens, rev)
-        if other is None:  # the memory hub fans out within apply: the burst is one turn of the loop
-            frames = outbox_counts()["frames"] - before["frames"]
-            writes = outbox_counts()["writes"] - before["writes"]
-            assert frames == 30 * len(served.direct), (frames, writes)
-            assert writes == len(served.direct), "a socket's patches of one turn go out in one write"
         # Screens 0 (sends at once) and 1 (reference) stop reading while ~40 x 14 KB go out.
         for stalled in screens[:2]:
             stalled.ws.transport.pause_reading()
