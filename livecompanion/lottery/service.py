@@ -161,6 +161,7 @@ class LotteryService:
     async def close(self) -> None:
         await cancel_and_wait(self._timer)
         self._timer = None
+        await self.entries.close()
         await self.board.close()
 
     # ---- operations ----

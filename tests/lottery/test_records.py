@@ -126,3 +126,61 @@ def test_bad_lotteries(database_url: str) -> None:
             )
 
     run(database_url, body)
+
+
+def test_an_old_list_of_open_lotteries_is_read_again_without_holding_up_a_commit(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comments past OPEN_CACHE_SECONDS go on with the list in hand while it is read again (ingest
+    answers a batch after this step); a lottery made elsewhere is seen once that read is done; a read
+    that began before a lottery was made here (forget) does not put the old list back."""
+    import time
+    from types import SimpleNamespace
+
+    from livecompanion.lottery import entry
+    from livecompanion.lottery.entry import CommentEntries
+
+    async def body(db: Database, stream_id: str) -> None:
+        told: list[str] = []
+        entries = CommentEntries(db, lambda _stream, lottery: told.append(lottery))
+        now_ms = int(time.time() * 1000)
+
+        def comment(user: str) -> SimpleNamespace:
+            return SimpleNamespace(user_id=user, nickname=None, text="想要", ts=now_ms + 1000)
+
+        await entries.on_comments(stream_id, [comment("early")])  # no lottery: the list is read, empty
+        assert told == [] and stream_id in entries._open
+        # A lottery made by another instance: this one does not know until its list is read again.
+        lottery = await record_lottery(db, stream_id, keyword="想要", winners=1, duration_seconds=60, prize=None)
+        monkeypatch.setattr(entry, "OPEN_CACHE_SECONDS", 0.0)
+        reads = 0
+        listed = LotteryRepository.listed
+
+        async def slow_listed(self: LotteryRepository, *args: object, **kw: object) -> object:
+            nonlocal reads
+            reads += 1
+            await asyncio.sleep(0.2)  # a busy record
+            return await listed(self, *args, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(LotteryRepository, "listed", slow_listed)
+        started = time.monotonic()
+        await entries.on_comments(stream_id, [comment("a")])
+        assert time.monotonic() - started < 0.1, "the commit waited for the record"
+        await asyncio.sleep(0.01)  # the read has begun
+        assert told == [] and reads == 1 and stream_id in entries._reading
+        await entries.on_comments(stream_id, [comment("b")])  # one read at a time
+        assert reads == 1
+        await entries._reading[stream_id]
+        await entries.on_comments(stream_id, [comment("c")])
+        assert told == [lottery.id]
+        assert [e.user_id for e in await entries_of(db, lottery.id)] == ["c"]
+        # A read under way when a lottery is made here: its (older) list is not kept.
+        await entries._reading[stream_id]
+        await entries.on_comments(stream_id, [comment("d")])  # starts a read
+        await asyncio.sleep(0.05)  # the read is under way
+        entries.forget(stream_id)
+        await entries._reading[stream_id]
+        assert stream_id not in entries._open
+        await entries.close()
+
+    run(database_url, body)
