@@ -17,6 +17,11 @@ Each instance keeps ONE pub/sub connection (pattern subscription to all streams)
 socket of the instance, and fans messages out in-process. If that connection drops, every local
 subscriber gets a resync once it is back: patches published meanwhile are lost, snapshots are not.
 
+`apply` goes through a lean connection of the hub's own (storage/redis_link.py, as the claim scripts
+and the live numbers' tallies; TLS keeps redis-py): every live-number, stock and operator patch of
+the instance is one such call, and redis-py's pool checkout and call path cost ~90-150 us of CPU and
+several turns of the loop each, which an operator's pin waits through while it holds its row lock.
+
 Redis' Lua JSON (cjson) cannot tell an empty list from an empty object and keeps 14 significant
 digits of a number. Empty lists therefore travel as the one-element list `["\\u0000[]"]` and are turned
 back on the way out; numbers are fine for what the document holds (epoch ms, money, counts).
@@ -35,6 +40,7 @@ from redis.exceptions import RedisError, ResponseError
 from livecompanion.clock import now_ms
 from livecompanion.realtime.hub import RESYNC, Message, NotLoaded, Subscription, _HubBase
 from livecompanion.realtime.state import PatchError, check_ops, dumps
+from livecompanion.storage.redis_link import RespLink, run_script
 from livecompanion.tasks import cancel_and_wait, wait_event
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,7 @@ READY_TIMEOUT = 5.0
 DOC_IDLE_TTL_S = 24 * 3600
 POOL_CONNECTIONS = 100  # Redis connections of an instance's hub (documents, tallies, pacing, leases)
 POOL_WAIT_S = 5.0
+APPLY_TIMEOUT_S = 10.0  # a change not answered in this long: Redis is taken as gone
 
 # KEYS: doc, rev. ARGV: ops JSON, server_time, channel, ttl seconds.
 APPLY_LUA = """
@@ -166,6 +173,11 @@ class RedisHub(_HubBase):
         self._redis = client
         self._apply = client.register_script(APPLY_LUA)
         self._load = client.register_script(LOAD_LUA)
+        # A change Redis made but answered late must not be reported as failed (its patch is out):
+        # the deadline is the one of a Redis that is gone, not of a slow one.
+        self._link = RespLink.of(client, timeout=APPLY_TIMEOUT_S)
+        if self._link is not None:
+            self._link.name = f"livecompanion-hub-apply:{prefix}"
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._channel_head = (prefix + "live:").encode()
@@ -256,9 +268,8 @@ class RedisHub(_HubBase):
                 raise NotLoaded(stream_id)
             return int(current)
         try:
-            rev = await self._apply(
-                keys=self._keys(stream_id), args=[_encode(checked), now_ms(), self._channel(stream_id), DOC_IDLE_TTL_S]
-            )
+            rev = await run_script(self._link, self._apply, self._keys(stream_id),
+                                   [_encode(checked), now_ms(), self._channel(stream_id), DOC_IDLE_TTL_S])
         except ResponseError as exc:
             text = str(exc)
             if text.startswith("NOTLOADED"):
@@ -337,4 +348,6 @@ class RedisHub(_HubBase):
     async def close(self) -> None:
         self._close_all()
         await cancel_and_wait(self._listener)
+        if self._link is not None:
+            await self._link.close()
         await self._redis.aclose()

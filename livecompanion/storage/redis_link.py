@@ -85,8 +85,12 @@ class _Protocol(asyncio.Protocol):
 
 
 def _error(reply: hiredis.ReplyError) -> ResponseError:
+    """The error redis-py would raise for this reply: a script's `error_reply("X")` arrives as
+    "ERR X" and redis-py's parser drops the generic "ERR " (callers match on "X")."""
     text = str(reply)
-    return NoScriptError(text) if text.startswith("NOSCRIPT") else ResponseError(text)
+    if text.startswith("NOSCRIPT"):
+        return NoScriptError(text)
+    return ResponseError(text[4:] if text.startswith("ERR ") else text)
 
 
 class RespLink:

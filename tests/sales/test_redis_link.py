@@ -40,6 +40,33 @@ def test_replies_come_back_in_order_with_errors_as_values(redis_url: str, redis_
     asyncio.run(main())
 
 
+def test_a_script_error_says_what_redis_py_says(redis_url: str, redis_prefix: str) -> None:
+    """The hub matches a script's error_reply by its text ("NOTLOADED", "PATCH ..."): redis-py drops
+    the generic "ERR " Redis puts before it, and so must the link (other codes stay as they are)."""
+    async def main() -> None:
+        client = connect(redis_url)
+        link = RespLink.of(client)
+        assert link is not None
+        key = f"{redis_prefix}resp-err"
+        try:
+            for body in ("return redis.error_reply('NOTLOADED')", "return redis.error_reply('PATCH bad path')",
+                         "return redis.call('INCR', KEYS[1])"):
+                script = client.register_script(body)
+                await client.set(key, "x")
+                with pytest.raises(ResponseError) as by_redis_py:
+                    await script(keys=[key], args=[])
+                with pytest.raises(ResponseError) as by_link:
+                    await link.evalsha(script, [key], [])
+                assert str(by_link.value) == str(by_redis_py.value), body
+            assert str(by_link.value).startswith("value is not an integer")  # the last one: Redis' own text
+        finally:
+            await client.delete(key)
+            await link.close()
+            await client.aclose()
+
+    asyncio.run(main())
+
+
 def test_a_redis_that_goes_away_fails_at_once_and_a_new_one_is_reached(throwaway_redis: ThrowawayRedis) -> None:
     async def main() -> None:
         client = aioredis.Redis.from_url(throwaway_redis.url)
