@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from livecompanion.storage.redis_link import run_script
+
 KEY_TTL_S = 3 * 24 * 3600
 
 
@@ -163,8 +165,9 @@ return {changed, math.max(next_urgent, steady), next_urgent}
 
 
 class RedisGate:
-    def __init__(self, client: Any, prefix: str, policy: PublishPolicy | None = None) -> None:
+    def __init__(self, client: Any, prefix: str, policy: PublishPolicy | None = None, link: Any = None) -> None:
         self.redis = client
+        self.link = link  # the hub's lean connection (storage/redis_link.py), or None: redis-py
         self.prefix = prefix
         self.policy = policy or PublishPolicy()
         self._claim = client.register_script(CLAIM_LUA)
@@ -185,7 +188,7 @@ class RedisGate:
         ]
         for name, digest in digests.items():
             args += [name, digest]
-        sections, wait_ms, urgent_ms = await self._claim(keys=[self._key(stream_id)], args=args)
+        sections, wait_ms, urgent_ms = await run_script(self.link, self._claim, [self._key(stream_id)], args)
         return GateAnswer([s.decode() if isinstance(s, bytes) else s for s in sections], int(wait_ms) / 1000,
                           int(urgent_ms) / 1000)
 

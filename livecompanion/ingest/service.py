@@ -142,7 +142,8 @@ def make_live(core: Core) -> tuple[LiveCounters, PublishGate]:
     else in this process's memory."""
     client = core.hub.redis
     if client is not None:
-        return RedisCounters(client, core.hub.prefix, instance_id()), RedisGate(client, core.hub.prefix)
+        gate = RedisGate(client, core.hub.prefix, link=core.hub.link)
+        return RedisCounters(client, core.hub.prefix, instance_id()), gate
     return MemoryCounters(), MemoryGate()
 
 

@@ -148,7 +148,7 @@ class LotteryService:
         self.core = core
         self.db = core.db
         self.board = Coalescer(self._read_screen, self._push_screen, interval=0.3, name="lottery screens",
-                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "lotteries"))
+                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "lotteries", core.hub.link))
         self.entries = CommentEntries(core.db, self._entered)  # the comment listener's half
         self._due: dict[tuple[str, str], int] = {}  # (stream, lottery) -> ends_ms, until drawn
         self._timer: asyncio.Task[None] | None = None

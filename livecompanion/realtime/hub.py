@@ -36,6 +36,8 @@ from livecompanion.realtime.state import PatchError, apply_ops, check_ops, json_
 if TYPE_CHECKING:
     from redis import asyncio as aioredis
 
+    from livecompanion.storage.redis_link import RespLink
+
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = 256
@@ -201,10 +203,13 @@ class Hub(Protocol):
 
     `redis` is the hub's capability to share more than the document: the Redis client every
     instance talks to (None for `MemoryHub`), with `prefix` the deployment's key prefix. Domains
-    that keep shared tallies (ingest's live numbers) put them there when it is set."""
+    that keep shared tallies (ingest's live numbers) put them there when it is set. `link` is the
+    hub's lean connection to that Redis (storage/redis_link.py; None without Redis or over TLS):
+    the publish gates run their scripts on it, beside the hub's own changes."""
 
     redis: aioredis.Redis | None
     prefix: str
+    link: RespLink | None
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None: ...
     async def sections(self, stream_id: str, names: tuple[str, ...]) -> dict[str, Any] | None:
@@ -273,6 +278,7 @@ class MemoryHub(_HubBase):
         super().__init__()
         self.redis: aioredis.Redis | None = None  # nothing shared beyond this process
         self.prefix = ""
+        self.link: RespLink | None = None
         self._docs: dict[str, tuple[int, dict[str, Any]]] = {}
 
     async def snapshot(self, stream_id: str) -> tuple[int, dict[str, Any]] | None:

@@ -19,8 +19,12 @@ import os
 import secrets
 from typing import TYPE_CHECKING, Protocol
 
+from livecompanion.storage.redis_link import run_script
+
 if TYPE_CHECKING:
     from redis import asyncio as aioredis
+
+    from livecompanion.storage.redis_link import RespLink
 
 # KEYS: lease. ARGV: holder, interval ms, urgent (1/0). Returns 0 (push now) or ms until the lease ends.
 LEASE_LUA = """
@@ -42,7 +46,9 @@ class PushGate(Protocol):
 
 
 class RedisPushGate:
-    def __init__(self, client: aioredis.Redis, prefix: str, name: str, holder: str) -> None:
+    def __init__(self, client: aioredis.Redis, prefix: str, name: str, holder: str,
+                 link: RespLink | None = None) -> None:
+        self.link = link  # the hub's lean connection (storage/redis_link.py), or None: redis-py
         self.prefix = f"{prefix}push:{name}:"
         self.holder = holder
         self._lease = client.register_script(LEASE_LUA)
@@ -50,12 +56,13 @@ class RedisPushGate:
     async def admit(self, key: str, interval: float, urgent: bool) -> float:
         # The key is a stream's (`stream:item`): the hash tag keeps it on the stream's cluster slot.
         stream, _, rest = key.partition(":")
-        wait_ms = await self._lease(keys=[f"{self.prefix}{{{stream}}}:{rest}"],
-                                    args=[self.holder, max(1, int(interval * 1000)), "1" if urgent else "0"])
+        wait_ms = await run_script(self.link, self._lease, [f"{self.prefix}{{{stream}}}:{rest}"],
+                                   [self.holder, max(1, int(interval * 1000)), "1" if urgent else "0"])
         return int(wait_ms) / 1000
 
 
-def push_gate_of(client: aioredis.Redis | None, prefix: str, name: str) -> PushGate | None:
+def push_gate_of(client: aioredis.Redis | None, prefix: str, name: str,
+                 link: RespLink | None = None) -> PushGate | None:
     """The shared limit when instances share Redis; None (no limit beyond this process) otherwise."""
     holder = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(3)}"
-    return None if client is None else RedisPushGate(client, prefix, name, holder)
+    return None if client is None else RedisPushGate(client, prefix, name, holder, link)

@@ -175,7 +175,7 @@ class RedisHub(_HubBase):
         self._load = client.register_script(LOAD_LUA)
         # A change Redis made but answered late must not be reported as failed (its patch is out):
         # the deadline is the one of a Redis that is gone, not of a slow one.
-        self._link = RespLink.of(client, timeout=APPLY_TIMEOUT_S)
+        self.link = self._link = RespLink.of(client, timeout=APPLY_TIMEOUT_S)
         if self._link is not None:
             self._link.name = f"livecompanion-hub-apply:{prefix}"
         self._listener: asyncio.Task[None] | None = None

@@ -74,7 +74,7 @@ class SalesService:
         self.store = store
         self.drainer = Drainer(store) if isinstance(store, RedisClaimStore) else None
         self.board = Coalescer(self._read_screen, self._push_screen, name="flash-sale screens",
-                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "flash_sales"))
+                               gate=push_gate_of(core.hub.redis, core.hub.prefix, "flash_sales", core.hub.link))
         self._infos: dict[str, SaleInfo] = {}
         self._ends: dict[tuple[str, str], int] = {}  # (stream, sale) -> ends_ms, until pushed as ended
         self._timer: asyncio.Task[None] | None = None

@@ -259,7 +259,7 @@ def test_the_pacing_rule() -> None:
     assert decide(policy, 2, 1000, 900, 1000, urgent=False) == (400, 2)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "redis-link"])
 async def gate(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     policy = PublishPolicy(rate=4, burst=2, steady_interval=0.5)
     if request.param == "memory":
@@ -269,7 +269,12 @@ async def gate(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
 
     client = aioredis.from_url(request.getfixturevalue("redis_url"))
     prefix = request.getfixturevalue("redis_prefix")
-    yield RedisGate(client, prefix, policy)
+    from livecompanion.storage.redis_link import RespLink
+
+    link = RespLink.of(client) if request.param == "redis-link" else None  # the hub's lean connection
+    yield RedisGate(client, prefix, policy, link=link)
+    if link is not None:
+        await link.close()
     keys = [k async for k in client.scan_iter(match=prefix + "*")]
     if keys:
         await client.delete(*keys)

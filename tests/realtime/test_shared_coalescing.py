@@ -16,6 +16,7 @@ from redis import asyncio as aioredis
 
 from livecompanion.realtime.coalesce import Coalescer
 from livecompanion.realtime.push_gate import push_gate_of
+from livecompanion.storage.redis_link import RespLink
 
 INTERVAL = 0.2
 KEY = ("stream1", "sale1")
@@ -38,9 +39,13 @@ class Instances:
     def __init__(self, clients: list[aioredis.Redis] | None, prefix: str) -> None:
         self.value = 0
         self.pushed: list[tuple[int, int, float]] = []  # (instance, value, when)
+        # The second instance runs the lease script on the hub's lean connection, the first through
+        # redis-py: both ways must share one limit.
+        self.links = [None, None if clients is None else RespLink.of(clients[1])]
         self.boards = [
             Coalescer(self._read, self._pusher(i), interval=INTERVAL, name=f"screens-{i}",
-                      gate=None if clients is None else push_gate_of(clients[i], prefix, "flash_sales"))
+                      gate=None if clients is None else push_gate_of(clients[i], prefix, "flash_sales",
+                                                                     self.links[i]))
             for i in range(2)
         ]
 
@@ -66,6 +71,9 @@ class Instances:
     async def close(self) -> None:
         for board in self.boards:
             await board.close()
+        for link in self.links:
+            if link is not None:
+                await link.close()
 
 
 async def test_two_instances_push_a_key_as_often_as_one(clients: list[aioredis.Redis], redis_prefix: str) -> None:
