@@ -293,7 +293,12 @@ class RedisClaimStore:
             return
         index = f"{self.prefix}fs:{{{stream_id}}}:order-sale"
         try:
-            found = await self.redis.hmget(index, ids)
+            if self.link is not None:  # the claim scripts' lean connection: one round trip, no pool
+                (found,) = await self.link.pipeline([("HMGET", index, *ids)])
+                if isinstance(found, Exception):
+                    raise found
+            else:
+                found = await self.redis.hmget(index, ids)
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from None
         sale_of = {order_id: _text(sale) for order_id, sale in zip(ids, found, strict=True) if sale is not None}
