@@ -18,7 +18,7 @@ from typing import Any
 from livecompanion.ingest.orders import OrderState
 from livecompanion.ingest.rows import EVENT_COLUMNS, EventRecord, StreamCommit
 from livecompanion.ingest.store import PYTHON_DATA_ERRORS
-from livecompanion.ingest.store_base import OrderUpserts, commits_of, new_ones
+from livecompanion.ingest.store_base import OrderKey, OrderUpserts, commits_of, new_ones
 from livecompanion.storage.db import Database
 from livecompanion.storage.pgconn import OwnConnections
 
@@ -37,31 +37,35 @@ SELECT stream_id, event_id, type, ts_ms, user_id, body::json, received_ms FROM i
 ON CONFLICT (stream_id, event_id) DO NOTHING RETURNING stream_id, event_id
 """
 CHECKED_AFTER_DUPLICATE_S = 30.0  # a stream that just had a duplicate goes the checked way this long
+# Every stream of a flush at once; rows locked in (stream_id, order_id) order, as every writer does.
 PG_LOCK_ORDERS = """
-SELECT order_id, user_id, sku, qty, amount, status, status_ts_ms, paid_ts_ms FROM orders
-WHERE stream_id = $1 AND order_id = ANY($2::varchar[]) ORDER BY order_id FOR UPDATE
+SELECT o.stream_id, o.order_id, o.user_id, o.sku, o.qty, o.amount, o.status, o.status_ts_ms, o.paid_ts_ms
+FROM orders AS o JOIN unnest($1::varchar[], $2::varchar[]) AS k(stream_id, order_id)
+    ON o.stream_id = k.stream_id AND o.order_id = k.order_id
+ORDER BY o.stream_id, o.order_id FOR UPDATE OF o
 """
-_ORDER_ARRAYS = """unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::integer[], $5::numeric[],
-    $6::varchar[], $7::bigint[], $8::bigint[])
-    AS u(order_id, user_id, sku, qty, amount, status, status_ts_ms, paid_ts_ms)"""
+_ORDER_ARRAYS = """unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::integer[],
+    $6::numeric[], $7::varchar[], $8::bigint[], $9::bigint[])
+    AS u(stream_id, order_id, user_id, sku, qty, amount, status, status_ts_ms, paid_ts_ms)"""
 PG_INSERT_ORDERS = f"""
 INSERT INTO orders (stream_id, order_id, user_id, sku, qty, amount, status, status_ts_ms, paid_ts_ms)
-SELECT $9, u.* FROM {_ORDER_ARRAYS}
-ON CONFLICT (stream_id, order_id) DO NOTHING RETURNING order_id
+SELECT u.* FROM {_ORDER_ARRAYS}
+ON CONFLICT (stream_id, order_id) DO NOTHING RETURNING stream_id, order_id
 """
 PG_UPDATE_ORDERS = f"""
 UPDATE orders AS o SET user_id = u.user_id, sku = u.sku, qty = u.qty, amount = u.amount, status = u.status,
     status_ts_ms = u.status_ts_ms, paid_ts_ms = u.paid_ts_ms
 FROM {_ORDER_ARRAYS}
-WHERE o.stream_id = $9 AND o.order_id = u.order_id
+WHERE o.stream_id = u.stream_id AND o.order_id = u.order_id
 """
 
 
-def _order_columns(states: dict[str, OrderState]) -> list[list[Any]]:
-    ids = list(states)
-    rows = [states[i] for i in ids]
+def _order_columns(states: dict[OrderKey, OrderState]) -> list[list[Any]]:
+    keys = list(states)
+    rows = [states[k] for k in keys]
     return [
-        ids,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
         [s.user_id for s in rows],
         [s.sku for s in rows],
         [s.qty for s in rows],
@@ -137,16 +141,16 @@ class PostgresStore(OrderUpserts):
             new.update(position[(row[0], row[1])] for row in rows if row[1] is not None)
         return new
 
-    async def _lock_orders(self, conn: Any, stream_id: str, order_ids: list[str]) -> dict[str, OrderState]:
-        rows = await conn.fetch(PG_LOCK_ORDERS, stream_id, order_ids)
-        return {row[0]: OrderState(*row[1:]) for row in rows}
+    async def _lock_orders(self, conn: Any, keys: list[OrderKey]) -> dict[OrderKey, OrderState]:
+        rows = await conn.fetch(PG_LOCK_ORDERS, [k[0] for k in keys], [k[1] for k in keys])
+        return {(row[0], row[1]): OrderState(*row[2:]) for row in rows}
 
-    async def _insert_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> set[str]:
-        rows = await conn.fetch(PG_INSERT_ORDERS, *_order_columns(states), stream_id)
-        return {row[0] for row in rows}
+    async def _insert_orders(self, conn: Any, states: dict[OrderKey, OrderState]) -> set[OrderKey]:
+        rows = await conn.fetch(PG_INSERT_ORDERS, *_order_columns(states))
+        return {(row[0], row[1]) for row in rows}
 
-    async def _update_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> None:
-        await conn.execute(PG_UPDATE_ORDERS, *_order_columns(states), stream_id)
+    async def _update_orders(self, conn: Any, states: dict[OrderKey, OrderState]) -> None:
+        await conn.execute(PG_UPDATE_ORDERS, *_order_columns(states))
 
     def refuses_data(self, exc: BaseException) -> bool:
         import asyncpg

@@ -11,7 +11,7 @@ from typing import Any
 from livecompanion.ingest.orders import OrderState
 from livecompanion.ingest.rows import EventRecord, StreamCommit
 from livecompanion.ingest.store import PYTHON_DATA_ERRORS
-from livecompanion.ingest.store_base import OrderUpserts, commits_of, new_ones
+from livecompanion.ingest.store_base import OrderKey, OrderUpserts, commits_of, new_ones
 from livecompanion.storage.db import Database
 
 SQLITE_MAX_VARIABLES = 32766  # SQLite >= 3.32
@@ -62,35 +62,40 @@ class SqliteStore(OrderUpserts):
             new.update(start + j for j, r in enumerate(rows) if r.event_id is None)
         return new
 
-    async def _lock_orders(self, conn: Any, stream_id: str, order_ids: list[str]) -> dict[str, OrderState]:
-        found: dict[str, OrderState] = {}
-        for start in range(0, len(order_ids), 900):
-            ids = order_ids[start : start + 900]
-            marks = ",".join("?" * len(ids))
-            result = await conn.exec_driver_sql(
-                f"SELECT {ORDER_COLUMNS} FROM orders WHERE stream_id = ? AND order_id IN ({marks})",
-                (stream_id, *ids),
-            )
-            for row in result.fetchall():
-                found[row[0]] = OrderState(row[1], row[2], row[3], _sqlite_amount(row[4]), *row[5:])
+    async def _lock_orders(self, conn: Any, keys: list[OrderKey]) -> dict[OrderKey, OrderState]:
+        # SQLite has one writer at a time (the transaction holds the database): nothing to lock.
+        by_stream: dict[str, list[str]] = {}
+        for stream_id, order_id in keys:
+            by_stream.setdefault(stream_id, []).append(order_id)
+        found: dict[OrderKey, OrderState] = {}
+        for stream_id, order_ids in by_stream.items():
+            for start in range(0, len(order_ids), 900):
+                ids = order_ids[start : start + 900]
+                marks = ",".join("?" * len(ids))
+                result = await conn.exec_driver_sql(
+                    f"SELECT {ORDER_COLUMNS} FROM orders WHERE stream_id = ? AND order_id IN ({marks})",
+                    (stream_id, *ids),
+                )
+                for row in result.fetchall():
+                    found[(stream_id, row[0])] = OrderState(row[1], row[2], row[3], _sqlite_amount(row[4]), *row[5:])
         return found
 
-    async def _insert_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> set[str]:
-        inserted: set[str] = set()
-        for oid, s in states.items():
+    async def _insert_orders(self, conn: Any, states: dict[OrderKey, OrderState]) -> set[OrderKey]:
+        inserted: set[OrderKey] = set()
+        for (stream_id, oid), s in states.items():
             result = await conn.exec_driver_sql(
                 f"INSERT INTO orders (stream_id, {ORDER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (stream_id, order_id) DO NOTHING RETURNING order_id",
                 (stream_id, oid, *_order_values(s)),
             )
-            inserted.update(row[0] for row in result.fetchall())
+            inserted.update((stream_id, row[0]) for row in result.fetchall())
         return inserted
 
-    async def _update_orders(self, conn: Any, stream_id: str, states: dict[str, OrderState]) -> None:
+    async def _update_orders(self, conn: Any, states: dict[OrderKey, OrderState]) -> None:
         await conn.exec_driver_sql(
             "UPDATE orders SET user_id = ?, sku = ?, qty = ?, amount = ?, status = ?, status_ts_ms = ?, "
             "paid_ts_ms = ? WHERE stream_id = ? AND order_id = ?",
-            [(*_order_values(s), stream_id, oid) for oid, s in states.items()],
+            [(*_order_values(s), stream_id, oid) for (stream_id, oid), s in states.items()],
         )
 
     def is_retryable(self, exc: BaseException) -> bool:

@@ -369,3 +369,43 @@ async def test_the_checked_way_survives_a_refused_batch_on_the_same_connection(d
     await store.close()
     assert new == {0}
     assert await count_events(db, sid) == 1
+
+
+async def test_a_flush_of_several_rooms_orders_and_two_writers_crossing_them(db: Database) -> None:
+    """A flush holds orders of several rooms: each room's orders end as they would alone (the order
+    step takes all rooms at once); two stores writing the same orders of three rooms at the same
+    time in opposite orders neither deadlock nor lose a payment (rows are locked in one order)."""
+    rooms = [await streams.create_stream(db, SCRIPT, "title: t\n") for _ in range(3)]
+    store = make_store(db)
+    try:
+        created = [order(s, f"o{i}", "created", 1000 + i, eid=f"{s}-c{i}") for s in rooms for i in range(5)]
+        new, commits = await store.write(created)
+        assert len(new) == 15 and {c.stream_id for c in commits} == set(rooms)
+        # One flush: room 0 pays o0-o2, room 1 cancels o1, room 2 creates o9 and pays o4.
+        mixed = [order(rooms[0], f"o{i}", "paid", 2000 + i, eid=f"p{i}") for i in range(3)]
+        mixed += [order(rooms[1], "o1", "cancelled", 2100, eid="x1"), order(rooms[2], "o9", "created", 2200, eid="c9"),
+                  order(rooms[2], "o4", "paid", 2300, eid="p4")]
+        new, commits = await store.write(mixed)
+        assert len(new) == 6
+        by_room = {c.stream_id: c for c in commits}
+        assert set(by_room) == set(rooms)
+        rows = [await orders_of(db, s) for s in rooms]
+        assert {oid for oid, r in rows[0].items() if r.status == "paid"} == {"o0", "o1", "o2"}
+        assert rows[1]["o1"].status == "cancelled" and rows[1]["o0"].status == "created"
+        assert rows[2]["o9"].status == "created" and rows[2]["o4"].status == "paid" and len(rows[2]) == 6
+    finally:
+        await store.close()
+
+    first, second = make_store(db), make_store(db)
+    try:
+        paid = [order(s, f"n{i}", "paid", 5000 + i, eid=f"{s}-np{i}") for s in rooms for i in range(20)]
+        made = [order(s, f"n{i}", "created", 4000 + i, eid=f"{s}-nc{i}") for s in rooms for i in range(20)]
+        for _ in range(3):
+            await asyncio.gather(first.write(list(made)), second.write(list(reversed(paid))))
+        for s in rooms:
+            rows_of = await orders_of(db, s)
+            news = {oid: r for oid, r in rows_of.items() if oid.startswith("n")}
+            assert len(news) == 20 and all(r.status == "paid" for r in news.values()), s
+    finally:
+        await first.close()
+        await second.close()
