@@ -134,6 +134,10 @@ async def main(args: argparse.Namespace) -> None:
     kind = {"store": "redis", "url": f"postgresql+asyncpg://{args.pg_user}@{args.pg_host}:5432/{name}",
             "redis_url": args.redis, "prefix": f"lcbench:drain:{secrets.token_hex(3)}:"}
     if args.evening:
+        if args.gather is not None:
+            from livecompanion.sales import drain
+
+            drain.PASS_EVERY_S = args.gather
         try:
             await evening(args, kind)
         finally:
@@ -199,4 +203,5 @@ if __name__ == "__main__":
     parser.add_argument("--claims-only", action="store_true",
                         help="--evening: claims decided, nothing drained (what the rest costs)")
     parser.add_argument("--tree", help="run another checkout's code (e.g. /work/wt/base)")
+    parser.add_argument("--gather", type=float, help="--evening: the drainer's least time between passes (s)")
     asyncio.run(main(parser.parse_args()))

@@ -5,6 +5,7 @@ writes to (PostgreSQL, and SQLite with Redis)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from typing import Any
 
@@ -212,5 +213,61 @@ def test_positions_are_published_for_the_sales_another_instance_waits_on(
                 await asyncio.wait_for(drainer.close(), 10)
             await close_store(kind, db_b, store_b)
             await close_store(kind, db, store_a)
+
+    asyncio.run(main())
+
+
+def test_a_crowds_claims_share_passes_and_a_lone_claim_is_drained_at_once(kind: dict[str, Any]) -> None:
+    """The running drainer starts its passes at least PASS_EVERY_S apart: claims granted within those
+    milliseconds are written by one pass (ten rooms' claims each had a pass of their own, nearly);
+    a claim after a quiet moment does not wait for the interval."""
+    from livecompanion.sales import drain
+
+    async def main() -> None:
+        db, store, drainer = await open_store(kind)
+        loop = asyncio.get_running_loop()
+        try:
+            stream_id = await new_stream(db)
+            sale = await new_sale(db, stream_id, stock=1000, per_user_limit=1000)
+            await store.prepare(sale)
+            passes: list[float] = []
+            real_drain = drainer.drain
+
+            async def timed(sales: dict[str, str]) -> int:
+                if sales:
+                    passes.append(loop.time())
+                return await real_drain(sales)
+
+            drainer.drain = timed  # type: ignore[method-assign]
+            drainer.start()
+            await asyncio.sleep(0.3)  # the start-up scan
+            passes.clear()
+
+            async def claim(i: int) -> float:
+                started = loop.time()
+                reply = await store.claim(stream_id, sale.id, f"u{i}", 1, f"o{i}")
+                assert reply.code == GRANTED and reply.entry is not None
+                assert await drainer.recorded(stream_id, sale.id, reply.entry, 3.0)
+                return loop.time() - started
+
+            lone = await claim(0)  # after a quiet moment
+            assert lone < drain.PASS_EVERY_S + 0.05 and len(passes) == 1
+            await asyncio.sleep(2 * drain.PASS_EVERY_S)
+            passes.clear()
+            crowd = []
+            started = loop.time()
+            for i in range(1, 61):  # a crowd: a claim every ~2 ms
+                crowd.append(asyncio.create_task(claim(i)))
+                await asyncio.sleep(0.002)
+            await asyncio.gather(*crowd)
+            took = loop.time() - started
+            assert drain.PASS_EVERY_S >= 0.005  # (the figures in drain.py were measured at 10 ms)
+            assert len(passes) <= took / drain.PASS_EVERY_S + 2, (took, passes)
+            assert min(b - a for a, b in itertools.pairwise(passes)) >= drain.PASS_EVERY_S * 0.9
+            claims = await record_matches_redis(db, store, stream_id, sale.id)
+            assert len(claims) == 61
+        finally:
+            await drainer.close()
+            await close_store(kind, db, store)
 
     asyncio.run(main())
