@@ -9,7 +9,11 @@ for every room at once, for `--seconds`:
   screens     `--screens` viewer sockets a room, half on each instance, in their own processes
               (`--screen-procs` of them), each reading every message it is sent (timing the marked pins,
               counting the rest; a browser would also apply each patch, which is the screen's cost, not the
-              instance's)
+              instance's). Since 2026-12-07 the screens read their sockets with scripts/screen_socket.py
+              (the wire work of a screen only) and the harness runs on uvloop: at ten rooms the screens
+              took 29-34% of a core with the websockets client on asyncio, 14-17% now, CPU the
+              instances share on this machine and would not on a real evening (viewers' browsers are
+              elsewhere). `--screen-client websockets --harness-loop asyncio` runs the old harness.
   ingest      `--rate` events a second a room (comments, enters, viewer counts, orders created /
               paid / cancelled) in batches of a tenth of a second, to the instances in turn
   operator    a pin every `--action-every` seconds a room, to the instances in turn

@@ -1,5 +1,7 @@
-"""A lean pipelined Redis connection for the hottest commands (issue 20's evening): the claim scripts
-and the drainer (sales/store_redis.py, sales/drain*.py) and the live numbers' tallies (ingest/counters.py).
+"""A lean pipelined Redis connection for the hottest commands (issue 20's evening): the claim scripts,
+the order step's index read and the drainer (sales/store_redis.py, sales/drain*.py), the live numbers'
+tallies (ingest/counters.py), and the hub's changes with the publish gates (realtime/redis_hub.py,
+ingest/pacing.py, realtime/push_gate.py: one link of the hub's own).
 
 Every granted claim costs its instance one `claim.lua` call and a share of a drain pass (one
 pipeline of `drain.lua` calls, sometimes one of PUBLISHes). Through redis-py 8.2 a command costs
