@@ -51,25 +51,7 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.lost: BaseException | None = None
         self.on_message: Callable[[bytes, bytes], None] | None = None  # subscribed: (channel, data)
-        self.loop = asyncio.get_running_loop()
-        self.closed = self.loop.create_future()
-        # Commands sent in one turn of the loop go out in one write (`send`): every room's claims,
-        # tallies and patches share this connection, so a busy turn holds several.
-        self.outgoing: list[bytes] = []
-        self.commands = 0  # command batches handed to `send`, and the writes they took
-        self.writes = 0
-
-    def send(self, packed: bytes) -> None:
-        self.commands += 1
-        if not self.outgoing:
-            self.loop.call_soon(self.flush)
-        self.outgoing.append(packed)
-
-    def flush(self) -> None:
-        outgoing, self.outgoing = self.outgoing, []
-        if outgoing and self.lost is None and self.transport is not None:
-            self.writes += 1
-            self.transport.write(outgoing[0] if len(outgoing) == 1 else b"".join(outgoing))
+        self.closed = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -198,7 +180,7 @@ class RespLink:
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in commands]
         protocol.waiting.extend(futures)
-        protocol.send(b"".join(hiredis.pack_command(command) for command in commands))
+        protocol.transport.write(b"".join(hiredis.pack_command(command) for command in commands))
         timer = loop.call_later(self.timeout, protocol.fail, RedisTimeoutError("Redis did not answer in time"))
         try:
             await futures[-1]  # answered in order: the others are too

@@ -40,34 +40,6 @@ def test_replies_come_back_in_order_with_errors_as_values(redis_url: str, redis_
     asyncio.run(main())
 
 
-def test_commands_of_one_turn_go_out_in_one_write(redis_url: str, redis_prefix: str) -> None:
-    """Every room's claims and tallies share a link: the commands sent in one turn of the loop are
-    written together (one system call), each still answered in order."""
-    async def main() -> None:
-        client = connect(redis_url)
-        link = RespLink.of(client)
-        assert link is not None
-        key = f"{redis_prefix}resp-turn"
-        try:
-            await link.pipeline([("DEL", key)])
-            protocol = link._protocol
-            assert protocol is not None
-            before = (protocol.commands, protocol.writes)
-            replies = await asyncio.gather(*(link.pipeline([("INCR", key)]) for _ in range(40)))
-            assert sorted(r[0] for r in replies) == list(range(1, 41))
-            assert protocol.commands - before[0] == 40
-            assert protocol.writes - before[1] == 1
-            for n in range(41, 44):  # one at a time: a write each
-                assert await link.pipeline([("INCR", key)]) == [n]
-            assert protocol.writes - before[1] == 4
-        finally:
-            await client.delete(key)
-            await link.close()
-            await client.aclose()
-
-    asyncio.run(main())
-
-
 def test_a_script_error_says_what_redis_py_says(redis_url: str, redis_prefix: str) -> None:
     """The hub matches a script's error_reply by its text ("NOTLOADED", "PATCH ..."): redis-py drops
     the generic "ERR " Redis puts before it, and so must the link (other codes stay as they are)."""
