@@ -79,7 +79,8 @@ POLL_EVERY = 0.05  # while claims wait: read the record's positions this often, 
 # A pass starts at least this long after the one before. Ten rooms' claims (333 a second over two
 # instances) otherwise got a pass each, nearly: `bench_drain.py --evening 10 --sales 10` measured
 # 671-728 us of CPU a claim with none, 549-568 with 5 ms, 457-465 with 10 ms (2026-12-07, load ~5),
-# for ~10 ms more on a claim's median answer; a claim after a quiet moment is drained at once.
+# and on a quiet machine 1,041-1,060 with none, 739-861 with 10 ms (a loaded process batches more by
+# itself), for ~6 ms more on a claim's median answer; a claim after a quiet moment is drained at once.
 PASS_EVERY_S = 0.01
 
 
