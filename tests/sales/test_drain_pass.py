@@ -250,8 +250,8 @@ def test_a_crowds_claims_share_passes_and_a_lone_claim_is_drained_at_once(kind: 
                 assert await drainer.recorded(stream_id, sale.id, reply.entry, 3.0)
                 return loop.time() - started
 
-            lone = await claim(0)  # after a quiet moment
-            assert lone < drain.PASS_EVERY_S + 0.05 and len(passes) == 1
+            lone = await claim(0)  # after a quiet moment: one pass, no pause before it (a loaded CI
+            assert lone < 1.0 and len(passes) == 1  # machine can still be slow: the bound is loose)
             await asyncio.sleep(2 * drain.PASS_EVERY_S)
             passes.clear()
             crowd = []
