@@ -18,9 +18,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from livecompanion.storage.redis_link import run_script
+
+if TYPE_CHECKING:
+    from livecompanion.storage.redis_link import RespLink
 
 KEY_TTL_S = 3 * 24 * 3600
 
@@ -165,7 +168,8 @@ return {changed, math.max(next_urgent, steady), next_urgent}
 
 
 class RedisGate:
-    def __init__(self, client: Any, prefix: str, policy: PublishPolicy | None = None, link: Any = None) -> None:
+    def __init__(self, client: Any, prefix: str, policy: PublishPolicy | None = None,
+                 link: RespLink | None = None) -> None:
         self.redis = client
         self.link = link  # the hub's lean connection (storage/redis_link.py), or None: redis-py
         self.prefix = prefix

@@ -63,7 +63,7 @@ class SqliteStore(OrderUpserts):
         return new
 
     async def _lock_orders(self, conn: Any, keys: list[OrderKey]) -> dict[OrderKey, OrderState]:
-        # SQLite has one writer at a time (the transaction holds the database): nothing to lock.
+        # No row locks here: an instance on SQLite writes one flush at a time (concurrent_writes 1).
         by_stream: dict[str, list[str]] = {}
         for stream_id, order_id in keys:
             by_stream.setdefault(stream_id, []).append(order_id)

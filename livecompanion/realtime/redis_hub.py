@@ -175,9 +175,9 @@ class RedisHub(_HubBase):
         self._load = client.register_script(LOAD_LUA)
         # A change Redis made but answered late must not be reported as failed (its patch is out):
         # the deadline is the one of a Redis that is gone, not of a slow one.
-        self.link = self._link = RespLink.of(client, timeout=APPLY_TIMEOUT_S)
-        if self._link is not None:
-            self._link.name = f"livecompanion-hub-apply:{prefix}"
+        self.link = RespLink.of(client, timeout=APPLY_TIMEOUT_S)
+        if self.link is not None:
+            self.link.name = f"livecompanion-hub-apply:{prefix}"
         self._listener: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
         self._channel_head = (prefix + "live:").encode()
@@ -268,7 +268,7 @@ class RedisHub(_HubBase):
                 raise NotLoaded(stream_id)
             return int(current)
         try:
-            rev = await run_script(self._link, self._apply, self._keys(stream_id),
+            rev = await run_script(self.link, self._apply, self._keys(stream_id),
                                    [_encode(checked), now_ms(), self._channel(stream_id), DOC_IDLE_TTL_S])
         except ResponseError as exc:
             text = str(exc)
@@ -348,6 +348,6 @@ class RedisHub(_HubBase):
     async def close(self) -> None:
         self._close_all()
         await cancel_and_wait(self._listener)
-        if self._link is not None:
-            await self._link.close()
+        if self.link is not None:
+            await self.link.close()
         await self._redis.aclose()
