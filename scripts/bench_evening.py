@@ -27,6 +27,8 @@ load), and how long each instance took to exit on SIGTERM after the load. Under 
   machine      the whole machine's CPU, PostgreSQL's and Redis's, and each instance's time on a core
                and time runnable but waiting for one (/proc/PID/task/*/schedstat): an instance at 38%
                of a core may be starved, not idle
+  timeline     the run in windows of `--window` seconds: each instance's CPU, the machine's, and the
+               p99s of the requests sent in that window (are the tails the selling phase?)
   load         events a second sent (the schedule: 500 a room), the load processes' CPU and the p99
                lag of their event loops (a late sender counts its own lateness in every latency)
   writer       each instance's flushes, time writing and in after-commit steps, and its own
@@ -274,15 +276,16 @@ def events(room: int, n: int, seq: int) -> bytes:
 
 
 async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: int, args: argparse.Namespace,
-                    marks: dict[str, float], acks: list[float], claims: list[float], failures: list[str],
+                    marks: dict[str, float], acks: list[tuple[float, float]], claims: list[tuple[float, float]],
+                    failures: list[str],
                     resets: list[str], sent: list[int], answered: dict[str, float]) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + args.seconds
     clients = [RawClient(s.base) for s in servers]
 
-    async def timed(i: int, method: str, path: str, role: str, out: list[float] | None, ok: tuple[int, ...],
-                    body: bytes) -> int | None:
-        started = time.perf_counter()
+    async def timed(i: int, method: str, path: str, role: str, out: list[tuple[float, float]] | None,
+                    ok: tuple[int, ...], body: bytes) -> int | None:
+        at, started = time.time(), time.perf_counter()
         raw = rawhttp.request(method, servers[i].base, path, servers[i].headers(role), body)
         for attempt in (1, 2):
             try:
@@ -301,7 +304,7 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
         if status not in ok:
             failures.append(f"{path}: {status} {answer[:80]!r}")
         elif out is not None:
-            out.append((time.perf_counter() - started) * 1000)
+            out.append((at, (time.perf_counter() - started) * 1000))
         return status
 
     async def ingest() -> None:
@@ -323,11 +326,11 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
         while loop.time() < end:
             mark = f"BNCH{room}x{k}"
             marks[mark] = time.time()
-            took: list[float] = []
+            took: list[tuple[float, float]] = []
             await timed(k % 2, "POST", f"/api/streams/{stream_id}/pins", "operator", took, (200,),
                         orjson.dumps({"text": mark}))
             if took:
-                answered[mark] = took[0]
+                answered[mark] = took[0][1]
             k += 1
             await asyncio.sleep(args.action_every)
 
@@ -339,10 +342,10 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
         sends = [timed(first, "POST", path, "ingest", None, (201, 409), raw)]
         if random.random() < 0.05:
             sends.append(timed(1 - first, "POST", path, "ingest", None, (201, 409), raw))
-        started = time.perf_counter()
+        at, started = time.time(), time.perf_counter()
         replies = await asyncio.gather(*sends)
         if replies[0] == 201:
-            claims.append((time.perf_counter() - started) * 1000)
+            claims.append((at, (time.perf_counter() - started) * 1000))
 
     async def sale() -> None:
         total = int(args.claims * args.seconds / 60)
@@ -400,8 +403,8 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     """Sends the load of `rooms` (in a process of its own: one event loop sending ten rooms' load
     was itself the bottleneck, and its lag was counted in every latency)."""
     marks: dict[str, float] = {}
-    acks: list[float] = []
-    claims: list[float] = []
+    acks: list[tuple[float, float]] = []  # (when sent, ms to the answer)
+    claims: list[tuple[float, float]] = []
     failures: list[str] = []
     resets: list[str] = []
     sent = [0]
@@ -443,6 +446,61 @@ def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, st
         "sku": "BENCH-SALE", "price": 79, "stock": args.stock, "duration_seconds": 3600})
     r.raise_for_status()
     return sid, r.json()["id"]
+
+
+class Sampler:
+    """Each instance's CPU and the whole machine's, read once a second on a thread of the harness's
+    main process (which does nothing else while the load runs), for the timeline: every second, or four
+    times a window when windows are shorter."""
+
+    def __init__(self, servers: list[Server], every: float) -> None:
+        import threading
+
+        self.servers, self.every = servers, every
+        self.rows: list[tuple[float, list[float], float]] = []  # (wall time, CPU s of each instance, machine s)
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        while True:
+            self.rows.append((time.time(), [s.cpu_s() for s in self.servers], machine_busy()))
+            if self.done.wait(self.every):
+                return
+
+    def stop(self) -> list[tuple[float, list[float], float]]:
+        self.done.set()
+        self.thread.join()
+        return self.rows
+
+
+def machine_busy() -> float:
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def timeline(samples: list[tuple[float, list[float], float]], pins: list[tuple[float, float]],
+             acks: list[tuple[float, float]], claims: list[tuple[float, float]], window: float) -> list[str]:
+    """The run in windows of `window` seconds: where the tails fall (while the sales sell, or not)
+    against how busy each instance and the machine were in that window. A latency counts in the
+    window its request was sent in."""
+    if len(samples) < 2:
+        return []
+    t0, lines = samples[0][0], list[str]()
+    edges = [t0 + k * window for k in range(int((samples[-1][0] - t0) // window) + 1)]
+    for lo in edges:
+        hi = lo + window
+        inside = [s for s in samples if lo <= s[0] <= hi]
+        if len(inside) < 2:
+            continue
+        span = inside[-1][0] - inside[0][0]
+        cpu = [(b - a) / span * 100 for a, b in zip(inside[0][1], inside[-1][1], strict=True)]
+        busy = (inside[-1][2] - inside[0][2]) / span * 100
+        part = [[ms for at, ms in series if lo <= at < hi] for series in (pins, acks, claims)]
+        lines.append(f"{lo - t0:5.0f}-{hi - t0:<3.0f} s | CPU A / B {cpu[0]:3.0f}% / {cpu[1]:3.0f}% | machine "
+                     f"{busy:3.0f}% | pin p99 {pct(part[0], 0.99):5.0f} | ack p99 {pct(part[1], 0.99):5.0f} "
+                     f"| claim p99 {pct(part[2], 0.99):5.0f} ms ({len(part[2])} granted)")
+    return lines
 
 
 def pct(values: list[float], q: float) -> float:
@@ -498,9 +556,11 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             sched0 = [s.sched_s() for s in servers]
             machine0 = machine()
             started = time.monotonic()
+            sampler = Sampler(servers, min(1.0, args.window / 4))
             go.set()
             sent = [load_out.get(timeout=args.seconds + 300) for _ in loads]
             took = time.monotonic() - started
+            samples = sampler.stop()
             machine1 = machine()
             sched = [tuple((b - a) / took * 100 for a, b in zip(s0, s.sched_s(), strict=True))
                      for s0, s in zip(sched0, servers, strict=True)]
@@ -509,8 +569,9 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             cpu = [(s.cpu_s() - c) / took * 100 for s, c in zip(servers, cpu0, strict=True)]
             marks = {k: v for r in sent for k, v in r["marks"].items()}
             answered = {k: v for r in sent for k, v in r["answered"].items()}
-            acks = [v for r in sent for v in r["acks"]]
-            claims = [v for r in sent for v in r["claims"]]
+            acks_at = [v for r in sent for v in r["acks"]]
+            claims_at = [v for r in sent for v in r["claims"]]
+            acks, claims = [ms for _, ms in acks_at], [ms for _, ms in claims_at]
             failures = [v for r in sent for v in r["failures"]]
             resets = [v for r in sent for v in r["resets"]]
             load_cpu = sum(r["cpu"] for r in sent) / took * 100
@@ -539,12 +600,13 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             if s.process.poll() is None:
                 s.process.kill()
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    latencies, missing, pins = [], 0, []
+    latencies, missing, pins, pins_at = [], 0, [], []
     for mark, sent in marks.items():
         arrived = [t for r in results for t in r["seen"].get(mark, [])]
         missing += args.screens - len(arrived)
         mine = [(t - sent) * 1000 for t in arrived]
         latencies += mine
+        pins_at += [(sent, ms) for ms in mine]
         if mine:
             pins.append((max(mine), answered.get(mark, float("nan")), min(mine)))
     pins.sort(reverse=True)
@@ -559,6 +621,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "bytes": sum(r["bytes"] for r in results) / max(1, screens) / took,
         "sections": {k: sum(r["sections"].get(k, 0) for r in results) / max(1, screens) / took
                      for k in {k for r in results for k in r["sections"]}},
+        "timeline": timeline(samples, pins_at, acks_at, claims_at, args.window),
         "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
         "slowest_pins": pins[:3], "pin_answer": (pct(list(answered.values()), 0.5), pct(list(answered.values()), 0.99)),
@@ -591,6 +654,7 @@ def main() -> None:
                    help="how the screens read their sockets (scripts/screen_socket.py, or the websockets client)")
     p.add_argument("--sweep", help="room counts to run instead of 1 and --rooms, e.g. 1,2,3,5,10: how many "
                                    "rooms this machine holds within the goals")
+    p.add_argument("--window", type=float, default=5.0, help="seconds a line of the printed timeline covers")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
                    help="where each case's server logs are kept")
     args = p.parse_args()
@@ -618,6 +682,8 @@ def main() -> None:
                              for last, post, first in r["slowest_pins"])
             print(f"  pins: POST answered p50 / p99 {r['pin_answer'][0]:.0f} / {r['pin_answer'][1]:.0f} ms; slowest "
                   f"pins to their last screen: {slow}", flush=True)
+            print("  timeline (latencies by when their request was sent):\n    " + "\n    ".join(r["timeline"]),
+                  flush=True)
             print(f"  load: {r['rate']:.0f} events/s sent, its CPU {r['load_cpu']:.0f}% of a core, its loop lag p99 "
                   f"{r['lag']:.0f} ms; writer A / B: flushes {w[0]['flushes']} / {w[1]['flushes']}, most requests in "
                   f"one {w[0]['most_requests_in_a_flush']} / {w[1]['most_requests_in_a_flush']}, s writing "
