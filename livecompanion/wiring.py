@@ -41,13 +41,18 @@ from livecompanion.realtime import make_hub
 from livecompanion.realtime.hub import Hub
 from livecompanion.sales.service import SalesService, make_claim_store
 from livecompanion.storage.db import Database
+from livecompanion.storage.streams import live_stream_ids, stream_not_ended
 from livecompanion.stream.cue_firing import register_show_cues
 from livecompanion.stream.explain import register_explain_cue
 from livecompanion.stream.row_write import open_operator_connection
+from livecompanion.warm import START_STREAMS, StreamWarmer
 
 log = logging.getLogger(__name__)
 
 LIVE_SECTIONS = ("metrics", "questions", "ticker")  # ingest's sections of the live document
+# The pool's connections opened at start: a ten-room evening's first second had the writer, the
+# drainer, the lottery and sales reads each opening one (asyncpg connect: ~5 ms of CPU apiece).
+WARM_CONNECTIONS = 4
 
 
 @dataclass(eq=False, kw_only=True)
@@ -59,6 +64,7 @@ class Services(Core):
     lottery: LotteryService
     obs: ObsService
     alerts: AlertService
+    warmer: StreamWarmer  # gets this instance ready for a stream before its traffic comes
 
 
 def tokens_of(settings: Settings) -> dict[Role, str]:
@@ -109,10 +115,12 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     core.show_listeners.register(alerts.on_show_moved)
     for section in LIVE_SECTIONS:
         core.sections.register(section, partial(_live_section, ingest, section))
+    # What a stream's first requests would read on this instance, read when its first screen connects.
+    warmer = StreamWarmer(partial(stream_not_ended, db), [ingest.warm, sales.warm, lottery.warm])
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
         sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
-        lottery=lottery, obs=obs, alerts=alerts,
+        lottery=lottery, obs=obs, alerts=alerts, warmer=warmer,
     )
 
 
@@ -148,12 +156,18 @@ async def start(services: Services) -> None:
     services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
     services.alerts.start()  # the watch loop of the live streams
     await open_operator_connection(services.db)  # the first pin does not open it
+    try:  # the first requests after a start do not each open a connection, nor read their stream
+        await asyncio.gather(services.db.open_connections(WARM_CONNECTIONS), services.ingest.open_connections(),
+                             services.sales.open_connections())
+        services.warmer.touch_all(await live_stream_ids(services.db, START_STREAMS))
+    except Exception:  # the record away: the first requests open and read as they come
+        log.warning("start: could not get ready for the live streams", exc_info=True)
 
 
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
+CLOSE_SECONDS = {"warmer": 1.0, "alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
                  "record": 3.0}
 
 
@@ -162,7 +176,8 @@ async def close(services: Services) -> None:
     listeners told), then the domains it tells, then the hub and the record; each step bounded.
     OBS goes before them all: it only follows the document, and stops talking to OBS at once."""
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("alerts", services.alerts.close), ("obs", services.obs.close), ("ingest", services.ingest.close),
+        ("warmer", services.warmer.close), ("alerts", services.alerts.close), ("obs", services.obs.close),
+        ("ingest", services.ingest.close),
         ("lottery", services.lottery.close),
         ("sales", services.sales.close), ("hub", services.hub.close),
         ("record", services.db.dispose),

@@ -182,6 +182,7 @@ async def viewer_socket(websocket: WebSocket, stream_id: str) -> None:
         return
     services = services_of(websocket.app.state)
     await accept_ws(websocket)  # an unknown stream is found out on the first snapshot: closed with 4404
+    services.warmer.touch(stream_id)  # its traffic follows its screens: get ready for it (warm.py)
 
     async def receive() -> str:
         message = await websocket.receive()

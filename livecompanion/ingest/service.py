@@ -224,6 +224,16 @@ class IngestService:
         """Raise NotFound unless the stream exists (known ones are remembered: streams stay)."""
         await self._segment_ids(stream_id)
 
+    async def open_connections(self) -> None:
+        """The event store's connections opened and its statements made ready (before serving)."""
+        await self.writer.store.open()
+
+    async def warm(self, stream_id: str) -> None:
+        """What the stream's first batch would read on this instance: the script's segment ids, the
+        live numbers' seed and the script's products (livecompanion/warm.py)."""
+        await self._segment_ids(stream_id)
+        await self.live.prepare({stream_id})
+
     async def _segment_ids(self, stream_id: str) -> frozenset[str]:
         known = self._segments.get(stream_id)
         if known is None:

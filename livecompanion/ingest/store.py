@@ -34,6 +34,11 @@ class EventStore(Protocol):
         not about the database (gone, busy, full): then a part of them may still be stored."""
         ...
 
+    async def open(self) -> None:
+        """Open what the store writes through and get its statements ready, before the first write
+        (a store that writes through the application's engine has nothing to do)."""
+        ...
+
     async def close(self) -> None:
         """Let go of what the store holds (its own connections)."""
         ...

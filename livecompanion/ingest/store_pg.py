@@ -90,6 +90,17 @@ class PostgresStore(OrderUpserts):
     async def close(self) -> None:
         await self._connections.close()
 
+    async def open(self) -> None:
+        await self._connections.open(self._ready)
+
+    async def _ready(self, conn: Any) -> None:
+        """A write of nothing: the COPY's columns and the order statements' array types looked up."""
+        async with conn.transaction():
+            await conn.copy_records_to_table("events", columns=EVENT_COLUMNS, records=[])
+            await self._lock_orders(conn, [])
+            await self._insert_orders(conn, {})
+            await self._update_orders(conn, {})
+
     async def write(self, records: list[EventRecord]) -> tuple[set[int], list[StreamCommit]]:
         import asyncpg
 

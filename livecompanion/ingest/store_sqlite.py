@@ -116,5 +116,8 @@ class SqliteStore(OrderUpserts):
                 return True
         return isinstance(exc, PYTHON_DATA_ERRORS)
 
-    async def close(self) -> None:
+    async def open(self) -> None:
         pass  # it writes through the application's engine
+
+    async def close(self) -> None:
+        pass

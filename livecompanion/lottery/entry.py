@@ -97,6 +97,11 @@ class CommentEntries:
             await cancel_and_wait(task)
         self._reading.clear()
 
+    async def warm(self, stream_id: str) -> None:
+        """Read the stream's open lotteries now, so its first comments do not wait for the record."""
+        if stream_id not in self._open:
+            await self._read(stream_id)
+
     async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
         lotteries = await self._open_lotteries(stream_id)
         if not lotteries:

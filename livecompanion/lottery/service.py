@@ -204,6 +204,10 @@ class LotteryService:
             drawn.append(row.id)
         return drawn
 
+    async def warm(self, stream_id: str) -> None:
+        """What the stream's first comments would read on this instance (livecompanion/warm.py)."""
+        await self.entries.warm(stream_id)
+
     async def on_comments(self, stream_id: str, comments: Iterable[Any]) -> None:
         """The comment listener: entry.py enters the authors of matching comments."""
         await self.entries.on_comments(stream_id, comments)

@@ -144,6 +144,17 @@ class PgWriter:
     async def close(self) -> None:
         await self._connections.close()
 
+    async def open(self) -> None:
+        await self._connections.open(self._ready)
+
+    @staticmethod
+    async def _ready(conn: Any) -> None:
+        """The drainer's statements once with nothing to write (no sale has the id ''): prepared,
+        their array types looked up, before the first claim waits on them."""
+        await conn.fetch("SELECT id, drained, stock FROM flash_sales WHERE id = ANY($1::varchar[])", [])
+        await conn.fetchval(_PG_WRITE, "", "", None, None, None, None, None, *([[]] * 11))
+        await conn.fetch(_PG_WRITE_MANY, *([[]] * 20))
+
     async def _run(self, method: str, *args: Any) -> Any:
         async with self._connections.acquire() as conn:
             return await getattr(conn, method)(*args)
@@ -199,6 +210,9 @@ class SqlWriter:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def open(self) -> None:
+        pass  # it writes through the application's engine
 
     async def close(self) -> None:
         return None

@@ -88,6 +88,15 @@ class SalesService:
         if self.drainer is not None:
             self.drainer.start()
 
+    async def open_connections(self) -> None:
+        """The drainer's and the order look-ups' connections opened, their statements made ready."""
+        from livecompanion.sales.store_redis import RedisClaimStore
+
+        if isinstance(self.store, RedisClaimStore):
+            await self.store.open_connections()
+        if self.drainer is not None:
+            await self.drainer.writer.open()
+
     async def close(self) -> None:
         await cancel_and_wait(self._timer)
         self._timer = None
@@ -202,6 +211,14 @@ class SalesService:
             return await self.store.live(row.stream_id, row.id), "live"
         except StoreUnavailable:
             return live_of(row), "record"  # Redis down: what the record knows
+
+    async def warm(self, stream_id: str) -> None:
+        """What the first claims of the stream's running sales would read on this instance: each
+        sale as its screens show it (livecompanion/warm.py)."""
+        now = now_ms()
+        for row in await self._rows(stream_id):
+            if row.stopped_ms is None and row.ends_ms > now:
+                await self._info(stream_id, row.id)
 
     async def view(self, stream_id: str, sale_id: str) -> dict[str, Any]:
         """A sale for the API: its screen value, where its numbers come from, its claims in the record."""

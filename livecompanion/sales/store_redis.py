@@ -138,6 +138,11 @@ class RedisClaimStore:
     def keys(self, stream_id: str, sale_id: str) -> SaleKeys:
         return SaleKeys(self.prefix, stream_id, sale_id)
 
+    async def open_connections(self) -> None:
+        """The order look-ups' connections opened and their statement made ready (before serving)."""
+        if self._lookups is not None:
+            await self._lookups.open(lambda conn: conn.fetch(PG_SALES_OF_ORDERS, "", []))
+
     async def close(self) -> None:
         if self.link is not None:
             await self.link.close()

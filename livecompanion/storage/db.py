@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -61,6 +62,17 @@ class Database:
         if own is None:
             own = self._own[name] = OwnConnections(self.url, size=size)
         return own
+
+    async def open_connections(self, count: int) -> None:
+        """Open `count` of the pool's connections side by side and keep them in the pool, so the
+        first requests after a start do not each wait for a connection to be made (PostgreSQL; on
+        SQLite there is nothing to open ahead)."""
+        if self.dialect_name != "postgresql":
+            return
+        count = min(count, self.engine.pool.size())  # type: ignore[attr-defined]
+        connections = await asyncio.gather(*(self.engine.connect() for _ in range(count)))
+        for connection in connections:
+            await connection.close()  # back to the pool, open
 
     async def dispose(self) -> None:
         own, self._own = list(self._own.values()), {}

@@ -100,3 +100,16 @@ async def get_stream(db: Database, stream_id: str) -> StreamRow:
 async def get_script(db: Database, stream_id: str) -> Script:
     row = await get_stream(db, stream_id)
     return Script.model_validate(row.script)
+
+
+async def live_stream_ids(db: Database, limit: int) -> list[str]:
+    """The live streams, the most recently started first (what an instance gets ready for at start)."""
+    async with db.session() as session:
+        rows = await session.scalars(select(StreamRow.id).where(StreamRow.status == "live")
+                                     .order_by(StreamRow.started_ms.desc()).limit(limit))
+        return list(rows)
+
+
+async def stream_not_ended(db: Database, stream_id: str) -> bool:
+    """Whether the stream is ready or live (NotFound when there is no such stream)."""
+    return (await get_stream(db, stream_id)).status != "ended"
