@@ -28,6 +28,7 @@ from livecompanion.storage.db import Database
 from livecompanion.storage.migrate import upgrade, upgrade_async
 from livecompanion.storage.pgconn import OwnConnections, asyncpg_dsn
 from livecompanion.stream import service as stream_service
+from livecompanion.stream.row_write import operator_connections
 from livecompanion.warm import StreamWarmer
 from livecompanion.wiring import Services, build_services, close, start
 
@@ -204,5 +205,7 @@ async def test_an_instance_starts_with_its_write_connections_open(postgres_url: 
         writer = made.sales.drainer.writer
         assert isinstance(writer, PgWriter) and len(writer._connections._idle) == 1
         assert made.db.engine.pool.checkedin() >= 4  # type: ignore[attr-defined]
+        operator = operator_connections(made.db)
+        assert operator is not None and len(operator._idle) == operator.size  # every room may pin at once
     finally:
         await close(made)
