@@ -36,7 +36,10 @@ from livecompanion.stream import machine
 
 log = logging.getLogger(__name__)
 
-OPERATOR_CONNECTIONS = 3  # an instance's own connections for operator actions (a pin holds one ~1-3 ms)
+# An instance's own connections for operator actions (a pin holds one ~1-3 ms quiet, 10-30 ms on a
+# busy loop). With 3, ten rooms pinning in the same instant queued four deep on an instance: pin ->
+# every screen p99 67 -> 38 ms and the pin's answer p99 81 -> 43 ms with 8 (bench_evening, 10 rooms).
+OPERATOR_CONNECTIONS = 8
 
 
 def operator_connections(db: Database) -> OwnConnections | None:
