@@ -10,7 +10,8 @@ Retry-After: ingest is saturated (try again), or shutting down. The socket proto
 flush, time writing and in after-commit steps, 503s), the last requests' time from submit to
 answer (`answer_ms`: the server's share of an acknowledgement), live patches published and the
 most commits that waited for their live numbers (`live_queue_peak`; 1000 = full, the writer waited),
-and the most flushes whose orders waited for the order step (`order_queue_peak`, the same bound).
+and the most flushes whose orders waited for the order step (`order_queue_peak`, the same bound),
+and the cyclic collector's pauses per generation since start (`collector`: livecompanion/collector.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import Response
 from pydantic import TypeAdapter
 
+from livecompanion import collector
 from livecompanion.api.deps import accept_ws, authorize, authorize_ws, get_services, require, services_of
 from livecompanion.api.guards import close_socket
 from livecompanion.api.schemas import IngestAnswer, IngestStats, answers
@@ -67,6 +69,7 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
+    collector.watch()
 
 
 async def read_limited(request: Request, limit: int, what: str = "a request") -> bytes:
@@ -126,6 +129,7 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
         "live_queue_peak": ingest.live_queue_peak,
         "order_queue_peak": ingest.order_queue_peak,
         "after_commit_steps": {k: round(v, 3) for k, v in ingest.step_seconds.items()},
+        "collector": collector.PAUSES.as_dict(),
     }
 
 

@@ -164,6 +164,8 @@ class IngestStats(Answer):
     order_queue_peak: int
     after_commit_steps: dict[str, float]
     live_patches_published: int
+    # Cyclic collections since start, per generation: collections, total_ms, longest_ms (collector.py).
+    collector: dict[str, dict[str, float]]
 
 
 class Health(Answer):
