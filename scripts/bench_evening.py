@@ -17,6 +17,10 @@ for every room at once, for `--seconds`:
   ingest      `--rate` events a second a room (comments, enters, viewer counts, orders created /
               paid / cancelled) in batches of a tenth of a second, to the instances in turn
   operator    a pin every `--action-every` seconds a room, to the instances in turn
+  spread      each room's batches, pins and claims start at room/rooms of their period, as ten rooms'
+              bridges, operators and buyers would (`--aligned`: every room at the same instants, the
+              harness before 2026-12-07, whose bursts of ten pins or batches at once added to every
+              tail)
   flash sale  one a room: stock `--stock`, `--claims` claims a minute (pro rata of --seconds), each
               to a random instance, 5% sent again (same order_id) to the other one
 and prints per case: operator action -> every screen of the room (p50/p99 over every screen and
@@ -282,6 +286,10 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
     loop = asyncio.get_running_loop()
     end = loop.time() + args.seconds
     clients = [RawClient(s.base) for s in servers]
+    # Where in each period this room's batches, pins and claims fall: ten rooms' operators, bridges
+    # and buyers do not act in the same millisecond, so rooms are spread evenly over the period
+    # (room i at i/rooms of it), unless --aligned (every room at once, as before 2026-12-07).
+    phase = 0.0 if args.aligned else room / args.rooms_total
 
     async def timed(i: int, method: str, path: str, role: str, out: list[tuple[float, float]] | None,
                     ok: tuple[int, ...], body: bytes) -> int | None:
@@ -311,7 +319,8 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
         per = max(1, args.rate // 10)
         seq = 0
         pending = set()
-        due = loop.time()
+        due = loop.time() + phase * 0.1
+        await asyncio.sleep(phase * 0.1)
         while loop.time() < end:
             pending.add(asyncio.create_task(timed(seq % 2, "POST", f"/api/streams/{stream_id}/events", "ingest", acks,
                                                   (200,), events(room, per, seq))))
@@ -323,6 +332,7 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
 
     async def operator() -> None:
         k = 0
+        await asyncio.sleep(phase * args.action_every)
         while loop.time() < end:
             mark = f"BNCH{room}x{k}"
             marks[mark] = time.time()
@@ -350,6 +360,7 @@ async def room_load(servers: list[Target], stream_id: str, sale_id: str, room: i
     async def sale() -> None:
         total = int(args.claims * args.seconds / 60)
         tasks = []
+        await asyncio.sleep(phase * args.seconds / total)
         for n in range(total):
             tasks.append(asyncio.create_task(claim(n)))
             await asyncio.sleep(args.seconds / total)
@@ -511,6 +522,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]:
+    args = argparse.Namespace(**vars(args), rooms_total=rooms)  # the load spreads this case's rooms
     name = f"lc_evening_{secrets.token_hex(4)}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
     url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
@@ -654,6 +666,9 @@ def main() -> None:
                    help="how the screens read their sockets (scripts/screen_socket.py, or the websockets client)")
     p.add_argument("--sweep", help="room counts to run instead of 1 and --rooms, e.g. 1,2,3,5,10: how many "
                                    "rooms this machine holds within the goals")
+    p.add_argument("--aligned", action="store_true",
+                   help="every room's batches, pins and claims at the same instants (the harness before "
+                        "2026-12-07); by default rooms are spread over each period")
     p.add_argument("--window", type=float, default=5.0, help="seconds a line of the printed timeline covers")
     p.add_argument("--logs", default=str(Path(tempfile.gettempdir()) / "bench-evening-logs"),
                    help="where each case's server logs are kept")
@@ -695,6 +710,11 @@ def main() -> None:
                   f"{r['stats'][1].get('live_queue_peak')}, after-commit steps' seconds (summed over streams) "
                   f"{r['stats'][0].get('after_commit_steps')} / {r['stats'][1].get('after_commit_steps')}",
                   flush=True)
+            if "collector" in r["stats"][0]:
+                gcs = [" ".join(f"{g[-1]}: {v['collections']:.0f}x longest {v['longest_ms']:.0f} ms"
+                                for g, v in st["collector"].items()) for st in r["stats"]]
+                print(f"  collector pauses A / B (generation: collections, longest): {gcs[0]} / {gcs[1]}",
+                      flush=True)
     print("\n| code | rooms | operator action -> every screen p50 / p99 ms | ingest ack p50 / p99 ms | "
           "granted claim p50 / p99 ms | sale patches /s a screen | CPU A / B | screens' CPU | "
           "exit on SIGTERM s (A / B) | screen arrivals missing | failed requests (resets sent again) |")
