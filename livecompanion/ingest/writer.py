@@ -10,8 +10,9 @@ queued (whole requests, up to `max_flush_events`) and writes it in one transacti
 multi-row statement; while that transaction runs, the next requests queue up and go together in
 the next one. Under light load a request is written alone at once (no lingering); under heavy
 load flushes grow and the per-event cost falls. With PostgreSQL two flushes may be in flight at
-once (`concurrent_flushes`), so the database works while the next batch is encoded and sent;
-the database itself settles duplicates and orders between them, as between two instances.
+once (`concurrent_flushes`) when a backlog is queued (`second_flush_at` events), so the database
+works while the next batch is encoded and sent; the database itself settles duplicates and orders
+between them, as between two instances.
 
 After a commit, a second task runs `after_commit` (flash sales, lotteries, live numbers) for that
 flush while the writer already writes the next one; callers are answered after both, so an
@@ -104,6 +105,7 @@ class GroupCommitWriter:
         admit_timeout: float = 5.0,
         pipeline_depth: int = 2,
         concurrent_flushes: int | None = None,
+        second_flush_at: int = 2_000,
     ) -> None:
         self.store = store
         self.after_commit = after_commit
@@ -113,6 +115,7 @@ class GroupCommitWriter:
         self.admit_timeout = admit_timeout
         # PostgreSQL works on two transactions at once (one per core), SQLite on one at a time.
         self.concurrent_flushes = concurrent_flushes or int(getattr(store, "concurrent_writes", 1))
+        self.second_flush_at = second_flush_at  # events queued before a second flush runs beside the first
         self.stats = WriterStats()
         self._queue: deque[_Job] = deque()
         self._queued_events = 0  # in the queue, not yet taken by a flush
@@ -200,24 +203,40 @@ class GroupCommitWriter:
                         return
                     self._wake.clear()
                     await self._wake.wait()
-                while len(flushing) >= self.concurrent_flushes:
+                flushing = {task for task in flushing if not task.done()}
+                wanted = self._flushes_wanted()
+                while len(flushing) >= wanted:
                     _, flushing = await asyncio.wait(flushing, return_when=asyncio.FIRST_COMPLETED)
+                    wanted = self._flushes_wanted()
                 # With several flushes free, share what is queued between them, so that they run
                 # side by side instead of one big flush and an idle connection.
-                free = self.concurrent_flushes - len(flushing)
+                free = wanted - len(flushing)
                 limit = min(self.max_flush_events, -(-self._queued_events // free))
-                jobs = [self._queue.popleft()]
-                size = len(jobs[0].records)
-                while self._queue and size + len(self._queue[0].records) <= limit:
-                    job = self._queue.popleft()
-                    jobs.append(job)
-                    size += len(job.records)
-                self._queued_events -= size
-                flushing.add(asyncio.create_task(self._flush(jobs)))
+                for _ in range(free):
+                    if not self._queue:
+                        break
+                    jobs = [self._queue.popleft()]
+                    size = len(jobs[0].records)
+                    while self._queue and size + len(self._queue[0].records) <= limit:
+                        job = self._queue.popleft()
+                        jobs.append(job)
+                        size += len(job.records)
+                    self._queued_events -= size
+                    flushing.add(asyncio.create_task(self._flush(jobs)))
         finally:
             if flushing:
                 await asyncio.gather(*flushing, return_exceptions=True)
             await self._flushed.put(None)
+
+    def _flushes_wanted(self) -> int:
+        """One flush at a time unless a backlog is queued: requests that come while it runs go
+        together in the next one (group commit). A second flush on the other connection for every
+        request that found the first busy made ten spread-out rooms' batches 3.5x as many
+        transactions (1,904 against 540 per 40 s an instance) and PostgreSQL 31% of a core
+        against 21%; it pays only when a backlog waits (`second_flush_at`)."""
+        if self._queued_events >= self.second_flush_at:
+            return self.concurrent_flushes
+        return 1
 
     async def _flush(self, jobs: list[_Job]) -> None:
         try:
