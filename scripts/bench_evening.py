@@ -37,6 +37,8 @@ load), and how long each instance took to exit on SIGTERM after the load. Under 
                lag of their event loops (a late sender counts its own lateness in every latency)
   writer       each instance's flushes, time writing and in after-commit steps, and its own
                submit -> answer times (`/api/ingest/stats` answer_ms, where the tree has it)
+  collector    each instance's cyclic collections per generation and the longest pause (where the
+               tree reports them: `/api/ingest/stats` collector)
 
 The load comes from `--load-procs` processes (the rooms shared out), each sending on a schedule: one
 process sending ten rooms' load on one event loop used to fall behind, sending about half the rate
