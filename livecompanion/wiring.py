@@ -35,6 +35,7 @@ from livecompanion.config import Settings
 from livecompanion.core import ROLES, Core, Role
 from livecompanion.ingest.service import IngestService
 from livecompanion.ingest.store import make_store
+from livecompanion.looplag import LoopLag
 from livecompanion.lottery.service import LotteryService
 from livecompanion.obs.service import ObsService
 from livecompanion.realtime import make_hub
@@ -65,6 +66,7 @@ class Services(Core):
     obs: ObsService
     alerts: AlertService
     warmer: StreamWarmer  # gets this instance ready for a stream before its traffic comes
+    loop_lag: LoopLag  # how late the event loop runs (GET /api/ingest/stats)
 
 
 def tokens_of(settings: Settings) -> dict[Role, str]:
@@ -120,7 +122,7 @@ def build_services(settings: Settings, *, db: Database | None = None, hub: Hub |
     return Services(
         settings=core.settings, db=core.db, hub=core.hub, tokens=core.tokens, cues=core.cues,
         sections=core.sections, show_listeners=core.show_listeners, ingest=ingest, sales=sales,
-        lottery=lottery, obs=obs, alerts=alerts, warmer=warmer,
+        lottery=lottery, obs=obs, alerts=alerts, warmer=warmer, loop_lag=LoopLag(),
     )
 
 
@@ -150,6 +152,7 @@ def warm_up() -> float:
 
 
 async def start(services: Services) -> None:
+    services.loop_lag.start()
     services.sales.start()  # the sale timer, the screen pusher and (with Redis) the drainer
     services.lottery.start()  # the draw timer and the screen pusher
     await services.ingest.start()
@@ -167,8 +170,8 @@ async def start(services: Services) -> None:
 # How long each step of a shutdown may take. Writing what ingest admitted comes first and gets the
 # most; a step over its time is abandoned with a log line, so a SIGTERM always ends the process
 # (a dead PostgreSQL or Redis must not keep a stopped instance alive holding its connections).
-CLOSE_SECONDS = {"warmer": 1.0, "alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0, "sales": 5.0, "hub": 3.0,
-                 "record": 3.0}
+CLOSE_SECONDS = {"loop lag": 1.0, "warmer": 1.0, "alerts": 2.0, "obs": 3.0, "ingest": 10.0, "lottery": 3.0,
+                 "sales": 5.0, "hub": 3.0, "record": 3.0}
 
 
 async def close(services: Services) -> None:
@@ -176,7 +179,8 @@ async def close(services: Services) -> None:
     listeners told), then the domains it tells, then the hub and the record; each step bounded.
     OBS goes before them all: it only follows the document, and stops talking to OBS at once."""
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("warmer", services.warmer.close), ("alerts", services.alerts.close), ("obs", services.obs.close),
+        ("loop lag", services.loop_lag.close), ("warmer", services.warmer.close),
+        ("alerts", services.alerts.close), ("obs", services.obs.close),
         ("ingest", services.ingest.close),
         ("lottery", services.lottery.close),
         ("sales", services.sales.close), ("hub", services.hub.close),

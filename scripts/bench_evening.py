@@ -37,6 +37,8 @@ load), and how long each instance took to exit on SIGTERM after the load. Under 
                lag of their event loops (a late sender counts its own lateness in every latency)
   writer       each instance's flushes, time writing and in after-commit steps, and its own
                submit -> answer times (`/api/ingest/stats` answer_ms, where the tree has it)
+  stalls       each instance's event-loop stalls over 50 ms (`/api/ingest/stats` loop_lag, where the
+               tree reports them) and the load processes' own, at their second of the run
   collector    each instance's cyclic collections per generation and the longest pause (where the
                tree reports them: `/api/ingest/stats` collector)
 
@@ -422,6 +424,7 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     resets: list[str] = []
     sent = [0]
     lags: list[float] = []
+    stalls: list[tuple[float, float]] = []  # (wall time, ms late) of the load's own loop, over 50 ms
     answered: dict[str, float] = {}  # pin -> ms until its POST was answered
 
     async def lag_probe(stop: asyncio.Event) -> None:
@@ -430,6 +433,8 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
             at = loop.time()
             await asyncio.sleep(0.01)
             lags.append((loop.time() - at - 0.01) * 1000)
+            if lags[-1] > 50:
+                stalls.append((time.time(), lags[-1]))
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -445,7 +450,7 @@ def load_worker(servers: list[Target], rooms: list[tuple[int, str, str]], args: 
     run_loop(main(), args.harness_loop)
     out.put({"marks": marks, "answered": answered, "acks": acks, "claims": claims, "failures": failures,
              "resets": resets, "sent": sent[0], "cpu": time.process_time() - cpu,
-             "lag": (pct(lags, 0.5), pct(lags, 0.99))})
+             "lag": (pct(lags, 0.5), pct(lags, 0.99)), "stalls": stalls})
 
 
 def setup_room(a: Server, tree: Path, args: argparse.Namespace) -> tuple[str, str]:
@@ -514,6 +519,19 @@ def timeline(samples: list[tuple[float, list[float], float]], pins: list[tuple[f
                      f"{busy:3.0f}% | pin p99 {pct(part[0], 0.99):5.0f} | ack p99 {pct(part[1], 0.99):5.0f} "
                      f"| claim p99 {pct(part[2], 0.99):5.0f} ms ({len(part[2])} granted)")
     return lines
+
+
+def stalls_line(t0: float, stats: list[dict[str, Any]], load: list[tuple[float, float]]) -> str:
+    """Each instance's loop stalls over 50 ms (`/api/ingest/stats` loop_lag, where the tree has it)
+    and the load processes' own, at their second of the run: a stall in one instance alone is that
+    instance's; one in every process at once is the machine's."""
+    parts = []
+    for name, st in zip("AB", stats, strict=True):
+        if "loop_lag" in st:
+            mine = [(at / 1000, ms) for at, ms in st["loop_lag"]["stalls"] if at / 1000 >= t0]
+            parts.append(f"{name}: " + (", ".join(f"{at - t0:.1f} s {ms:.0f} ms" for at, ms in mine) or "none"))
+    parts.append("load: " + (", ".join(f"{at - t0:.1f} s {ms:.0f} ms" for at, ms in sorted(load)) or "none"))
+    return "; ".join(parts)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -636,6 +654,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "sections": {k: sum(r["sections"].get(k, 0) for r in results) / max(1, screens) / took
                      for k in {k for r in results for k in r["sections"]}},
         "timeline": timeline(samples, pins_at, acks_at, claims_at, args.window),
+        "stalls": stalls_line(samples[0][0] if samples else 0.0, stats, [st for r in sent for st in r["stalls"]]),
         "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
         "slowest_pins": pins[:3], "pin_answer": (pct(list(answered.values()), 0.5), pct(list(answered.values()), 0.99)),
@@ -712,6 +731,7 @@ def main() -> None:
                   f"{r['stats'][1].get('live_queue_peak')}, after-commit steps' seconds (summed over streams) "
                   f"{r['stats'][0].get('after_commit_steps')} / {r['stats'][1].get('after_commit_steps')}",
                   flush=True)
+            print(f"  loop stalls over 50 ms (second of the run, ms late): {r['stalls']}", flush=True)
             if "collector" in r["stats"][0]:
                 gcs = [" ".join(f"{g[-1]}: {v['collections']:.0f}x longest {v['longest_ms']:.0f} ms"
                                 for g, v in st["collector"].items()) for st in r["stats"]]

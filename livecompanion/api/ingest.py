@@ -11,7 +11,8 @@ flush, time writing and in after-commit steps, 503s), the last requests' time fr
 answer (`answer_ms`: the server's share of an acknowledgement), live patches published and the
 most commits that waited for their live numbers (`live_queue_peak`; 1000 = full, the writer waited),
 and the most flushes whose orders waited for the order step (`order_queue_peak`, the same bound),
-and the cyclic collector's pauses per generation since start (`collector`: livecompanion/collector.py).
+the cyclic collector's pauses per generation since start (`collector`: livecompanion/collector.py),
+and how late the event loop ran (`loop_lag`: livecompanion/looplag.py).
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ async def ingest_stats(services: Services = Depends(get_services)) -> dict[str, 
         "order_queue_peak": ingest.order_queue_peak,
         "after_commit_steps": {k: round(v, 3) for k, v in ingest.step_seconds.items()},
         "collector": collector.PAUSES.as_dict(),
+        "loop_lag": services.loop_lag.as_dict(),
     }
 
 

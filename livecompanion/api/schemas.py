@@ -166,6 +166,9 @@ class IngestStats(Answer):
     live_patches_published: int
     # Cyclic collections since start, per generation: collections, total_ms, longest_ms (collector.py).
     collector: dict[str, dict[str, float]]
+    # Wakes of a 20 ms timer: checks, over_20_ms / over_50_ms / over_100_ms, worst_ms, and the last
+    # stalls over 50 ms as [wall ms, ms late] (looplag.py).
+    loop_lag: dict[str, Any]
 
 
 class Health(Answer):
