@@ -606,6 +606,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
             acks, claims = [ms for _, ms in acks_at], [ms for _, ms in claims_at]
             failures = [v for r in sent for v in r["failures"]]
             resets = [v for r in sent for v in r["resets"]]
+            load_stalls = [st for r in sent for st in r["stalls"]]
             load_cpu = sum(r["cpu"] for r in sent) / took * 100
             rate = sum(r["sent"] for r in sent) / args.seconds
             lag = max(r["lag"][1] for r in sent)
@@ -654,7 +655,7 @@ def run_case(tree: Path, rooms: int, args: argparse.Namespace) -> dict[str, Any]
         "sections": {k: sum(r["sections"].get(k, 0) for r in results) / max(1, screens) / took
                      for k in {k for r in results for k in r["sections"]}},
         "timeline": timeline(samples, pins_at, acks_at, claims_at, args.window),
-        "stalls": stalls_line(samples[0][0] if samples else 0.0, stats, [st for r in sent for st in r["stalls"]]),
+        "stalls": stalls_line(samples[0][0] if samples else 0.0, stats, load_stalls),
         "machine": {k: (machine1[k] - machine0[k]) / took * 100 for k in machine0},
         "sale_patches": sum(r["sale_patches"] for r in results) / max(1, screens) / took, "exits": exits,
         "slowest_pins": pins[:3], "pin_answer": (pct(list(answered.values()), 0.5), pct(list(answered.values()), 0.99)),
