@@ -19,8 +19,8 @@ for every room at once, for `--seconds`:
   operator    a pin every `--action-every` seconds a room, to the instances in turn
   spread      each room's batches, pins and claims start at room/rooms of their period, as ten rooms'
               bridges, operators and buyers would (`--aligned`: every room at the same instants, the
-              harness before 2026-12-07, whose bursts of ten pins or batches at once added to every
-              tail)
+              harness before 2026-12-07, whose bursts of ten pins or five batches at once raised the
+              pin and ack tails)
   flash sale  one a room: stock `--stock`, `--claims` claims a minute (pro rata of --seconds), each
               to a random instance, 5% sent again (same order_id) to the other one
 and prints per case: operator action -> every screen of the room (p50/p99 over every screen and
