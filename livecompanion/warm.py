@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 
 from livecompanion.errors import NotFound
 
@@ -45,14 +45,23 @@ class StreamWarmer:
 
     def touch(self, stream_id: str) -> None:
         """Warm `stream_id` in the background unless it already was (or is being) warmed."""
-        if self._closed or stream_id in self._warmed:
-            return
+        if not self._closed and self._claim(stream_id):
+            self._spawn(self.warm(stream_id), f"warm-{stream_id}")
+
+    def _claim(self, stream_id: str) -> bool:
+        """Mark `stream_id` as warmed; False when it already was."""
+        if stream_id in self._warmed:
+            return False
         if len(self._warmed) >= KEEP_WARMED:
             self._warmed.clear()
         self._warmed.add(stream_id)
-        task = asyncio.create_task(self.warm(stream_id), name=f"warm-{stream_id}")
+        return True
+
+    def _spawn(self, work: Coroutine[object, object, None], name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def warm(self, stream_id: str) -> None:
         try:
@@ -76,14 +85,10 @@ class StreamWarmer:
             for stream_id in stream_ids[:START_STREAMS]:
                 if self._closed:
                     return
-                if stream_id not in self._warmed:
-                    self._warmed.add(stream_id)
+                if self._claim(stream_id):
                     await self.warm(stream_id)
 
-        task = asyncio.create_task(run(), name="warm-live-streams")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
+        return self._spawn(run(), "warm-live-streams")
 
     async def close(self) -> None:
         self._closed = True

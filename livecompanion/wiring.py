@@ -158,9 +158,9 @@ async def start(services: Services) -> None:
     await services.ingest.start()
     services.obs.start()  # finds the streams whose script has `obs:`; their lease holder talks to OBS
     services.alerts.start()  # the watch loop of the live streams
-    await open_operator_connection(services.db)  # the first pin does not open it
     try:  # the first requests after a start do not each open a connection, nor read their stream
-        await asyncio.gather(services.db.open_connections(WARM_CONNECTIONS), services.ingest.open_connections(),
+        await asyncio.gather(open_operator_connection(services.db),  # (it logs its own failure)
+                             services.db.open_connections(WARM_CONNECTIONS), services.ingest.open_connections(),
                              services.sales.open_connections())
         services.warmer.touch_all(await live_stream_ids(services.db, START_STREAMS))
     except Exception:  # the record away: the first requests open and read as they come

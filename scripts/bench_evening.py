@@ -156,9 +156,7 @@ def sched_of(pid: int) -> tuple[float, float]:
 
 def machine() -> dict[str, float]:
     """CPU seconds so far: the whole machine busy, and PostgreSQL's and Redis's processes."""
-    line = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    ticks = [int(v) for v in line]
-    out = {"busy": (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK"), "postgres": 0.0, "redis": 0.0}
+    out = {"busy": machine_busy(), "postgres": 0.0, "redis": 0.0}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -493,6 +491,7 @@ class Sampler:
 
 
 def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (all but idle and waiting for I/O)."""
     ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
